@@ -1,0 +1,110 @@
+"""Per-stage engine timings on the real test faces.
+
+    python -m bench.engine [--engine mesh] [--frames 150] [--all-cores]
+
+A face moves, turns and scales through synthetic video (so tracking works as in a live stream)
+at 640x480 and 1280x720; the table gives median and p95 ms per stage and in total. By default
+the process is pinned to one CPU core, the budget a single stream gets on a busy server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from tests.conftest import T1_FACE_BOXES, T1_PATH, crop_face, place
+
+
+def faces() -> dict[str, np.ndarray]:
+    from skimage import data
+
+    t1 = cv2.imread(T1_PATH)
+    return {
+        "astronaut": cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR),
+        "t1-centre": crop_face(t1, T1_FACE_BOXES["centre"]),
+    }
+
+
+def video(target: np.ndarray, size: tuple[int, int], n: int, base_scale: float) -> list[np.ndarray]:
+    w, h = size
+    frames = []
+    for i in range(n):
+        phase = i / n * 2 * np.pi
+        centre = (w / 2 + 0.08 * w * np.sin(phase), h / 2 + 0.04 * h * np.cos(phase))
+        frames.append(place(target, size, base_scale * (1 + 0.1 * np.sin(2 * phase)), 8 * np.sin(phase), centre))
+    return frames
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def make_engine(name: str):
+    if name == "mesh":
+        from models.mesh_engine import MeshEngine
+
+        return MeshEngine()
+    from models.select import build_engine
+
+    return build_engine(name)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--engine", default="mesh")
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = ap.parse_args()
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        cv2.setNumThreads(1)
+
+    engine = make_engine(args.engine)
+    imgs = faces()
+    cores = "all cores" if args.all_cores else "1 core"
+    print(f"engine={engine.name} provider={engine.provider} frames={args.frames} ({cores})")
+    t = time.perf_counter()
+    sources = {name: engine.prepare_source(img) for name, img in imgs.items()}
+    print(f"prepare_source: {(time.perf_counter() - t) * 1000 / len(sources):.1f} ms per source\n")
+
+    rows = []
+    for size in ((640, 480), (1280, 720)):
+        for target, source in (("astronaut", "t1-centre"), ("t1-centre", "astronaut")):
+            # the face spans about a third of the frame height, as in a webcam shot
+            scale = size[1] * 0.9 / imgs[target].shape[0]
+            frames = video(imgs[target], size, args.frames, scale)
+            stream = engine.open_stream()
+            for f in frames[:10]:  # warm-up: first detection, graph start
+                stream.swap(f, [sources[source]])
+            stages: dict[str, list[float]] = {}
+            swapped = 0
+            for f in frames:
+                r = stream.swap(f, [sources[source]])
+                swapped += r.faces_swapped
+                for k, v in r.timings_ms.items():
+                    stages.setdefault(k, []).append(v)
+            stream.close()
+            rows.append((f"{size[0]}x{size[1]}", f"{source}->{target}", swapped, len(frames), stages))
+
+    names = [k for k in rows[0][4] if k != "total"] + ["total"]
+    head = f"{'size':<10}{'swap':<24}{'swapped':>9}  " + "".join(f"{n:>16}" for n in names)
+    print(head)
+    print(f"{'':<43}" + "".join(f"{'p50 / p95 ms':>16}" for _ in names))
+    print("-" * len(head))
+    for size, label, swapped, n, stages in rows:
+        cells = "".join(f"{pct(stages.get(k, []), 50):>8.2f} /{pct(stages.get(k, []), 95):>6.2f}" for k in names)
+        print(f"{size:<10}{label:<24}{swapped:>5}/{n:<3}  {cells}")
+    med = statistics.median(rows[0][4]["total"])
+    print(f"\n640x480 one face, total median {med:.2f} ms (target <= 15 ms)")
+    engine.close()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""The frame worker: one thread owns the engine; each session has a one-frame slot.
+
+A new frame replaces a session's unprocessed one (the replaced frame is answered as dropped and
+counted), so when the engine is slower than the camera the delay stays one frame, never a queue.
+Async callers await their frame's outcome without blocking the event loop. Sessions are served
+in the order their frames arrived, so one busy session cannot starve another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+import numpy as np
+
+from media.stats import SessionStats
+from models.engine import Engine, SourceFace, Stream, SwapResult
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_PENDING_CALLS = 64
+
+
+class Status(Enum):
+    DONE = "done"  # processed: see result (which may say no face was found)
+    DROPPED = "dropped"  # replaced by a newer frame of the same session before processing
+    ERROR = "error"  # the engine raised on this frame
+
+
+@dataclass
+class FrameOutcome:
+    status: Status
+    result: SwapResult | None = None
+    error: str | None = None
+    processing_ms: float = 0.0
+
+
+@dataclass
+class _Pending:
+    frame: np.ndarray
+    sources: list[SourceFace]
+    future: asyncio.Future[FrameOutcome]
+    loop: asyncio.AbstractEventLoop
+
+
+def _resolve(fut: asyncio.Future[Any], value: Any = None, exc: BaseException | None = None) -> None:
+    if fut.done():  # the caller gave up (cancelled) meanwhile
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(value)
+
+
+def _post(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any], value: Any = None,
+          exc: BaseException | None = None) -> None:
+    """Hand a result to the awaiting loop from any thread; a closed loop has no one waiting."""
+    try:
+        loop.call_soon_threadsafe(_resolve, fut, value, exc)
+    except RuntimeError:
+        pass
+
+
+class WorkerBusy(RuntimeError):
+    """Too many one-off jobs are waiting for the worker."""
+
+
+class FrameWorker:
+    def __init__(self, engine: Engine, name: str = "frame-worker") -> None:
+        self.engine = engine
+        self._name = name
+        self._cond = threading.Condition()
+        self._slots: dict[str, _Pending] = {}  # insertion order = arrival order
+        self._calls: deque[tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]] = deque()
+        self._streams: dict[str, Stream] = {}  # touched only by the worker thread
+        self._stats: dict[str, SessionStats] = {}
+        self._closing: set[str] = set()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self.totals = SessionStats()  # all sessions together, for /status and /metrics
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread; pending frames are answered as dropped, streams and engine closed."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- API for the event loop --------------------------------------------------------------
+    def stats(self, session_id: str) -> SessionStats:
+        with self._cond:
+            return self._stats.setdefault(session_id, SessionStats())
+
+    async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
+        """Swap `frame` for this session; resolves DROPPED if a newer frame replaces it first."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[FrameOutcome] = loop.create_future()
+        with self._cond:
+            if self._stop:
+                return FrameOutcome(Status.DROPPED)
+            stats = self._stats.setdefault(session_id, SessionStats())
+            old = self._slots.pop(session_id, None)
+            self._slots[session_id] = _Pending(frame, list(sources), fut, loop)
+            self._cond.notify()
+        if old is not None:
+            stats.record_drop()
+            self.totals.record_drop()
+            _post(old.loop, old.future, FrameOutcome(Status.DROPPED))
+        return await fut
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the worker thread (engine calls other than frames: sources, detection)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        with self._cond:
+            if self._stop:
+                raise RuntimeError("frame worker is stopped")
+            if len(self._calls) >= MAX_PENDING_CALLS:
+                raise WorkerBusy("too many requests are waiting for the engine")
+            self._calls.append((fn, fut, loop))
+            self._cond.notify()
+        return await fut
+
+    def close_session(self, session_id: str) -> None:
+        """Forget a session: its pending frame is dropped, its stream closed on the worker."""
+        with self._cond:
+            pending = self._slots.pop(session_id, None)
+            self._stats.pop(session_id, None)
+            self._closing.add(session_id)
+            self._cond.notify()
+        if pending is not None:
+            _post(pending.loop, pending.future, FrameOutcome(Status.DROPPED))
+
+    # -- the worker thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._stop or self._slots or self._calls or self._closing):
+                    self._cond.wait()
+                if self._stop:
+                    break
+                closing, self._closing = self._closing, set()
+                call = self._calls.popleft() if self._calls else None
+                item = None
+                if call is None and self._slots:
+                    sid = next(iter(self._slots))
+                    item = (sid, self._slots.pop(sid), self._stats.setdefault(sid, SessionStats()))
+            for sid in closing:
+                self._close_stream(sid)
+            if call is not None:
+                self._run_call(*call)
+            if item is not None:
+                self._run_frame(*item)
+        self._shutdown()
+
+    def _run_call(
+        self, fn: Callable[[], Any], fut: asyncio.Future[Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        try:
+            value = fn()
+        except BaseException as exc:  # handed to the awaiting caller, never kills the thread
+            _post(loop, fut, None, exc)
+        else:
+            _post(loop, fut, value)
+
+    def _run_frame(self, sid: str, p: _Pending, stats: SessionStats) -> None:
+        t0 = time.perf_counter()
+        try:
+            stream = self._streams.get(sid)
+            if stream is None:
+                stream = self._streams[sid] = self.engine.open_stream()
+            result = stream.swap(p.frame, p.sources)
+        except Exception as exc:
+            ms = (time.perf_counter() - t0) * 1000
+            log.warning("engine failed on a frame of session %s: %s", sid, exc, exc_info=log.isEnabledFor(10))
+            for s in (stats, self.totals):
+                s.record(ms, swapped=False, error=True)
+            outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}", ms)
+        else:
+            ms = (time.perf_counter() - t0) * 1000
+            for s in (stats, self.totals):
+                s.record(ms, swapped=result.swapped, error=False)
+            outcome = FrameOutcome(Status.DONE, result, None, ms)
+        _post(p.loop, p.future, outcome)
+
+    def _close_stream(self, sid: str) -> None:
+        stream = self._streams.pop(sid, None)
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:
+                log.exception("closing the stream of session %s failed", sid)
+
+    def _shutdown(self) -> None:
+        with self._cond:
+            pending = list(self._slots.values())
+            calls = list(self._calls)
+            self._slots.clear()
+            self._calls.clear()
+        for p in pending:
+            _post(p.loop, p.future, FrameOutcome(Status.DROPPED))
+        for _, fut, loop in calls:
+            _post(loop, fut, None, RuntimeError("frame worker stopped"))
+        for sid in list(self._streams):
+            self._close_stream(sid)
+        try:
+            self.engine.close()
+        except Exception:
+            log.exception("closing the engine failed")

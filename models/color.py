@@ -1,0 +1,41 @@
+"""Colour transfer in LAB: move the swapped face's statistics onto the target's skin tone."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-channel mean and std of LAB inside `mask` (uint8), or None when the mask is empty."""
+    if cv2.countNonZero(mask) < 16:
+        return None
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+    mean, std = cv2.meanStdDev(lab, mask=mask)
+    return mean.reshape(3), np.maximum(std.reshape(3), 1.0)
+
+
+def transfer(
+    src_bgr: np.ndarray,
+    src_stats: tuple[np.ndarray, np.ndarray],
+    dst_stats: tuple[np.ndarray, np.ndarray],
+    strength: float = 1.0,
+) -> np.ndarray:
+    """Reinhard-style transfer of src_bgr from src_stats towards dst_stats.
+
+    The per-channel map is affine, so it is applied to uint8 LAB as a lookup table.
+    """
+    (ms, ss), (md, sd) = src_stats, dst_stats
+    # Luminance contrast is only partly matched: the source's own shading is what makes it the
+    # source's face, and the target's lighting already arrives through the mean.
+    # Contrast ratios are clamped: a pale target under a saturated source would otherwise blow
+    # blush into red blotches.
+    ratio = np.clip(sd / ss, 0.7, 1.3)
+    ratio[0] = 1.0 + (ratio[0] - 1.0) * 0.5
+    ratio = 1.0 + (ratio - 1.0) * strength
+    # (x - ms) * ratio + ms + (md - ms) * strength, as one multiply-add
+    bias = ms * (1.0 - ratio) + (md - ms) * strength
+    x = np.arange(256, dtype=np.float32)[:, None]
+    lut = np.clip(x * ratio[None, :] + bias[None, :], 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    lab = cv2.LUT(cv2.cvtColor(src_bgr, cv2.COLOR_BGR2LAB), lut)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)

@@ -1,0 +1,89 @@
+"""The interface every face-swap engine implements.
+
+An engine prepares source faces from still images (once per upload) and opens one stream per
+video source. A stream owns whatever state tracking needs between frames and is used from one
+thread only: the frame worker's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+# Why a frame came back unswapped. Stable strings: clients show them.
+NO_FACE = "No face detected in frame"
+NO_SOURCE = "No source face loaded"
+BAD_FRAME = "Frame is empty or too small"
+
+
+class NoFaceError(ValueError):
+    """The image holds no usable face; the message says why."""
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face found in a still image, in image pixels."""
+
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2
+    score: float
+    # eye on the image's left, eye on the image's right, nose tip, mouth centre
+    keypoints: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class SourceFace:
+    """A face prepared once from an uploaded image and reused for every frame."""
+
+    engine: str
+    box: tuple[float, float, float, float]
+    data: Any  # engine-specific, opaque to callers
+
+
+@dataclass
+class SwapResult:
+    image: np.ndarray
+    faces_found: int
+    faces_swapped: int
+    reason: str | None = None  # set when nothing was swapped
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def swapped(self) -> bool:
+        return self.faces_swapped > 0
+
+
+class Stream(Protocol):
+    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+        """Swap every face in a BGR frame; never raises for a frame without faces."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    name: str
+    provider: str  # execution provider, e.g. "CPUExecutionProvider" or "mediapipe-cpu"
+    model_files: list[str]
+
+    def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
+        """Faces in a still BGR image, largest first."""
+        ...
+
+    def prepare_source(
+        self, image: np.ndarray, near: tuple[float, float] | None = None
+    ) -> SourceFace:
+        """Prepare the largest face (or the one nearest to `near`); raises NoFaceError."""
+        ...
+
+    def open_stream(self) -> Stream: ...
+
+    def close(self) -> None: ...
+
+
+def check_frame(frame: np.ndarray, min_side: int = 32) -> str | None:
+    """Why a frame cannot be processed at all, or None."""
+    if frame.ndim != 3 or frame.shape[2] != 3 or min(frame.shape[:2]) < min_side:
+        return BAD_FRAME
+    return None

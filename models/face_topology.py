@@ -1,0 +1,100 @@
+"""Fixed topology of mediapipe's 468-point face mesh: triangles and ordered contours.
+
+Derived once from mediapipe's own connection sets, so the indices can never drift from the model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+import numpy as np
+from mediapipe.python.solutions import face_mesh_connections as fmc
+
+# Landmarks used by name. "Left"/"right" are the person's own sides.
+NOSE_TIP = 1
+CHIN = 152
+FOREHEAD_TOP = 10
+UPPER_INNER_LIP = 13
+LOWER_INNER_LIP = 14
+LEFT_IRIS = 473  # present with refine_landmarks
+RIGHT_IRIS = 468
+
+
+def _adjacency(edges: frozenset[tuple[int, int]]) -> dict[int, set[int]]:
+    adj: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        adj[a].add(b)
+        adj[b].add(a)
+    return adj
+
+
+def _cycles(edges: frozenset[tuple[int, int]]) -> list[list[int]]:
+    """Split a set of edges forming disjoint simple cycles into ordered vertex lists."""
+    adj = _adjacency(edges)
+    seen: set[int] = set()
+    cycles = []
+    for start in sorted(adj):
+        if start in seen:
+            continue
+        cycle = [start]
+        seen.add(start)
+        prev, cur = -1, start
+        while True:
+            nxt = next((n for n in sorted(adj[cur]) if n != prev and n not in seen), None)
+            if nxt is None:
+                break
+            cycle.append(nxt)
+            seen.add(nxt)
+            prev, cur = cur, nxt
+        cycles.append(cycle)
+    return cycles
+
+
+@cache
+def triangles() -> np.ndarray:
+    """(T, 3) int32 vertex indices of the tessellation's triangles."""
+    edges = fmc.FACEMESH_TESSELATION
+    adj = _adjacency(edges)
+    tris = set()
+    for a, b in edges:
+        for c in adj[a] & adj[b]:
+            tris.add(tuple(sorted((a, b, c))))
+    return np.array(sorted(tris), dtype=np.int32)
+
+
+@cache
+def face_oval() -> np.ndarray:
+    return np.array(_cycles(fmc.FACEMESH_FACE_OVAL)[0], dtype=np.int32)
+
+
+@cache
+def left_eye() -> np.ndarray:
+    return np.array(_cycles(fmc.FACEMESH_LEFT_EYE)[0], dtype=np.int32)
+
+
+@cache
+def right_eye() -> np.ndarray:
+    return np.array(_cycles(fmc.FACEMESH_RIGHT_EYE)[0], dtype=np.int32)
+
+
+@cache
+def inner_lips() -> np.ndarray:
+    """The inner lip line: the mouth opening."""
+    for cycle in _cycles(fmc.FACEMESH_LIPS):
+        if UPPER_INNER_LIP in cycle:
+            return np.array(cycle, dtype=np.int32)
+    raise RuntimeError("mediapipe's lip connections no longer contain the inner lip")
+
+
+def keypoints4(points: np.ndarray) -> np.ndarray:
+    """Eye on the image's left, eye on the image's right, nose tip, mouth centre (4 x 2).
+
+    For an unmirrored photo the image's left eye is the person's right eye.
+    """
+    if len(points) > LEFT_IRIS:
+        image_left, image_right = points[RIGHT_IRIS, :2], points[LEFT_IRIS, :2]
+    else:
+        image_left, image_right = points[right_eye(), :2].mean(0), points[left_eye(), :2].mean(0)
+    mouth = (points[UPPER_INNER_LIP, :2] + points[LOWER_INNER_LIP, :2]) / 2
+    return np.stack([image_left, image_right, points[NOSE_TIP, :2], mouth])

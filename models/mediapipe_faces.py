@@ -1,0 +1,241 @@
+"""mediapipe 0.10.21's legacy face detection and face mesh, wrapped for this server.
+
+FaceMesh on a whole frame misses small faces (its detector sees the frame at 128x128) and, when
+it loses a face, may keep a mesh on a wall. So faces are found by the full-range detector, and
+each face's mesh runs in a padded square crop around it, where the face is large. In video, one
+tracking-mode FaceMesh per face follows that face from crop to crop; the detector runs only every
+few frames, to pick up new faces.
+
+All objects here are single-threaded: mediapipe graphs must be used from one thread.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import mediapipe as mp
+import numpy as np
+
+from models import face_topology as ft
+from models.engine import DetectedFace
+from models.smoothing import OneEuroFilter
+
+CROP_SIZE = 256  # px of the square crop a mesh runs on (FaceMesh itself works at 192)
+CROP_PAD = 1.7  # crop side / face size
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def crop_square(
+    image: np.ndarray, cx: float, cy: float, side: float, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A size x size crop of the square (cx, cy, side), padded black outside the image.
+
+    Returns the crop and the 2x3 matrix mapping image pixels to crop pixels.
+    """
+    s = size / max(side, 1.0)
+    m = np.array([[s, 0, size / 2 - s * cx], [0, s, size / 2 - s * cy]], dtype=np.float64)
+    crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return crop, m
+
+
+def _landmarks_to_image(landmarks, m: np.ndarray, size: int) -> np.ndarray:
+    """(N, 3) float32 landmarks in image pixels from a FaceMesh result on a crop."""
+    pts = np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float32) * size
+    s, tx, ty = m[0, 0], m[0, 2], m[1, 2]
+    pts[:, 0] = (pts[:, 0] - tx) / s
+    pts[:, 1] = (pts[:, 1] - ty) / s
+    pts[:, 2] = pts[:, 2] / s
+    return pts
+
+
+def plausible(pts: np.ndarray, side: float) -> bool:
+    """Reject meshes that are not a face: wrong size for their crop, or not face-shaped."""
+    oval = pts[ft.face_oval(), :2]
+    width, height = np.ptp(oval, axis=0)
+    size = max(width, height)
+    if not (0.2 * side <= size <= 1.0 * side) or width < 8 or height < 8:
+        return False
+    eyes = ft.keypoints4(pts)
+    eye_dist = float(np.linalg.norm(eyes[0] - eyes[1]))
+    return 0.15 <= eye_dist / max(width, 1.0) <= 0.8 and 0.6 <= height / max(width, 1.0) <= 2.5
+
+
+class FaceDetector:
+    """Full-range BlazeFace: finds faces down to about 5 % of the frame width."""
+
+    def __init__(self, min_score: float = 0.5) -> None:
+        self._fd = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=min_score
+        )
+
+    def detect(self, bgr: np.ndarray) -> list[DetectedFace]:
+        h, w = bgr.shape[:2]
+        res = self._fd.process(_rgb(bgr))
+        faces = []
+        for det in res.detections or []:
+            b = det.location_data.relative_bounding_box
+            x1, y1 = max(0.0, b.xmin * w), max(0.0, b.ymin * h)
+            x2, y2 = min(float(w), (b.xmin + b.width) * w), min(float(h), (b.ymin + b.height) * h)
+            if x2 - x1 < 4 or y2 - y1 < 4:
+                continue
+            kp = det.location_data.relative_keypoints
+            # mediapipe's order: person's right eye, left eye, nose tip, mouth centre, ...
+            keypoints = tuple((kp[i].x * w, kp[i].y * h) for i in range(4))
+            faces.append(DetectedFace((x1, y1, x2, y2), float(det.score[0]), keypoints))
+        faces.sort(key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]), reverse=True)
+        return faces
+
+    def close(self) -> None:
+        self._fd.close()
+
+
+class StillMesher:
+    """Mesh landmarks of one face in a still image, inside a crop around its detection box."""
+
+    def __init__(self, crop_size: int = 384) -> None:
+        self.crop_size = crop_size
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
+        )
+
+    def mesh(self, bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+        x1, y1, x2, y2 = box
+        side = max(x2 - x1, y2 - y1) * CROP_PAD
+        crop, m = crop_square(bgr, (x1 + x2) / 2, (y1 + y2) / 2, side, self.crop_size)
+        res = self._mesh.process(_rgb(crop))
+        if not res.multi_face_landmarks:
+            return None
+        pts = _landmarks_to_image(res.multi_face_landmarks[0], m, self.crop_size)
+        return pts if plausible(pts, side) else None
+
+    def close(self) -> None:
+        self._mesh.close()
+
+
+@dataclass
+class _Track:
+    mesh: mp.solutions.face_mesh.FaceMesh
+    cx: float
+    cy: float
+    side: float
+    filter: OneEuroFilter = field(default_factory=OneEuroFilter)
+    box: tuple[float, float, float, float] = (0, 0, 0, 0)
+
+
+@dataclass
+class TrackedFace:
+    points: np.ndarray  # (N, 2) smoothed landmarks in frame pixels
+    raw: np.ndarray  # (N, 3) unsmoothed
+    box: tuple[float, float, float, float]
+    track_id: int
+
+
+class FaceTracker:
+    """Follows up to `max_faces` faces through a video stream. One per stream."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        max_faces: int = 4,
+        detect_interval: int = 10,
+        smooth: bool = True,
+    ) -> None:
+        self.detector = detector
+        self.max_faces = max_faces
+        self.detect_interval = max(1, detect_interval)
+        self.smooth = smooth
+        self._tracks: dict[int, _Track] = {}
+        self._pool: list[mp.solutions.face_mesh.FaceMesh] = []
+        self._next_id = 0
+        self._since_detect = 0
+
+    def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
+        if self._pool:
+            mesh = self._pool.pop()
+            mesh.reset()
+            return mesh
+        return mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+
+    def _drop(self, track_id: int) -> None:
+        self._pool.append(self._tracks.pop(track_id).mesh)
+
+    def _maybe_detect(self, frame: np.ndarray) -> None:
+        self._since_detect += 1
+        due = self._since_detect >= self.detect_interval
+        if len(self._tracks) >= self.max_faces or (self._tracks and not due):
+            return
+        self._since_detect = 0
+        for face in self.detector.detect(frame):
+            if len(self._tracks) >= self.max_faces:
+                break
+            x1, y1, x2, y2 = face.box
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            if any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in self._tracks.values()):
+                continue
+            side = max(x2 - x1, y2 - y1) * CROP_PAD
+            self._tracks[self._next_id] = _Track(self._new_mesh(), cx, cy, side, box=face.box)
+            self._next_id += 1
+
+    def update(self, frame: np.ndarray, t: float | None = None) -> list[TrackedFace]:
+        """Landmarks of every tracked face in this frame, left to right."""
+        t = time.monotonic() if t is None else t
+        self._maybe_detect(frame)
+        faces: list[TrackedFace] = []
+        for tid in list(self._tracks):
+            track = self._tracks[tid]
+            crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
+            res = track.mesh.process(_rgb(crop))
+            if not res.multi_face_landmarks:
+                self._drop(tid)
+                continue
+            pts = _landmarks_to_image(res.multi_face_landmarks[0], m, CROP_SIZE)
+            if not plausible(pts, track.side):
+                self._drop(tid)
+                continue
+            x1, y1 = pts[:, :2].min(0)
+            x2, y2 = pts[:, :2].max(0)
+            track.box = (float(x1), float(y1), float(x2), float(y2))
+            track.cx, track.cy = (x1 + x2) / 2, (y1 + y2) / 2
+            size = float(max(x2 - x1, y2 - y1))
+            track.side = size * CROP_PAD
+            smooth = track.filter(pts[:, :2], t, size) if self.smooth else pts[:, :2]
+            faces.append(TrackedFace(smooth, pts, track.box, tid))
+        faces = self._dedupe(faces)
+        faces.sort(key=lambda f: f.box[0])
+        return faces
+
+    def _dedupe(self, faces: list[TrackedFace]) -> list[TrackedFace]:
+        """Two tracks that converged on one face: keep the older one."""
+        kept: list[TrackedFace] = []
+        for face in sorted(faces, key=lambda f: f.track_id):
+            if any(_iou(face.box, k.box) > 0.5 for k in kept):
+                self._drop(face.track_id)
+            else:
+                kept.append(face)
+        return kept
+
+    def close(self) -> None:
+        for tid in list(self._tracks):
+            self._drop(tid)
+        for mesh in self._pool:
+            mesh.close()
+        self._pool.clear()
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -1,0 +1,85 @@
+"""Piecewise-affine warp over a fixed triangulation, done as one cv2.remap.
+
+Per triangle we solve the affine map from destination to source; a label raster says which
+triangle covers each destination pixel; the sampling maps are gathered from the per-triangle
+coefficients. One remap then moves every channel at once, which is several times faster than
+warping triangle by triangle.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
+    """(T, 2, 3) affine maps taking destination points to source points, per triangle.
+
+    dst_tri, src_tri: (T, 3, 2). Closed form over 2x2 edge matrices (np.linalg.solve on 800
+    tiny systems costs ~2 ms). A degenerate destination triangle (a closed eye) covers no pixel,
+    so its map only has to be finite.
+    """
+    d = dst_tri.astype(np.float32)
+    s = src_tri.astype(np.float32)
+    # edge vectors: P = [d1-d0, d2-d0] (columns), Q likewise; linear part L = Q @ inv(P)
+    pa, pc = d[:, 1, 0] - d[:, 0, 0], d[:, 1, 1] - d[:, 0, 1]
+    pb, pd = d[:, 2, 0] - d[:, 0, 0], d[:, 2, 1] - d[:, 0, 1]
+    det = pa * pd - pb * pc
+    det = np.where(np.abs(det) < 1e-6, 1e-6, det)
+    ia, ib, ic, id_ = pd / det, -pb / det, -pc / det, pa / det
+    qa, qc = s[:, 1, 0] - s[:, 0, 0], s[:, 1, 1] - s[:, 0, 1]
+    qb, qd = s[:, 2, 0] - s[:, 0, 0], s[:, 2, 1] - s[:, 0, 1]
+    out = np.empty((len(d), 2, 3), np.float32)
+    out[:, 0, 0] = qa * ia + qb * ic
+    out[:, 0, 1] = qa * ib + qb * id_
+    out[:, 1, 0] = qc * ia + qd * ic
+    out[:, 1, 1] = qc * ib + qd * id_
+    # translation: source vertex 0 minus the linear part applied to destination vertex 0
+    out[:, 0, 2] = s[:, 0, 0] - out[:, 0, 0] * d[:, 0, 0] - out[:, 0, 1] * d[:, 0, 1]
+    out[:, 1, 2] = s[:, 0, 1] - out[:, 1, 0] * d[:, 0, 0] - out[:, 1, 1] * d[:, 0, 1]
+    return out
+
+
+def label_triangles(dst_tri: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """uint16 raster over `box` (x0, y0, x1, y1): triangle index + 1, 0 where none."""
+    x0, y0, x1, y1 = box
+    label = np.zeros((y1 - y0, x1 - x0), dtype=np.uint16)
+    # fixed point with 4 fractional bits keeps sub-pixel vertex positions
+    pts = np.round((dst_tri - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+    for i, tri in enumerate(pts):
+        # the one per-triangle Python step left (~2 us a call); everything else is vectorised
+        cv2.fillConvexPoly(label, tri, i + 1, lineType=cv2.LINE_8, shift=4)
+    return label
+
+
+def sampling_maps(
+    affines: np.ndarray, label: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """float32 map_x, map_y over `box` for cv2.remap; -10 (outside) where no triangle covers a pixel."""
+    x0, y0, x1, y1 = box
+    # prepend an "outside" map that sends pixels to (-10, -10): remap's constant border
+    outside = np.array([[[0, 0, -10], [0, 0, -10]]], dtype=np.float32)
+    table = np.concatenate([outside, affines], axis=0)
+    coeff = table[label]  # h, w, 2, 3
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    map_x = coeff[..., 0, 0] * xs + coeff[..., 0, 1] * ys + coeff[..., 0, 2]
+    map_y = coeff[..., 1, 0] * xs + coeff[..., 1, 1] * ys + coeff[..., 1, 2]
+    return map_x, map_y
+
+
+def warp(
+    src: np.ndarray,
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    triangles: np.ndarray,
+    box: tuple[int, int, int, int],
+) -> np.ndarray:
+    """Warp `src` so that src_pts land on dst_pts; returns the pixels of `box` in the destination."""
+    dst_tri = dst_pts[triangles]
+    affines = triangle_affines(dst_tri, src_pts[triangles])
+    label = label_triangles(dst_tri, box)
+    map_x, map_y = sampling_maps(affines, label, box)
+    return cv2.remap(
+        src, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )

@@ -1,0 +1,75 @@
+"""Measurements a person would make on a swap, shared by the tests.
+
+A swap is judged in a canonical frame: the output face and both inputs are warped by their own
+landmarks onto one reference mesh, then compared by grey-level correlation inside the face
+(eyes and mouth excluded, they stay the target's on purpose).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from models import face_topology as ft
+from models.mask import face_alpha
+from models.mediapipe_faces import FaceDetector, StillMesher
+from models.warp import warp
+
+CANON = 160
+
+
+class FaceMeasure:
+    def __init__(self) -> None:
+        self.detector = FaceDetector()
+        self.still = StillMesher()
+
+    def landmarks(self, image: np.ndarray) -> np.ndarray:
+        faces = self.detector.detect(image)
+        assert faces, "no face found in a test image"
+        pts = self.still.mesh(image, faces[0].box)
+        assert pts is not None, "no mesh on a test image's face"
+        return pts[:468, :2]
+
+    def close(self) -> None:
+        self.detector.close()
+        self.still.close()
+
+
+def canonical_mesh(reference: np.ndarray) -> np.ndarray:
+    p = reference - reference.min(0)
+    return (p / p.max() * CANON * 0.9 + CANON * 0.05).astype(np.float32)
+
+
+def align(image: np.ndarray, pts: np.ndarray, canon: np.ndarray) -> np.ndarray:
+    return warp(image, pts, canon, ft.triangles(), (0, 0, CANON, CANON))
+
+
+def correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    ga = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY).astype(np.float32)[mask]
+    gb = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY).astype(np.float32)[mask]
+    return float(np.corrcoef(ga, gb)[0, 1])
+
+
+def identity_scores(
+    measure: FaceMeasure, output: np.ndarray, target: np.ndarray, source: np.ndarray
+) -> tuple[float, float]:
+    """(corr(output, source), corr(output, target)) of the face, in a canonical frame.
+
+    The output keeps the target's geometry, so it is aligned with the target's landmarks.
+    """
+    lt, ls = measure.landmarks(target), measure.landmarks(source)
+    canon = canonical_mesh(lt)
+    inner = face_alpha((CANON, CANON), canon) > 230
+    out_c, tgt_c, src_c = align(output, lt, canon), align(target, lt, canon), align(source, ls, canon)
+    return correlation(out_c, src_c, inner), correlation(out_c, tgt_c, inner)
+
+
+def outside_face(measure: FaceMeasure, image: np.ndarray, margin: float = 0.15) -> np.ndarray:
+    """Boolean mask of pixels well outside every face oval of `image` (by its first face)."""
+    pts = measure.landmarks(image)
+    oval = np.round(pts[ft.face_oval()]).astype(np.int32)
+    inside = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [oval], 255)
+    grow = int(np.ptp(oval[:, 0]) * margin) * 2 + 1
+    inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    return inside == 0

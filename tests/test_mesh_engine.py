@@ -1,0 +1,182 @@
+"""The mesh engine on real faces with real mediapipe models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
+from tests.conftest import T1_FACE_BOXES, place
+from tests.face_checks import FaceMeasure, identity_scores, outside_face
+
+
+@pytest.fixture(scope="module")
+def measure():
+    m = FaceMeasure()
+    yield m
+    m.close()
+
+
+def swap_once(engine, frame, sources):
+    stream = engine.open_stream()
+    try:
+        return stream.swap(frame, sources)
+    finally:
+        stream.close()
+
+
+CASES = {
+    # name: (target, source, scale, angle)
+    "astronaut_gets_t1_face": ("astronaut", "t1_face", 0.9, 0.0),
+    "t1_face_gets_astronaut": ("t1_face", "astronaut", 1.6, 0.0),
+    "rotated_scaled_astronaut_gets_t1_face": ("astronaut", "t1_face", 0.6, 20.0),
+    "rotated_scaled_t1_face_gets_astronaut": ("t1_face", "astronaut", 1.2, -15.0),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_swap_moves_face_toward_source_and_leaves_background(case, request, mesh_engine, measure):
+    target_name, source_name, scale, angle = CASES[case]
+    target = place(request.getfixturevalue(target_name), (640, 480), scale, angle)
+    source_img = request.getfixturevalue(source_name)
+    source = mesh_engine.prepare_source(source_img)
+
+    result = swap_once(mesh_engine, target, [source])
+
+    assert result.faces_found == 1 and result.faces_swapped == 1, result.reason
+    to_source, to_target = identity_scores(measure, result.image, target, source_img)
+    # the face now looks like the source, much more than like the person who was there
+    assert to_source > to_target + 0.2, (to_source, to_target)
+    assert to_source > 0.8
+    far = outside_face(measure, target)
+    diff = np.abs(result.image.astype(int) - target.astype(int)).max(axis=2)
+    assert diff[far].max() <= 2, "pixels well outside the face changed"
+    assert diff[~far].mean() > 5, "the face region hardly changed"
+
+
+def test_input_frame_is_not_modified(mesh_engine, astronaut, t1_face):
+    frame = place(astronaut, (640, 480), 0.9)
+    before = frame.copy()
+    swap_once(mesh_engine, frame, [mesh_engine.prepare_source(t1_face)])
+    assert np.array_equal(frame, before)
+
+
+def test_several_faces_are_all_swapped(mesh_engine, t1, astronaut):
+    source = mesh_engine.prepare_source(astronaut)
+    result = swap_once(mesh_engine, t1, [source])
+    assert result.faces_found >= 3
+    assert result.faces_swapped == result.faces_found
+    for x1, y1, x2, y2 in T1_FACE_BOXES.values():
+        changed = np.abs(result.image[y1:y2, x1:x2].astype(int) - t1[y1:y2, x1:x2].astype(int)).mean()
+        assert changed > 3, (x1, y1)
+
+
+def test_finds_a_115px_face_in_a_720p_frame(mesh_engine, t1, astronaut):
+    """FaceMesh alone misses faces this small; detection + crops must not."""
+    frame = t1[100:820].copy()  # 1280x720; the centre man's face is 115 px wide
+    result = swap_once(mesh_engine, frame, [mesh_engine.prepare_source(astronaut)])
+    assert result.faces_swapped >= 3
+
+
+def test_max_faces_setting_limits_swaps(t1, astronaut):
+    from models.mesh_engine import MeshEngine
+
+    engine = MeshEngine(max_faces=1)
+    try:
+        result = swap_once(engine, t1, [engine.prepare_source(astronaut)])
+    finally:
+        engine.close()
+    assert result.faces_swapped == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "frame"),
+    [
+        ("grey", np.full((480, 640, 3), 128, np.uint8)),
+        ("black", np.zeros((480, 640, 3), np.uint8)),
+        ("noise", np.random.default_rng(1).integers(0, 255, (480, 640, 3), dtype=np.uint8)),
+    ],
+)
+def test_frame_without_face_comes_back_unchanged_with_reason(mesh_engine, astronaut, name, frame):
+    result = swap_once(mesh_engine, frame, [mesh_engine.prepare_source(astronaut)])
+    assert (result.faces_found, result.faces_swapped, result.reason) == (0, 0, NO_FACE)
+    assert np.array_equal(result.image, frame)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (8, 640, 3), (480, 640)])
+def test_tiny_or_malformed_frame_gives_reason(mesh_engine, astronaut, shape):
+    frame = np.zeros(shape, np.uint8)
+    result = swap_once(mesh_engine, frame, [mesh_engine.prepare_source(astronaut)])
+    assert result.faces_swapped == 0 and result.reason == BAD_FRAME
+
+
+def test_face_too_small_is_not_swapped(mesh_engine, astronaut, t1_face):
+    frame = place(astronaut, (640, 480), 0.04)  # the face is a few pixels wide
+    result = swap_once(mesh_engine, frame, [mesh_engine.prepare_source(t1_face)])
+    assert result.faces_swapped == 0 and result.reason == NO_FACE
+
+
+def test_without_source_frames_pass_through(mesh_engine, astronaut):
+    frame = place(astronaut, (640, 480), 0.9)
+    result = swap_once(mesh_engine, frame, [])
+    assert result.faces_found == 1 and result.faces_swapped == 0 and result.reason == NO_SOURCE
+    assert np.array_equal(result.image, frame)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.full((480, 640, 3), 200, np.uint8), np.zeros((1, 1, 3), np.uint8), np.zeros((5, 5, 3), np.uint8)],
+    ids=["grey", "1x1", "5x5"],
+)
+def test_source_without_face_is_refused_with_reason(mesh_engine, image):
+    with pytest.raises(NoFaceError, match="No face detected"):
+        mesh_engine.prepare_source(image)
+
+
+def test_source_near_point_picks_that_face(mesh_engine, t1):
+    x1, y1, x2, y2 = T1_FACE_BOXES["right"]
+    source = mesh_engine.prepare_source(t1, near=((x1 + x2) / 2, (y1 + y2) / 2))
+    bx1, by1, bx2, by2 = source.box
+    assert bx1 < (x1 + x2) / 2 < bx2 and by1 < (y1 + y2) / 2 < by2
+
+
+def test_detect_gives_boxes_and_four_keypoints(mesh_engine, t1):
+    faces = mesh_engine.detect(t1)
+    assert len(faces) >= 3
+    for face in faces:
+        x1, y1, x2, y2 = face.box
+        left_eye, right_eye, _nose, mouth = face.keypoints
+        assert left_eye[0] < right_eye[0]  # image-left eye first
+        assert max(left_eye[1], right_eye[1]) < mouth[1]
+        for x, y in face.keypoints:
+            assert x1 - 5 <= x <= x2 + 5 and y1 - 5 <= y <= y2 + 5
+
+
+def test_face_leaving_the_frame_is_not_swapped_on_the_background(mesh_engine, astronaut, t1_face):
+    """After a face leaves, no mesh lingers on the wall behind it."""
+    stream = mesh_engine.open_stream()
+    source = mesh_engine.prepare_source(t1_face)
+    try:
+        for _ in range(3):
+            assert stream.swap(place(astronaut, (640, 480), 0.9), [source]).faces_swapped == 1
+        empty = np.full((480, 640, 3), 128, np.uint8)
+        empty[:, :320] = (60, 90, 120)  # a wall with an edge
+        results = [stream.swap(empty, [source]) for _ in range(3)]
+    finally:
+        stream.close()
+    assert all(r.faces_swapped == 0 for r in results)
+    assert all(np.array_equal(r.image, empty) for r in results)
+
+
+def test_video_stream_swaps_a_moving_face_every_frame(mesh_engine, astronaut, t1_face):
+    stream = mesh_engine.open_stream()
+    source = mesh_engine.prepare_source(t1_face)
+    try:
+        swapped = [
+            stream.swap(place(astronaut, (640, 480), 0.8 + 0.01 * i, 2.0 * i, (300 + 6 * i, 240)), [source])
+            for i in range(12)
+        ]
+    finally:
+        stream.close()
+    assert [r.faces_swapped for r in swapped] == [1] * 12
+    assert all("warp" in r.timings_ms and "landmarks" in r.timings_ms for r in swapped)

@@ -1,0 +1,62 @@
+"""Piecewise-affine warp: pure geometry, no models."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from models.warp import label_triangles, sampling_maps, triangle_affines, warp
+
+GRID = np.array([[x, y] for y in (10, 60, 110) for x in (10, 60, 110)], np.float32)
+TRIS = np.array([[0, 1, 4], [0, 3, 4], [1, 2, 5], [1, 4, 5], [3, 4, 7], [3, 6, 7], [4, 5, 8], [4, 7, 8]])
+
+
+def texture() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return cv2.GaussianBlur(rng.integers(0, 255, (120, 120, 3), dtype=np.uint8), (0, 0), 2)
+
+
+def test_affines_map_destination_vertices_onto_source_vertices():
+    rng = np.random.default_rng(0)
+    dst, src = rng.uniform(0, 100, (50, 3, 2)), rng.uniform(0, 100, (50, 3, 2))
+    a = triangle_affines(dst, src)
+    mapped = np.einsum("tij,tkj->tki", a, np.concatenate([dst, np.ones((50, 3, 1))], axis=2))
+    assert np.abs(mapped - src).max() < 0.01
+
+
+def test_degenerate_triangle_gives_finite_map():
+    dst = np.array([[[0, 0], [10, 0], [20, 0]]], np.float32)  # a closed eye: zero area
+    assert np.isfinite(triangle_affines(dst, dst)).all()
+
+
+def test_identity_mesh_returns_the_same_pixels():
+    img = texture()
+    out = warp(img, GRID, GRID, TRIS, (10, 10, 110, 110))
+    assert np.abs(out[2:-2, 2:-2].astype(int) - img[12:108, 12:108].astype(int)).max() <= 1
+
+
+def test_affine_mesh_matches_a_global_affine_warp():
+    img = texture()
+    m = cv2.getRotationMatrix2D((60, 60), 12, 0.8)
+    dst = (np.concatenate([GRID, np.ones((9, 1), np.float32)], 1) @ m.T).astype(np.float32)
+    out = warp(img, GRID, dst, TRIS, (0, 0, 120, 120))
+    expected = cv2.warpAffine(img, m, (120, 120))
+    inside = np.zeros((120, 120), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(dst[[0, 2, 8, 6]]).astype(np.int32), 1)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    assert np.abs(out.astype(int) - expected.astype(int))[inside].mean() < 2.0
+
+
+def test_pixels_outside_the_mesh_stay_empty():
+    img = np.full((120, 120, 3), 255, np.uint8)
+    out = warp(img, GRID, GRID * 0.5, TRIS, (0, 0, 120, 120))
+    assert out[80:, 80:].max() == 0 and out[20, 20].min() == 255
+
+
+def test_label_marks_each_pixel_with_its_triangle():
+    label = label_triangles(GRID[TRIS], (0, 0, 120, 120))
+    assert label[0, 0] == 0
+    assert label[30, 50] == 1  # inside triangle 0 (upper right half of the first cell)
+    maps = sampling_maps(triangle_affines(GRID[TRIS], GRID[TRIS]), label, (0, 0, 120, 120))
+    assert abs(maps[0][30, 50] - 50) < 1e-3 and abs(maps[1][30, 50] - 30) < 1e-3
+    assert maps[0][0, 0] < 0
