@@ -15,27 +15,25 @@ def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean.reshape(3), np.maximum(std.reshape(3), 1.0)
 
 
-def transfer(
-    src_bgr: np.ndarray,
+def transfer_lut(
     src_stats: tuple[np.ndarray, np.ndarray],
     dst_stats: tuple[np.ndarray, np.ndarray],
     strength: float = 1.0,
 ) -> np.ndarray:
-    """Reinhard-style transfer of src_bgr from src_stats towards dst_stats.
-
-    The per-channel map is affine, so it is applied to uint8 LAB as a lookup table.
-    """
+    """A (256, 1, 3) uint8 LAB lookup table moving src_stats towards dst_stats (Reinhard)."""
     (ms, ss), (md, sd) = src_stats, dst_stats
-    # Luminance contrast is only partly matched: the source's own shading is what makes it the
-    # source's face, and the target's lighting already arrives through the mean.
     # Contrast ratios are clamped: a pale target under a saturated source would otherwise blow
-    # blush into red blotches.
+    # blush into red blotches. Luminance contrast is only half matched: the source's own shading
+    # is what makes it the source's face, and the target's lighting arrives through the mean.
     ratio = np.clip(sd / ss, 0.7, 1.3)
     ratio[0] = 1.0 + (ratio[0] - 1.0) * 0.5
     ratio = 1.0 + (ratio - 1.0) * strength
     # (x - ms) * ratio + ms + (md - ms) * strength, as one multiply-add
     bias = ms * (1.0 - ratio) + (md - ms) * strength
     x = np.arange(256, dtype=np.float32)[:, None]
-    lut = np.clip(x * ratio[None, :] + bias[None, :], 0, 255).astype(np.uint8).reshape(256, 1, 3)
-    lab = cv2.LUT(cv2.cvtColor(src_bgr, cv2.COLOR_BGR2LAB), lut)
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    return np.clip(x * ratio[None, :] + bias[None, :], 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+def apply_lut(lab: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """BGR image from uint8 LAB `lab` mapped through `lut`."""
+    return cv2.cvtColor(cv2.LUT(lab, lut), cv2.COLOR_LAB2BGR)

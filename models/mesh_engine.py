@@ -29,7 +29,7 @@ from models.engine import (
 )
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
-from models.warp import label_triangles, warp
+from models.warp import label_triangles, mesh_maps, remap
 
 MESH_POINTS = 468  # the tessellated points; 468..477 are irises
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
@@ -37,7 +37,10 @@ SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 
 @dataclass(frozen=True)
 class MeshSource:
-    texture: np.ndarray  # BGRA; alpha is the swap mask
+    bgr: np.ndarray  # the source face's texture
+    lab: np.ndarray  # the same in LAB, for per-frame colour transfer on this small image
+    lab_stats: tuple[np.ndarray, np.ndarray]  # LAB mean and std inside the mask
+    alpha: np.ndarray  # the swap mask, in texture pixels
     points: np.ndarray  # (468, 2) float32 in texture pixels
     triangles: np.ndarray  # (T, 3) the mesh triangles the mask leaves visible
 
@@ -100,23 +103,27 @@ class MeshStream:
         box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return False
-        warped = warp(src.texture, src.points, dst, src.triangles, box)
+        map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
+        alpha = remap(src.alpha, map_x, map_y)
         t = _timed(timings, "warp", t)
 
         region = out[box[1] : box[3], box[0] : box[2]]
-        alpha = warped[..., 3]
-        face_bgr = warped[..., :3]
+        texture = src.bgr
         if self.engine.color_strength > 0:
-            core = cv2.threshold(alpha, 128, 255, cv2.THRESH_BINARY)[1]
-            src_stats = color.lab_stats(face_bgr, core)
-            dst_stats = color.lab_stats(region, core)
-            if src_stats and dst_stats:
-                face_bgr = color.transfer(face_bgr, src_stats, dst_stats, self.engine.color_strength)
+            # Target statistics from every other pixel; the transfer itself runs on the small
+            # source texture, which the same maps then warp: cost independent of face size.
+            core = cv2.threshold(alpha[::2, ::2], 128, 255, cv2.THRESH_BINARY)[1]
+            dst_stats = color.lab_stats(np.ascontiguousarray(region[::2, ::2]), core)
+            if dst_stats is not None:
+                lut = color.transfer_lut(src.lab_stats, dst_stats, self.engine.color_strength)
+                texture = color.apply_lut(src.lab, lut)
         t = _timed(timings, "colour", t)
 
-        a = alpha.astype(np.float32)[..., None] * (1.0 / 255.0)
-        blended = face_bgr.astype(np.float32) * a + region.astype(np.float32) * (1.0 - a)
-        region[:] = blended.astype(np.uint8)
+        face_bgr = remap(texture, map_x, map_y)
+        t = _timed(timings, "warp", t)
+
+        a = alpha.astype(np.float32) * (1.0 / 255.0)
+        region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
         _timed(timings, "blend", t)
         return True
 
@@ -194,10 +201,14 @@ def _make_source(image: np.ndarray, pts: np.ndarray) -> MeshSource:
     if scale < 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         local = local * scale
+    crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local)
-    texture = np.dstack([crop, alpha])
     points = local.astype(np.float32)
-    return MeshSource(np.ascontiguousarray(texture), points, _visible_triangles(points, alpha))
+    stats = color.lab_stats(crop, cv2.threshold(alpha, 128, 255, cv2.THRESH_BINARY)[1])
+    if stats is None:
+        raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
+    return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha))
 
 
 def _visible_triangles(points: np.ndarray, alpha: np.ndarray) -> np.ndarray:

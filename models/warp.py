@@ -57,14 +57,57 @@ def sampling_maps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """float32 map_x, map_y over `box` for cv2.remap; -10 (outside) where no triangle covers a pixel."""
     x0, y0, x1, y1 = box
+    return _gather(affines, label, np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+
+
+def _gather(
+    affines: np.ndarray, label: np.ndarray, xs: np.ndarray, ys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     # prepend an "outside" map that sends pixels to (-10, -10): remap's constant border
     outside = np.array([[[0, 0, -10], [0, 0, -10]]], dtype=np.float32)
     table = np.concatenate([outside, affines], axis=0)
     coeff = table[label]  # h, w, 2, 3
-    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
-    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    xs = xs[None, :]
+    ys = ys[:, None]
     map_x = coeff[..., 0, 0] * xs + coeff[..., 0, 1] * ys + coeff[..., 0, 2]
     map_y = coeff[..., 1, 0] * xs + coeff[..., 1, 1] * ys + coeff[..., 1, 2]
+    return map_x, map_y
+
+
+def mesh_maps(
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    triangles: np.ndarray,
+    box: tuple[int, int, int, int],
+    max_side: int = 160,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap.
+
+    A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
+    is computed on a grid at most `max_side` cells across and scaled up bilinearly: the error is
+    sub-pixel and the gather costs a fraction. The coarse label is grown by one cell so that
+    bilinear scaling never mixes a real coordinate with the "outside" marker at the face edge.
+    """
+    dst_tri = dst_pts[triangles]
+    affines = triangle_affines(dst_tri, src_pts[triangles])
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    step = max(1, int(np.ceil(max(w, h) / max_side)))
+    if step == 1:
+        return sampling_maps(affines, label_triangles(dst_tri, box), box)
+    cw, ch = -(-w // step), -(-h // step)
+    # coarse cell i sits where cv2.resize samples it from: (i + 0.5) * step - 0.5
+    origin = np.array([x0 - 0.5 * step + 0.5, y0 - 0.5 * step + 0.5], np.float32)
+    coarse_tri = (dst_tri - origin) / step
+    label = label_triangles(coarse_tri, (0, 0, cw, ch))
+    grown = cv2.dilate(label, np.ones((3, 3), np.uint8))
+    label = np.where(label == 0, grown, label)
+    cx = x0 + (np.arange(cw, dtype=np.float32) + 0.5) * step - 0.5
+    cy = y0 + (np.arange(ch, dtype=np.float32) + 0.5) * step - 0.5
+    map_x, map_y = _gather(affines, label, cx, cy)
+    size = (cw * step, ch * step)
+    map_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    map_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
     return map_x, map_y
 
 
@@ -74,12 +117,14 @@ def warp(
     dst_pts: np.ndarray,
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
+    max_side: int = 160,
 ) -> np.ndarray:
     """Warp `src` so that src_pts land on dst_pts; returns the pixels of `box` in the destination."""
-    dst_tri = dst_pts[triangles]
-    affines = triangle_affines(dst_tri, src_pts[triangles])
-    label = label_triangles(dst_tri, box)
-    map_x, map_y = sampling_maps(affines, label, box)
+    map_x, map_y = mesh_maps(src_pts, dst_pts, triangles, box, max_side)
+    return remap(src, map_x, map_y)
+
+
+def remap(src: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
     return cv2.remap(
         src, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
