@@ -47,18 +47,15 @@ def pct(values: list[float], q: float) -> float:
 
 
 def make_engine(name: str):
-    if name == "mesh":
-        from models.mesh_engine import MeshEngine
+    from models.mesh_engine import MeshEngine
 
-        return MeshEngine()
-    from models.select import build_engine
-
-    return build_engine(name)
+    engines = {"mesh": MeshEngine}
+    return engines[name]()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--engine", default="mesh")
+    ap.add_argument("--engine", default="mesh", choices=["mesh"])
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     args = ap.parse_args()
