@@ -6,6 +6,11 @@ import cv2
 import numpy as np
 
 
+def core(alpha: np.ndarray) -> np.ndarray:
+    """The part of a swap mask where statistics are taken: source and target must use the same."""
+    return cv2.threshold(alpha, 128, 255, cv2.THRESH_BINARY)[1]
+
+
 def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-channel mean and std of LAB inside `mask` (uint8), or None when the mask is empty."""
     if cv2.countNonZero(mask) < 16:

@@ -112,8 +112,7 @@ class MeshStream:
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
             # source texture, which the same maps then warp: cost independent of face size.
-            core = cv2.threshold(alpha[::2, ::2], 128, 255, cv2.THRESH_BINARY)[1]
-            dst_stats = color.lab_stats(np.ascontiguousarray(region[::2, ::2]), core)
+            dst_stats = color.lab_stats(np.ascontiguousarray(region[::2, ::2]), color.core(alpha[::2, ::2]))
             if dst_stats is not None:
                 lut = color.transfer_lut(src.lab_stats, dst_stats, self.engine.color_strength)
                 texture = color.apply_lut(src.lab, lut)
@@ -204,7 +203,7 @@ def _make_source(image: np.ndarray, pts: np.ndarray) -> MeshSource:
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local)
     points = local.astype(np.float32)
-    stats = color.lab_stats(crop, cv2.threshold(alpha, 128, 255, cv2.THRESH_BINARY)[1])
+    stats = color.lab_stats(crop, color.core(alpha))
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)

@@ -84,9 +84,11 @@ def mesh_maps(
     """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap.
 
     A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
-    is computed on a grid at most `max_side` cells across and scaled up bilinearly: the error is
-    sub-pixel and the gather costs a fraction. The coarse label is grown by one cell so that
-    bilinear scaling never mixes a real coordinate with the "outside" marker at the face edge.
+    is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
+    gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
+    at most 0.45 px on a 2 px grid (boxes up to 2 * max_side) and about 1.5 px on 3-4 px grids.
+    The coarse label is grown by one cell so that bilinear scaling never mixes a real
+    coordinate with the "outside" marker at the face edge.
     """
     dst_tri = dst_pts[triangles]
     affines = triangle_affines(dst_tri, src_pts[triangles])

@@ -60,3 +60,18 @@ def test_label_marks_each_pixel_with_its_triangle():
     maps = sampling_maps(triangle_affines(GRID[TRIS], GRID[TRIS]), label, (0, 0, 120, 120))
     assert abs(maps[0][30, 50] - 50) < 1e-3 and abs(maps[1][30, 50] - 30) < 1e-3
     assert maps[0][0, 0] < 0
+
+
+def test_coarse_maps_match_full_resolution_maps_inside_the_mesh():
+    from models.warp import mesh_maps
+
+    rng = np.random.default_rng(5)
+    dst = GRID + rng.uniform(-8, 8, GRID.shape).astype(np.float32)
+    box = (0, 0, 120, 120)
+    fine_x, fine_y = mesh_maps(GRID, dst, TRIS, box, max_side=1000)
+    coarse_x, coarse_y = mesh_maps(GRID, dst, TRIS, box, max_side=60)  # a 2 px grid
+    assert coarse_x.shape == fine_x.shape == (120, 120)
+    inside = cv2.erode((fine_x >= 0).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert inside.sum() > 5000
+    err = np.hypot(coarse_x - fine_x, coarse_y - fine_y)[inside]
+    assert err.max() < 1.0, err.max()
