@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from media.metrics import Metrics
 from media.stats import SessionStats
 from models.engine import Engine, SourceFace, Stream, SwapResult
 
@@ -74,8 +75,11 @@ class WorkerBusy(RuntimeError):
 
 
 class FrameWorker:
-    def __init__(self, engine: Engine, name: str = "frame-worker") -> None:
+    def __init__(self, engine: Engine, name: str = "frame-worker", metrics: Metrics | None = None,
+                 close_engine: bool = True) -> None:
         self.engine = engine
+        self.metrics = metrics
+        self._close_engine = close_engine  # False when the engine is shared (tests reuse one)
         self._name = name
         self._cond = threading.Condition()
         self._slots: dict[str, _Pending] = {}  # insertion order = arrival order
@@ -125,6 +129,8 @@ class FrameWorker:
         if old is not None:
             stats.record_drop()
             self.totals.record_drop()
+            if self.metrics is not None:
+                self.metrics.drop("superseded")
             _post(old.loop, old.future, FrameOutcome(Status.DROPPED))
         return await fut
 
@@ -193,15 +199,19 @@ class FrameWorker:
         except Exception as exc:
             ms = (time.perf_counter() - t0) * 1000
             log.warning("engine failed on a frame of session %s: %s", sid, exc, exc_info=log.isEnabledFor(10))
-            for s in (stats, self.totals):
-                s.record(ms, swapped=False, error=True)
+            self._record(stats, ms, swapped=False, error=True)
             outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}", ms)
         else:
             ms = (time.perf_counter() - t0) * 1000
-            for s in (stats, self.totals):
-                s.record(ms, swapped=result.swapped, error=False)
+            self._record(stats, ms, swapped=result.swapped, error=False)
             outcome = FrameOutcome(Status.DONE, result, None, ms)
         _post(p.loop, p.future, outcome)
+
+    def _record(self, stats: SessionStats, ms: float, swapped: bool, error: bool) -> None:
+        for s in (stats, self.totals):
+            s.record(ms, swapped=swapped, error=error)
+        if self.metrics is not None:
+            self.metrics.frame_done(ms, swapped, error)
 
     def _close_stream(self, sid: str) -> None:
         stream = self._streams.pop(sid, None)
@@ -223,6 +233,8 @@ class FrameWorker:
             _post(loop, fut, None, RuntimeError("frame worker stopped"))
         for sid in list(self._streams):
             self._close_stream(sid)
+        if not self._close_engine:
+            return
         try:
             self.engine.close()
         except Exception:

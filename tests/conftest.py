@@ -62,3 +62,17 @@ def place(image: np.ndarray, size: tuple[int, int], scale: float = 1.0, angle: f
     m[0, 2] += cx - iw / 2
     m[1, 2] += cy - ih / 2
     return cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
+
+
+# -- a real server on a real port, sharing the session's engine ------------------------------------
+@pytest.fixture
+async def serve(aiohttp_server, mesh_engine):
+    """Start the real app on 127.0.0.1 with settings overrides; returns the TestServer."""
+    from server import create_app
+    from settings import Settings
+
+    async def start(**changes):
+        app = create_app(Settings(**changes), engine=mesh_engine)
+        return await aiohttp_server(app)
+
+    return start

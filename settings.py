@@ -1,0 +1,110 @@
+"""Deployment settings: every field is a command-line flag and a FACESWAP_<NAME> environment variable.
+
+The flag wins over the environment, the environment over the default. `python server.py --help`
+lists them all with their defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MB = 1024 * 1024
+
+
+def _opt(default: Any, help: str, choices: Sequence[str] | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _opt("127.0.0.1", "address to listen on (0.0.0.0 exposes the server to the network)")
+    port: int = _opt(8080, "TCP port")
+    engine: str = _opt("auto", "face-swap engine; auto picks the best one whose model files are present",
+                       ("auto", "mesh", "inswapper"))
+    max_faces: int = _opt(4, "most faces swapped in one frame")
+    single_user: str = _opt("takeover", "when a second user connects: takeover (the newcomer wins, "
+                            "so a page reload works) or reject (the newcomer is refused)",
+                            ("takeover", "reject"))
+    max_fps: float = _opt(15.0, "frames per second accepted per user on the fallback path; "
+                          "excess frames are dropped silently (0 = no limit)")
+    idle_timeout: float = _opt(60.0, "seconds without a frame or event before a user is disconnected")
+    session_timeout: float = _opt(300.0, "seconds the uploaded source face is kept while no user "
+                                  "is connected")
+    jpeg_quality: int = _opt(80, "JPEG quality of frames sent back on the fallback path (1-100)")
+    max_upload_bytes: int = _opt(10 * MB, "largest uploaded image file, bytes")
+    max_request_bytes: int = _opt(16 * MB, "largest HTTP request body, bytes (larger is answered 413)")
+    max_upload_pixels: int = _opt(40_000_000, "largest uploaded image, pixels (checked before decoding)")
+    max_message_bytes: int = _opt(2 * MB, "largest Socket.IO/WebSocket message, bytes")
+    max_frame_pixels: int = _opt(3840 * 2160, "largest video frame, pixels (checked before decoding)")
+    max_clients: int = _opt(32, "most simultaneous Socket.IO/WebSocket connections")
+    cors_origins: str = _opt("", "origins allowed to use Socket.IO from other pages, comma-separated, "
+                             "or *; empty = same origin only")
+    log_level: str = _opt("info", "log level", ("debug", "info", "warning", "error"))
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.jpeg_quality <= 100:
+            problems.append("jpeg_quality must be 1-100")
+        if self.max_fps < 0:
+            problems.append("max_fps must be >= 0")
+        for name in ("idle_timeout", "session_timeout"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be > 0")
+        for name in ("max_faces", "max_upload_bytes", "max_request_bytes", "max_upload_pixels",
+                     "max_message_bytes", "max_frame_pixels", "max_clients"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1")
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                problems.append(f"{f.name} must be one of {', '.join(choices)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(name: str) -> str:
+    return "FACESWAP_" + name.upper()
+
+
+def _convert(kind: type, raw: str, name: str) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{env_name(name)}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="server.py", description="Live face-swap media server.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    kinds = {"int": int, "float": float, "str": str}
+    for f in dataclasses.fields(Settings):
+        kind = kinds[str(f.type)]
+        default = f.default
+        if env_name(f.name) in env:
+            default = _convert(kind, env[env_name(f.name)], f.name)
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=default,
+            choices=f.metadata.get("choices"), help=f"{f.metadata['help']} [env {env_name(f.name)}]",
+        )
+    return parser
+
+
+def parse_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from flags, then FACESWAP_* variables, then defaults."""
+    parser = build_parser(os.environ if env is None else env)
+    args = parser.parse_args(argv)
+    try:
+        return Settings(**vars(args))
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits

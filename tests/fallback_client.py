@@ -1,0 +1,130 @@
+"""Helpers for tests of the Face Swap Live dialect: frames as data URLs and a recording client."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import aiohttp
+import cv2
+import numpy as np
+import socketio
+
+
+def jpeg(image: np.ndarray, quality: int = 95) -> bytes:
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+
+
+def data_url(image: np.ndarray, quality: int = 95) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg(image, quality)).decode()
+
+
+def from_data_url(url: str) -> np.ndarray:
+    payload = url.split(",", 1)[1]
+    img = cv2.imdecode(np.frombuffer(base64.b64decode(payload), np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
+    return img
+
+
+async def upload(base: str, body: bytes, filename: str = "face.jpg",
+                 content_type: str = "image/jpeg") -> tuple[int, dict[str, Any]]:
+    form = aiohttp.FormData()
+    form.add_field("image", body, filename=filename, content_type=content_type)
+    async with aiohttp.ClientSession() as http, http.post(base + "/upload_source", data=form) as r:
+        return r.status, await r.json()
+
+
+async def get_json(base: str, path: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(base + path) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+class Recorder:
+    """Queues of received events by name, shared by the Socket.IO and the WebSocket clients."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, asyncio.Queue[Any]] = {}
+
+    def queue(self, event: str) -> asyncio.Queue[Any]:
+        return self.queues.setdefault(event, asyncio.Queue())
+
+    def put(self, event: str, data: Any) -> None:
+        self.queue(event).put_nowait(data)
+
+    async def next(self, event: str, within: float = 10.0) -> Any:
+        return await asyncio.wait_for(self.queue(event).get(), within)
+
+    def pending(self, event: str) -> list[Any]:
+        q, out = self.queue(event), []
+        while not q.empty():
+            out.append(q.get_nowait())
+        return out
+
+
+class SioUser(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.disconnected = asyncio.Event()
+        for event in ("processed_frame", "status_update", "error", "connect_error"):
+            self.sio.on(event, lambda data, e=event: self.put(e, data))
+        self.sio.on("disconnect", lambda *a: self.disconnected.set())
+
+    async def connect(self, base: str, transports: tuple[str, ...] = ("websocket",)) -> SioUser:
+        await self.sio.connect(base, transports=list(transports))
+        return self
+
+    async def send(self, frame: Any) -> None:
+        await self.sio.emit("process_frame", {"frame": frame})
+
+    async def roundtrip(self, frame: Any, within: float = 10.0) -> dict[str, Any]:
+        await self.send(frame)
+        return await self.next("processed_frame", within)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+class WsUser(Recorder):
+    """The plain /ws transport with aiohttp's WebSocket client."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.http = aiohttp.ClientSession()
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    async def connect(self, base: str) -> WsUser:
+        self.ws = await self.http.ws_connect(base + "/ws")
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for msg in self.ws:
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                m = msg.json()
+                self.put(m["event"], m["data"])
+        self.closed.set()
+
+    async def send_raw(self, text: str) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(text)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        assert self.ws is not None
+        await self.ws.send_json({"event": event, "data": data})
+
+    async def roundtrip(self, frame: Any, within: float = 10.0) -> dict[str, Any]:
+        await self.emit("process_frame", {"frame": frame})
+        return await self.next("processed_frame", within)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            await self._reader
+        await self.http.close()

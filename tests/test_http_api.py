@@ -1,0 +1,136 @@
+"""Upload, status, metrics and the demo page over real HTTP."""
+
+from __future__ import annotations
+
+import os
+
+import aiohttp
+import cv2
+import numpy as np
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.fallback_client import get_json, jpeg, upload
+from tests.test_fallback_socketio import base_of, png_header_only
+
+
+def encoded(image: np.ndarray, ext: str) -> bytes:
+    return cv2.imencode(ext, image)[1].tobytes()
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".bmp", ".webp"])
+async def test_upload_accepts_each_allowed_format(serve, astronaut, ext):
+    base = base_of(await serve())
+    status, body = await upload(base, encoded(astronaut, ext), filename="face" + ext)
+    assert (status, body) == (200, {"success": True, "message": "Source face ready!"})
+    assert (await get_json(base, "/status"))["source_face_loaded"] is True
+
+
+async def test_upload_is_judged_by_content_not_by_name(serve, astronaut):
+    base = base_of(await serve())
+    status, body = await upload(base, encoded(astronaut, ".png"), filename="face.jpg")
+    assert status == 200, body
+    status, body = await upload(base, b"#!/bin/sh\necho not a photo\n", filename="face.jpg")
+    assert status == 400 and body["success"] is False
+    assert "Not an image" in body["message"]
+
+
+async def test_upload_without_a_face_says_no_face_detected(serve):
+    base = base_of(await serve())
+    status, body = await upload(base, jpeg(np.full((400, 400, 3), 90, np.uint8)))
+    assert (status, body) == (400, {"success": False, "message": "No face detected"})
+    assert (await get_json(base, "/status"))["source_face_loaded"] is False
+
+
+BAD_UPLOADS = {
+    "gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "Not an image"),
+    "tiff": (cv2.imencode(".tiff", np.zeros((8, 8, 3), np.uint8))[1].tobytes(), "Not an image"),
+    "truncated_jpeg": ("TRUNCATED", "Unreadable"),
+    "decompression_bomb": (png_header_only(60_000, 60_000), "too large"),
+    "empty": (b"", "Empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+async def test_bad_uploads_are_400_with_a_reason(serve, astronaut, case):
+    base = base_of(await serve())
+    body_bytes, reason = BAD_UPLOADS[case]
+    if body_bytes == "TRUNCATED":
+        body_bytes = jpeg(astronaut)[:4000]
+    status, body = await upload(base, body_bytes)
+    assert status == 400 and body["success"] is False
+    assert reason.lower() in body["message"].lower(), body
+
+
+async def test_file_over_the_per_file_cap_is_413(serve):
+    base = base_of(await serve(max_upload_bytes=1_000_000))
+    status, body = await upload(base, os.urandom(1_200_000))
+    assert status == 413 and "larger than" in body["message"]
+
+
+async def test_request_over_16_mb_is_413(serve):
+    base = base_of(await serve())
+    status, body = await upload(base, os.urandom(17 * 1024 * 1024))
+    assert status == 413 and body["success"] is False
+
+
+async def test_upload_needs_a_multipart_image_field(serve, astronaut):
+    base = base_of(await serve())
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base + "/upload_source", json={"image": "x"}) as r:
+            assert r.status == 400 and "multipart" in (await r.json())["message"]
+        form = aiohttp.FormData()
+        form.add_field("photo", jpeg(astronaut), filename="a.jpg", content_type="image/jpeg")
+        async with http.post(base + "/upload_source", data=form) as r:
+            assert r.status == 400 and "'image'" in (await r.json())["message"]
+        async with http.post(base + "/upload_source", data=b"--x\r\nbroken",
+                             headers={"Content-Type": "multipart/form-data; boundary=x"}) as r:
+            assert r.status == 400 and (await r.json())["success"] is False
+
+
+async def test_errors_are_json_without_traces(serve):
+    base = base_of(await serve())
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/no/such/page") as r:
+            assert r.status == 404 and (await r.json())["success"] is False
+        async with http.get(base + "/upload_source") as r:
+            assert r.status == 405 and (await r.json())["success"] is False
+
+
+async def test_status_has_the_seed_fields_and_ours(serve):
+    status = await get_json(base_of(await serve()), "/status")
+    seed = {"frame_count", "swap_count", "error_count", "avg_processing_time", "source_face_loaded",
+            "models_loaded"}
+    ours = {"fps", "dropped_frames", "engine", "provider", "uptime_s", "sessions"}
+    assert seed | ours <= set(status)
+    assert status["models_loaded"] is True and status["engine"] == "mesh"
+
+
+async def test_metrics_parse_as_prometheus_text(serve, astronaut):
+    base = base_of(await serve())
+    await upload(base, jpeg(astronaut))
+    async with aiohttp.ClientSession() as http, http.get(base + "/metrics") as r:
+        assert r.status == 200 and r.content_type == "text/plain"
+        families = {f.name: f for f in text_string_to_metric_families(await r.text())}
+    for name in ("faceswap_frames", "faceswap_swaps", "faceswap_errors", "faceswap_dropped_frames",
+                 "faceswap_processing_seconds", "faceswap_connected_clients", "faceswap_engine_info"):
+        assert name in families, name
+    uploads = {s.labels["result"]: s.value for s in families["faceswap_source_uploads"].samples
+               if s.name.endswith("_total")}
+    assert uploads == {"ok": 1.0}
+    info = families["faceswap_engine_info"].samples[0].labels
+    assert info == {"engine": "mesh", "provider": "mediapipe-cpu"}
+
+
+async def test_demo_page_and_its_assets_are_served(serve):
+    base = base_of(await serve())
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/") as r:
+            page = await r.text()
+            assert r.status == 200 and "text/html" in r.content_type
+        for asset in ("/static/app.js", "/static/style.css"):
+            assert asset in page
+            async with http.get(base + asset) as r:
+                assert r.status == 200 and len(await r.read()) > 200
+        async with http.get(base + "/static/../server.py") as r:
+            assert r.status in (403, 404)
