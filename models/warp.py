@@ -87,8 +87,11 @@ def mesh_maps(
     is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
     gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
     at most 0.45 px on a 2 px grid (boxes up to 2 * max_side) and about 1.5 px on 3-4 px grids.
-    The coarse label is grown by one cell so that bilinear scaling never mixes a real
-    coordinate with the "outside" marker at the face edge.
+    Coarse cells are given their triangle's extrapolated coordinates two cells beyond the mesh
+    (its outer edge and any holes), so bilinear scaling never mixes a real coordinate with the
+    "outside" marker; fine pixels more than about one cell outside the mesh are then marked outside
+    again. (With one ring, pixels between the ring and the marker got a coordinate halfway to it,
+    which could land anywhere on the source face: bright dots along the jaw and around holes.)
     """
     dst_tri = dst_pts[triangles]
     affines = triangle_affines(dst_tri, src_pts[triangles])
@@ -102,14 +105,19 @@ def mesh_maps(
     origin = np.array([x0 - 0.5 * step + 0.5, y0 - 0.5 * step + 0.5], np.float32)
     coarse_tri = (dst_tri - origin) / step
     label = label_triangles(coarse_tri, (0, 0, cw, ch))
-    grown = cv2.dilate(label, np.ones((3, 3), np.uint8))
-    label = np.where(label == 0, grown, label)
+    ring = np.ones((3, 3), np.uint8)
+    covered = cv2.dilate((label > 0).astype(np.uint8), ring)
+    for _ in range(2):
+        label = np.where(label == 0, cv2.dilate(label, ring), label)
     cx = x0 + (np.arange(cw, dtype=np.float32) + 0.5) * step - 0.5
     cy = y0 + (np.arange(ch, dtype=np.float32) + 0.5) * step - 0.5
     map_x, map_y = _gather(affines, label, cx, cy)
     size = (cw * step, ch * step)
     map_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
     map_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
+    map_x[outside] = -10
+    map_y[outside] = -10
     return map_x, map_y
 
 

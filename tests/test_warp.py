@@ -75,3 +75,29 @@ def test_coarse_maps_match_full_resolution_maps_inside_the_mesh():
     assert inside.sum() > 5000
     err = np.hypot(coarse_x - fine_x, coarse_y - fine_y)[inside]
     assert err.max() < 1.0, err.max()
+
+
+def test_coarse_maps_sample_nothing_outside_the_mesh_or_inside_its_holes():
+    """A coarse map must not send pixels beyond the mesh edge somewhere onto the source face."""
+    xs = np.linspace(10, 110, 5, dtype=np.float32)
+    grid = np.array([[x, y] for y in xs for x in xs], np.float32)
+    tris = []
+    for j in range(4):
+        for i in range(4):
+            if (i, j) in ((1, 1), (2, 2)):
+                continue  # holes, like the eyes and the inner mouth
+            a, b, c, d = j * 5 + i, j * 5 + i + 1, (j + 1) * 5 + i, (j + 1) * 5 + i + 1
+            tris += [[a, b, d], [a, c, d]]
+    tris = np.array(tris)
+    rng = np.random.default_rng(7)
+    dst = grid * 1.35 + 6 + rng.uniform(-3, 3, grid.shape).astype(np.float32)
+    box = (0, 0, 170, 170)
+    # white exactly where the source mesh is (like the alpha mask), black in its holes and around it
+    white = (label_triangles(grid[tris], (0, 0, 120, 120)) > 0).astype(np.uint8) * 255
+    for max_side in (60, 45, 30):  # 3, 4 and 6 px grids
+        out = warp(white, grid, dst, tris, box, max_side=max_side)
+        covered = label_triangles(dst[tris], box) > 0
+        step = -(-170 // max_side)
+        near = cv2.dilate(covered.astype(np.uint8), np.ones((2 * step + 1,) * 2, np.uint8)) > 0
+        assert out[~near].max() == 0, max_side
+        assert out[cv2.erode(covered.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0].min() == 255
