@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -76,6 +77,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     return app
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.ssl_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.ssl_cert, settings.ssl_key)
+    return context
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
     logging.basicConfig(
@@ -87,12 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(settings)
 
         async def announce(app: web.Application) -> None:
-            log.info("listening on http://%s:%d (single user: %s, max %g fps per user)",
-                     settings.host, settings.port, settings.single_user, settings.max_fps)
+            scheme = "https" if settings.ssl_cert else "http"
+            log.info("listening on %s://%s:%d (single user: %s, max %g fps per user)",
+                     scheme, settings.host, settings.port, settings.single_user, settings.max_fps)
 
         app.on_startup.append(announce)
-        web.run_app(app, host=settings.host, port=settings.port, print=None,
-                     handle_signals=True, shutdown_timeout=5.0)
+        web.run_app(app, host=settings.host, port=settings.port, ssl_context=tls_context(settings),
+                    print=None, handle_signals=True, shutdown_timeout=5.0)
     except EngineUnavailable as exc:
         log.error("cannot start: %s", exc)
         return 2

@@ -44,6 +44,9 @@ class Settings:
     max_clients: int = _opt(32, "most simultaneous Socket.IO/WebSocket connections")
     cors_origins: str = _opt("", "origins allowed to use Socket.IO from other pages, comma-separated, "
                              "or *; empty = same origin only")
+    ssl_cert: str = _opt("", "TLS certificate file (PEM); with --ssl-key, serves https, which phones "
+                         "need before a page may use their camera")
+    ssl_key: str = _opt("", "TLS private key file (PEM)")
     log_level: str = _opt("info", "log level", ("debug", "info", "warning", "error"))
 
     def __post_init__(self) -> None:
@@ -59,6 +62,8 @@ class Settings:
                      "max_message_bytes", "max_frame_pixels", "max_clients"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            problems.append("ssl_cert and ssl_key go together")
         for f in dataclasses.fields(self):
             choices = f.metadata.get("choices")
             if choices and getattr(self, f.name) not in choices:

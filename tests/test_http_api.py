@@ -134,3 +134,34 @@ async def test_demo_page_and_its_assets_are_served(serve):
                 assert r.status == 200 and len(await r.read()) > 200
         async with http.get(base + "/static/../server.py") as r:
             assert r.status in (403, 404)
+
+
+async def test_https_with_a_certificate(aiohttp_server, mesh_engine, tmp_path):
+    """Phones only give a page their camera over https: --ssl-cert/--ssl-key serve it."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from server import create_app, tls_context
+    from settings import Settings
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    settings = Settings(ssl_cert=str(cert_file), ssl_key=str(key_file))
+    server = await aiohttp_server(create_app(settings, engine=mesh_engine), ssl=tls_context(settings))
+    assert server.scheme == "https"
+    async with aiohttp.ClientSession() as http, http.get(server.make_url("/status"), ssl=False) as r:
+        assert r.status == 200 and (await r.json())["models_loaded"] is True
+    with pytest.raises(ValueError, match="go together"):
+        Settings(ssl_cert=str(cert_file))
