@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from media.bitrate import configure_video_bitrate
 from models.engine import Engine
 from models.select import EngineUnavailable, load_engine
 from settings import Settings, parse_settings
-from signaling import http_api, socketio_transport, ws_transport
+from signaling import http_api, socketio_transport, webrtc, ws_transport
 from signaling.context import CTX, Context
 from signaling.fallback import FallbackHub
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     http_api.add_routes(app)
     ws_transport.attach(app, hub)
     sio = socketio_transport.attach(app, hub)
+    webrtc.add_routes(app)
 
     async def start(app: web.Application) -> None:
         loaded = engine
@@ -55,6 +57,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 None, load_engine, settings.engine, settings.max_faces
             )
         ctx.start_worker(loaded)
+        configure_video_bitrate(settings.video_bitrate)
         hub.start()
         log.info(
             "engine %s on %s (requested %s); model files: %s", loaded.name, loaded.provider,
@@ -62,7 +65,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         )
 
     async def shutdown(app: web.Application) -> None:
-        log.info("shutting down: closing %d connection(s)", hub.count())
+        log.info("shutting down: closing %d socket and %d WebRTC connection(s)", hub.count(), len(ctx.peers))
+        await ctx.peers.close_all()
         await hub.stop()
         await sio.shutdown()
 

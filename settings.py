@@ -42,6 +42,15 @@ class Settings:
     max_message_bytes: int = _opt(2 * MB, "largest Socket.IO/WebSocket message, bytes")
     max_frame_pixels: int = _opt(3840 * 2160, "largest video frame, pixels (checked before decoding)")
     max_clients: int = _opt(32, "most simultaneous Socket.IO/WebSocket connections")
+    max_peers: int = _opt(16, "most simultaneous WebRTC connections (/offer, WHIP, WHEP); more get 503")
+    connect_timeout: float = _opt(20.0, "seconds a WebRTC connection may take to connect before it is closed")
+    video_bitrate: int = _opt(2_500_000, "target bitrate of the swapped video sent over WebRTC, bits/s "
+                              "(aiortc's own default, 500 kbps, is too low for 720p)")
+    video_codec: str = _opt("auto", "video codec to prefer when answering: the offerer's order (auto), "
+                            "h264 (OBS, hardware decoders) or vp8", ("auto", "h264", "vp8"))
+    stream_token: str = _opt("", "bearer token every WHIP/WHEP/offer client must present (empty = none)")
+    stun: str = _opt("", "STUN/TURN server URLs for WebRTC, comma-separated (empty: host candidates "
+                     "only, enough on one machine or a LAN)")
     cors_origins: str = _opt("", "origins allowed to use Socket.IO from other pages, comma-separated, "
                              "or *; empty = same origin only")
     ssl_cert: str = _opt("", "TLS certificate file (PEM); with --ssl-key, serves https, which phones "
@@ -55,11 +64,12 @@ class Settings:
             problems.append("jpeg_quality must be 1-100")
         if self.max_fps < 0:
             problems.append("max_fps must be >= 0")
-        for name in ("idle_timeout", "session_timeout"):
+        for name in ("idle_timeout", "session_timeout", "connect_timeout"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         for name in ("max_faces", "max_upload_bytes", "max_request_bytes", "max_upload_pixels",
-                     "max_message_bytes", "max_frame_pixels", "max_clients"):
+                     "max_message_bytes", "max_frame_pixels", "max_clients", "max_peers",
+                     "video_bitrate"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
         if bool(self.ssl_cert) != bool(self.ssl_key):

@@ -38,10 +38,13 @@ class Metrics:
             buckets=(0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0),
         )
         self.clients = Gauge("faceswap_connected_clients", "Connected clients", ["transport"], registry=r)
+        self.peers = Gauge("faceswap_webrtc_peers", "WebRTC connections", ["kind"], registry=r)
         self.uploads = Counter("faceswap_source_uploads", "Source uploads", ["result"], registry=r)
         self.info = InfoMetric("faceswap_engine", "The engine in use", registry=r)
         for reason in ("superseded", "rate_limit", "busy"):
             self.dropped.labels(reason)  # present at 0 from the start
+        for kind in ("offer", "whip", "whep"):
+            self.peers.labels(kind)
         for transport in ("socketio", "ws"):
             self.clients.labels(transport)
             self.rejected.labels(transport)

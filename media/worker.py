@@ -115,6 +115,13 @@ class FrameWorker:
         with self._cond:
             return self._stats.setdefault(session_id, SessionStats())
 
+    def record_drop(self, session_id: str, reason: str) -> None:
+        """Count a frame of this session dropped before the engine saw it (rate limit, overtaken)."""
+        self.stats(session_id).record_drop()
+        self.totals.record_drop()
+        if self.metrics is not None:
+            self.metrics.drop(reason)
+
     async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
         """Swap `frame` for this session; resolves DROPPED if a newer frame replaces it first."""
         loop = asyncio.get_running_loop()

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from media.channels import Channels
 from media.metrics import Metrics
 from media.sources import SourceSlot
 from media.worker import FrameWorker
 from models.engine import Engine
 from settings import Settings
+from signaling.peers import PeerRegistry
 
 if TYPE_CHECKING:
     from signaling.fallback import FallbackHub
@@ -23,6 +25,10 @@ class Context:
         self.settings = settings
         self.metrics = Metrics()
         self.sources = SourceSlot()
+        self.channels = Channels(lambda: self.sources.faces)
+        self.peers = PeerRegistry(settings.max_peers, settings.connect_timeout)
+        for kind in ("offer", "whip", "whep"):
+            self.metrics.peers.labels(kind).set_function(lambda k=kind: self.peers.count(k))
         # Image decode/encode for HTTP and the fallback path; the engine has its own thread.
         self.codec_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="codec")
         self.started_at = time.monotonic()

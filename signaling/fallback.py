@@ -152,9 +152,7 @@ class FallbackHub:
         task.add_done_callback(client.tasks.discard)
 
     def _drop_frame(self, reason: str, peer_id: str) -> None:
-        self.ctx.worker.stats(peer_id).record_drop()
-        self.ctx.worker.totals.record_drop()
-        self.ctx.metrics.drop(reason)
+        self.ctx.worker.record_drop(peer_id, reason)
 
     async def _process_frame(self, client: _Client, data: Any) -> None:
         peer, loop, s = client.peer, asyncio.get_running_loop(), self.settings

@@ -124,6 +124,8 @@ async def status(request: web.Request) -> web.Response:
         "sessions": hub.count() if hub else 0,
         "active_user": bool(hub and hub.active_peer),
         "max_fps": ctx.settings.max_fps,
+        "webrtc_peers": len(ctx.peers),
+        "channels_live": ctx.channels.live(),
     })
 
 

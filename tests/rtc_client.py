@@ -1,0 +1,167 @@
+"""In-process aiortc clients for tests and benchmarks: a camera track made of test faces, and the
+three ways to talk to the server (/offer, WHIP, WHEP)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc.mediastreams import MediaStreamError
+from av import VideoFrame
+
+VIDEO_CLOCK = 90_000
+
+
+class FaceCamera(VideoStreamTrack):
+    """Plays `frames` in a loop at `fps`; remembers when each pts was handed to the encoder."""
+
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
+        super().__init__()
+        self.frames = frames
+        self.fps = fps
+        self.sent_at: dict[int, float] = {}
+        self._n = 0
+        self._start: float | None = None
+
+    async def recv(self) -> VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._n / self.fps
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        image = self.frames[self._n % len(self.frames)]
+        frame = VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts = int(self._n * VIDEO_CLOCK / self.fps)
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self.sent_at[frame.pts] = time.monotonic()
+        if len(self.sent_at) > 5000:
+            self.sent_at.pop(next(iter(self.sent_at)))
+        self._n += 1
+        return frame
+
+
+@dataclass
+class Received:
+    """Frames coming back, newest kept; pts and arrival time of each."""
+
+    frames: asyncio.Queue[VideoFrame] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    def start(self, track) -> None:
+        self.task = asyncio.ensure_future(self._run(track))
+
+    async def _run(self, track) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                self.arrivals.append((frame.pts, time.monotonic()))
+                if self.frames.full():
+                    self.frames.get_nowait()
+                self.frames.put_nowait(frame)
+        except MediaStreamError:
+            pass
+        finally:
+            self.ended.set()
+
+    async def next_image(self, within: float = 15.0) -> np.ndarray:
+        frame = await asyncio.wait_for(self.frames.get(), within)
+        return frame.to_ndarray(format="bgr24")
+
+    async def latest_image(self, within: float = 15.0) -> np.ndarray:
+        frame = await asyncio.wait_for(self.frames.get(), within)
+        while not self.frames.empty():
+            frame = self.frames.get_nowait()
+        return frame.to_ndarray(format="bgr24")
+
+
+async def wait_gathered(pc: RTCPeerConnection) -> None:
+    # aiortc gathers every candidate inside setLocalDescription; nothing to wait for afterwards
+    assert pc.iceGatheringState == "complete"
+
+
+@dataclass
+class Client:
+    pc: RTCPeerConnection
+    received: Received
+    response_status: int = 0
+    location: str | None = None
+    pc_id: str | None = None
+
+    async def close(self) -> None:
+        await self.pc.close()
+        if self.received.task is not None:
+            self.received.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.received.task
+
+
+def _client(camera: VideoStreamTrack | None, direction: str) -> tuple[RTCPeerConnection, Received]:
+    pc = RTCPeerConnection()
+    received = Received()
+    if camera is not None and direction == "sendrecv":
+        pc.addTrack(camera)
+    elif camera is not None:
+        pc.addTransceiver(camera, direction="sendonly")
+    else:
+        pc.addTransceiver("video", direction="recvonly")
+
+    @pc.on("track")
+    def on_track(track) -> None:
+        if track.kind == "video":
+            received.start(track)
+
+    return pc, received
+
+
+async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
+                headers: dict[str, str] | None = None) -> Client:
+    """The /offer round trip of aiortc's own server example."""
+    pc, received = _client(camera, "sendrecv")
+    await pc.setLocalDescription(await pc.createOffer())
+    body: dict[str, str] = {"sdp": pc.localDescription.sdp, "type": "offer"}
+    if channel:
+        body["channel"] = channel
+    async with aiohttp.ClientSession() as http, http.post(base + "/offer", json=body, headers=headers) as r:
+        data = await r.json()
+        client = Client(pc, received, r.status)
+        if r.status != 200:
+            await pc.close()
+            raise AssertionError(f"/offer answered {r.status}: {data}")
+    client.pc_id = data["pc_id"]
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type=data["type"]))
+    return client
+
+
+async def sdp_post(base: str, kind: str, channel: str, camera: VideoStreamTrack | None,
+                   token: str | None = None) -> Client:
+    """WHIP (camera given: send only) or WHEP (no camera: receive only)."""
+    pc, received = _client(camera, "sendonly" if camera is not None else "recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    headers = {"Content-Type": "application/sdp"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"{base}/{kind}/{channel}", data=pc.localDescription.sdp, headers=headers) as r:
+        text = await r.text()
+        client = Client(pc, received, r.status, r.headers.get("Location"))
+    if r.status != 201:
+        await pc.close()
+        client.location = text
+        return client
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=text, type="answer"))
+    return client
+
+
+async def wait_connected(pc: RTCPeerConnection, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while pc.connectionState != "connected":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not connected: {pc.connectionState}")
+        await asyncio.sleep(0.05)
