@@ -1,5 +1,6 @@
-// Face Swap Live demo page: upload a source face, send camera frames over the /ws WebSocket
-// (the same events as Socket.IO, no client library needed), show the swapped frames and the stats.
+// Face Swap Live demo page: upload a source face, then send the camera over WebRTC (/offer: the
+// swapped video comes back on the same connection) or, when WebRTC fails or the toggle asks for it,
+// as JPEG frames over the /ws WebSocket (the Socket.IO events as JSON, no client library needed).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -7,7 +8,12 @@ const MAX_IN_FLIGHT = 2;        // frames sent and not yet answered; more would 
 const ANSWER_TIMEOUT_MS = 1500; // the server drops frames silently (rate limit), so stop waiting
 const FRAME_WIDTH = 640;
 
-const state = { ws: null, stream: null, timer: null, sent: [], answers: [], fps: 15, running: false };
+const CONNECT_TIMEOUT_MS = 10000;
+const state = {
+  ws: null, pc: null, stream: null, timer: null, statsTimer: null, sent: [], answers: [], fps: 15,
+  running: false, path: null, processingMs: null,
+};
+if (new URLSearchParams(location.search).get("path") === "ws") $("force-fallback").checked = true;
 
 function showError(message) {
   const el = $("error");
@@ -29,6 +35,8 @@ async function refreshStatus() {
     $("server").textContent = `${s.engine} engine · ${s.provider}` + (s.source_face_loaded ? " · source loaded" : "");
     $("server").classList.toggle("live", !!s.models_loaded);
     state.fps = s.max_fps > 0 ? Math.min(s.max_fps, 30) : 30;
+    state.processingMs = s.avg_processing_time;
+    if (state.path === "webrtc") $("proc").textContent = `${s.avg_processing_time.toFixed(1)} ms`;
     if (!s.source_face_loaded && $("source-verdict").classList.contains("ok")) {
       verdict("The source face was cleared. Choose a photo again.", "bad");
     }
@@ -100,6 +108,7 @@ function onMessage({ event, data }) {
     while (state.answers.length && now - state.answers[0] > 2000) state.answers.shift();
     if (data.processed) $("remote").src = data.processed;
     $("frame-note").textContent = data.success ? "" : `(${data.error})`;
+    $("frame-note").className = "note";
     if (data.stats) {
       $("proc").textContent = `${data.stats.avg_processing_time.toFixed(1)} ms`;
       $("dropped").textContent = data.stats.dropped ?? "–";
@@ -133,6 +142,84 @@ function tick() {
   if (frame && send("process_frame", { frame })) state.sent.push(now);
 }
 
+function setPath(path) {
+  state.path = path;
+  const live = path !== null;
+  const shown = path || ($("force-fallback").checked ? "ws" : "webrtc");
+  $("path").textContent = `path: ${shown === "ws" ? "WebSocket" : "WebRTC"}${live ? " (live)" : ""}`;
+  $("path").classList.toggle("live", live);
+  $("remote-video").hidden = path !== "webrtc";
+  $("remote").hidden = path === "webrtc";
+  $("rtt-label").textContent = path === "webrtc" ? "network rtt" : "round trip";
+}
+
+function gathered(pc) {
+  // the server takes no trickled candidates: send the offer once gathering is complete
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && resolve());
+    setTimeout(resolve, 3000);
+  });
+}
+
+function connected(pc) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (pc.connectionState === "connected") resolve();
+      else if (["failed", "closed"].includes(pc.connectionState)) reject(new Error(`connection ${pc.connectionState}`));
+    };
+    pc.addEventListener("connectionstatechange", check);
+    setTimeout(() => reject(new Error("no connection within 10 s")), CONNECT_TIMEOUT_MS);
+    check();
+  });
+}
+
+async function startWebRTC() {
+  if (!window.RTCPeerConnection) throw new Error("this browser has no WebRTC");
+  const pc = new RTCPeerConnection();
+  state.pc = pc;
+  state.stream.getVideoTracks().forEach((t) => pc.addTrack(t, state.stream));
+  pc.ontrack = (ev) => { $("remote-video").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const r = await fetch("/offer", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
+  await pc.setRemoteDescription({ type: body.type, sdp: body.sdp });
+  await connected(pc);
+  pc.addEventListener("connectionstatechange", () => {
+    if (state.pc === pc && ["failed", "closed", "disconnected"].includes(pc.connectionState) && state.running) {
+      stopCamera();
+      showError(`The WebRTC connection was lost (${pc.connectionState}).`);
+    }
+  });
+  state.statsTimer = setInterval(() => webrtcStats(pc), 1000);
+}
+
+async function webrtcStats(pc) {
+  const report = await pc.getStats();
+  let rtt = null;
+  report.forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      if (s.framesPerSecond !== undefined) $("fps").textContent = s.framesPerSecond.toFixed(1);
+      if (s.jitterBufferEmittedCount) {
+        $("frame-note").textContent = `(jitter buffer ${Math.round(1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount)} ms)`;
+        $("frame-note").className = "muted";
+      }
+    }
+    if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
+  });
+  if (rtt !== null) $("rtt").textContent = `${Math.round(rtt * 1000)} ms`;
+}
+
+async function startWebSocket() {
+  await connect();
+  state.timer = setInterval(tick, 1000 / state.fps);
+}
+
 async function startCamera() {
   showError("");
   $("start").disabled = true;
@@ -144,34 +231,48 @@ async function startCamera() {
     return;
   }
   $("local").srcObject = state.stream;
-  try {
-    await connect();
-  } catch (err) {
-    stopCamera();
-    showError(err.message);
-    return;
-  }
   state.running = true;
   $("stop").disabled = false;
-  $("path").textContent = "path: WebSocket (live)";
-  $("path").classList.add("live");
-  state.timer = setInterval(tick, 1000 / state.fps);
+  let path = $("force-fallback").checked ? "ws" : "webrtc";
+  if (path === "webrtc") {
+    try {
+      setPath("webrtc");
+      await startWebRTC();
+    } catch (err) {
+      if (state.pc) state.pc.close();
+      state.pc = null;
+      showError(`WebRTC failed (${err.message}); using the WebSocket fallback.`);
+      path = "ws";
+    }
+  }
+  if (path === "ws") {
+    try {
+      setPath("ws");
+      await startWebSocket();
+    } catch (err) {
+      stopCamera();
+      showError(err.message);
+      return;
+    }
+  }
 }
 
 function stopCamera() {
   state.running = false;
   clearInterval(state.timer);
-  state.timer = null;
+  clearInterval(state.statsTimer);
+  state.timer = state.statsTimer = null;
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
   if (state.ws) state.ws.close();
-  state.ws = null;
+  if (state.pc) state.pc.close();
+  state.ws = state.pc = null;
   state.sent = [];
   $("local").srcObject = null;
+  $("remote-video").srcObject = null;
   $("start").disabled = false;
   $("stop").disabled = true;
-  $("path").textContent = "path: WebSocket";
-  $("path").classList.remove("live");
+  setPath(null);
 }
 
 $("source-file").addEventListener("change", (ev) => {
@@ -204,6 +305,7 @@ $("clear-source").addEventListener("click", async () => {
   refreshStatus();
 });
 $("start").addEventListener("click", startCamera);
+$("force-fallback").addEventListener("change", () => { if (!state.running) setPath(null); });
 $("stop").addEventListener("click", stopCamera);
 refreshStatus();
 setInterval(refreshStatus, 3000);
