@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from media import jitter
 from media.bitrate import configure_video_bitrate
 from models.engine import Engine
 from models.select import EngineUnavailable, load_engine
@@ -58,6 +59,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             )
         ctx.start_worker(loaded)
         configure_video_bitrate(settings.video_bitrate)
+        jitter.install()
         hub.start()
         log.info(
             "engine %s on %s (requested %s); model files: %s", loaded.name, loaded.provider,

@@ -11,6 +11,7 @@ from aiohttp import web
 from media.channels import Channels
 from media.metrics import Metrics
 from media.sources import SourceSlot
+from media.swap_track import FaceSwapTrack
 from media.worker import FrameWorker
 from models.engine import Engine
 from settings import Settings
@@ -36,6 +37,8 @@ class Context:
         self._engine = engine
         self._worker: FrameWorker | None = None
         self.hub: FallbackHub | None = None
+        # What wraps a published camera; bench.webrtc swaps in a naive track to compare.
+        self.make_track: type[FaceSwapTrack] = FaceSwapTrack
 
     def start_worker(self, engine: Engine) -> None:
         self._engine = engine

@@ -21,7 +21,6 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSend
 from aiortc.mediastreams import MediaStreamTrack
 
 from media.channels import DEFAULT_CHANNEL, Channel, NoPublisher
-from media.swap_track import FaceSwapTrack
 from signaling.context import CTX, Context
 from signaling.peers import Peer, TooManyPeers
 
@@ -134,7 +133,7 @@ def publish_camera(ctx: Context, peer: Peer, channel: Channel, send_back: bool) 
     def on_track(track: MediaStreamTrack) -> None:
         if track.kind != "video":
             return  # audio is not relayed
-        swap = FaceSwapTrack(track, ctx.worker, f"rtc-{peer.id[:12]}", channel.sources, ctx.codec_pool)
+        swap = ctx.make_track(track, ctx.worker, f"rtc-{peer.id[:12]}", channel.sources, ctx.codec_pool)
         old = channel.publish(swap, peer.id)
         if old is not None:
             log.info("channel %s: a new publisher replaces the previous one", channel.name)

@@ -16,15 +16,36 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 VIDEO_CLOCK = 90_000
+STAMP_BITS = 14
+STAMP_BLOCK = 16  # px: black/white blocks survive VP8/H.264 at any sane bitrate
+
+
+def stamp(image: np.ndarray, n: int) -> np.ndarray:
+    """`image` with the frame number `n` as a row of black/white blocks in its top-left corner."""
+    out = image.copy()
+    out[:STAMP_BLOCK, : STAMP_BITS * STAMP_BLOCK] = 0
+    for b in range(STAMP_BITS):
+        if n >> b & 1:
+            out[:STAMP_BLOCK, b * STAMP_BLOCK : (b + 1) * STAMP_BLOCK] = 255
+    return out
+
+
+def read_stamp(frame: VideoFrame) -> int:
+    """The frame number stamped into a received frame (read from its luma plane)."""
+    y = frame.to_ndarray(format="gray")
+    row = y[STAMP_BLOCK // 2]
+    return sum(1 << b for b in range(STAMP_BITS) if row[b * STAMP_BLOCK + STAMP_BLOCK // 2] > 127)
 
 
 class FaceCamera(VideoStreamTrack):
-    """Plays `frames` in a loop at `fps`; remembers when each pts was handed to the encoder."""
+    """Plays `frames` in a loop at `fps`; with `stamped`, each frame carries its number in its pixels
+    and `sent_at[n]` is when frame n was handed to the encoder."""
 
-    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0, stamped: bool = False) -> None:
         super().__init__()
         self.frames = frames
         self.fps = fps
+        self.stamped = stamped
         self.sent_at: dict[int, float] = {}
         self._n = 0
         self._start: float | None = None
@@ -35,14 +56,18 @@ class FaceCamera(VideoStreamTrack):
         due = self._start + self._n / self.fps
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         image = self.frames[self._n % len(self.frames)]
+        if self.stamped:
+            image = stamp(image, self._n % (1 << STAMP_BITS))
         frame = VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = int(self._n * VIDEO_CLOCK / self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        self.sent_at[frame.pts] = time.monotonic()
-        if len(self.sent_at) > 5000:
-            self.sent_at.pop(next(iter(self.sent_at)))
+        self.sent_at[self._n % (1 << STAMP_BITS)] = time.monotonic()
         self._n += 1
         return frame
+
+    def delays_ms(self, received: Received) -> list[float]:
+        """Camera-to-screen delay of each received stamped frame, in arrival order."""
+        return [(t - self.sent_at[n]) * 1000 for n, t in received.stamps if n in self.sent_at]
 
 
 @dataclass
@@ -50,7 +75,9 @@ class Received:
     """Frames coming back, newest kept; pts and arrival time of each."""
 
     frames: asyncio.Queue[VideoFrame] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
-    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    arrivals: list[tuple[int, float]] = field(default_factory=list)  # (pts, time)
+    stamps: list[tuple[int, float]] = field(default_factory=list)  # (frame number, time) when read
+    read_stamps: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -61,7 +88,10 @@ class Received:
         try:
             while True:
                 frame = await track.recv()
-                self.arrivals.append((frame.pts, time.monotonic()))
+                now = time.monotonic()
+                self.arrivals.append((frame.pts, now))
+                if self.read_stamps:
+                    self.stamps.append((read_stamp(frame), now))
                 if self.frames.full():
                     self.frames.get_nowait()
                 self.frames.put_nowait(frame)
@@ -102,9 +132,10 @@ class Client:
                 await self.received.task
 
 
-def _client(camera: VideoStreamTrack | None, direction: str) -> tuple[RTCPeerConnection, Received]:
+def _client(camera: VideoStreamTrack | None, direction: str,
+            read_stamps: bool = False) -> tuple[RTCPeerConnection, Received]:
     pc = RTCPeerConnection()
-    received = Received()
+    received = Received(read_stamps=read_stamps)
     if camera is not None and direction == "sendrecv":
         pc.addTrack(camera)
     elif camera is not None:
@@ -121,9 +152,9 @@ def _client(camera: VideoStreamTrack | None, direction: str) -> tuple[RTCPeerCon
 
 
 async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
-                headers: dict[str, str] | None = None) -> Client:
+                headers: dict[str, str] | None = None, read_stamps: bool = False) -> Client:
     """The /offer round trip of aiortc's own server example."""
-    pc, received = _client(camera, "sendrecv")
+    pc, received = _client(camera, "sendrecv", read_stamps)
     await pc.setLocalDescription(await pc.createOffer())
     body: dict[str, str] = {"sdp": pc.localDescription.sdp, "type": "offer"}
     if channel:

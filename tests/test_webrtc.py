@@ -131,7 +131,7 @@ async def test_whep_without_a_publisher_is_404(serve):
 
 
 class SlowEngine:
-    """Takes 150 ms a frame (5x a 30 fps camera's budget) and inverts the picture."""
+    """Takes 150 ms a frame (5x a 30 fps camera's budget) and inverts the picture's lower half."""
 
     name = "slow"
     provider = "test"
@@ -149,7 +149,9 @@ class SlowEngine:
         class Stream:
             def swap(self, frame, sources):
                 time.sleep(engine.delay)
-                return SwapResult(255 - frame, 1, 1)
+                out = frame.copy()
+                out[frame.shape[0] // 2 :] = 255 - out[frame.shape[0] // 2 :]
+                return SwapResult(out, 1, 1)
 
             def close(self):
                 pass
@@ -169,14 +171,13 @@ async def test_delay_stays_bounded_when_the_engine_is_slow(aiohttp_server, frame
     server = await aiohttp_server(create_app(Settings(), engine=SlowEngine()))
     base = base_of(server)
     await upload(base, jpeg(frame))
-    camera = FaceCamera([frame], fps=30)
-    client = await offer(base, camera)
+    camera = FaceCamera([frame], fps=30, stamped=True)
+    client = await offer(base, camera, read_stamps=True)
     try:
         await asyncio.sleep(5.0)
-        arrivals = list(client.received.arrivals)
+        delays = camera.delays_ms(client.received)
     finally:
         await client.close()
-    delays = [(t - camera.sent_at[pts]) * 1000 for pts, t in arrivals if pts in camera.sent_at]
     assert len(delays) > 15
     late = delays[len(delays) // 2 :]
     # queued in order, the 30 fps camera would be 2.5 s behind after 5 s; latest-frame-wins keeps
