@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -18,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.channels import DEFAULT_CHANNEL, Channel, NoPublisher
 from signaling.context import CTX, Context
@@ -126,13 +128,23 @@ async def open_peer(ctx: Context, kind: str, channel: Channel) -> Peer:
         raise SignalingError(503, str(exc)) from None
 
 
+async def discard(track: MediaStreamTrack) -> None:
+    with contextlib.suppress(MediaStreamError):
+        while True:
+            await track.recv()
+
+
 def publish_camera(ctx: Context, peer: Peer, channel: Channel, send_back: bool) -> None:
     """When the peer's camera track arrives, swap it and make it the channel's output."""
 
     @peer.pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         if track.kind != "video":
-            return  # audio is not relayed
+            # Audio is not relayed, but aiortc queues every decoded frame of a received track
+            # without bound: read and discard it (OBS's WHIP output always sends audio).
+            drain = asyncio.ensure_future(discard(track))
+            peer.on_close.append(drain.cancel)
+            return
         swap = ctx.make_track(track, ctx.worker, f"rtc-{peer.id[:12]}", channel.sources, ctx.codec_pool)
         old = channel.publish(swap, peer.id)
         if old is not None:

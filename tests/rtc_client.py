@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import numpy as np
-from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
@@ -133,9 +133,11 @@ class Client:
 
 
 def _client(camera: VideoStreamTrack | None, direction: str,
-            read_stamps: bool = False) -> tuple[RTCPeerConnection, Received]:
+            read_stamps: bool = False, audio: bool = False) -> tuple[RTCPeerConnection, Received]:
     pc = RTCPeerConnection()
     received = Received(read_stamps=read_stamps)
+    if audio:
+        pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
     if camera is not None and direction == "sendrecv":
         pc.addTrack(camera)
     elif camera is not None:
@@ -171,9 +173,9 @@ async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
 
 
 async def sdp_post(base: str, kind: str, channel: str, camera: VideoStreamTrack | None,
-                   token: str | None = None) -> Client:
+                   token: str | None = None, audio: bool = False) -> Client:
     """WHIP (camera given: send only) or WHEP (no camera: receive only)."""
-    pc, received = _client(camera, "sendonly" if camera is not None else "recvonly")
+    pc, received = _client(camera, "sendonly" if camera is not None else "recvonly", audio=audio)
     await pc.setLocalDescription(await pc.createOffer())
     headers = {"Content-Type": "application/sdp"}
     if token:

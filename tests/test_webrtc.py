@@ -123,6 +123,24 @@ def publisher_frames(status: dict) -> int:
     return status["frame_count"] + status["dropped_frames"]
 
 
+async def test_whip_audio_is_read_and_thrown_away_not_queued(serve, frame):
+    """OBS's WHIP output always sends audio; aiortc would queue it forever if nobody read it."""
+    from signaling.context import CTX
+
+    server = await serve()
+    publisher = await sdp_post(base_of(server), "whip", "obs", FaceCamera([frame], fps=15), audio=True)
+    try:
+        assert publisher.response_status == 201
+        await wait_connected(publisher.pc)
+        await asyncio.sleep(2.0)  # 100 audio frames at 20 ms
+        receivers = [r for p in server.app[CTX].peers._peers.values() for r in p.pc.getReceivers()]
+        audio = [r.track for r in receivers if r.track is not None and r.track.kind == "audio"]
+        assert audio, "the server did not receive the audio track"
+        assert all(t._queue.qsize() < 5 for t in audio), [t._queue.qsize() for t in audio]
+    finally:
+        await publisher.close()
+
+
 async def test_whep_without_a_publisher_is_404(serve):
     base = base_of(await serve())
     viewer = await sdp_post(base, "whep", "nobody-here", None)
