@@ -15,9 +15,13 @@ from media.bitrate import configure_video_bitrate
 from models.engine import Engine
 from models.select import EngineUnavailable, load_engine
 from settings import Settings, parse_settings
-from signaling import http_api, socketio_transport, webrtc, ws_transport
+from signaling import http_api, live_api, socketio_transport, webrtc, ws_transport
+from signaling.api_auth import ApiAuth, parse_clients
 from signaling.context import CTX, Context
 from signaling.fallback import FallbackHub
+from signaling.live_sessions import LiveSessions
+from signaling.safe_fetch import SafeFetcher
+from signaling.store import SQLiteStore
 
 log = logging.getLogger("faceswap")
 
@@ -50,6 +54,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     ws_transport.attach(app, hub)
     sio = socketio_transport.attach(app, hub)
     webrtc.add_routes(app)
+    store = SQLiteStore(settings.db)
+    fetcher = SafeFetcher(settings.fetch_allow, settings.max_upload_bytes, settings.fetch_timeout)
+    auth = ApiAuth(store, settings.token_ttl, settings.api_rate)
+    sessions = LiveSessions(ctx, store, fetcher)
+    live_api.add_routes(app, live_api.LiveApi(auth, sessions, fetcher))
 
     async def start(app: web.Application) -> None:
         loaded = engine
@@ -57,6 +66,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             loaded = await asyncio.get_running_loop().run_in_executor(
                 None, load_engine, settings.engine, settings.max_faces
             )
+        created = await auth.ensure_clients(configured_clients(settings))
+        if created:
+            # printed once, at the first start with no clients anywhere; only its hash is stored
+            log.warning("created the Live Face Swap API client: clientId=%s clientSecret=%s "
+                        "(shown once; keep it)", *created)
+        await sessions.start()
         ctx.start_worker(loaded)
         configure_video_bitrate(settings.video_bitrate)
         jitter.install()
@@ -68,6 +83,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
 
     async def shutdown(app: web.Application) -> None:
         log.info("shutting down: closing %d socket and %d WebRTC connection(s)", hub.count(), len(ctx.peers))
+        await sessions.stop()
         await ctx.peers.close_all()
         await hub.stop()
         await sio.shutdown()
@@ -76,11 +92,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if ctx.models_loaded:
             await asyncio.get_running_loop().run_in_executor(None, ctx.worker.stop)
         ctx.codec_pool.shutdown(wait=True)
+        await store.close()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app
+
+
+def configured_clients(settings: Settings) -> list[tuple[str, str]]:
+    text = settings.clients
+    if settings.clients_file:
+        with open(settings.clients_file, encoding="utf-8") as f:
+            text += "," + f.read()
+    return parse_clients(text)
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -110,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         web.run_app(app, host=settings.host, port=settings.port, ssl_context=tls_context(settings),
                     print=None, handle_signals=True, shutdown_timeout=5.0)
     except EngineUnavailable as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    except ValueError as exc:  # a bad --clients entry
         log.error("cannot start: %s", exc)
         return 2
     except OSError as exc:

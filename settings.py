@@ -51,6 +51,19 @@ class Settings:
     stream_token: str = _opt("", "bearer token every WHIP/WHEP/offer client must present (empty = none)")
     stun: str = _opt("", "STUN/TURN server URLs for WebRTC, comma-separated (empty: host candidates "
                      "only, enough on one machine or a LAN)")
+    clients: str = _opt("", "Live Face Swap API clients as id:secret,id:secret; with none here, in "
+                        "--clients-file or in the store, one pair is created at first start and logged once")
+    clients_file: str = _opt("", "file of id:secret lines (an alternative to --clients)")
+    db: str = _opt("data/faceswap.sqlite3", "SQLite file for API clients, tokens and session records")
+    token_ttl: float = _opt(86400.0, "seconds an API token stays valid")
+    api_rate: float = _opt(20.0, "API requests per second per token (more get code 1005; 0 = no limit)")
+    api_session_ttl: float = _opt(3600.0, "seconds a live session lasts before it is closed")
+    api_max_sessions: int = _opt(16, "most live sessions at once")
+    api_sessions_per_client: int = _opt(4, "most live sessions per API client")
+    api_images_per_client: int = _opt(50, "most images an API client may keep uploaded")
+    fetch_allow: str = _opt("", "hosts, addresses or CIDRs that image URLs may point to although private "
+                            "or loopback (comma-separated)")
+    fetch_timeout: float = _opt(10.0, "seconds to fetch an image URL")
     cors_origins: str = _opt("", "origins allowed to use Socket.IO from other pages, comma-separated, "
                              "or *; empty = same origin only")
     ssl_cert: str = _opt("", "TLS certificate file (PEM); with --ssl-key, serves https, which phones "
@@ -64,12 +77,13 @@ class Settings:
             problems.append("jpeg_quality must be 1-100")
         if self.max_fps < 0:
             problems.append("max_fps must be >= 0")
-        for name in ("idle_timeout", "session_timeout", "connect_timeout"):
+        for name in ("idle_timeout", "session_timeout", "connect_timeout", "token_ttl", "api_session_ttl",
+                     "fetch_timeout"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         for name in ("max_faces", "max_upload_bytes", "max_request_bytes", "max_upload_pixels",
                      "max_message_bytes", "max_frame_pixels", "max_clients", "max_peers",
-                     "video_bitrate"):
+                     "video_bitrate", "api_max_sessions", "api_sessions_per_client", "api_images_per_client"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
         if bool(self.ssl_cert) != bool(self.ssl_key):

@@ -82,7 +82,8 @@ def cpu_seconds(pid: int) -> float:
 async def server(max_fps: float):
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "server.py", "--port", str(port), "--max-fps", str(max_fps), "--log-level", "warning",
+        sys.executable, "server.py", "--port", str(port), "--max-fps", str(max_fps),
+        "--log-level", "warning", "--db", ":memory:",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

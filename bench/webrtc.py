@@ -124,7 +124,7 @@ def serve(track: str, port: int) -> None:
     from settings import Settings
     from signaling.context import CTX
 
-    app = create_app(Settings(port=port, log_level="warning", max_peers=32))
+    app = create_app(Settings(port=port, log_level="warning", max_peers=32, db=":memory:"))
     if track == "naive":
         from bench.naive_track import NaiveTrack
 

@@ -72,6 +72,7 @@ async def serve(aiohttp_server, mesh_engine):
     from settings import Settings
 
     async def start(**changes):
+        changes.setdefault("db", ":memory:")
         app = create_app(Settings(**changes), engine=mesh_engine)
         return await aiohttp_server(app)
 

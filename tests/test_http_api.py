@@ -158,7 +158,7 @@ async def test_https_with_a_certificate(aiohttp_server, mesh_engine, tmp_path):
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    settings = Settings(ssl_cert=str(cert_file), ssl_key=str(key_file))
+    settings = Settings(ssl_cert=str(cert_file), ssl_key=str(key_file), db=":memory:")
     server = await aiohttp_server(create_app(settings, engine=mesh_engine), ssl=tls_context(settings))
     assert server.scheme == "https"
     async with aiohttp.ClientSession() as http, http.get(server.make_url("/status"), ssl=False) as r:

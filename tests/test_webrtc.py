@@ -186,7 +186,7 @@ async def test_delay_stays_bounded_when_the_engine_is_slow(aiohttp_server, frame
     from server import create_app
     from settings import Settings
 
-    server = await aiohttp_server(create_app(Settings(), engine=SlowEngine()))
+    server = await aiohttp_server(create_app(Settings(db=":memory:"), engine=SlowEngine()))
     base = base_of(server)
     await upload(base, jpeg(frame))
     camera = FaceCamera([frame], fps=30, stamped=True)
