@@ -48,6 +48,8 @@ class SwapResult:
     faces_swapped: int
     reason: str | None = None  # set when nothing was swapped
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # (face box, index of the source it received) for each face swapped, left to right
+    assigned: list[tuple[tuple[float, float, float, float], int]] = field(default_factory=list)
 
     @property
     def swapped(self) -> bool:

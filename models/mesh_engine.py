@@ -72,12 +72,13 @@ class MeshStream:
         if not sources:
             return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
         out = frame.copy()
-        swapped = 0
+        assigned = []
         for face, source in zip(faces, self._pick_sources(faces, sources), strict=True):
             if self._swap_one(out, face, source.data, timings):
-                swapped += 1
+                assigned.append((face.box, self._assigned[face.track_id]))
         _timed(timings, "total", t0)
-        return SwapResult(out, len(faces), swapped, None if swapped else NO_FACE, timings)
+        swapped = len(assigned)
+        return SwapResult(out, len(faces), swapped, None if swapped else NO_FACE, timings, assigned)
 
     def _pick_sources(self, faces: list[TrackedFace], sources: list[SourceFace]) -> list[SourceFace]:
         """Source for each face. Faces keep their source while tracked; a new face takes the first

@@ -180,3 +180,43 @@ def test_video_stream_swaps_a_moving_face_every_frame(mesh_engine, astronaut, t1
         stream.close()
     assert [r.faces_swapped for r in swapped] == [1] * 12
     assert all("warp" in r.timings_ms and "landmarks" in r.timings_ms for r in swapped)
+
+
+def test_people_keep_their_source_when_they_cross(mesh_engine, t1, astronaut):
+    """Two people swap sides (one along the top, one along the bottom): each keeps the source face it
+    was given at the start, although their left-to-right order flips halfway."""
+    from tests.conftest import crop_face
+
+    man = crop_face(t1, T1_FACE_BOXES["centre"], pad=0.6)
+    woman = crop_face(t1, T1_FACE_BOXES["left"], pad=0.6)
+    sources = [mesh_engine.prepare_source(astronaut), mesh_engine.prepare_source(t1, near=(512, 350))]
+    w, h, n = 960, 720, 40
+    stream = mesh_engine.open_stream()
+    seen = []
+    try:
+        for i in range(n):
+            t = i / (n - 1)
+            frame = np.full((h, w, 3), 128, np.uint8)
+            frame = _paste(frame, man, (int(150 + 600 * t), 200), 1.3)
+            frame = _paste(frame, woman, (int(750 - 600 * t), 520), 1.3)
+            result = stream.swap(frame, sources)
+            by_row = {("top" if (b[1] + b[3]) / 2 < h / 2 else "bottom"): idx for b, idx in result.assigned}
+            seen.append(by_row)
+    finally:
+        stream.close()
+    complete = [s for s in seen if len(s) == 2]
+    assert len(complete) >= n - 6, seen  # both tracked nearly throughout
+    assert complete[0] == {"top": 0, "bottom": 1}  # left to right at the start: the man is on the left
+    assert all(s == complete[0] for s in complete), seen  # and nobody's source changed on the way
+
+
+def _paste(frame: np.ndarray, face: np.ndarray, centre: tuple[int, int], scale: float) -> np.ndarray:
+    import cv2
+
+    face = cv2.resize(face, None, fx=scale, fy=scale)
+    fh, fw = face.shape[:2]
+    x0, y0 = centre[0] - fw // 2, centre[1] - fh // 2
+    out = frame.copy()
+    ys, xs = slice(max(0, y0), min(frame.shape[0], y0 + fh)), slice(max(0, x0), min(frame.shape[1], x0 + fw))
+    out[ys, xs] = face[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+    return out
