@@ -64,8 +64,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         loaded = engine
         if loaded is None:
             loaded = await asyncio.get_running_loop().run_in_executor(
-                None, load_engine, settings.engine, settings.max_faces
-            )
+                None, lambda: load_engine(settings.engine, settings.max_faces, settings.weights_dir,
+                                          settings.provider == "cpu", bool(settings.mouth_mask)))
         created = await auth.ensure_clients(configured_clients(settings))
         if created:
             # printed once, at the first start with no clients anywhere; only its hash is stored

@@ -27,6 +27,10 @@ class Settings:
     engine: str = _opt("auto", "face-swap engine; auto picks the best one whose model files are present",
                        ("auto", "mesh", "inswapper"))
     max_faces: int = _opt(4, "most faces swapped in one frame")
+    weights_dir: str = _opt("models/weights", "folder of model files (inswapper_128.onnx, buffalo_l/)")
+    provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
+                         "loads, else CPU) or cpu", ("auto", "cpu"))
+    mouth_mask: int = _opt(0, "inswapper: 1 keeps the target's own mouth (lip-sync)")
     single_user: str = _opt("takeover", "when a second user connects: takeover (the newcomer wins, "
                             "so a page reload works) or reject (the newcomer is refused)",
                             ("takeover", "reject"))

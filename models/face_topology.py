@@ -98,3 +98,15 @@ def keypoints4(points: np.ndarray) -> np.ndarray:
         image_left, image_right = points[right_eye(), :2].mean(0), points[left_eye(), :2].mean(0)
     mouth = (points[UPPER_INNER_LIP, :2] + points[LOWER_INNER_LIP, :2]) / 2
     return np.stack([image_left, image_right, points[NOSE_TIP, :2], mouth])
+
+
+MOUTH_CORNERS = (61, 291)
+
+
+def keypoints5(points: np.ndarray) -> np.ndarray:
+    """ArcFace's five alignment points from a mesh (5 x 2): eye on the image's left, eye on the
+    image's right, nose tip, mouth corner on the image's left, mouth corner on the image's right."""
+    eyes_nose = keypoints4(points)[:3]
+    corners = points[list(MOUTH_CORNERS), :2]
+    corners = corners[np.argsort(corners[:, 0])]
+    return np.concatenate([eyes_nose, corners]).astype(np.float32)

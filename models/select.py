@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from models.engine import Engine
+from models.inswapper_engine import WEIGHTS_DIR, InswapperFiles, ModelFileError
 
 log = logging.getLogger(__name__)
 
@@ -15,24 +16,33 @@ class EngineUnavailable(RuntimeError):
     """The requested engine cannot run here; the message says what is missing."""
 
 
-def resolve(name: str) -> str:
-    """The concrete engine `name` stands for."""
+def resolve(name: str, weights_dir: str = WEIGHTS_DIR) -> str:
+    """The concrete engine `name` stands for: `auto` is inswapper when its files are there, else mesh."""
     if name not in ENGINES:
         raise EngineUnavailable(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if name == "auto":
-        # inswapper is not part of this build yet, so auto always means the embedded engine.
-        return "mesh"
+        return "inswapper" if InswapperFiles.find(weights_dir) else "mesh"
     return name
 
 
-def load_engine(name: str, max_faces: int = 4) -> Engine:
+def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, force_cpu: bool = False,
+                keep_mouth: bool = False) -> Engine:
     """Load (and warm up) an engine. Slow: call it off the event loop."""
-    concrete = resolve(name)
+    concrete = resolve(name, weights_dir)
     if concrete == "inswapper":
-        raise EngineUnavailable(
-            "the inswapper engine is not available in this build yet; run with --engine mesh "
-            "(or auto), the embedded CPU engine"
-        )
+        files = InswapperFiles.find(weights_dir)
+        if files is None:
+            raise EngineUnavailable(
+                f"the inswapper engine needs {weights_dir}/inswapper_128.onnx (or inswapper_128_fp16.onnx)"
+                f" and {weights_dir}/buffalo_l/w600k_r50.onnx: run `python -m models.fetch`,"
+                " or use --engine mesh"
+            )
+        from models.inswapper_engine import InswapperEngine
+
+        try:
+            return InswapperEngine(files, force_cpu=force_cpu, max_faces=max_faces, keep_mouth=keep_mouth)
+        except ModelFileError as exc:
+            raise EngineUnavailable(str(exc)) from None
     from models.mesh_engine import MeshEngine
 
     return MeshEngine(max_faces=max_faces)

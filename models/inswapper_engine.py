@@ -1,0 +1,251 @@
+"""The `inswapper` engine: insightface's models on onnxruntime (CUDA first, CPU as fallback).
+
+- identity: ArcFace (`buffalo_l/w600k_r50.onnx`), loaded by insightface's model zoo;
+- detection: SCRFD (`buffalo_l/det_10g.onnx`) at one input size, 640 (insightface 2.1's FaceAnalysis
+  defaults to two sizes and detects twice); when that file is absent, mediapipe's face mesh gives
+  the five alignment points (tracked per stream, as in the mesh engine);
+- swap: `inswapper_128.onnx` (or `inswapper_128_fp16.onnx`), also through the model zoo, kept out of
+  the FaceAnalysis folder (a swapper in there breaks that loader);
+- paste-back: `models/paste_back.py`, inside the face's box only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+from insightface.app.common import Face
+from insightface.model_zoo import get_model
+from insightface.model_zoo.arcface_onnx import ArcFaceONNX
+from insightface.model_zoo.inswapper import INSwapper
+from insightface.utils import face_align
+
+from models import face_topology as ft
+from models.engine import NO_FACE, NO_SOURCE, DetectedFace, NoFaceError, SourceFace, SwapResult, check_frame
+from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher
+from models.paste_back import PasteBack
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+DET_SIZE = 640
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing, corrupt or not the model it should be; the message names the file."""
+
+
+@dataclass(frozen=True)
+class InswapperFiles:
+    identity: str
+    swapper: str
+    detector: str | None  # optional: mediapipe aligns without it
+
+    @classmethod
+    def find(cls, weights_dir: str = WEIGHTS_DIR) -> InswapperFiles | None:
+        """The files in `weights_dir`, or None when the two required ones are not both there."""
+        identity = os.path.join(weights_dir, "buffalo_l", "w600k_r50.onnx")
+        names = ("inswapper_128.onnx", "inswapper_128_fp16.onnx")
+        swapper = next((os.path.join(weights_dir, n) for n in names
+                        if os.path.isfile(os.path.join(weights_dir, n))), None)
+        detector = os.path.join(weights_dir, "buffalo_l", "det_10g.onnx")
+        if not os.path.isfile(identity) or swapper is None:
+            return None
+        return cls(identity, swapper, detector if os.path.isfile(detector) else None)
+
+
+def choose_providers(force_cpu: bool) -> list[str]:
+    """CUDA first when this onnxruntime has it (and CPU is not forced), CPU always last."""
+    available = ort.get_available_providers()
+    wanted = [] if force_cpu else [p for p in ("CUDAExecutionProvider",) if p in available]
+    return [*wanted, "CPUExecutionProvider"]
+
+
+def session_options() -> ort.SessionOptions:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # one frame at a time: lowest latency
+    opts.log_severity_level = 3
+    return opts
+
+
+def identity_latent(normed_embedding: np.ndarray, emap: np.ndarray) -> np.ndarray:
+    """What inswapper takes as `source`: the unit ArcFace embedding times emap, renormalised (1 x 512)."""
+    latent = normed_embedding.reshape(1, -1).astype(np.float32) @ emap
+    return (latent / np.linalg.norm(latent)).astype(np.float32)
+
+
+def _load(path: str, role: str, kind: type, providers: list[str]) -> object:
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{role} model {path} is missing")
+    try:
+        model = get_model(path, providers=providers, sess_options=session_options())
+    except Exception as exc:  # onnx/onnxruntime raise many kinds for a broken file
+        raise ModelFileError(f"{role} model {path} cannot be loaded: {type(exc).__name__}: {exc}") from None
+    if not isinstance(model, kind):
+        got = type(model).__name__ if model is not None else "an unrecognised model"
+        raise ModelFileError(f"{role} model {path} has the wrong inputs or outputs: expected a "
+                             f"{kind.__name__}, insightface sees {got}")
+    return model
+
+
+@dataclass
+class InswapperSource:
+    latent: np.ndarray  # 1 x 512, what the swapper takes
+    embedding: np.ndarray  # unit ArcFace embedding
+
+
+class InswapperStream:
+    def __init__(self, engine: InswapperEngine) -> None:
+        self.engine = engine
+        self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
+                        if engine.mp_detector is not None else None)
+        self._assigned: dict[int, int] = {}
+
+    def _faces(self, frame: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
+        if self.tracker is None:
+            return [(box, kps, i) for i, (box, kps) in enumerate(self.engine.scrfd_faces(frame))]
+        return [(f.box, ft.keypoints5(f.points), f.track_id) for f in self.tracker.update(frame)]
+
+    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+        t0 = time.perf_counter()
+        bad = check_frame(frame)
+        if bad:
+            return SwapResult(frame, 0, 0, bad)
+        timings: dict[str, float] = {}
+        faces = self._faces(frame)
+        timings["detect"] = (time.perf_counter() - t0) * 1000
+        if not faces:
+            return SwapResult(frame, 0, 0, NO_FACE, timings)
+        if not sources:
+            return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
+        faces.sort(key=lambda f: f[0][0])  # left to right
+        live = {f[2] for f in faces}
+        self._assigned = {k: v for k, v in self._assigned.items() if k in live and v < len(sources)}
+        out = frame.copy()
+        assigned = []
+        for box, kps, track in faces:
+            if track not in self._assigned:
+                held = set(self._assigned.values())
+                free = [i for i in range(len(sources)) if i not in held]
+                self._assigned[track] = free[0] if free else len(self._assigned) % len(sources)
+            index = self._assigned[track]
+            if self.engine.swap_face(out, kps, sources[index].data, timings):
+                assigned.append((box, index))
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return SwapResult(out, len(faces), len(assigned), None if assigned else NO_FACE, timings, assigned)
+
+    def close(self) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
+
+
+class InswapperEngine:
+    name = "inswapper"
+
+    def __init__(self, files: InswapperFiles, force_cpu: bool = False, max_faces: int = 4,
+                 keep_mouth: bool = False, color_correction: bool = True, detect_interval: int = 10) -> None:
+        self.max_faces = max_faces
+        self.detect_interval = detect_interval
+        self.providers = choose_providers(force_cpu)
+        self.identity: ArcFaceONNX = _load(  # type: ignore[assignment]
+            files.identity, "identity", ArcFaceONNX, self.providers)
+        self.swapper: INSwapper = _load(files.swapper, "swapper", INSwapper, self.providers)  # type: ignore[assignment]
+        self.scrfd = None
+        self.mp_detector: FaceDetector | None = None
+        self.still: StillMesher | None = None
+        if files.detector:
+            self.scrfd = _load(files.detector, "detector", object, self.providers)
+            if not hasattr(self.scrfd, "detect"):
+                raise ModelFileError(f"detector model {files.detector} is not a face detector")
+            self.scrfd.prepare(0, input_size=(DET_SIZE, DET_SIZE), det_thresh=0.5)  # one size only
+        else:
+            self.mp_detector, self.still = FaceDetector(), StillMesher()
+        # what onnxruntime actually runs, which is not what was asked for when CUDA fails to load
+        self.provider = self.swapper.session.get_providers()[0]
+        self.model_files = [p for p in (files.identity, files.swapper, files.detector) if p]
+        self.paste = PasteBack(128, color_correction=color_correction, keep_mouth=keep_mouth)
+        self._swapper_outputs = [o.name for o in self.swapper.session.get_outputs()]
+        self._warm_up()
+        log.info("inswapper engine: providers asked %s, running on %s; alignment by %s",
+                 self.providers, self.provider, "SCRFD" if self.scrfd else "mediapipe landmarks")
+
+    def _warm_up(self) -> None:
+        # the first run of a session allocates and (on CUDA) compiles: do it now, not on frame one
+        self.identity.get_feat(np.zeros((112, 112, 3), np.uint8))
+        blank = np.zeros((1, 3, 128, 128), np.float32)
+        latent = np.zeros((1, 512), np.float32)
+        names = self.swapper.input_names
+        self.swapper.session.run(self._swapper_outputs, {names[0]: blank, names[1]: latent})
+
+    # -- faces in stills ------------------------------------------------------------------------
+    def scrfd_faces(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray]]:
+        assert self.scrfd is not None
+        bboxes, kpss = self.scrfd.detect(image, max_num=self.max_faces, metric="default")
+        return [(tuple(float(v) for v in b[:4]), k.astype(np.float32))
+                for b, k in zip(bboxes, kpss, strict=True)]
+
+    def _still_faces(self, image: np.ndarray, limit: int) -> list[tuple[DetectedFace, np.ndarray]]:
+        if self.scrfd is not None:
+            found = []
+            for box, kps in self.scrfd_faces(image)[:limit]:
+                mouth = (kps[3] + kps[4]) / 2
+                kp4 = tuple((float(x), float(y)) for x, y in (*kps[:3], mouth))
+                found.append((DetectedFace(box, 1.0, kp4), kps))
+            return found
+        assert self.mp_detector is not None and self.still is not None
+        found = []
+        for det in self.mp_detector.detect(image)[:limit]:
+            pts = self.still.mesh(image, det.box)
+            if pts is None:
+                continue
+            kp4 = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
+            found.append((DetectedFace(det.box, det.score, kp4), ft.keypoints5(pts)))
+        return found
+
+    def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
+        if check_frame(image, min_side=16):
+            return []
+        return [d for d, _ in self._still_faces(image, max_faces)]
+
+    def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
+        faces = self._still_faces(image, 10) if not check_frame(image, min_side=16) else []
+        if not faces:
+            raise NoFaceError("No face detected")
+        if near is not None:
+            faces.sort(key=lambda f: np.hypot((f[0].box[0] + f[0].box[2]) / 2 - near[0],
+                                               (f[0].box[1] + f[0].box[3]) / 2 - near[1]))
+        det, kps = faces[0]
+        embedding = self.identity.get(image, Face(kps=kps))
+        normed = embedding / np.linalg.norm(embedding)
+        latent = identity_latent(normed, self.swapper.emap)
+        return SourceFace(self.name, det.box, InswapperSource(latent, normed))
+
+    # -- one face of a frame ------------------------------------------------------------------
+    def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource, timings: dict) -> bool:
+        t = time.perf_counter()
+        aligned, matrix = face_align.norm_crop2(out, kps, 128)
+        blob = cv2.dnn.blobFromImage(aligned, 1.0 / 255.0, (128, 128), (0, 0, 0), swapRB=True)
+        names = self.swapper.input_names
+        feeds = {names[0]: blob, names[1]: source.latent}
+        pred = self.swapper.session.run(self._swapper_outputs, feeds)[0]
+        fake = np.clip(pred[0].transpose(1, 2, 0) * 255, 0, 255).astype(np.uint8)[:, :, ::-1]
+        t2 = time.perf_counter()
+        timings["swap"] = timings.get("swap", 0.0) + (t2 - t) * 1000
+        done = self.paste.paste(out, np.ascontiguousarray(fake), aligned, matrix)
+        timings["paste"] = timings.get("paste", 0.0) + (time.perf_counter() - t2) * 1000
+        return done
+
+    def open_stream(self) -> InswapperStream:
+        return InswapperStream(self)
+
+    def close(self) -> None:
+        if self.mp_detector is not None:
+            self.mp_detector.close()
+        if self.still is not None:
+            self.still.close()
