@@ -1,0 +1,179 @@
+"""The inswapper engine's wiring, with stand-in ONNX models (tests/standin_models.py).
+
+The real insightface weights are not redistributable and cannot be downloaded here, so every test
+in this file proves wiring (alignment, identity latent, paste-back geometry, providers, selection,
+errors), not the quality of a swap. Alignment uses mediapipe's landmarks (no SCRFD file).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from insightface.utils import face_align
+
+from models import face_topology as ft
+from models.inswapper_engine import InswapperEngine, InswapperFiles, choose_providers, identity_latent
+from models.paste_back import aligned_template
+from models.select import EngineUnavailable, load_engine, resolve
+from tests.conftest import place
+from tests.standin_models import weights_dir
+
+GREEN_BGR = np.array([0, 255, 0])
+
+
+@pytest.fixture(scope="module")
+def green_dir(tmp_path_factory):
+    return weights_dir(str(tmp_path_factory.mktemp("w_green")), "constant", (0.0, 1.0, 0.0))
+
+
+@pytest.fixture(scope="module")
+def engine(green_dir):
+    e = InswapperEngine(InswapperFiles.find(green_dir), color_correction=False)
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="module")
+def frame(t1_face):
+    return place(t1_face, (640, 480), 1.6)
+
+
+def swap_once(engine, frame, sources):
+    stream = engine.open_stream()
+    try:
+        return stream.swap(frame, sources)
+    finally:
+        stream.close()
+
+
+def test_five_mediapipe_points_align_to_the_arcface_template(engine, astronaut, t1_face):
+    """Eyes, nose and mouth corners in the right order: the similarity fit leaves small residuals."""
+    for image, angle in ((astronaut, 0.0), (place(t1_face, (640, 480), 1.4, 20.0), 20.0)):
+        dets = engine.detect(image)
+        assert dets, angle
+        pts = engine.still.mesh(image, dets[0].box)
+        kps = ft.keypoints5(pts)
+        matrix = face_align.estimate_norm(kps, 128)
+        mapped = np.c_[kps, np.ones(5)] @ matrix.T
+        residual = np.linalg.norm(mapped - aligned_template(128), axis=1)
+        # proportions differ from the template by a few px and a turned head moves the nose;
+        # a swapped pair of points would be about 20 px off
+        assert residual.max() < 14, (angle, residual)
+        (le, re, nose, lm, rm) = mapped
+        assert le[0] < nose[0] < re[0] and lm[0] < rm[0] and max(le[1], re[1]) < nose[1] < min(lm[1], rm[1])
+
+
+def test_identity_latent_is_the_emap_product_renormalised(engine, astronaut):
+    source = engine.prepare_source(astronaut)
+    emb = source.data.embedding
+    assert abs(np.linalg.norm(emb) - 1) < 1e-5
+    expected = emb.reshape(1, -1) @ engine.swapper.emap
+    expected /= np.linalg.norm(expected)
+    assert np.allclose(source.data.latent, expected, atol=1e-5)
+    assert np.allclose(identity_latent(emb, engine.swapper.emap), expected, atol=1e-5)
+
+
+def test_the_swapper_receives_the_sources_latent(tmp_path, astronaut, frame):
+    """A stand-in whose output colour is sigmoid(20 * latent[:3]) shows which latent reached it."""
+    e = InswapperEngine(InswapperFiles.find(weights_dir(str(tmp_path), "latent")), color_correction=False)
+    try:
+        source = e.prepare_source(astronaut)
+        result = swap_once(e, frame, [source])
+        rgb = 255 / (1 + np.exp(-20 * source.data.latent[0, :3]))
+        box = result.assigned[0][0]
+        cx, cy = int((box[0] + box[2]) / 2), int((box[1] + box[3]) / 2)
+        got = result.image[cy - 3 : cy + 3, cx - 3 : cx + 3].reshape(-1, 3).mean(0)
+        assert np.allclose(got, rgb[::-1], atol=3), (got, rgb[::-1])
+    finally:
+        e.close()
+
+
+def test_constant_face_lands_in_the_face_region_and_nowhere_else(engine, astronaut, frame):
+    result = swap_once(engine, frame, [engine.prepare_source(astronaut)])
+    assert result.faces_swapped == 1
+    changed = np.abs(result.image.astype(int) - frame.astype(int)).max(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    det = engine.detect(frame)[0].box
+    fx0, fy0, fx1, fy1 = det
+    face_w = fx1 - fx0
+    # everything that changed lies within a face-sized margin of the detected face ...
+    assert xs.min() > fx0 - 0.6 * face_w and xs.max() < fx1 + 0.6 * face_w
+    assert ys.min() > fy0 - 0.6 * face_w and ys.max() < fy1 + 0.6 * face_w
+    # ... and the middle of the face is the swapper's colour, exactly
+    cx, cy = int((fx0 + fx1) / 2), int((fy0 + fy1) / 2)
+    core = result.image[cy - 10 : cy + 10, cx - 10 : cx + 10].reshape(-1, 3)
+    assert np.abs(core - GREEN_BGR).max() <= 2
+    # the changed area is about a face, not a frame
+    assert 0.3 * face_w**2 < changed.sum() < 3 * face_w**2
+
+
+def test_mouth_mask_keeps_the_targets_mouth(green_dir, astronaut, frame):
+    e = InswapperEngine(InswapperFiles.find(green_dir), color_correction=False, keep_mouth=True)
+    try:
+        result = swap_once(e, frame, [e.prepare_source(astronaut)])
+        det = e.detect(frame)[0]
+        mx, my = (int(v) for v in det.keypoints[3])  # mouth centre
+        lx, ly = (int(v) for v in det.keypoints[0])  # an eye: swapped
+    finally:
+        e.close()
+    around = (slice(my - 2, my + 3), slice(mx - 4, mx + 5))
+    mouth = np.abs(result.image[around].astype(int) - frame[around])
+    assert mouth.mean() < 8, "the mouth was painted over"
+    cheek = result.image[ly + 12, lx]
+    assert np.abs(cheek.astype(int) - GREEN_BGR).max() < 40, cheek
+
+
+def test_providers_prefer_cuda_and_report_what_actually_runs(engine):
+    import onnxruntime as ort
+
+    asked = choose_providers(force_cpu=False)
+    assert asked[-1] == "CPUExecutionProvider"
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        assert asked[0] == "CUDAExecutionProvider"  # onnxruntime-gpu lists it even without a GPU
+    assert choose_providers(force_cpu=True) == ["CPUExecutionProvider"]
+    # no GPU here: onnxruntime falls back, and the engine says so
+    assert engine.provider == engine.swapper.session.get_providers()[0] == "CPUExecutionProvider"
+
+
+def test_auto_picks_inswapper_only_when_its_files_are_present(tmp_path, green_dir):
+    assert resolve("auto", str(tmp_path)) == "mesh"
+    assert resolve("auto", green_dir) == "inswapper"
+    with pytest.raises(EngineUnavailable, match=r"inswapper_128\.onnx"):
+        load_engine("inswapper", weights_dir=str(tmp_path))
+
+
+def test_a_corrupt_or_wrong_model_file_is_refused_with_its_name(tmp_path, green_dir):
+    broken = tmp_path / "broken"
+    shutil.copytree(green_dir, broken)
+    (broken / "inswapper_128.onnx").write_bytes(b"this is not an onnx file")
+    with pytest.raises(EngineUnavailable, match=r"inswapper_128\.onnx cannot be loaded"):
+        load_engine("inswapper", weights_dir=str(broken))
+    wrong = tmp_path / "wrong"
+    shutil.copytree(green_dir, wrong)
+    shutil.copy(wrong / "buffalo_l" / "w600k_r50.onnx", wrong / "inswapper_128.onnx")
+    with pytest.raises(EngineUnavailable, match="wrong inputs or outputs"):
+        load_engine("inswapper", weights_dir=str(wrong))
+
+
+async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, green_dir, astronaut, frame):
+    from server import create_app
+    from settings import Settings
+    from tests.fallback_client import WsUser, data_url, from_data_url, get_json, jpeg, upload
+    from tests.test_fallback_socketio import base_of
+
+    server = await aiohttp_server(create_app(Settings(engine="auto", weights_dir=green_dir, db=":memory:")))
+    base = base_of(server)
+    status = await get_json(base, "/status")
+    assert (status["engine"], status["provider"], status["models_loaded"]) == (
+        "inswapper", "CPUExecutionProvider", True)
+    assert (await upload(base, jpeg(astronaut)))[0] == 200
+    user = await WsUser().connect(base)
+    try:
+        answer = await user.roundtrip(data_url(frame))
+    finally:
+        await user.close()
+    assert answer["success"] is True, answer
+    out = from_data_url(answer["processed"])
+    assert np.abs(out.astype(int) - frame.astype(int)).mean() > 1
