@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
-import os
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,25 +29,13 @@ import numpy as np
 import socketio
 
 from bench.engine import faces, video
-
-BITS = 14
-BLOCK = 16  # px; survives JPEG and reads back from a 1/8-scale decode as 2x2 px
-
-
-def stamp(frame: np.ndarray, n: int) -> np.ndarray:
-    out = frame.copy()
-    out[:BLOCK, : BITS * BLOCK] = 0
-    for b in range(BITS):
-        if n >> b & 1:
-            out[:BLOCK, b * BLOCK : (b + 1) * BLOCK] = 255
-    return out
+from bench.server_process import cpu_seconds, free_port, running
+from tests.rtc_client import STAMP_BITS, read_stamp_gray, stamp
 
 
-def read_stamp(jpeg: bytes) -> int:
-    small = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    c = BLOCK // 16  # the centre of each block at 1/8 scale
-    row = small[c]
-    return sum(1 << b for b in range(BITS) if row[b * BLOCK // 8 + c] > 127)
+def read_jpeg_stamp(jpeg: bytes) -> int:
+    """The frame number of an answer, from a 1/8-scale decode (cheap: the client shares the CPU)."""
+    return read_stamp_gray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8), 1 / 8)
 
 
 @dataclass
@@ -66,51 +51,10 @@ class Run:
     cpu_pct: float = 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.asynccontextmanager
-async def server(max_fps: float):
+def server(max_fps: float, source: np.ndarray):
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "server.py", "--port", str(port), "--max-fps", str(max_fps),
-        "--log-level", "warning", "--db", ":memory:",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(base + "/status") as r:
-                        if r.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("server did not start")
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 10)
-
-
-async def upload(base: str, image: np.ndarray) -> None:
-    form = aiohttp.FormData()
-    body = cv2.imencode(".jpg", image)[1].tobytes()
-    form.add_field("image", body, filename="s.jpg", content_type="image/jpeg")
-    async with aiohttp.ClientSession() as http, http.post(base + "/upload_source", data=form) as r:
-        body = await r.json()
-        if r.status != 200:
-            raise RuntimeError(f"upload failed: {body}")
+    return running(sys.executable, "server.py", "--port", str(port), "--max-fps", str(max_fps),
+                   "--log-level", "warning", "--db", ":memory:", port=port, source=source)
 
 
 async def drive(base: str, pid: int, urls: list[str], seconds: float, window: int, send_fps: float,
@@ -129,7 +73,7 @@ async def drive(base: str, pid: int, urls: list[str], seconds: float, window: in
             run.swapped += 1
             run.processing.append(data["stats"]["avg_processing_time"])
         if data.get("processed"):
-            n = read_stamp(base64.b64decode(data["processed"].split(",", 1)[1]))
+            n = read_jpeg_stamp(base64.b64decode(data["processed"].split(",", 1)[1]))
             # this answer also settles every older frame still waiting: the server dropped those
             for k in [k for k in sent_at if k <= n]:
                 if k == n:
@@ -180,15 +124,14 @@ async def main() -> None:
     frames = video(head, (w, h), 60, h * 0.8 / head.shape[0])
     # Every frame number a run can reach (up to 120 fps), stamped and encoded before timing starts.
     urls = []
-    for n in range(min(int(args.seconds * 120) + 10, 2**BITS)):
+    for n in range(min(int(args.seconds * 120) + 10, 2**STAMP_BITS)):
         jpeg = cv2.imencode(".jpg", stamp(frames[n % len(frames)], n), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
         urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
     modes = [("limit 15, send 30/s", 15.0, 30, 30.0)]
     modes += [(f"no limit, window {win}", 0.0, win, 0.0) for win in (1, 2, 3)]
     runs = []
     for mode, max_fps, window, send_fps in modes:
-        async with server(max_fps) as (base, pid):
-            await upload(base, imgs["astronaut"])
+        async with server(max_fps, imgs["astronaut"]) as (base, pid):
             runs.append(await drive(base, pid, urls, args.seconds, window, send_fps, mode))
 
     print(f"fallback path, {w}x{h} JPEG q80 over Socket.IO (websocket), {args.seconds:g} s per mode\n")

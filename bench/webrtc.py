@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import socket
 import sys
 import time
 from dataclasses import dataclass
 
-import aiohttp
-import cv2
 import numpy as np
 
 from bench.engine import faces, video
+from bench.server_process import cpu_seconds, free_port, running
 from tests.rtc_client import FaceCamera, offer
 
 
@@ -43,45 +39,10 @@ class Row:
     cpu: float
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.asynccontextmanager
-async def server(track: str):
+def server(track: str):
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.webrtc", "--serve", track, "--port", str(port),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(base + "/status") as r:
-                        if r.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("server did not start")
-            form = aiohttp.FormData()
-            form.add_field("image", cv2.imencode(".jpg", faces()["astronaut"])[1].tobytes(),
-                           filename="s.jpg", content_type="image/jpeg")
-            async with http.post(base + "/upload_source", data=form) as r:
-                assert r.status == 200, await r.text()
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 15)
+    return running(sys.executable, "-m", "bench.webrtc", "--serve", track, "--port", str(port),
+                   port=port, source=faces()["astronaut"])
 
 
 async def measure(track: str, size: tuple[int, int], sessions: int, seconds: float, fps: float,

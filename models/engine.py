@@ -56,6 +56,27 @@ class SwapResult:
         return self.faces_swapped > 0
 
 
+class SourceAssigner:
+    """Which source face each tracked face gets, stable for as long as the face is tracked.
+
+    Faces come left to right. A face keeps its source while its track lives; a new face takes the
+    first source no other face holds, or (more faces than sources) wraps around.
+    """
+
+    def __init__(self) -> None:
+        self._assigned: dict[int, int] = {}
+
+    def assign(self, track_ids: list[int], n_sources: int) -> list[int]:
+        live = set(track_ids)
+        self._assigned = {k: v for k, v in self._assigned.items() if k in live and v < n_sources}
+        for track in track_ids:
+            if track not in self._assigned:
+                held = set(self._assigned.values())
+                free = [i for i in range(n_sources) if i not in held]
+                self._assigned[track] = free[0] if free else len(self._assigned) % n_sources
+        return [self._assigned[t] for t in track_ids]
+
+
 class Stream(Protocol):
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
         """Swap every face in a BGR frame; never raises for a frame without faces."""

@@ -26,7 +26,16 @@ from insightface.model_zoo.inswapper import INSwapper
 from insightface.utils import face_align
 
 from models import face_topology as ft
-from models.engine import NO_FACE, NO_SOURCE, DetectedFace, NoFaceError, SourceFace, SwapResult, check_frame
+from models.engine import (
+    NO_FACE,
+    NO_SOURCE,
+    DetectedFace,
+    NoFaceError,
+    SourceAssigner,
+    SourceFace,
+    SwapResult,
+    check_frame,
+)
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher
 from models.paste_back import PasteBack
 
@@ -105,7 +114,7 @@ class InswapperStream:
         self.engine = engine
         self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
                         if engine.mp_detector is not None else None)
-        self._assigned: dict[int, int] = {}
+        self.assigner = SourceAssigner()
 
     def _faces(self, frame: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
         if self.tracker is None:
@@ -125,16 +134,10 @@ class InswapperStream:
         if not sources:
             return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
         faces.sort(key=lambda f: f[0][0])  # left to right
-        live = {f[2] for f in faces}
-        self._assigned = {k: v for k, v in self._assigned.items() if k in live and v < len(sources)}
         out = frame.copy()
         assigned = []
-        for box, kps, track in faces:
-            if track not in self._assigned:
-                held = set(self._assigned.values())
-                free = [i for i in range(len(sources)) if i not in held]
-                self._assigned[track] = free[0] if free else len(self._assigned) % len(sources)
-            index = self._assigned[track]
+        picks = self.assigner.assign([f[2] for f in faces], len(sources))
+        for (box, kps, _), index in zip(faces, picks, strict=True):
             if self.engine.swap_face(out, kps, sources[index].data, timings):
                 assigned.append((box, index))
         timings["total"] = (time.perf_counter() - t0) * 1000

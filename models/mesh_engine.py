@@ -23,6 +23,7 @@ from models.engine import (
     NO_SOURCE,
     DetectedFace,
     NoFaceError,
+    SourceAssigner,
     SourceFace,
     SwapResult,
     check_frame,
@@ -57,7 +58,7 @@ class MeshStream:
     def __init__(self, engine: MeshEngine) -> None:
         self.engine = engine
         self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval)
-        self._assigned: dict[int, int] = {}
+        self.assigner = SourceAssigner()
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
         t0 = time.perf_counter()
@@ -73,26 +74,13 @@ class MeshStream:
             return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
         out = frame.copy()
         assigned = []
-        for face, source in zip(faces, self._pick_sources(faces, sources), strict=True):
-            if self._swap_one(out, face, source.data, timings):
-                assigned.append((face.box, self._assigned[face.track_id]))
+        picks = self.assigner.assign([f.track_id for f in faces], len(sources))
+        for face, index in zip(faces, picks, strict=True):
+            if self._swap_one(out, face, sources[index].data, timings):
+                assigned.append((face.box, index))
         _timed(timings, "total", t0)
         swapped = len(assigned)
         return SwapResult(out, len(faces), swapped, None if swapped else NO_FACE, timings, assigned)
-
-    def _pick_sources(self, faces: list[TrackedFace], sources: list[SourceFace]) -> list[SourceFace]:
-        """Source for each face. Faces keep their source while tracked; a new face takes the first
-        source not held by another face (sources are given left to right), else wraps around."""
-        live = {f.track_id for f in faces}
-        self._assigned = {k: v for k, v in self._assigned.items() if k in live and v < len(sources)}
-        picked = []
-        for face in faces:  # left to right
-            if face.track_id not in self._assigned:
-                held = set(self._assigned.values())
-                free = [i for i in range(len(sources)) if i not in held]
-                self._assigned[face.track_id] = free[0] if free else len(self._assigned) % len(sources)
-            picked.append(sources[self._assigned[face.track_id]])
-        return picked
 
     def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict) -> bool:
         t = time.perf_counter()

@@ -52,6 +52,25 @@ def mesh_engine():
     engine.close()
 
 
+@pytest.fixture(scope="session")
+def measure():
+    """A separate mediapipe FaceMesh that tests measure results with (never the engine's own)."""
+    from tests.face_checks import FaceMeasure
+
+    m = FaceMeasure()
+    yield m
+    m.close()
+
+
+def swap_once(engine, frame: np.ndarray, sources: list) -> object:
+    """One frame through a fresh stream of `engine`."""
+    stream = engine.open_stream()
+    try:
+        return stream.swap(frame, sources)
+    finally:
+        stream.close()
+
+
 def place(image: np.ndarray, size: tuple[int, int], scale: float = 1.0, angle: float = 0.0,
           centre: tuple[float, float] | None = None) -> np.ndarray:
     """`image` rotated by `angle` degrees and scaled, centred in a grey frame of `size` (w, h)."""

@@ -30,11 +30,16 @@ def stamp(image: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def read_stamp_gray(gray: np.ndarray, scale: float = 1.0) -> int:
+    """The frame number in a grey image of a stamped frame, possibly downscaled by `scale`."""
+    half = STAMP_BLOCK * scale / 2
+    row = gray[int(half)]
+    return sum(1 << b for b in range(STAMP_BITS) if row[int(b * STAMP_BLOCK * scale + half)] > 127)
+
+
 def read_stamp(frame: VideoFrame) -> int:
-    """The frame number stamped into a received frame (read from its luma plane)."""
-    y = frame.to_ndarray(format="gray")
-    row = y[STAMP_BLOCK // 2]
-    return sum(1 << b for b in range(STAMP_BITS) if row[b * STAMP_BLOCK + STAMP_BLOCK // 2] > 127)
+    """The frame number stamped into a received video frame (read from its luma plane)."""
+    return read_stamp_gray(frame.to_ndarray(format="gray"))
 
 
 class FaceCamera(VideoStreamTrack):

@@ -13,15 +13,8 @@ import socketio
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import place
-from tests.face_checks import FaceMeasure, identity_scores, outside_face
+from tests.face_checks import identity_scores, outside_face
 from tests.fallback_client import SioUser, data_url, from_data_url, get_json, jpeg, upload
-
-
-@pytest.fixture(scope="module")
-def measure():
-    m = FaceMeasure()
-    yield m
-    m.close()
 
 
 @pytest.fixture(scope="module")

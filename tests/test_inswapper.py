@@ -17,7 +17,7 @@ from models import face_topology as ft
 from models.inswapper_engine import InswapperEngine, InswapperFiles, choose_providers, identity_latent
 from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
-from tests.conftest import place
+from tests.conftest import place, swap_once
 from tests.standin_models import weights_dir
 
 GREEN_BGR = np.array([0, 255, 0])
@@ -38,14 +38,6 @@ def engine(green_dir):
 @pytest.fixture(scope="module")
 def frame(t1_face):
     return place(t1_face, (640, 480), 1.6)
-
-
-def swap_once(engine, frame, sources):
-    stream = engine.open_stream()
-    try:
-        return stream.swap(frame, sources)
-    finally:
-        stream.close()
 
 
 def test_five_mediapipe_points_align_to_the_arcface_template(engine, astronaut, t1_face):

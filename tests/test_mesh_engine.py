@@ -6,24 +6,8 @@ import numpy as np
 import pytest
 
 from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
-from tests.conftest import T1_FACE_BOXES, place
-from tests.face_checks import FaceMeasure, identity_scores, outside_face
-
-
-@pytest.fixture(scope="module")
-def measure():
-    m = FaceMeasure()
-    yield m
-    m.close()
-
-
-def swap_once(engine, frame, sources):
-    stream = engine.open_stream()
-    try:
-        return stream.swap(frame, sources)
-    finally:
-        stream.close()
-
+from tests.conftest import T1_FACE_BOXES, place, swap_once
+from tests.face_checks import identity_scores, outside_face
 
 CASES = {
     # name: (target, source, scale, angle)

@@ -12,17 +12,10 @@ import pytest
 
 from models.engine import SourceFace, SwapResult
 from tests.conftest import place
-from tests.face_checks import FaceMeasure, identity_scores, outside_face
+from tests.face_checks import identity_scores, outside_face
 from tests.fallback_client import get_json, jpeg, upload
 from tests.rtc_client import FaceCamera, offer, sdp_post, wait_connected
 from tests.test_fallback_socketio import base_of
-
-
-@pytest.fixture(scope="module")
-def measure():
-    m = FaceMeasure()
-    yield m
-    m.close()
 
 
 @pytest.fixture(scope="module")
