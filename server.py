@@ -58,6 +58,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     fetcher = SafeFetcher(settings.fetch_allow, settings.max_upload_bytes, settings.fetch_timeout)
     auth = ApiAuth(store, settings.token_ttl, settings.api_rate)
     sessions = LiveSessions(ctx, store, fetcher)
+    ctx.live_sessions = sessions.count
     live_api.add_routes(app, live_api.LiveApi(auth, sessions, fetcher))
 
     async def start(app: web.Application) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ class Context:
         self._engine = engine
         self._worker: FrameWorker | None = None
         self.hub: FallbackHub | None = None
+        self.live_sessions: Callable[[], int] = lambda: 0  # set when the Live Face Swap API is wired
         # What wraps a published camera; bench.webrtc swaps in a naive track to compare.
         self.make_track: type[FaceSwapTrack] = FaceSwapTrack
 

@@ -126,6 +126,7 @@ async def status(request: web.Request) -> web.Response:
         "max_fps": ctx.settings.max_fps,
         "webrtc_peers": len(ctx.peers),
         "channels_live": ctx.channels.live(),
+        "live_sessions": ctx.live_sessions(),
     })
 
 

@@ -294,6 +294,8 @@ async def test_session_parameter_errors_and_caps(api, astronaut):
     body = {"sourceImage": [{"path": data_uri(astronaut)}]}
     first = await call(base, create, body, token)
     assert first["code"] == 1000
+    async with aiohttp.ClientSession() as http, http.get(base + "/status") as r:
+        assert (await r.json())["live_sessions"] == 1
     second = await call(base, create, body, token)
     assert second["code"] == 1106 and "at most 1" in second["msg"]
     await call(base, f"{P}/faceswap/live/close", {"_id": first["data"]["_id"]}, token)
