@@ -103,7 +103,10 @@ function onMessage({ event, data }) {
   if (event === "processed_frame") {
     const now = performance.now();
     const sentAt = state.sent.shift();
-    if (sentAt !== undefined) $("rtt").textContent = `${Math.round(now - sentAt)} ms`;
+    if (sentAt !== undefined) {
+      $("rtt").textContent = `${Math.round(now - sentAt)} ms`;
+      $("delay").textContent = `${Math.round(now - sentAt)} ms`;  // a frame's whole trip
+    }
     state.answers.push(now);
     while (state.answers.length && now - state.answers[0] > 2000) state.answers.shift();
     if (data.processed) $("remote").src = data.processed;
@@ -151,6 +154,7 @@ function setPath(path) {
   $("remote-video").hidden = path !== "webrtc";
   $("remote").hidden = path === "webrtc";
   $("rtt-label").textContent = path === "webrtc" ? "network rtt" : "round trip";
+  $("delay-label").textContent = path === "webrtc" ? "est. delay" : "delay";
 }
 
 function gathered(pc) {
@@ -201,18 +205,24 @@ async function startWebRTC() {
 
 async function webrtcStats(pc) {
   const report = await pc.getStats();
-  let rtt = null;
+  let rtt = null, jitterMs = 0;
   report.forEach((s) => {
     if (s.type === "inbound-rtp" && s.kind === "video") {
       if (s.framesPerSecond !== undefined) $("fps").textContent = s.framesPerSecond.toFixed(1);
       if (s.jitterBufferEmittedCount) {
-        $("frame-note").textContent = `(jitter buffer ${Math.round(1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount)} ms)`;
+        jitterMs = 1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount;
+        $("frame-note").textContent = `(jitter buffer ${Math.round(jitterMs)} ms)`;
         $("frame-note").className = "muted";
       }
     }
     if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
   });
-  if (rtt !== null) $("rtt").textContent = `${Math.round(rtt * 1000)} ms`;
+  if (rtt !== null) {
+    $("rtt").textContent = `${Math.round(rtt * 1000)} ms`;
+    // what the browser can see of the trip: network both ways, the server's engine, the jitter buffer
+    // (codec time is not in it)
+    $("delay").textContent = `≈ ${Math.round(rtt * 1000 + (state.processingMs || 0) + jitterMs)} ms`;
+  }
 }
 
 async function startWebSocket() {
