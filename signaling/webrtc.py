@@ -96,21 +96,24 @@ def new_peer_connection(ctx: Context) -> RTCPeerConnection:
 
 
 def prefer_codec(pc: RTCPeerConnection, codec: str) -> None:
-    """Put `codec` (h264 or vp8) first in every video transceiver; `auto` keeps the offerer's order."""
+    """Put `codec` (h264 or vp8) first for the offer's video; `auto` keeps the offerer's order.
+
+    aiortc settles the codecs while it applies the remote offer, reusing a video transceiver
+    that exists already: so one is made beforehand, carrying the preference. Call it before
+    setRemoteDescription. The answer's direction still follows the offer's.
+    """
     if codec == "auto":
         return
     caps = RTCRtpSender.getCapabilities("video").codecs
     first = [c for c in caps if c.mimeType.lower() == f"video/{codec}"]
     rest = [c for c in caps if c not in first]
-    for transceiver in pc.getTransceivers():
-        if transceiver.kind == "video":
-            transceiver.setCodecPreferences(first + rest)
+    pc.addTransceiver("video", direction="sendrecv").setCodecPreferences(first + rest)
 
 
 async def answer(ctx: Context, pc: RTCPeerConnection, sdp: str) -> str:
     try:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         prefer_codec(pc, ctx.settings.video_codec)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
     except SignalingError:
         raise
@@ -192,12 +195,12 @@ async def _negotiate(ctx: Context, kind: str, channel: Channel, sdp: str) -> tup
 
 
 async def _answer_with_track(ctx: Context, pc: RTCPeerConnection, sdp: str, track: MediaStreamTrack) -> str:
+    prefer_codec(pc, ctx.settings.video_codec)
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
     except Exception as exc:
         raise SignalingError(400, f"malformed or unusable SDP offer: {exc}") from None
     pc.addTrack(track)
-    prefer_codec(pc, ctx.settings.video_codec)
     try:
         await pc.setLocalDescription(await pc.createAnswer())
     except Exception as exc:

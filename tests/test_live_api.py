@@ -364,3 +364,13 @@ async def test_first_start_without_clients_creates_one_and_logs_it_once(aiohttp_
     assert not [r for r in caplog.records if "clientSecret=" in r.getMessage()]
     stored = await asyncio.to_thread(lambda: open(db, "rb").read())
     assert secret.encode() not in stored  # stored hashed
+
+
+async def test_clients_from_a_file(serve, tmp_path):
+    path = tmp_path / "clients.txt"
+    path.write_text("# id:secret per line\nalpha:one-secret\nbeta:two-secret\n")
+    base = base_of(await serve(clients_file=str(path)))
+    await token_for(base, ("alpha", "one-secret"))
+    await token_for(base, ("beta", "two-secret"))
+    bad = await call(base, f"{P}/getToken", {"clientId": "alpha", "clientSecret": "two-secret"})
+    assert bad["code"] == 1101

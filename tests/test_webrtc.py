@@ -331,3 +331,46 @@ async def test_player_page_is_served(serve):
     async with aiohttp.ClientSession() as http, http.get(base + "/player?channel=studio") as r:
         page = await r.text()
     assert r.status == 200 and "/whep/" in page and "<video" in page
+
+
+def first_video_codec(sdp: str) -> str:
+    m_video = next(line for line in sdp.splitlines() if line.startswith("m=video"))
+    first_pt = m_video.split()[3]
+    rtpmap = next(line for line in sdp.splitlines() if line.startswith(f"a=rtpmap:{first_pt} "))
+    return rtpmap.split()[1].split("/")[0].upper()
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+async def test_video_codec_setting_puts_that_codec_first_in_the_answer(serve, frame, codec):
+    base = base_of(await serve(video_codec=codec))
+    client = await offer(base, FaceCamera([frame], fps=10))
+    try:
+        answer = client.pc.remoteDescription.sdp
+        assert first_video_codec(answer) == codec.upper()
+        assert "H264" in answer and "VP8" in answer  # both are offered back
+    finally:
+        await client.close()
+
+
+async def test_bitrate_setting_reaches_aiortcs_encoders(serve):
+    from aiortc.codecs import h264, vpx
+
+    await serve(video_bitrate=3_000_000)
+    assert vpx.DEFAULT_BITRATE == h264.DEFAULT_BITRATE == 3_000_000
+    assert vpx.MAX_BITRATE >= 6_000_000  # receivers' estimates may raise it that far
+
+
+async def test_whip_and_whep_work_with_h264_preferred(serve, astronaut, frame):
+    base = base_of(await serve(video_codec="h264"))
+    await upload(base, jpeg(astronaut))
+    publisher = await sdp_post(base, "whip", "obs", FaceCamera([frame], fps=15))
+    assert publisher.response_status == 201
+    viewer = await sdp_post(base, "whep", "obs", None)
+    try:
+        assert viewer.response_status == 201, viewer.location
+        assert first_video_codec(viewer.pc.remoteDescription.sdp) == "H264"
+        out = await viewer.received.latest_image()
+        assert out.shape == frame.shape
+    finally:
+        await viewer.close()
+        await publisher.close()
