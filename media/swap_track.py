@@ -14,7 +14,6 @@ Every output frame carries its input frame's `pts` and `time_base`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -155,9 +154,3 @@ class FaceSwapTrack(MediaStreamTrack):
                 task.cancel()
         self._output_ready.set()  # wake a waiting recv() so it ends
         self.worker.close_session(self.session_id)
-
-    async def wait_closed(self) -> None:
-        for task in (self._reader, self._processor):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task

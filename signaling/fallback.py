@@ -141,18 +141,15 @@ class FallbackHub:
         if client.peer.id != self._active:
             task = asyncio.ensure_future(self._fail(client.peer, NOT_ACTIVE, None))
         elif not client.limiter.allow():
-            self._drop_frame("rate_limit", client.peer.id)
+            self.ctx.worker.record_drop(client.peer.id, "rate_limit")
             return
         elif client.in_flight >= MAX_IN_FLIGHT:
-            self._drop_frame("busy", client.peer.id)
+            self.ctx.worker.record_drop(client.peer.id, "busy")
             return
         else:
             task = asyncio.ensure_future(self._process_frame(client, data))
         client.tasks.add(task)
         task.add_done_callback(client.tasks.discard)
-
-    def _drop_frame(self, reason: str, peer_id: str) -> None:
-        self.ctx.worker.record_drop(peer_id, reason)
 
     async def _process_frame(self, client: _Client, data: Any) -> None:
         peer, loop, s = client.peer, asyncio.get_running_loop(), self.settings

@@ -21,6 +21,7 @@ from media.channels import Channel
 from media.codec import ImageRejected, decode_upload, split_data_url
 from media.worker import WorkerBusy
 from models.engine import NoFaceError, SourceFace
+from signaling.api_auth import PARAM_ERROR, TOO_MANY_SESSIONS
 from signaling.context import Context
 from signaling.safe_fetch import FetchRefused, SafeFetcher
 from signaling.store import SessionRecord, Store
@@ -62,8 +63,6 @@ def parse_landmarks_str(text: str) -> tuple[float, float]:
 
 
 def check_source_images(value: Any) -> list[dict[str, Any]]:
-    from signaling.api_auth import PARAM_ERROR
-
     if not isinstance(value, list) or not value:
         raise SessionError(PARAM_ERROR, "sourceImage must be a non-empty array of {path, opts}")
     if len(value) > MAX_SOURCES:
@@ -120,8 +119,6 @@ class LiveSessions:
 
     # -- API operations -----------------------------------------------------------------------
     async def create(self, client_id: str, source_images: Any) -> SessionRecord:
-        from signaling.api_auth import TOO_MANY_SESSIONS
-
         images = check_source_images(source_images)
         if len(self._live) >= self.s.api_max_sessions:
             raise SessionError(TOO_MANY_SESSIONS,
@@ -167,8 +164,6 @@ class LiveSessions:
         return await self.info(client_id, session_id)
 
     async def info(self, client_id: str, session_id: Any) -> SessionRecord:
-        from signaling.api_auth import PARAM_ERROR
-
         if not isinstance(session_id, str) or not session_id:
             raise SessionError(PARAM_ERROR, "_id must be a session id string")
         live = self._live.get(session_id)
@@ -178,8 +173,6 @@ class LiveSessions:
         return record
 
     def _owned_live(self, client_id: str, session_id: Any) -> _Live:
-        from signaling.api_auth import PARAM_ERROR
-
         live = self._live.get(session_id) if isinstance(session_id, str) else None
         if live is None or live.record.client_id != client_id:
             raise SessionError(PARAM_ERROR, f"no live session {session_id!r}")

@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.channels import DEFAULT_CHANNEL, Channel, NoPublisher
 from signaling.context import CTX, Context
+from signaling.http_api import WEB_DIR
 from signaling.peers import Peer, TooManyPeers
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ CORS = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
     "Access-Control-Expose-Headers": "Location, Accept-Post, Link",
 }
-WEB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
 
 
 class SignalingError(Exception):

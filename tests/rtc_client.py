@@ -116,11 +116,6 @@ class Received:
         return frame.to_ndarray(format="bgr24")
 
 
-async def wait_gathered(pc: RTCPeerConnection) -> None:
-    # aiortc gathers every candidate inside setLocalDescription; nothing to wait for afterwards
-    assert pc.iceGatheringState == "complete"
-
-
 @dataclass
 class Client:
     pc: RTCPeerConnection

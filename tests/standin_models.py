@@ -43,12 +43,25 @@ def identity_model(path: str, seed: int = 0) -> str:
     return _save(graph, path)
 
 
-def constant_swapper(path: str, rgb: tuple[float, float, float], seed: int = 1) -> str:
+def _swapper(path: str, name: str, nodes: list[onnx.NodeProto], consts: dict[str, np.ndarray],
+             seed: int) -> str:
     """inswapper's contract: `target` 1x3x128x128 and `source` 1x512 -> `output` 1x3x128x128 (RGB in
-    0..1), emap (512x512) as the last initializer. The output is one flat colour: where it lands in
-    the frame shows exactly where the paste-back puts the face."""
+    0..1), with emap (512x512) as the last initializer, where insightface reads it."""
     emap = np.random.default_rng(seed).standard_normal((512, 512)).astype(np.float32)
-    colour = np.array(rgb, np.float32).reshape(1, 3, 1, 1)
+    inits = [numpy_helper.from_array(v, k) for k, v in {**consts, "emap": emap}.items()]
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
+         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
+        inits,
+    )
+    return _save(graph, path)
+
+
+def constant_swapper(path: str, rgb: tuple[float, float, float], seed: int = 1) -> str:
+    """The output is one flat colour: where it lands in the frame shows exactly where the paste-back
+    puts the face."""
     nodes = [
         helper.make_node("Mul", ["target", "zero"], ["blank"]),
         helper.make_node("ReduceSum", ["source", "axes"], ["ssum"], keepdims=1),  # uses `source`
@@ -56,23 +69,14 @@ def constant_swapper(path: str, rgb: tuple[float, float, float], seed: int = 1) 
         helper.make_node("Add", ["blank", "colour"], ["painted"]),
         helper.make_node("Add", ["painted", "szero"], ["output"]),
     ]
-    graph = helper.make_graph(
-        nodes, "inswapper_standin",
-        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
-         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
-        [numpy_helper.from_array(np.array(0, np.float32), "zero"),
-         numpy_helper.from_array(np.array([1], np.int64), "axes"),
-         numpy_helper.from_array(colour, "colour"),
-         numpy_helper.from_array(emap, "emap")],  # last, where insightface reads it
-    )
-    return _save(graph, path)
+    consts = {"zero": np.array(0, np.float32), "axes": np.array([1], np.int64),
+              "colour": np.array(rgb, np.float32).reshape(1, 3, 1, 1)}
+    return _swapper(path, "inswapper_standin", nodes, consts, seed)
 
 
 def latent_swapper(path: str, seed: int = 1) -> str:
-    """Like `constant_swapper`, but the colour is the sigmoid of the first three `source` values, so
-    a test can read back which latent the engine sent."""
-    emap = np.random.default_rng(seed).standard_normal((512, 512)).astype(np.float32)
+    """The colour is the sigmoid of 20 x the first three `source` values, so a test can read back
+    which latent the engine sent."""
     nodes = [
         helper.make_node("Mul", ["target", "zero"], ["blank"]),
         helper.make_node("Slice", ["source", "starts", "ends", "axes"], ["first3"]),
@@ -81,20 +85,10 @@ def latent_swapper(path: str, seed: int = 1) -> str:
         helper.make_node("Reshape", ["rgb", "shape"], ["rgb4"]),
         helper.make_node("Add", ["blank", "rgb4"], ["output"]),
     ]
-    graph = helper.make_graph(
-        nodes, "inswapper_latent_standin",
-        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
-         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
-        [numpy_helper.from_array(np.array(0, np.float32), "zero"),
-         numpy_helper.from_array(np.array([0], np.int64), "starts"),
-         numpy_helper.from_array(np.array([3], np.int64), "ends"),
-         numpy_helper.from_array(np.array([1], np.int64), "axes"),
-         numpy_helper.from_array(np.array(20.0, np.float32), "gain"),
-         numpy_helper.from_array(np.array([1, 3, 1, 1], np.int64), "shape"),
-         numpy_helper.from_array(emap, "emap")],
-    )
-    return _save(graph, path)
+    consts = {"zero": np.array(0, np.float32), "starts": np.array([0], np.int64),
+              "ends": np.array([3], np.int64), "axes": np.array([1], np.int64),
+              "gain": np.array(20.0, np.float32), "shape": np.array([1, 3, 1, 1], np.int64)}
+    return _swapper(path, "inswapper_latent_standin", nodes, consts, seed)
 
 
 def weights_dir(root: str, swapper: str = "constant",
