@@ -113,8 +113,17 @@ def mesh_maps(
     cy = y0 + (np.arange(ch, dtype=np.float32) + 0.5) * step - 0.5
     map_x, map_y = _gather(affines, label, cx, cy)
     size = (cw * step, ch * step)
-    map_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
-    map_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    smooth_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    smooth_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    # Where the mesh folds (a turned head's nostrils), neighbouring cells map to distant source
+    # points and blending them samples neither. There bilinear and nearest disagree by far more
+    # than the map's own slope over half a cell: take the nearest cell's exact coordinate instead.
+    near_x = cv2.resize(map_x, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
+    near_y = cv2.resize(map_y, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
+    slope = float(np.ptp(src_pts[:, 0]) / max(float(np.ptp(dst_pts[:, 0])), 1e-3))
+    torn = np.abs(smooth_x - near_x) + np.abs(smooth_y - near_y) > 2.0 * step * slope
+    map_x = np.where(torn, near_x, smooth_x)
+    map_y = np.where(torn, near_y, smooth_y)
     outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
     map_x[outside] = -10
     map_y[outside] = -10
