@@ -36,7 +36,7 @@ from models.engine import (
     SwapResult,
     check_frame,
 )
-from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher
+from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, iou
 from models.paste_back import PasteBack
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,29 @@ class InswapperStream:
         self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
                         if engine.mp_detector is not None else None)
         self.assigner = SourceAssigner()
+        self._boxes: dict[int, tuple[float, float, float, float]] = {}  # SCRFD: last box per face id
+        self._next_id = 0
 
     def _faces(self, frame: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
         if self.tracker is None:
-            return [(box, kps, i) for i, (box, kps) in enumerate(self.engine.scrfd_faces(frame))]
+            return self._match(self.engine.scrfd_faces(frame))
         return [(f.box, ft.keypoints5(f.points), f.track_id) for f in self.tracker.update(frame)]
+
+    def _match(self, found: list[tuple[tuple[float, float, float, float], np.ndarray]]
+               ) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
+        """SCRFD detects every frame and lists faces by score: give each the id of the previous
+        frame's box it overlaps most, so the order of detection never decides who gets which source."""
+        free = dict(self._boxes)
+        faces = []
+        for box, kps in found:
+            best = max(free, key=lambda i: iou(free[i], box), default=None)
+            if best is None or iou(free[best], box) < 0.3:
+                best, self._next_id = self._next_id, self._next_id + 1
+            else:
+                del free[best]
+            faces.append((box, kps, best))
+        self._boxes = {face_id: box for box, _, face_id in faces}
+        return faces
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
         t0 = time.perf_counter()

@@ -219,7 +219,7 @@ class FaceTracker:
         """Two tracks that converged on one face: keep the older one."""
         kept: list[TrackedFace] = []
         for face in sorted(faces, key=lambda f: f.track_id):
-            if any(_iou(face.box, k.box) > 0.5 for k in kept):
+            if any(iou(face.box, k.box) > 0.5 for k in kept):
                 self._drop(face.track_id)
             else:
                 kept.append(face)
@@ -233,7 +233,7 @@ class FaceTracker:
         self._pool.clear()
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy

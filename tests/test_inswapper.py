@@ -14,6 +14,7 @@ import pytest
 from insightface.utils import face_align
 
 from models import face_topology as ft
+from models.engine import SourceFace
 from models.inswapper_engine import InswapperEngine, InswapperFiles, choose_providers, identity_latent
 from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
@@ -169,3 +170,34 @@ async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, green_d
     assert answer["success"] is True, answer
     out = from_data_url(answer["processed"])
     assert np.abs(out.astype(int) - frame.astype(int)).mean() > 1
+
+
+def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
+    """With SCRFD the detector runs every frame and lists faces by score: the order it gives must not
+    decide who gets which source. (A stub engine stands in for SCRFD and the swapper.)"""
+    from models.inswapper_engine import InswapperStream
+
+    left, right = (100.0, 100.0, 200.0, 220.0), (400.0, 100.0, 500.0, 220.0)
+
+    class StubEngine:
+        mp_detector = None
+        max_faces = 4
+        detect_interval = 10
+
+        def __init__(self) -> None:
+            self.order = [left, right]
+
+        def scrfd_faces(self, frame):
+            return [(box, np.zeros((5, 2), np.float32)) for box in self.order]
+
+        def swap_face(self, out, kps, source, timings):
+            return True
+
+    engine = StubEngine()
+    stream = InswapperStream(engine)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    sources = [SourceFace("inswapper", (0, 0, 1, 1), "A"), SourceFace("inswapper", (0, 0, 1, 1), "B")]
+    first = dict(stream.swap(frame, sources).assigned)
+    engine.order = [right, left]  # the right face now scores higher
+    second = dict(stream.swap(frame, sources).assigned)
+    assert first == second == {left: 0, right: 1}
