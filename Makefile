@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint bench venv
+.PHONY: run test test-fast lint bench venv
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(ARGS)
+
+# the unit tier: pure policy, fakes, no server, no browser (a few seconds)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -31,21 +31,22 @@ class Settings:
     provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
                          "loads, else CPU) or cpu", ("auto", "cpu"))
     mouth_mask: int = _opt(0, "inswapper: 1 keeps the target's own mouth (lip-sync)")
-    single_user: str = _opt("takeover", "when a second user connects: takeover (the newcomer wins, "
-                            "so a page reload works) or reject (the newcomer is refused)",
-                            ("takeover", "reject"))
-    max_fps: float = _opt(15.0, "frames per second accepted per user on the fallback path; "
-                          "excess frames are dropped silently (0 = no limit)")
-    idle_timeout: float = _opt(60.0, "seconds without a frame or event before a user is disconnected")
-    session_timeout: float = _opt(300.0, "seconds the uploaded source face is kept while no user "
-                                  "is connected")
+    single_user: str = _opt("takeover", "when a second publisher comes to a channel (any transport): "
+                            "takeover (the newcomer wins, so a page reload works) or reject (the "
+                            "newcomer is refused until the first one leaves)", ("takeover", "reject"))
+    max_fps: float = _opt(15.0, "frames per second accepted per user from Socket.IO and /ws; excess "
+                          "frames are dropped silently (0 = no limit). WebRTC cameras are not limited: "
+                          "the engine takes their newest frame whenever it is free")
+    idle_timeout: float = _opt(60.0, "seconds without a frame or event before a publisher (any "
+                               "transport) is disconnected")
+    session_timeout: float = _opt(300.0, "seconds the uploaded source face is kept while nobody is "
+                                  "connected by any transport")
     jpeg_quality: int = _opt(80, "JPEG quality of frames sent back on the fallback path (1-100)")
     max_upload_bytes: int = _opt(10 * MB, "largest uploaded image file, bytes")
     max_request_bytes: int = _opt(16 * MB, "largest HTTP request body, bytes (larger is answered 413)")
     max_upload_pixels: int = _opt(40_000_000, "largest uploaded image, pixels (checked before decoding)")
     max_message_bytes: int = _opt(2 * MB, "largest Socket.IO/WebSocket message, bytes")
     max_frame_pixels: int = _opt(3840 * 2160, "largest video frame, pixels (checked before decoding)")
-    max_clients: int = _opt(32, "most simultaneous Socket.IO/WebSocket connections")
     max_peers: int = _opt(16, "most simultaneous WebRTC connections (/offer, WHIP, WHEP); more get 503")
     connect_timeout: float = _opt(20.0, "seconds a WebRTC connection may take to connect before it is closed")
     video_bitrate: int = _opt(2_500_000, "target bitrate of the swapped video sent over WebRTC, bits/s "
@@ -86,10 +87,12 @@ class Settings:
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         for name in ("max_faces", "max_upload_bytes", "max_request_bytes", "max_upload_pixels",
-                     "max_message_bytes", "max_frame_pixels", "max_clients", "max_peers",
+                     "max_message_bytes", "max_frame_pixels", "max_peers",
                      "video_bitrate", "api_max_sessions", "api_sessions_per_client", "api_images_per_client"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
+        if self.mouth_mask not in (0, 1):
+            problems.append("mouth_mask must be 0 or 1")
         if bool(self.ssl_cert) != bool(self.ssl_key):
             problems.append("ssl_cert and ssl_key go together")
         for f in dataclasses.fields(self):
@@ -99,8 +102,22 @@ class Settings:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+    # comma-separated settings, parsed once here rather than where they are used
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return split_list(self.cors_origins)
+
+    @property
+    def stun_urls(self) -> tuple[str, ...]:
+        return split_list(self.stun)
+
+    @property
+    def fetch_allow_list(self) -> tuple[str, ...]:
+        return split_list(self.fetch_allow)
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def env_name(name: str) -> str:

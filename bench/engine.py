@@ -18,34 +18,9 @@ import sys
 import time
 
 import cv2
-import numpy as np
 
-from tests.conftest import T1_FACE_BOXES, T1_PATH, crop_face, place
-
-
-def faces() -> dict[str, np.ndarray]:
-    from skimage import data
-
-    t1 = cv2.imread(T1_PATH)
-    return {
-        "astronaut": cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR),
-        "t1-centre": crop_face(t1, T1_FACE_BOXES["centre"], pad=0.5),  # tight: no neighbour in view
-    }
-
-
-def video(target: np.ndarray, size: tuple[int, int], n: int, base_scale: float) -> list[np.ndarray]:
-    w, h = size
-    frames = []
-    for i in range(n):
-        phase = i / n * 2 * np.pi
-        centre = (w / 2 + 0.08 * w * np.sin(phase), h / 2 + 0.04 * h * np.cos(phase))
-        scale = base_scale * (1 + 0.1 * np.sin(2 * phase))
-        frames.append(place(target, size, scale, 8 * np.sin(phase), centre))
-    return frames
-
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+from bench.table import pct
+from testing.faces import crop_face, faces, video
 
 
 def make_engine(name: str):

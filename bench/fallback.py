@@ -28,9 +28,10 @@ import cv2
 import numpy as np
 import socketio
 
-from bench.engine import faces, video
 from bench.server_process import cpu_seconds, free_port, running
-from tests.rtc_client import STAMP_BITS, read_stamp_gray, stamp
+from bench.table import pct
+from testing.faces import faces, video
+from testing.stamps import STAMP_BITS, read_stamp_gray, stamp
 
 
 def read_jpeg_stamp(jpeg: bytes) -> int:
@@ -107,10 +108,6 @@ async def drive(base: str, pid: int, urls: list[str], seconds: float, window: in
     async with aiohttp.ClientSession() as http, http.get(base + "/status") as r:
         run.server_dropped = (await r.json())["dropped_frames"]
     return run
-
-
-def pct(v: list[float], q: float) -> float:
-    return float(np.percentile(v, q)) if v else float("nan")
 
 
 async def main() -> None:

@@ -15,12 +15,10 @@ import time
 import numpy as np
 from insightface.app.common import Face
 
+from bench.table import pct
 from models import face_topology as ft
-from models.inswapper_engine import WEIGHTS_DIR, InswapperEngine, InswapperFiles
-
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+from models.inswapper_engine import InswapperEngine
+from models.weights import WEIGHTS_DIR, InswapperFiles
 
 
 def cell(values: list[float], width: int = 16) -> str:
@@ -31,7 +29,7 @@ def run(frames_by_size: dict[str, list[np.ndarray]], source_image: np.ndarray, w
     files = InswapperFiles.find(weights or WEIGHTS_DIR)
     note = f"real model files from {weights or WEIGHTS_DIR}"
     if files is None:
-        from tests.standin_models import weights_dir
+        from testing.standin_models import weights_dir
 
         files = InswapperFiles.find(weights_dir(tempfile.mkdtemp(prefix="standins-"), "constant"))
         note = "STAND-IN models (no real weights here): swap and identity times are not the real models'"

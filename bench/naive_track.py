@@ -4,30 +4,27 @@ aiortc's unbounded receive queue fills and the delay grows for as long as the ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 
 from aiortc import MediaStreamTrack
 from av import VideoFrame
 
+from media.pipeline import FramePath
 from media.swap_track import to_frame
-from media.worker import FrameWorker
-from models.engine import SourceFace
 
 
 class NaiveTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, source: MediaStreamTrack, worker: FrameWorker, session_id: str,
-                 sources: Callable[[], list[SourceFace]], pool: Executor | None = None) -> None:
+    def __init__(self, source: MediaStreamTrack, path: FramePath, pool: Executor | None = None) -> None:
         super().__init__()
         self.source = source
-        self._sources = sources
-        self._stream = worker.engine.open_stream()  # used from the event loop, as the example does
+        self.path = path
+        self._stream = path.worker.engine.open_stream()  # used from the event loop, as the example does
 
     async def recv(self) -> VideoFrame:
         frame = await self.source.recv()
-        sources = self._sources()
+        sources = list(self.path.sources())
         if not sources:
             return frame
         result = self._stream.swap(frame.to_ndarray(format="bgr24"), sources)  # blocks the loop

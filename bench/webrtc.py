@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.engine import faces, video
 from bench.server_process import cpu_seconds, free_port, running
-from tests.rtc_client import FaceCamera, offer
+from bench.table import pct
+from testing.faces import faces, video
+from testing.rtc_client import FaceCamera, offer
 
 
 @dataclass
@@ -55,7 +56,7 @@ async def measure(track: str, size: tuple[int, int], sessions: int, seconds: flo
         for c in clients:
             c.received.stamps.clear()
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        sent0 = [cam._n for cam in cameras]
+        sent0 = [cam.sent for cam in cameras]
         await asyncio.sleep(seconds)
         cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100
         rows = []
@@ -64,7 +65,7 @@ async def measure(track: str, size: tuple[int, int], sessions: int, seconds: flo
             delays = [(t - cam.sent_at[n]) * 1000 for n, t in stamps if n in cam.sent_at]
             final = [(t - cam.sent_at[n]) * 1000 for n, t in stamps
                      if n in cam.sent_at and t > t0 + seconds - 1]
-            sent = cam._n - sent0[i]
+            sent = cam.sent - sent0[i]
             rows.append(Row(track, f"{size[0]}x{size[1]}", sessions, i + 1, len(stamps) / seconds,
                             pct(delays, 50), pct(delays, 95), pct(final, 50),
                             max(0, sent - len(stamps)), cpu))
@@ -73,28 +74,24 @@ async def measure(track: str, size: tuple[int, int], sessions: int, seconds: flo
     return rows
 
 
-def pct(v: list[float], q: float) -> float:
-    return float(np.percentile(v, q)) if v else float("nan")
-
-
 def serve(track: str, port: int) -> None:
     """The server process of one run (`--serve ours|naive`)."""
     from aiohttp import web
 
-    from server import create_app
+    from app import create_app
+    from bench.naive_track import NaiveTrack
+    from media.swap_track import FaceSwapTrack
+    from server import configure_process
     from settings import Settings
-    from signaling.context import CTX
 
-    app = create_app(Settings(port=port, log_level="warning", max_peers=32, db=":memory:"))
-    if track == "naive":
-        from bench.naive_track import NaiveTrack
-
-        app[CTX].make_track = NaiveTrack  # type: ignore[assignment]
+    settings = Settings(port=port, log_level="warning", max_peers=32, db=":memory:")
+    configure_process(settings)
+    app = create_app(settings, track_factory=NaiveTrack if track == "naive" else FaceSwapTrack)
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 
 async def main(args: argparse.Namespace) -> None:
-    from media import jitter
+    from media.aiortc_patches import jitter
 
     jitter.install()  # the clients stand in for browsers, which hand a frame on at its marker bit
     head = faces()["t1-centre"]

@@ -1,97 +1,123 @@
-"""Channels: one published camera, swapped once, relayed to every viewer of the channel.
+"""Channels: the unit of a live swap, and the policy every transport follows on one.
 
-A channel's publisher is the camera of an /offer connection or of a WHIP ingest. Its FaceSwapTrack
-runs the engine once per frame whatever the number of viewers; aiortc's MediaRelay hands the newest
-swapped frame to each of them (unbuffered: a slow viewer skips frames, it never queues them).
+A channel has source faces, at most one publisher (a camera: an /offer or WHIP connection, or a
+Face Swap Live client sending frames), any number of members that receive its swapped video, and
+a lifetime. The Face Swap Live dialect's single user and single source are the channel `default`.
+
+Pure: no I/O, no clock. Methods that depend on time take `now`; what must happen as a result
+(close a member that was taken over or went idle) is returned for the caller to carry out.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
-from aiortc import MediaStreamTrack
-from aiortc.contrib.media import MediaRelay
-
-from media.swap_track import FaceSwapTrack
-from models.engine import SourceFace
-
-log = logging.getLogger(__name__)
+from media.sources import SourceSlot
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEFAULT_CHANNEL = "default"
 
+ANOTHER_USER = "Another user is active"
+TAKEN_OVER = "Another user connected; this session was taken over"
 
-class NoPublisher(LookupError):
-    """Nobody is publishing on the channel (yet)."""
+
+class SingleUser(Enum):
+    """What happens when a second publisher comes to a channel that has one."""
+
+    TAKEOVER = "takeover"  # the newcomer wins, so a page reload works
+    REJECT = "reject"  # the newcomer is refused until the first one leaves
+
+
+class Transport(Enum):
+    SOCKETIO = "socketio"
+    WS = "ws"
+    OFFER = "offer"
+    WHIP = "whip"
+    WHEP = "whep"
+
+
+@dataclass
+class Member:
+    """One connection's place in a channel."""
+
+    id: str
+    transport: Transport
+    publishes: bool  # sends camera frames
+    receives: bool  # is sent the swapped video (or, on the fallback, the answers)
+    last_active: float = 0.0  # when its last frame or event arrived
+
+
+class Refused(Exception):
+    """A member may not join; the message is shown to the client."""
+
+
+class BadChannelName(ValueError):
+    pass
 
 
 @dataclass
 class Channel:
     name: str
-    sources: Callable[[], list[SourceFace]]
-    token: str | None = None  # a bearer token that WHIP/WHEP/offer on this channel must present
-    publisher: FaceSwapTrack | None = None
-    publisher_peer: str | None = None
-    relay: MediaRelay = field(default_factory=MediaRelay)
+    sources: SourceSlot
+    single_user: SingleUser = SingleUser.TAKEOVER
+    token: str | None = None  # bearer token that WebRTC clients of this channel must present
+    pinned: bool = False  # kept while empty (a live API session's channel); others go when empty
+    members: dict[str, Member] = field(default_factory=dict)
+    publisher: str | None = None  # member id
 
-    def publish(self, track: FaceSwapTrack, peer_id: str) -> FaceSwapTrack | None:
-        """Make `track` the channel's output; returns the track it replaces (the caller stops it)."""
-        old = self.publisher
-        self.publisher, self.publisher_peer = track, peer_id
-        return old
+    def join(self, member: Member, now: float) -> Member | None:
+        """Admit `member`; returns the publisher it replaces (the caller closes it).
 
-    def unpublish(self, peer_id: str) -> FaceSwapTrack | None:
-        if self.publisher_peer != peer_id:
+        Raises Refused when it would publish on a channel that has a publisher and the policy is
+        `reject`. Members that only receive are never refused here (connection caps are elsewhere).
+        """
+        if member.id in self.members:
+            raise ValueError(f"member {member.id} joined twice")
+        replaced = None
+        if member.publishes and self.publisher is not None:
+            if self.single_user is SingleUser.REJECT:
+                raise Refused(ANOTHER_USER)
+            replaced = self.leave(self.publisher, now)
+        member.last_active = now
+        self.members[member.id] = member
+        self.sources.hold()
+        if member.publishes:
+            self.publisher = member.id
+        return replaced
+
+    def leave(self, member_id: str, now: float) -> Member | None:
+        """Forget a member (idempotent); returns it if it was here."""
+        member = self.members.pop(member_id, None)
+        if member is None:
             return None
-        old, self.publisher, self.publisher_peer = self.publisher, None, None
-        return old
+        if self.publisher == member_id:
+            self.publisher = None
+        self.sources.release(now)
+        return member
 
-    def subscribe(self) -> MediaStreamTrack:
-        if self.publisher is None or self.publisher.readyState != "live":
-            raise NoPublisher(f"nobody is publishing on channel {self.name!r}")
-        return self.relay.subscribe(self.publisher, buffered=False)
+    def touch(self, member_id: str, now: float) -> None:
+        member = self.members.get(member_id)
+        if member is not None:
+            member.last_active = now
+
+    def idle(self, now: float, timeout: float) -> list[Member]:
+        """Publishers that sent nothing for longer than `timeout`. Members that only receive are
+        kept alive by their transport (ICE consent), not by activity."""
+        return [m for m in self.members.values() if m.publishes and now - m.last_active > timeout]
+
+    @property
+    def delivering(self) -> bool:
+        """Whether the publisher's frames go anywhere: the engine works only for such a channel."""
+        return self.publisher is not None and any(m.receives for m in self.members.values())
+
+    @property
+    def empty(self) -> bool:
+        return not self.members
 
 
-class Channels:
-    """Channels by name, created on first use, each with a bounded name."""
-
-    def __init__(self, default_sources: Callable[[], list[SourceFace]], max_channels: int = 64) -> None:
-        self._default_sources = default_sources
-        self._channels: dict[str, Channel] = {}
-        self.max_channels = max_channels
-
-    def get(self, name: str) -> Channel | None:
-        return self._channels.get(name)
-
-    def get_or_create(self, name: str) -> Channel:
-        if not CHANNEL_NAME.match(name):
-            raise ValueError("channel names are 1-64 letters, digits, '-' or '_'")
-        channel = self._channels.get(name)
-        if channel is None:
-            if len(self._channels) >= self.max_channels:
-                self._forget_idle()
-            if len(self._channels) >= self.max_channels:
-                raise OverflowError(f"too many channels (limit {self.max_channels})")
-            channel = self._channels[name] = Channel(name, self._default_sources)
-        return channel
-
-    def add(self, channel: Channel) -> None:
-        """Register a channel made elsewhere (API sessions bring their own sources and token)."""
-        self._channels[channel.name] = channel
-
-    def remove(self, name: str) -> Channel | None:
-        return self._channels.pop(name, None)
-
-    def _forget_idle(self) -> None:
-        for name, channel in list(self._channels.items()):
-            if channel.publisher is None and channel.token is None:
-                del self._channels[name]
-
-    def __len__(self) -> int:
-        return len(self._channels)
-
-    def live(self) -> int:
-        return sum(1 for c in self._channels.values() if c.publisher is not None)
+def check_channel_name(name: object) -> str:
+    if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+        raise BadChannelName("channel names are 1-64 letters, digits, '-' or '_'")
+    return name

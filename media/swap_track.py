@@ -8,7 +8,9 @@ steps run apart and each keeps only the newest frame:
     processor task: input slot -> engine -> output slot   (started by the first recv())
     recv():         output slot -> encoder            (never the same frame twice)
 
-Every output frame carries its input frame's `pts` and `time_base`.
+The processor works only while the channel delivers to someone (`FramePath.wanted`): a WHIP
+camera nobody watches costs a decode per frame and nothing more, and its frames are not counted as
+dropped. Every output frame carries its input frame's `pts` and `time_base`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
 
 import numpy as np
@@ -24,8 +25,8 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
-from media.worker import FrameWorker, Status
-from models.engine import SourceFace
+from media.accounting import DropReason
+from media.pipeline import FramePath, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,10 @@ def to_frame(image: np.ndarray, like: VideoFrame) -> VideoFrame:
 class FaceSwapTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(
-        self,
-        source: MediaStreamTrack,
-        worker: FrameWorker,
-        session_id: str,
-        sources: Callable[[], list[SourceFace]],
-        pool: Executor | None = None,
-    ) -> None:
+    def __init__(self, source: MediaStreamTrack, path: FramePath, pool: Executor | None = None) -> None:
         super().__init__()
         self.source = source
-        self.worker = worker
-        self.session_id = session_id
-        self._sources = sources
+        self.path = path
         self._pool = pool
         self._input: VideoFrame | None = None
         self._output: VideoFrame | None = None
@@ -65,22 +57,19 @@ class FaceSwapTrack(MediaStreamTrack):
         self._output_ready = asyncio.Event()
         self._source_ended = False
         self._processing_done = False
-        self.frames_in = 0
-        self.frames_out = 0
-        self.dropped_in = 0  # replaced in the input slot before the engine took them
-        self.dropped_out = 0  # processed, then replaced before the encoder asked
-        self._reader = asyncio.ensure_future(self._read())
-        self._processor: asyncio.Future[None] | None = None
+        # The reader starts at once, not on the first recv(): aiortc queues received frames without
+        # bound, and a camera nobody watches yet must not fill that queue.
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._processor: asyncio.Task[None] | None = None
 
     # -- the reader: never let aiortc's queue grow ------------------------------------------
     async def _read(self) -> None:
         try:
             while True:
                 frame = await self.source.recv()
-                self.frames_in += 1
-                if self._input is not None:
-                    self.dropped_in += 1
-                    self.worker.record_drop(self.session_id, "superseded")
+                self.path.active()
+                if self._input is not None and self.path.wanted():
+                    self.path.drop(DropReason.SUPERSEDED)
                 self._input = frame
                 self._input_ready.set()
         except MediaStreamError:
@@ -100,39 +89,38 @@ class FaceSwapTrack(MediaStreamTrack):
                     if self._source_ended:
                         break
                     continue
-                out = await self._swap(frame)
-                if out is None:
+                if not self.path.wanted():
+                    self._output = None  # nobody to deliver to: no engine work, nothing stale kept
                     continue
-                if self._output is not None:
-                    self.dropped_out += 1
-                self._output = out
-                self._output_ready.set()
+                out = await self._swap(frame)
+                if out is not None:
+                    self._output = out
+                    self._output_ready.set()
         except Exception:
-            log.exception("face-swap track of %s failed", self.session_id)
+            log.exception("face-swap track of %s failed", self.path.session_id)
         finally:
             self._processing_done = True
             self._output_ready.set()
 
     async def _swap(self, frame: VideoFrame) -> VideoFrame | None:
-        sources = self._sources()
-        if not sources:
-            return frame  # no source face yet: the camera passes through unchanged
         loop = asyncio.get_running_loop()
-        image = await loop.run_in_executor(self._pool, to_bgr, frame)
-        outcome = await self.worker.process(self.session_id, image, sources)
-        if outcome.status is Status.DROPPED:
+
+        async def load() -> np.ndarray:
+            return await loop.run_in_executor(self._pool, to_bgr, frame)
+
+        result = await self.path.swap(load)
+        if result.verdict is Verdict.DROPPED:
             return None
-        if outcome.status is Status.ERROR or outcome.result is None or not outcome.result.swapped:
-            return frame
-        swapped = functools.partial(to_frame, outcome.result.image, frame)
-        return await loop.run_in_executor(self._pool, swapped)
+        if result.image is None:
+            return frame  # passed through: the camera's own picture, never a stale swap
+        return await loop.run_in_executor(self._pool, functools.partial(to_frame, result.image, frame))
 
     # -- what aiortc's sender (or a MediaRelay) calls ------------------------------------------
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if self._processor is None:
-            self._processor = asyncio.ensure_future(self._process())
+            self._processor = asyncio.get_running_loop().create_task(self._process())
         while self._output is None:
             if self._processing_done:
                 self.stop()
@@ -142,7 +130,6 @@ class FaceSwapTrack(MediaStreamTrack):
             if self.readyState != "live":
                 raise MediaStreamError
         frame, self._output = self._output, None
-        self.frames_out += 1
         return frame
 
     def stop(self) -> None:
@@ -153,4 +140,4 @@ class FaceSwapTrack(MediaStreamTrack):
             if task is not None:
                 task.cancel()
         self._output_ready.set()  # wake a waiting recv() so it ends
-        self.worker.close_session(self.session_id)
+        self.path.close()

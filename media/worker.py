@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from media.metrics import Metrics
-from media.stats import SessionStats
+from media.accounting import Accounting, DropReason
 from models.engine import Engine, SourceFace, Stream, SwapResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_PENDING_CALLS = 64
+ERROR_LOG_EVERY = 100
 
 
 class Status(Enum):
@@ -41,7 +41,6 @@ class FrameOutcome:
     status: Status
     result: SwapResult | None = None
     error: str | None = None
-    processing_ms: float = 0.0
 
 
 @dataclass
@@ -75,21 +74,22 @@ class WorkerBusy(RuntimeError):
 
 
 class FrameWorker:
-    def __init__(self, engine: Engine, name: str = "frame-worker", metrics: Metrics | None = None,
+    """One thread that owns an engine: frames in per-session one-frame slots, one-off calls in a queue."""
+
+    def __init__(self, engine: Engine, accounting: Accounting | None = None, name: str = "frame-worker",
                  close_engine: bool = True) -> None:
         self.engine = engine
-        self.metrics = metrics
+        self.accounting = accounting or Accounting()
         self._close_engine = close_engine  # False when the engine is shared (tests reuse one)
         self._name = name
         self._cond = threading.Condition()
         self._slots: dict[str, _Pending] = {}  # insertion order = arrival order
         self._calls: deque[tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]] = deque()
         self._streams: dict[str, Stream] = {}  # touched only by the worker thread
-        self._stats: dict[str, SessionStats] = {}
         self._closing: set[str] = set()
         self._stop = False
         self._thread: threading.Thread | None = None
-        self.totals = SessionStats()  # all sessions together, for /status and /metrics
+        self._errors = 0  # engine failures, for rate-limited logging
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -111,17 +111,6 @@ class FrameWorker:
         return self._thread is not None and self._thread.is_alive()
 
     # -- API for the event loop --------------------------------------------------------------
-    def stats(self, session_id: str) -> SessionStats:
-        with self._cond:
-            return self._stats.setdefault(session_id, SessionStats())
-
-    def record_drop(self, session_id: str, reason: str) -> None:
-        """Count a frame of this session dropped before the engine saw it (rate limit, overtaken)."""
-        self.stats(session_id).record_drop()
-        self.totals.record_drop()
-        if self.metrics is not None:
-            self.metrics.drop(reason)
-
     async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
         """Swap `frame` for this session; resolves DROPPED if a newer frame replaces it first."""
         loop = asyncio.get_running_loop()
@@ -129,15 +118,11 @@ class FrameWorker:
         with self._cond:
             if self._stop:
                 return FrameOutcome(Status.DROPPED)
-            stats = self._stats.setdefault(session_id, SessionStats())
             old = self._slots.pop(session_id, None)
             self._slots[session_id] = _Pending(frame, list(sources), fut, loop)
             self._cond.notify()
         if old is not None:
-            stats.record_drop()
-            self.totals.record_drop()
-            if self.metrics is not None:
-                self.metrics.drop("superseded")
+            self.accounting.dropped(session_id, DropReason.SUPERSEDED)
             _post(old.loop, old.future, FrameOutcome(Status.DROPPED))
         return await fut
 
@@ -158,7 +143,6 @@ class FrameWorker:
         """Forget a session: its pending frame is dropped, its stream closed on the worker."""
         with self._cond:
             pending = self._slots.pop(session_id, None)
-            self._stats.pop(session_id, None)
             self._closing.add(session_id)
             self._cond.notify()
         if pending is not None:
@@ -177,7 +161,7 @@ class FrameWorker:
                 item = None
                 if call is None and self._slots:
                     sid = next(iter(self._slots))
-                    item = (sid, self._slots.pop(sid), self._stats.setdefault(sid, SessionStats()))
+                    item = (sid, self._slots.pop(sid))
             for sid in closing:
                 self._close_stream(sid)
             if call is not None:
@@ -196,29 +180,33 @@ class FrameWorker:
         else:
             _post(loop, fut, value)
 
-    def _run_frame(self, sid: str, p: _Pending, stats: SessionStats) -> None:
+    def _run_frame(self, sid: str, pending: _Pending) -> None:
         t0 = time.perf_counter()
         try:
             stream = self._streams.get(sid)
             if stream is None:
                 stream = self._streams[sid] = self.engine.open_stream()
-            result = stream.swap(p.frame, p.sources)
+            result = stream.swap(pending.frame, pending.sources)
         except Exception as exc:
             ms = (time.perf_counter() - t0) * 1000
-            log.warning("engine failed on a frame of session %s: %s", sid, exc, exc_info=log.isEnabledFor(10))
-            self._record(stats, ms, swapped=False, error=True)
-            outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}", ms)
+            self._log_engine_error(sid, exc)
+            self.accounting.processed(sid, ms, swapped=False, error=True)
+            outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}")
         else:
             ms = (time.perf_counter() - t0) * 1000
-            self._record(stats, ms, swapped=result.swapped, error=False)
-            outcome = FrameOutcome(Status.DONE, result, None, ms)
-        _post(p.loop, p.future, outcome)
+            self.accounting.processed(sid, ms, swapped=result.swapped, error=False)
+            outcome = FrameOutcome(Status.DONE, result, None)
+        _post(pending.loop, pending.future, outcome)
 
-    def _record(self, stats: SessionStats, ms: float, swapped: bool, error: bool) -> None:
-        for s in (stats, self.totals):
-            s.record(ms, swapped=swapped, error=error)
-        if self.metrics is not None:
-            self.metrics.frame_done(ms, swapped, error)
+    def _log_engine_error(self, sid: str, exc: Exception) -> None:
+        # A broken engine fails on every frame, 30 a second: the first failure gets its traceback,
+        # then one line per ERROR_LOG_EVERY failures.
+        self._errors += 1
+        if self._errors == 1:
+            log.exception("engine failed on a frame of session %s", sid)
+        elif self._errors % ERROR_LOG_EVERY == 0:
+            log.warning("engine failed on %d frames so far; latest (session %s): %s: %s",
+                        self._errors, sid, type(exc).__name__, exc)
 
     def _close_stream(self, sid: str) -> None:
         stream = self._streams.pop(sid, None)

@@ -7,8 +7,9 @@ thread only: the frame worker's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -75,6 +76,51 @@ class SourceAssigner:
                 free = [i for i in range(n_sources) if i not in held]
                 self._assigned[track] = free[0] if free else len(self._assigned) % n_sources
         return [self._assigned[t] for t in track_ids]
+
+
+Box = tuple[float, float, float, float]
+
+
+class Located(Protocol):
+    """A face found in a video frame, with the id of the track that follows it."""
+
+    @property
+    def box(self) -> Box: ...
+
+    @property
+    def track_id(self) -> int: ...
+
+
+F = TypeVar("F", bound=Located)
+
+
+def swap_tracked(frame: np.ndarray, sources: Sequence[SourceFace], faces: Sequence[F],
+                 assigner: SourceAssigner, swap_one: Callable[[np.ndarray, F, Any], bool],
+                 timings: dict[str, float]) -> SwapResult:
+    """The per-frame loop every engine's stream shares: faces found, each face given its source
+    (stable while tracked), each swapped in place on a copy by `swap_one(out, face, source.data)`."""
+    if not faces:
+        return SwapResult(frame, 0, 0, NO_FACE, timings)
+    if not sources:
+        return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
+    faces = sorted(faces, key=lambda f: f.box[0])  # left to right
+    out = frame.copy()
+    picks = assigner.assign([f.track_id for f in faces], len(sources))
+    assigned = [(face.box, index) for face, index in zip(faces, picks, strict=True)
+                if swap_one(out, face, sources[index].data)]
+    return SwapResult(out, len(faces), len(assigned), None if assigned else NO_FACE, timings, assigned)
+
+
+def nearest_first(faces: list[Any], near: tuple[float, float] | None, box: Callable[[Any], Box]) -> list[Any]:
+    """`faces` ordered by the distance of their box centre to `near` (unchanged without one)."""
+    if near is None:
+        return faces
+
+    def distance(face: Any) -> float:
+        x1, y1, x2, y2 = box(face)
+        return float(np.hypot((x1 + x2) / 2 - near[0], (y1 + y2) / 2 - near[1]))
+
+    return sorted(faces, key=distance)
 
 
 class Stream(Protocol):

@@ -20,7 +20,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 
-from models.inswapper_engine import WEIGHTS_DIR
+from models.weights import WEIGHTS_DIR
 
 LICENCE = """\
 The inswapper engine uses insightface's pretrained models: buffalo_l (SCRFD detection, ArcFace
@@ -45,18 +45,17 @@ class ModelFile:
     name: str
     url: str
     sha256: str
-    size: int
 
 
 INSWAPPER = ModelFile(
     "inswapper_128.onnx",
     "https://huggingface.co/ezioruan/inswapper_128.onnx/resolve/main/inswapper_128.onnx",
-    "e4a3f08c753cb72d04e10aa0f7dbe3deebbf39567d4ead6dce08e98aa49e16af", 554_253_681,
+    "e4a3f08c753cb72d04e10aa0f7dbe3deebbf39567d4ead6dce08e98aa49e16af",
 )
 INSWAPPER_FP16 = ModelFile(
     "inswapper_128_fp16.onnx",
     "https://huggingface.co/hacksider/deep-live-cam/resolve/main/inswapper_128_fp16.onnx",
-    "6d51a9278a1f650cffefc18ba53f38bf2769bf4bbff89267822cf72945f8a38b", 277_680_638,
+    "6d51a9278a1f650cffefc18ba53f38bf2769bf4bbff89267822cf72945f8a38b",
 )
 
 

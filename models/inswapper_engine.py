@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -27,21 +28,22 @@ from insightface.utils import face_align
 
 from models import face_topology as ft
 from models.engine import (
-    NO_FACE,
-    NO_SOURCE,
+    Box,
     DetectedFace,
     NoFaceError,
     SourceAssigner,
     SourceFace,
     SwapResult,
     check_frame,
+    nearest_first,
+    swap_tracked,
 )
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, iou
 from models.paste_back import PasteBack
+from models.weights import InswapperFiles
 
 log = logging.getLogger(__name__)
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 DET_SIZE = 640
 
 
@@ -50,22 +52,12 @@ class ModelFileError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class InswapperFiles:
-    identity: str
-    swapper: str
-    detector: str | None  # optional: mediapipe aligns without it
+class FivePointFace:
+    """A face in a video frame with the five ArcFace alignment points."""
 
-    @classmethod
-    def find(cls, weights_dir: str = WEIGHTS_DIR) -> InswapperFiles | None:
-        """The files in `weights_dir`, or None when the two required ones are not both there."""
-        identity = os.path.join(weights_dir, "buffalo_l", "w600k_r50.onnx")
-        names = ("inswapper_128.onnx", "inswapper_128_fp16.onnx")
-        swapper = next((os.path.join(weights_dir, n) for n in names
-                        if os.path.isfile(os.path.join(weights_dir, n))), None)
-        detector = os.path.join(weights_dir, "buffalo_l", "det_10g.onnx")
-        if not os.path.isfile(identity) or swapper is None:
-            return None
-        return cls(identity, swapper, detector if os.path.isfile(detector) else None)
+    box: Box
+    kps: np.ndarray  # (5, 2): eyes, nose tip, mouth corners
+    track_id: int
 
 
 def choose_providers(force_cpu: bool) -> list[str]:
@@ -115,16 +107,15 @@ class InswapperStream:
         self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
                         if engine.mp_detector is not None else None)
         self.assigner = SourceAssigner()
-        self._boxes: dict[int, tuple[float, float, float, float]] = {}  # SCRFD: last box per face id
+        self._boxes: dict[int, Box] = {}  # SCRFD: last box per face id
         self._next_id = 0
 
-    def _faces(self, frame: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
+    def _faces(self, frame: np.ndarray) -> list[FivePointFace]:
         if self.tracker is None:
             return self._match(self.engine.scrfd_faces(frame))
-        return [(f.box, ft.keypoints5(f.points), f.track_id) for f in self.tracker.update(frame)]
+        return [FivePointFace(f.box, ft.keypoints5(f.points), f.track_id) for f in self.tracker.update(frame)]
 
-    def _match(self, found: list[tuple[tuple[float, float, float, float], np.ndarray]]
-               ) -> list[tuple[tuple[float, float, float, float], np.ndarray, int]]:
+    def _match(self, found: list[tuple[Box, np.ndarray]]) -> list[FivePointFace]:
         """SCRFD detects every frame and lists faces by score: give each the id of the previous
         frame's box it overlaps most, so the order of detection never decides who gets which source."""
         free = dict(self._boxes)
@@ -135,8 +126,8 @@ class InswapperStream:
                 best, self._next_id = self._next_id, self._next_id + 1
             else:
                 del free[best]
-            faces.append((box, kps, best))
-        self._boxes = {face_id: box for box, _, face_id in faces}
+            faces.append(FivePointFace(box, kps, best))
+        self._boxes = {face.track_id: face.box for face in faces}
         return faces
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
@@ -147,19 +138,13 @@ class InswapperStream:
         timings: dict[str, float] = {}
         faces = self._faces(frame)
         timings["detect"] = (time.perf_counter() - t0) * 1000
-        if not faces:
-            return SwapResult(frame, 0, 0, NO_FACE, timings)
-        if not sources:
-            return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
-        faces.sort(key=lambda f: f[0][0])  # left to right
-        out = frame.copy()
-        assigned = []
-        picks = self.assigner.assign([f[2] for f in faces], len(sources))
-        for (box, kps, _), index in zip(faces, picks, strict=True):
-            if self.engine.swap_face(out, kps, sources[index].data, timings):
-                assigned.append((box, index))
+
+        def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> bool:
+            return self.engine.swap_face(out, face.kps, source, timings)
+
+        result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return SwapResult(out, len(faces), len(assigned), None if assigned else NO_FACE, timings, assigned)
+        return result
 
     def close(self) -> None:
         if self.tracker is not None:
@@ -205,7 +190,7 @@ class InswapperEngine:
         self.swapper.session.run(self._swapper_outputs, {names[0]: blank, names[1]: latent})
 
     # -- faces in stills ------------------------------------------------------------------------
-    def scrfd_faces(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], np.ndarray]]:
+    def scrfd_faces(self, image: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         assert self.scrfd is not None
         bboxes, kpss = self.scrfd.detect(image, max_num=self.max_faces, metric="default")
         return [(tuple(float(v) for v in b[:4]), k.astype(np.float32))
@@ -238,17 +223,15 @@ class InswapperEngine:
         faces = self._still_faces(image, 10) if not check_frame(image, min_side=16) else []
         if not faces:
             raise NoFaceError("No face detected")
-        if near is not None:
-            faces.sort(key=lambda f: np.hypot((f[0].box[0] + f[0].box[2]) / 2 - near[0],
-                                               (f[0].box[1] + f[0].box[3]) / 2 - near[1]))
-        det, kps = faces[0]
+        det, kps = nearest_first(faces, near, lambda f: f[0].box)[0]
         embedding = self.identity.get(image, Face(kps=kps))
         normed = embedding / np.linalg.norm(embedding)
         latent = identity_latent(normed, self.swapper.emap)
         return SourceFace(self.name, det.box, InswapperSource(latent, normed))
 
     # -- one face of a frame ------------------------------------------------------------------
-    def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource, timings: dict) -> bool:
+    def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource,
+                  timings: dict[str, float]) -> bool:
         t = time.perf_counter()
         aligned, matrix = face_align.norm_crop2(out, kps, 128)
         blob = cv2.dnn.blobFromImage(aligned, 1.0 / 255.0, (128, 128), (0, 0, 0), swapRB=True)

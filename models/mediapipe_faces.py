@@ -130,7 +130,6 @@ class _Track:
 @dataclass
 class TrackedFace:
     points: np.ndarray  # (N, 2) smoothed landmarks in frame pixels
-    raw: np.ndarray  # (N, 3) unsmoothed
     box: tuple[float, float, float, float]
     track_id: int
 
@@ -143,12 +142,10 @@ class FaceTracker:
         detector: FaceDetector,
         max_faces: int = 4,
         detect_interval: int = 10,
-        smooth: bool = True,
     ) -> None:
         self.detector = detector
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
-        self.smooth = smooth
         self._tracks: dict[int, _Track] = {}
         self._pool: list[mp.solutions.face_mesh.FaceMesh] = []
         self._next_id = 0
@@ -209,8 +206,7 @@ class FaceTracker:
             track.cx, track.cy = (x1 + x2) / 2, (y1 + y2) / 2
             size = float(max(x2 - x1, y2 - y1))
             track.side = size * CROP_PAD
-            smooth = track.filter(pts[:, :2], t, size) if self.smooth else pts[:, :2]
-            faces.append(TrackedFace(smooth, pts, track.box, tid))
+            faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid))
         faces = self._dedupe(faces)
         faces.sort(key=lambda f: f.box[0])
         return faces

@@ -19,14 +19,14 @@ import numpy as np
 from models import color
 from models import face_topology as ft
 from models.engine import (
-    NO_FACE,
-    NO_SOURCE,
     DetectedFace,
     NoFaceError,
     SourceAssigner,
     SourceFace,
     SwapResult,
     check_frame,
+    nearest_first,
+    swap_tracked,
 )
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
@@ -68,21 +68,16 @@ class MeshStream:
         timings: dict[str, float] = {}
         faces = self.tracker.update(frame)
         _timed(timings, "landmarks", t0)
-        if not faces:
-            return SwapResult(frame, 0, 0, NO_FACE, timings)
-        if not sources:
-            return SwapResult(frame, len(faces), 0, NO_SOURCE, timings)
-        out = frame.copy()
-        assigned = []
-        picks = self.assigner.assign([f.track_id for f in faces], len(sources))
-        for face, index in zip(faces, picks, strict=True):
-            if self._swap_one(out, face, sources[index].data, timings):
-                assigned.append((face.box, index))
-        _timed(timings, "total", t0)
-        swapped = len(assigned)
-        return SwapResult(out, len(faces), swapped, None if swapped else NO_FACE, timings, assigned)
 
-    def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict) -> bool:
+        def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> bool:
+            return self._swap_one(out, face, src, timings)
+
+        result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
+        _timed(timings, "total", t0)
+        return result
+
+    def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
+                  timings: dict[str, float]) -> bool:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
@@ -157,8 +152,7 @@ class MeshEngine:
         dets = self.detector.detect(image)
         if not dets:
             raise NoFaceError("No face detected")
-        if near is not None:
-            dets.sort(key=lambda d: _distance_to_box_centre(d.box, near))
+        dets = nearest_first(dets, near, lambda d: d.box)
         pts = self.still.mesh(image, dets[0].box)
         if pts is None:
             raise NoFaceError("No face detected")
@@ -170,10 +164,6 @@ class MeshEngine:
     def close(self) -> None:
         self.detector.close()
         self.still.close()
-
-
-def _distance_to_box_centre(box: tuple[float, float, float, float], point: tuple[float, float]) -> float:
-    return float(np.hypot((box[0] + box[2]) / 2 - point[0], (box[1] + box[3]) / 2 - point[1]))
 
 
 def _make_source(image: np.ndarray, pts: np.ndarray) -> MeshSource:

@@ -1,11 +1,15 @@
-"""Engine selection by name: `auto` picks the best engine whose model files are present."""
+"""Engine selection by name: `auto` picks the best engine whose model files are present.
+
+Each engine's heavy dependencies (mediapipe, onnxruntime, insightface) are imported only when that
+engine is loaded, so `server.py --help` and tools that only look at files start fast.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from models.engine import Engine
-from models.inswapper_engine import WEIGHTS_DIR, InswapperFiles, ModelFileError
+from models.weights import WEIGHTS_DIR, InswapperFiles
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, f
                 f" and {weights_dir}/buffalo_l/w600k_r50.onnx: run `python -m models.fetch`,"
                 " or use --engine mesh"
             )
-        from models.inswapper_engine import InswapperEngine
+        from models.inswapper_engine import InswapperEngine, ModelFileError
 
         try:
             return InswapperEngine(files, force_cpu=force_cpu, max_faces=max_faces, keep_mouth=keep_mouth)

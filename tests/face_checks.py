@@ -7,6 +7,8 @@ landmarks onto one reference mesh, then compared by grey-level correlation insid
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -73,3 +75,26 @@ def outside_face(measure: FaceMeasure, image: np.ndarray, margin: float = 0.15) 
     grow = int(np.ptp(oval[:, 0]) * margin) * 2 + 1
     inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     return inside == 0
+
+
+def assert_swapped(measure: FaceMeasure, output: np.ndarray, target: np.ndarray, source: np.ndarray,
+                   identity_margin: float = 0.15, background_tol: float = 3.0) -> None:
+    """What a user checks: the face looks like the source more than like the target, the face
+    changed a lot, and the background did not (within `background_tol`, e.g. codec noise)."""
+    assert output.shape == target.shape
+    to_source, to_target = identity_scores(measure, output, target, source)
+    assert to_source > to_target + identity_margin, (to_source, to_target)
+    far = outside_face(measure, target)
+    diff = np.abs(output.astype(int) - target.astype(int)).max(axis=2)  # the most changed channel
+    background, face = diff[far].mean(), diff[~far].mean()
+    assert background < background_tol, f"the background changed ({background:.1f})"
+    assert face > max(5.0, 3 * background), f"the face hardly changed ({face:.1f})"
+
+
+def swap_once(engine: Any, frame: np.ndarray, sources: list[Any]) -> Any:
+    """One frame through a fresh stream of `engine`."""
+    stream = engine.open_stream()
+    try:
+        return stream.swap(frame, sources)
+    finally:
+        stream.close()

@@ -6,10 +6,11 @@ from __future__ import annotations
 import cv2
 import pytest
 
+from testing.clients import base_of, get_json
+from testing.faces import place
 from tests.browser import ARTIFACTS, launch_args, require_chromium, write_y4m
-from tests.conftest import place
-from tests.fallback_client import get_json
-from tests.test_fallback_socketio import base_of
+
+pytestmark = pytest.mark.slow
 
 # Mean absolute difference between the camera frame and the answer, in the face and in a corner,
 # computed in the page from the <video> and the swapped <img> drawn at the same size.
@@ -65,7 +66,7 @@ async def run_demo(serve, astronaut, camera, tmp_path, path: str) -> tuple[dict,
                 await page.wait_for_function(
                     "document.getElementById('remote').src.startsWith('data:image/jpeg')"
                     " && document.getElementById('frame-note').textContent === ''", timeout=20_000)
-            await page.wait_for_timeout(2500)  # let the tracker and the codecs settle
+            await page.wait_for_timeout(1500)  # let the tracker and the codecs settle
             seen = await page.evaluate(COMPARE_JS, remote)
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / f"demo-{path}.png"))

@@ -26,7 +26,15 @@ def test_jax_is_not_installed():
     assert distributions("jax") == []
 
 
-def test_onnxruntime_runs_on_cpu_without_a_gpu():
+def test_onnxruntime_runs_a_model_on_the_cpu_provider(tmp_path):
+    """The CPU provider of the installed onnxruntime (the GPU build on Linux x86_64) runs a model."""
+    import numpy as np
     import onnxruntime as ort
 
-    assert "CPUExecutionProvider" in ort.get_available_providers()
+    from testing.standin_models import identity_model
+
+    path = identity_model(str(tmp_path / "identity.onnx"))
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"data": np.ones((1, 3, 112, 112), np.float32)})
+    assert out.shape == (1, 512) and np.isfinite(out).all() and np.abs(out).sum() > 0
+    assert session.get_providers() == ["CPUExecutionProvider"]

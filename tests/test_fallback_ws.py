@@ -5,25 +5,26 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-import numpy as np
+import pytest
 
-from tests.conftest import place
-from tests.fallback_client import SioUser, WsUser, data_url, from_data_url, get_json, jpeg, upload
-from tests.test_fallback_socketio import base_of
+from testing.clients import SioUser, WsUser, base_of, get_json, upload
+from testing.images import data_url, from_data_url, jpeg
+from tests.face_checks import assert_swapped
+
+pytestmark = pytest.mark.slow
 
 
-async def test_ws_frames_come_back_swapped(serve, astronaut, t1_face):
+async def test_ws_frames_come_back_swapped(serve, astronaut, frame, measure):
     base = base_of(await serve(max_fps=0))
     await upload(base, jpeg(astronaut))
-    frame = place(t1_face, (640, 480), 1.6)
     user = await WsUser().connect(base)
     try:
+        sent = from_data_url(data_url(frame))
         for _ in range(3):
             answer = await user.roundtrip(data_url(frame))
         assert answer["success"] is True, answer
         assert answer["stats"]["swap_count"] == 3
-        out = from_data_url(answer["processed"])
-        assert np.abs(out.astype(int) - frame.astype(int)).mean() > 1
+        assert_swapped(measure, from_data_url(answer["processed"]), sent, astronaut)
         await user.emit("clear_source")
         assert await user.next("status_update") == {"message": "Source cleared"}
         answer = await user.roundtrip(data_url(frame))
@@ -32,7 +33,7 @@ async def test_ws_frames_come_back_swapped(serve, astronaut, t1_face):
         await user.close()
 
 
-async def test_ws_bad_messages_get_an_error_event_and_the_connection_lives(serve, astronaut, t1_face):
+async def test_ws_bad_messages_get_an_error_event_and_the_connection_lives(serve, astronaut, frame):
     base = base_of(await serve())
     await upload(base, jpeg(astronaut))
     user = await WsUser().connect(base)
@@ -48,7 +49,6 @@ async def test_ws_bad_messages_get_an_error_event_and_the_connection_lives(serve
         assert "Binary" in (await user.next("error"))["message"]
         answer = await user.roundtrip("data:image/jpeg;base64,%%%")
         assert answer["success"] is False and "base64" in answer["error"]
-        frame = place(t1_face, (640, 480), 1.6)
         assert (await user.roundtrip(data_url(frame)))["success"] is True
     finally:
         await user.close()

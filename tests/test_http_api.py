@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fallback_client import get_json, jpeg, upload
-from tests.test_fallback_socketio import base_of, png_header_only
+from testing.clients import base_of, get_json, upload
+from testing.images import jpeg, png_header_only
+
+pytestmark = pytest.mark.slow
 
 
 def encoded(image: np.ndarray, ext: str) -> bytes:
@@ -145,7 +147,8 @@ async def test_https_with_a_certificate(aiohttp_server, mesh_engine, tmp_path):
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    from server import create_app, tls_context
+    from app import create_app
+    from server import tls_context
     from settings import Settings
 
     key = ec.generate_private_key(ec.SECP256R1())

@@ -15,11 +15,15 @@ from insightface.utils import face_align
 
 from models import face_topology as ft
 from models.engine import SourceFace
-from models.inswapper_engine import InswapperEngine, InswapperFiles, choose_providers, identity_latent
+from models.inswapper_engine import InswapperEngine, choose_providers, identity_latent
 from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
-from tests.conftest import place, swap_once
-from tests.standin_models import weights_dir
+from models.weights import InswapperFiles
+from testing.faces import place
+from testing.standin_models import weights_dir
+from tests.face_checks import swap_once
+
+pytestmark = pytest.mark.slow
 
 GREEN_BGR = np.array([0, 255, 0])
 
@@ -119,15 +123,16 @@ def test_mouth_mask_keeps_the_targets_mouth(green_dir, astronaut, frame):
 
 
 def test_providers_prefer_cuda_and_report_what_actually_runs(engine):
+    """The rule, on any machine: CUDA first when this onnxruntime has it, CPU always last; and the
+    engine reports what onnxruntime actually runs (CPU when CUDA is listed but cannot load)."""
     import onnxruntime as ort
 
+    cuda = [p for p in ("CUDAExecutionProvider",) if p in ort.get_available_providers()]
     asked = choose_providers(force_cpu=False)
-    assert asked[-1] == "CPUExecutionProvider"
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        assert asked[0] == "CUDAExecutionProvider"  # onnxruntime-gpu lists it even without a GPU
+    assert asked == [*cuda, "CPUExecutionProvider"]
     assert choose_providers(force_cpu=True) == ["CPUExecutionProvider"]
-    # no GPU here: onnxruntime falls back, and the engine says so
-    assert engine.provider == engine.swapper.session.get_providers()[0] == "CPUExecutionProvider"
+    assert engine.provider == engine.swapper.session.get_providers()[0]
+    assert engine.provider in asked
 
 
 def test_auto_picks_inswapper_only_when_its_files_are_present(tmp_path, green_dir):
@@ -150,17 +155,17 @@ def test_a_corrupt_or_wrong_model_file_is_refused_with_its_name(tmp_path, green_
         load_engine("inswapper", weights_dir=str(wrong))
 
 
-async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, green_dir, astronaut, frame):
-    from server import create_app
+async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, engine, green_dir, astronaut, frame):
+    from app import create_app
     from settings import Settings
-    from tests.fallback_client import WsUser, data_url, from_data_url, get_json, jpeg, upload
-    from tests.test_fallback_socketio import base_of
+    from testing.clients import WsUser, base_of, get_json, upload
+    from testing.images import data_url, from_data_url, jpeg
 
     server = await aiohttp_server(create_app(Settings(engine="auto", weights_dir=green_dir, db=":memory:")))
     base = base_of(server)
     status = await get_json(base, "/status")
-    assert (status["engine"], status["provider"], status["models_loaded"]) == (
-        "inswapper", "CPUExecutionProvider", True)
+    assert (status["engine"], status["models_loaded"]) == ("inswapper", True)
+    assert status["provider"] in choose_providers(force_cpu=False)
     assert (await upload(base, jpeg(astronaut)))[0] == 200
     user = await WsUser().connect(base)
     try:
@@ -169,7 +174,14 @@ async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, green_d
         await user.close()
     assert answer["success"] is True, answer
     out = from_data_url(answer["processed"])
-    assert np.abs(out.astype(int) - frame.astype(int)).mean() > 1
+    # the server corrects colour into the target's skin tone: the stand-in's flat face arrives as
+    # a flat patch of that tone where the eyes and nose were
+    x1, y1, x2, y2 = (int(v) for v in engine.detect(frame)[0].box)
+    inner = (slice(y1 + (y2 - y1) // 4, y2 - (y2 - y1) // 4), slice(x1 + (x2 - x1) // 4, x2 - (x2 - x1) // 4))
+    texture_out, texture_in = (img[inner].reshape(-1, 3).std(0).max() for img in (out, frame))
+    assert texture_out < 0.25 * texture_in, (texture_out, texture_in)
+    corner = np.abs(out[:40, :40].astype(int) - frame[:40, :40].astype(int)).mean()
+    assert corner < 3, "the background changed"
 
 
 def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():

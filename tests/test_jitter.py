@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
-from media.jitter import MarkerJitterBuffer
+from media.aiortc_patches.jitter import MarkerJitterBuffer
 
 
 def packet(seq: int, timestamp: int, marker: bool, data: bytes) -> RtpPacket:

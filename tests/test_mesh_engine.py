@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
-from tests.conftest import T1_FACE_BOXES, place, swap_once
-from tests.face_checks import identity_scores, outside_face
+from testing.faces import T1_FACE_BOXES, crop_face, place
+from tests.face_checks import identity_scores, outside_face, swap_once
+
+pytestmark = pytest.mark.slow
 
 CASES = {
     # name: (target, source, scale, angle)
@@ -169,7 +171,6 @@ def test_video_stream_swaps_a_moving_face_every_frame(mesh_engine, astronaut, t1
 def test_people_keep_their_source_when_they_cross(mesh_engine, t1, astronaut):
     """Two people swap sides (one along the top, one along the bottom): each keeps the source face it
     was given at the start, although their left-to-right order flips halfway."""
-    from tests.conftest import crop_face
 
     man = crop_face(t1, T1_FACE_BOXES["centre"], pad=0.6)
     woman = crop_face(t1, T1_FACE_BOXES["left"], pad=0.6)

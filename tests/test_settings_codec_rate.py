@@ -13,7 +13,7 @@ import pytest
 from media.codec import ImageRejected, decode_frame, decode_upload, split_data_url
 from media.rate import RateLimiter
 from settings import Settings, parse_settings
-from tests.test_fallback_socketio import png_header_only
+from testing.images import png_header_only
 
 
 def test_flag_beats_environment_beats_default():
@@ -80,36 +80,21 @@ def test_data_url_parsing():
         split_data_url(["not", "a", "string"], 1000)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_rate_limiter_allows_n_per_sliding_second():
-    clock = FakeClock()
-    limiter = RateLimiter(15, clock=clock)
-    assert sum(limiter.allow() for _ in range(40)) == 15
-    clock.now += 0.5
-    assert not limiter.allow()
-    clock.now += 0.51
-    assert sum(limiter.allow() for _ in range(40)) == 15
+    limiter = RateLimiter(15)
+    assert sum(limiter.allow(100.0) for _ in range(40)) == 15
+    assert not limiter.allow(100.5)
+    assert sum(limiter.allow(101.01) for _ in range(40)) == 15
 
 
 def test_rate_limiter_lets_a_jittery_camera_just_under_the_limit_through():
-    clock = FakeClock()
-    limiter = RateLimiter(15, clock=clock)
+    limiter = RateLimiter(15)
     rng = np.random.default_rng(1)
-    accepted = 0
-    start = clock.now
-    for k in range(150):  # 10 s of frames at 14 fps, each up to 20 ms early or late
-        clock.now = start + k / 14 + rng.uniform(-0.02, 0.02)
-        accepted += limiter.allow()
+    # 10 s of frames at 14 fps, each up to 20 ms early or late
+    accepted = sum(limiter.allow(100 + k / 14 + rng.uniform(-0.02, 0.02)) for k in range(150))
     assert accepted == 150
 
 
 def test_rate_limit_zero_means_unlimited():
-    limiter = RateLimiter(0, clock=FakeClock())
-    assert all(limiter.allow() for _ in range(1000))
+    limiter = RateLimiter(0)
+    assert all(limiter.allow(100.0) for _ in range(1000))

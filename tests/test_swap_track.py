@@ -14,12 +14,11 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
+from media.accounting import Accounting
+from media.pipeline import FramePath
 from media.swap_track import FaceSwapTrack
 from media.worker import FrameWorker
-from models.engine import SourceFace
-from tests.test_worker import FakeEngine
-
-SOURCE = [SourceFace("fake", (0, 0, 1, 1), None)]
+from testing.fakes import FAKE_SOURCE, FakeEngine
 
 
 class QueueTrack(MediaStreamTrack):
@@ -46,15 +45,36 @@ class QueueTrack(MediaStreamTrack):
 
 @pytest.fixture
 def worker():
-    w = FrameWorker(FakeEngine(delay=0.05))
+    w = FrameWorker(FakeEngine(delay=0.05), Accounting())
     w.start()
     yield w
     w.stop()
 
 
+class Audience:
+    """Whether anyone receives the channel, switched by the test."""
+
+    def __init__(self, watching: bool = True) -> None:
+        self.watching = watching
+        self.frames_seen = 0
+
+    def __call__(self) -> bool:
+        return self.watching
+
+    def active(self) -> None:
+        self.frames_seen += 1
+
+
+def track_for(worker: FrameWorker, source: QueueTrack, sources=(FAKE_SOURCE,),
+              audience: Audience | None = None) -> FaceSwapTrack:
+    audience = audience or Audience()
+    path = FramePath("s", "whip", worker, worker.accounting, lambda: sources, audience, audience.active)
+    return FaceSwapTrack(source, path)
+
+
 async def test_drops_stale_frames_when_the_engine_is_slow(worker):
     source = QueueTrack()
-    track = FaceSwapTrack(source, worker, "s", lambda: SOURCE)
+    track = track_for(worker, source)
     for n in range(40):  # a burst, as after a network hiccup
         source.push(n)
     first = await asyncio.wait_for(track.recv(), 2)
@@ -68,13 +88,13 @@ async def test_drops_stale_frames_when_the_engine_is_slow(worker):
     while last is None or last.pts != 69 * 3000:
         last = await asyncio.wait_for(track.recv(), 0.5)  # the last camera frame comes out promptly
     assert 0 not in worker.engine.seen, "a stale frame went through the engine"
-    assert track.dropped_in >= 39 + 5
+    assert worker.accounting.session("s").dropped >= 39 + 5
     track.stop()
 
 
 async def test_keeps_pts_and_time_base_and_never_emits_a_frame_twice(worker):
     source = QueueTrack()
-    track = FaceSwapTrack(source, worker, "s", lambda: SOURCE)
+    track = track_for(worker, source)
     seen = []
     for n in range(6):
         source.push(n)
@@ -91,16 +111,35 @@ async def test_keeps_pts_and_time_base_and_never_emits_a_frame_twice(worker):
 
 async def test_frames_pass_through_untouched_before_a_source_is_set(worker):
     source = QueueTrack()
-    track = FaceSwapTrack(source, worker, "s", lambda: [])
+    track = track_for(worker, source, sources=())
     source.push(7)
     frame = await asyncio.wait_for(track.recv(), 2)
     assert frame.pts == 7 * 3000 and worker.engine.seen == []
     track.stop()
 
 
+async def test_a_camera_nobody_watches_costs_no_engine_work_and_no_drops(worker):
+    source = QueueTrack()
+    audience = Audience(watching=False)
+    track = track_for(worker, source, audience=audience)
+    pulling = asyncio.ensure_future(track.recv())  # MediaRelay keeps pulling after the last viewer left
+    for n in range(30):
+        source.push(n)
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.1)
+    assert worker.engine.seen == [] and not pulling.done()
+    assert worker.accounting.session("s").dropped == 0
+    assert audience.frames_seen == 30, "every frame still counts as the publisher being active"
+    audience.watching = True  # a viewer arrives
+    source.push(31)
+    frame = await asyncio.wait_for(pulling, 2)
+    assert frame.pts == 31 * 3000 and worker.engine.seen == [31]
+    track.stop()
+
+
 async def test_the_track_ends_when_its_source_ends(worker):
     source = QueueTrack()
-    track = FaceSwapTrack(source, worker, "s", lambda: SOURCE)
+    track = track_for(worker, source)
     source.push(1)
     await asyncio.wait_for(track.recv(), 2)
     source.queue.put_nowait(None)

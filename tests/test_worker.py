@@ -8,95 +8,66 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import numpy as np
+import pytest
 
+from media.accounting import Accounting
 from media.worker import FrameWorker, Status
-from models.engine import SourceFace, SwapResult
-
-
-class FakeStream:
-    def __init__(self, engine: FakeEngine) -> None:
-        self.engine = engine
-
-    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
-        self.engine.threads.add(threading.get_ident())
-        self.engine.seen.append(int(frame[0, 0, 0]))
-        time.sleep(self.engine.delay)
-        if int(frame[0, 0, 0]) in self.engine.fail_on:
-            raise ValueError("model blew up")
-        return SwapResult(frame, 1, 1 if sources else 0)
-
-    def close(self) -> None:
-        self.engine.closed_streams += 1
-
-
-class FakeEngine:
-    name = "fake"
-    provider = "none"
-    model_files: list[str] = []  # noqa: RUF012
-
-    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = ()) -> None:
-        self.delay = delay
-        self.fail_on = set(fail_on)
-        self.seen: list[int] = []
-        self.threads: set[int] = set()
-        self.closed_streams = 0
-        self.closed = False
-
-    def open_stream(self) -> FakeStream:
-        return FakeStream(self)
-
-    def close(self) -> None:
-        self.closed = True
+from testing.fakes import FAKE_SOURCE, FakeEngine
+from testing.waits import eventually
 
 
 def frame(n: int) -> np.ndarray:
     return np.full((4, 4, 3), n, np.uint8)
 
 
-async def test_drops_stale_frames_when_engine_is_slow():
-    engine = FakeEngine(delay=0.05)
-    worker = FrameWorker(engine)
-    worker.start()
-    try:
-        tasks = []
-        for i in range(20):  # a 200 fps camera against a 20 fps engine
-            tasks.append(asyncio.create_task(worker.process("s", frame(i), [])))
-            await asyncio.sleep(0.005)
-            assert len(worker._slots) <= 1  # never more than one frame waits per session
-        outcomes = await asyncio.gather(*tasks)
-    finally:
+@pytest.fixture
+def run_worker():
+    """A started worker around the given engine; stopped after the test."""
+    workers: list[FrameWorker] = []
+
+    def start(engine) -> FrameWorker:
+        worker = FrameWorker(engine, Accounting())
+        worker.start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
         worker.stop()
+
+
+async def test_drops_stale_frames_when_engine_is_slow(run_worker):
+    engine = FakeEngine(delay=0.05)
+    worker = run_worker(engine)
+    tasks = []
+    for i in range(20):  # a 200 fps camera against a 20 fps engine
+        tasks.append(asyncio.create_task(worker.process("s", frame(i), [FAKE_SOURCE])))
+        await asyncio.sleep(0.005)
+    outcomes = await asyncio.gather(*tasks)
     statuses = [o.status for o in outcomes]
     assert statuses[-1] is Status.DONE  # the newest frame is always processed
-    done = statuses.count(Status.DONE)
-    dropped = statuses.count(Status.DROPPED)
+    done, dropped = statuses.count(Status.DONE), statuses.count(Status.DROPPED)
     assert dropped >= 10 and done + dropped == 20
-    assert worker.stats("s").dropped == dropped
+    assert done <= 20 * 0.005 / 0.05 + 2, "more frames processed than the engine had time for"
+    assert worker.accounting.session("s").dropped == dropped
     assert engine.seen == sorted(engine.seen)  # never an older frame after a newer one
 
 
-async def test_engine_exception_is_reported_and_next_frame_works():
-    engine = FakeEngine(fail_on=(7,))
-    worker = FrameWorker(engine)
-    worker.start()
-    try:
-        bad = await worker.process("s", frame(7), [])
-        good = await worker.process("s", frame(8), [])
-    finally:
-        worker.stop()
+async def test_engine_exception_is_reported_and_next_frame_works(run_worker):
+    worker = run_worker(FakeEngine(fail_on=(7,)))
+    bad = await worker.process("s", frame(7), [FAKE_SOURCE])
+    good = await worker.process("s", frame(8), [FAKE_SOURCE])
     assert bad.status is Status.ERROR and "model blew up" in (bad.error or "")
     assert good.status is Status.DONE and good.result is not None
-    stats = worker.stats("s")
+    stats = worker.accounting.session("s")
     assert (stats.frame_count, stats.error_count) == (2, 1)
 
 
-async def test_event_loop_keeps_running_while_engine_works():
+async def test_event_loop_keeps_running_while_engine_works(run_worker):
     engine = FakeEngine(delay=0.3)
-    worker = FrameWorker(engine)
-    worker.start()
+    worker = run_worker(engine)
     ticks = 0
 
     async def ticker():
@@ -107,91 +78,87 @@ async def test_event_loop_keeps_running_while_engine_works():
 
     t = asyncio.create_task(ticker())
     try:
-        await worker.process("s", frame(1), [])
+        await worker.process("s", frame(1), [FAKE_SOURCE])
     finally:
         t.cancel()
-        worker.stop()
     assert ticks >= 10
     assert threading.get_ident() not in engine.threads
 
 
-async def test_sessions_are_served_fairly_and_counted_apart():
-    engine = FakeEngine(delay=0.01)
-    worker = FrameWorker(engine)
-    worker.start()
-    try:
-        a = [worker.process("a", frame(1), []) for _ in range(1)]
-        b = [worker.process("b", frame(2), []) for _ in range(1)]
-        await asyncio.gather(*a, *b)
-        for _ in range(5):
-            await asyncio.gather(worker.process("a", frame(1), []), worker.process("b", frame(2), []))
-    finally:
-        worker.stop()
-    assert worker.stats("a").frame_count == 6 and worker.stats("b").frame_count == 6
-    assert worker.totals.frame_count == 12
+async def test_a_busy_session_cannot_starve_another(run_worker):
+    """One session sends as fast as it can; another's frame is served after at most one of its."""
+    engine = FakeEngine(delay=0.02)
+    worker = run_worker(engine)
+    stop = asyncio.Event()
+
+    async def flood() -> None:
+        n = 0
+        while not stop.is_set():
+            n = n % 100 + 1
+            await worker.process("busy", frame(n), [FAKE_SOURCE])
+
+    floods = [asyncio.create_task(flood()) for _ in range(3)]
+    await asyncio.sleep(0.1)
+    for _ in range(5):
+        before = len(engine.seen)
+        outcome = await worker.process("quiet", frame(200), [FAKE_SOURCE])
+        assert outcome.status is Status.DONE
+        # ahead of it at most: the busy frame being taken when it came, and the one in the busy slot
+        ahead = engine.seen[before:].index(200)
+        assert ahead <= 2, f"the quiet session waited behind {ahead} busy frames"
+    stop.set()
+    await asyncio.gather(*floods)
+    assert worker.accounting.session("quiet").frame_count == 5
 
 
-async def test_closing_a_session_closes_its_stream_and_drops_its_frame():
+async def test_closing_a_session_closes_its_stream_and_drops_its_frame(run_worker):
     engine = FakeEngine(delay=0.1)
-    worker = FrameWorker(engine)
-    worker.start()
-    try:
-        first = asyncio.create_task(worker.process("s", frame(1), []))
-        await asyncio.sleep(0.02)  # the first frame is being processed
-        pending = asyncio.create_task(worker.process("s", frame(2), []))
-        await asyncio.sleep(0.01)
-        worker.close_session("s")
-        assert (await pending).status is Status.DROPPED
-        await first
-        await asyncio.sleep(0.15)
-        assert engine.closed_streams == 1
-    finally:
-        worker.stop()
-    assert engine.closed
+    worker = run_worker(engine)
+    first = asyncio.create_task(worker.process("s", frame(1), [FAKE_SOURCE]))
+    await eventually(lambda: bool(engine.seen), 2, "the first frame to be taken")
+    pending = asyncio.create_task(worker.process("s", frame(2), [FAKE_SOURCE]))
+    await asyncio.sleep(0)
+    worker.close_session("s")
+    assert (await pending).status is Status.DROPPED
+    await first
+    await eventually(lambda: engine.closed_streams == 1, 2, "the stream to be closed")
+    assert engine.seen == [1]
 
 
 async def test_stop_answers_waiting_frames():
     engine = FakeEngine(delay=0.2)
     worker = FrameWorker(engine)
     worker.start()
-    busy = asyncio.create_task(worker.process("a", frame(1), []))
-    await asyncio.sleep(0.02)
-    waiting = asyncio.create_task(worker.process("b", frame(2), []))
-    await asyncio.sleep(0.01)
+    busy = asyncio.create_task(worker.process("a", frame(1), [FAKE_SOURCE]))
+    await eventually(lambda: bool(engine.seen), 2, "the first frame to be taken")
+    waiting = asyncio.create_task(worker.process("b", frame(2), [FAKE_SOURCE]))
+    await asyncio.sleep(0)
     await asyncio.to_thread(worker.stop)
     assert (await waiting).status is Status.DROPPED
     assert (await busy).status is Status.DONE
+    assert engine.closed
 
 
-async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller():
-    engine = FakeEngine()
-    worker = FrameWorker(engine)
+async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(run_worker):
+    worker = run_worker(FakeEngine())
+    ident = await worker.call(threading.get_ident)
+    assert ident != threading.get_ident()
+    with pytest.raises(ZeroDivisionError):
+        await worker.call(lambda: 1 / 0)
+    assert await worker.call(lambda: 42) == 42
+
+
+async def test_real_engine_through_the_worker(run_worker, mesh_engine, astronaut, t1_face):
+    from testing.faces import place
+
+    worker = FrameWorker(mesh_engine, Accounting(), close_engine=False)
     worker.start()
     try:
-        ident = await worker.call(threading.get_ident)
-        assert ident != threading.get_ident()
-        try:
-            await worker.call(lambda: 1 / 0)
-        except ZeroDivisionError:
-            pass
-        else:
-            raise AssertionError("the call's exception was swallowed")
-        assert await worker.call(lambda: 42) == 42
-    finally:
-        worker.stop()
-
-
-async def test_real_engine_through_the_worker(astronaut, t1_face):
-    from models.mesh_engine import MeshEngine
-    from tests.conftest import place
-
-    worker = FrameWorker(MeshEngine())
-    worker.start()
-    try:
-        source = await worker.call(lambda: worker.engine.prepare_source(t1_face))
+        source = await worker.call(lambda: mesh_engine.prepare_source(t1_face))
         outcome = await worker.process("s", place(astronaut, (640, 480), 0.9), [source])
     finally:
         worker.stop()
     assert outcome.status is Status.DONE and outcome.result is not None
     assert outcome.result.faces_swapped == 1
-    assert worker.stats("s").swap_count == 1 and worker.stats("s").avg_processing_time > 0
+    stats = worker.accounting.session("s")
+    assert stats.swap_count == 1 and stats.avg_processing_time > 0

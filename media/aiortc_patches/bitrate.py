@@ -21,5 +21,8 @@ def configure_video_bitrate(target_bps: int) -> None:
         module.MAX_BITRATE = max(original_max, 2 * target_bps)
 
 
-def current() -> dict[str, tuple[int, int]]:
-    return {"vp8": (vpx.DEFAULT_BITRATE, vpx.MAX_BITRATE), "h264": (h264.DEFAULT_BITRATE, h264.MAX_BITRATE)}
+def restore_video_bitrate() -> None:
+    """aiortc's own values again (tests that changed them put them back)."""
+    for module, (default, maximum) in _ORIGINAL.items():
+        module.DEFAULT_BITRATE = default
+        module.MAX_BITRATE = maximum

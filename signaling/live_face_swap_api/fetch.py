@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,12 +27,11 @@ class FetchRefused(ValueError):
     """The URL may not be fetched, or fetching it failed; the message says why."""
 
 
-def parse_allow_list(text: str) -> tuple[set[str], list[Network]]:
+def parse_allow_list(entries: Iterable[str]) -> tuple[set[str], list[Network]]:
+    """Host names, and addresses or networks, from the allow-list setting's entries."""
     hosts: set[str] = set()
     nets: list[Network] = []
-    for entry in (e.strip() for e in text.split(",")):
-        if not entry:
-            continue
+    for entry in entries:
         try:
             nets.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
@@ -75,7 +75,7 @@ class GuardedResolver(AbstractResolver):
 
 
 class SafeFetcher:
-    def __init__(self, allow_list: str, max_bytes: int, timeout_s: float) -> None:
+    def __init__(self, allow_list: Iterable[str], max_bytes: int, timeout_s: float) -> None:
         self.allow_hosts, self.allow_nets = parse_allow_list(allow_list)
         self.max_bytes = max_bytes
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)

@@ -1,30 +1,18 @@
-"""Helpers for tests of the Face Swap Live dialect: frames as data URLs and a recording client."""
+"""Clients of the server as users run them: plain HTTP, Socket.IO, and the /ws WebSocket."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from typing import Any
 
 import aiohttp
-import cv2
-import numpy as np
 import socketio
+from prometheus_client.parser import text_string_to_metric_families
 
 
-def jpeg(image: np.ndarray, quality: int = 95) -> bytes:
-    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
-
-
-def data_url(image: np.ndarray, quality: int = 95) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg(image, quality)).decode()
-
-
-def from_data_url(url: str) -> np.ndarray:
-    payload = url.split(",", 1)[1]
-    img = cv2.imdecode(np.frombuffer(base64.b64decode(payload), np.uint8), cv2.IMREAD_COLOR)
-    assert img is not None
-    return img
+def base_of(server: Any) -> str:
+    """The base URL of an aiohttp test server."""
+    return str(server.make_url("")).rstrip("/")
 
 
 async def upload(base: str, body: bytes, filename: str = "face.jpg",
@@ -39,6 +27,17 @@ async def get_json(base: str, path: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as http, http.get(base + path) as r:
         assert r.status == 200, await r.text()
         return await r.json()
+
+
+async def metric(base: str, name: str, **labels: str) -> float:
+    """One sample of /metrics, by name and labels."""
+    async with aiohttp.ClientSession() as http, http.get(base + "/metrics") as r:
+        text = await r.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    raise AssertionError(f"{name} {labels} not in /metrics")
 
 
 class Recorder:

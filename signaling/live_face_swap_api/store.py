@@ -1,8 +1,7 @@
 """Persistent records of the Live Face Swap API: clients, tokens, live sessions, uploaded images.
 
-`Store` is the interface; `SQLiteStore` the embedded default (one file, a path setting). SQLite calls
-run on one dedicated thread, so the event loop never waits on the disk and the connection is only
-ever used from the thread that made it.
+One SQLite file (a path setting). SQLite calls run on one dedicated thread, so the event loop never
+waits on the disk and the connection is only ever used from the thread that made it.
 """
 
 from __future__ import annotations
@@ -13,9 +12,11 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
+
+from signaling.live_face_swap_api.lifecycle import SessionStatus
 
 T = TypeVar("T")
 
@@ -48,32 +49,22 @@ class Client:
 class SessionRecord:
     id: str
     client_id: str
-    status: int
+    status: SessionStatus
     msg: str
     channel_id: str
     front_user_id: str
     front_rtc_token: str
-    source_images: list[dict[str, Any]]
+    source_images: list[dict[str, str]]  # as the client gave them: {"path", "opts"}
     created_at: float
     updated_at: float
     expires_at: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
-
-class Store(Protocol):
-    async def get_client(self, client_id: str) -> Client | None: ...
-    async def put_client(self, client: Client) -> None: ...
-    async def count_clients(self) -> int: ...
-    async def put_token(self, token_hash: str, client_id: str, expires_at: float) -> None: ...
-    async def token_client(self, token_hash: str, now: float) -> str | None: ...
-    async def put_session(self, record: SessionRecord) -> None: ...
-    async def get_session(self, session_id: str) -> SessionRecord | None: ...
-    async def sessions_with_status(self, statuses: tuple[int, ...]) -> list[SessionRecord]: ...
-    async def count_sessions(self, statuses: tuple[int, ...], client_id: str | None = None) -> int: ...
-    async def put_image(self, image_id: str, client_id: str, data: bytes) -> None: ...
-    async def get_image(self, image_id: str) -> tuple[str, bytes] | None: ...
-    async def count_images(self, client_id: str) -> int: ...
-    async def close(self) -> None: ...
+    @classmethod
+    def from_json(cls, text: str) -> SessionRecord:
+        fields = json.loads(text)
+        fields.pop("extra", None)  # written by earlier versions, never used
+        fields["status"] = SessionStatus(fields["status"])
+        return cls(**fields)
 
 
 class SQLiteStore:
@@ -131,27 +122,18 @@ class SQLiteStore:
         body = json.dumps(asdict(record))
         await self._run(lambda db: db.execute(
             "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?)",
-            (record.id, record.client_id, body, record.status, record.expires_at)))
+            (record.id, record.client_id, body, int(record.status), record.expires_at)))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self._run(lambda db: db.execute(
             "SELECT record FROM sessions WHERE id = ?", (session_id,)).fetchone())
-        return SessionRecord(**json.loads(row[0])) if row else None
+        return SessionRecord.from_json(row[0]) if row else None
 
-    async def sessions_with_status(self, statuses: tuple[int, ...]) -> list[SessionRecord]:
+    async def sessions_with_status(self, statuses: tuple[SessionStatus, ...]) -> list[SessionRecord]:
         marks = ",".join("?" * len(statuses))
         rows = await self._run(lambda db: db.execute(
-            f"SELECT record FROM sessions WHERE status IN ({marks})", statuses).fetchall())
-        return [SessionRecord(**json.loads(r[0])) for r in rows]
-
-    async def count_sessions(self, statuses: tuple[int, ...], client_id: str | None = None) -> int:
-        marks = ",".join("?" * len(statuses))
-        sql = f"SELECT COUNT(*) FROM sessions WHERE status IN ({marks})"
-        args: tuple[Any, ...] = statuses
-        if client_id is not None:
-            sql += " AND client_id = ?"
-            args = (*statuses, client_id)
-        return await self._run(lambda db: db.execute(sql, args).fetchone()[0])
+            f"SELECT record FROM sessions WHERE status IN ({marks})", [int(s) for s in statuses]).fetchall())
+        return [SessionRecord.from_json(r[0]) for r in rows]
 
     # -- uploaded images ----------------------------------------------------------------------
     async def put_image(self, image_id: str, client_id: str, data: bytes) -> None:

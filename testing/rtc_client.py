@@ -15,31 +15,9 @@ from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription, V
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
+from testing.stamps import STAMP_BITS, read_stamp, stamp
+
 VIDEO_CLOCK = 90_000
-STAMP_BITS = 14
-STAMP_BLOCK = 16  # px: black/white blocks survive VP8/H.264 at any sane bitrate
-
-
-def stamp(image: np.ndarray, n: int) -> np.ndarray:
-    """`image` with the frame number `n` as a row of black/white blocks in its top-left corner."""
-    out = image.copy()
-    out[:STAMP_BLOCK, : STAMP_BITS * STAMP_BLOCK] = 0
-    for b in range(STAMP_BITS):
-        if n >> b & 1:
-            out[:STAMP_BLOCK, b * STAMP_BLOCK : (b + 1) * STAMP_BLOCK] = 255
-    return out
-
-
-def read_stamp_gray(gray: np.ndarray, scale: float = 1.0) -> int:
-    """The frame number in a grey image of a stamped frame, possibly downscaled by `scale`."""
-    half = STAMP_BLOCK * scale / 2
-    row = gray[int(half)]
-    return sum(1 << b for b in range(STAMP_BITS) if row[int(b * STAMP_BLOCK * scale + half)] > 127)
-
-
-def read_stamp(frame: VideoFrame) -> int:
-    """The frame number stamped into a received video frame (read from its luma plane)."""
-    return read_stamp_gray(frame.to_ndarray(format="gray"))
 
 
 class FaceCamera(VideoStreamTrack):
@@ -52,22 +30,22 @@ class FaceCamera(VideoStreamTrack):
         self.fps = fps
         self.stamped = stamped
         self.sent_at: dict[int, float] = {}
-        self._n = 0
+        self.sent = 0  # frames handed to the encoder so far
         self._start: float | None = None
 
     async def recv(self) -> VideoFrame:
         if self._start is None:
             self._start = time.monotonic()
-        due = self._start + self._n / self.fps
+        due = self._start + self.sent / self.fps
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        image = self.frames[self._n % len(self.frames)]
+        image = self.frames[self.sent % len(self.frames)]
         if self.stamped:
-            image = stamp(image, self._n % (1 << STAMP_BITS))
+            image = stamp(image, self.sent % (1 << STAMP_BITS))
         frame = VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts = int(self._n * VIDEO_CLOCK / self.fps)
+        frame.pts = int(self.sent * VIDEO_CLOCK / self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        self.sent_at[self._n % (1 << STAMP_BITS)] = time.monotonic()
-        self._n += 1
+        self.sent_at[self.sent % (1 << STAMP_BITS)] = time.monotonic()
+        self.sent += 1
         return frame
 
     def delays_ms(self, received: Received) -> list[float]:

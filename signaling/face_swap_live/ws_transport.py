@@ -10,20 +10,23 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from signaling.context import CTX
-from signaling.fallback import FallbackHub, Refused
+from media.channels import Refused, Transport
+from signaling.face_swap_live.events import FaceSwapLiveEvents
 
 log = logging.getLogger(__name__)
 
+# aiohttp pings every HEARTBEAT_S and closes a connection whose pong does not come back: a client
+# that vanished without a close frame is found within about that time, not at the idle timeout.
 HEARTBEAT_S = 20.0
+BINARY_REFUSED = "Binary messages are not supported; send JSON text"
 
 
-class WebSocketPeer:
-    transport = "ws"
+class WebSocketClient:
+    transport = Transport.WS
 
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
-        self.id = f"ws-{uuid.uuid4().hex[:12]}"
+        self.id = f"ws-{uuid.uuid4().hex}"
         self._send_lock = asyncio.Lock()  # answers come from several frame tasks at once
 
     async def emit(self, event: str, data: dict[str, Any]) -> None:
@@ -34,7 +37,7 @@ class WebSocketPeer:
         await self.ws.close()
 
 
-def _parse(text: str) -> tuple[str, Any] | str:
+def parse_message(text: str) -> tuple[str, Any] | str:
     """(event, data) from a message, or why it is not one."""
     try:
         msg = json.loads(text)
@@ -45,37 +48,31 @@ def _parse(text: str) -> tuple[str, Any] | str:
     return msg["event"], msg.get("data")
 
 
-def attach(app: web.Application, hub: FallbackHub) -> None:
-    peers: set[WebSocketPeer] = set()
-
+def attach(app: web.Application, events: FaceSwapLiveEvents, max_message_bytes: int) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
-        s = request.app[CTX].settings
-        ws = web.WebSocketResponse(max_msg_size=s.max_message_bytes, heartbeat=HEARTBEAT_S)
+        ws = web.WebSocketResponse(max_msg_size=max_message_bytes, heartbeat=HEARTBEAT_S)
         await ws.prepare(request)
-        peer = WebSocketPeer(ws)
+        client = WebSocketClient(ws)
         try:
-            await hub.connect(peer)
+            await events.connect(client)
         except Refused as exc:
             await ws.send_str(json.dumps({"event": "connect_error", "data": {"message": str(exc)}}))
             await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=str(exc).encode())
             return ws
-        peers.add(peer)
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    parsed = _parse(msg.data)
+                    parsed = parse_message(msg.data)
                     if isinstance(parsed, str):
-                        await peer.emit("error", {"message": parsed})
+                        await client.emit("error", {"message": parsed})
                     else:
-                        await hub.handle(peer, *parsed)
+                        await events.handle(client, *parsed)
                 elif msg.type is WSMsgType.BINARY:
-                    await peer.emit("error", {"message": "Binary messages are not supported; send JSON text"})
+                    await client.emit("error", {"message": BINARY_REFUSED})
                 elif msg.type is WSMsgType.ERROR:
-                    log.info("websocket %s closed with error: %s", peer.id, ws.exception())
+                    log.info("websocket %s closed with error: %s", client.id[:11], ws.exception())
         finally:
-            peers.discard(peer)
-            await hub.disconnect(peer)
+            await events.disconnect(client)
         return ws
 
     app.router.add_get("/ws", ws_handler)
-    app[CTX].metrics.set_client_count("ws", lambda: len(peers))

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import Info as InfoMetric
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-# `*_created` timestamps double the page and tell a scraper nothing it needs here.
-disable_created_metrics()
-
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, drop_reasons: Iterable[str], pass_reasons: Iterable[str],
+                 transports: Iterable[str]) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.frames = Counter("faceswap_frames", "Frames processed by the engine", registry=r)
@@ -29,6 +20,9 @@ class Metrics:
         self.errors = Counter("faceswap_errors", "Frames the engine failed on", registry=r)
         self.dropped = Counter(
             "faceswap_dropped_frames", "Frames dropped before processing", ["reason"], registry=r
+        )
+        self.passed = Counter(
+            "faceswap_passed_through_frames", "Frames sent on unswapped", ["reason"], registry=r
         )
         self.rejected = Counter(
             "faceswap_rejected_frames", "Frames refused as bad input", ["transport"], registry=r
@@ -38,14 +32,16 @@ class Metrics:
             buckets=(0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0),
         )
         self.clients = Gauge("faceswap_connected_clients", "Connected clients", ["transport"], registry=r)
-        self.peers = Gauge("faceswap_webrtc_peers", "WebRTC connections", ["kind"], registry=r)
+        self.webrtc_peers = Gauge("faceswap_webrtc_peers", "WebRTC connections, connected or not yet",
+                                  registry=r)
         self.uploads = Counter("faceswap_source_uploads", "Source uploads", ["result"], registry=r)
         self.info = InfoMetric("faceswap_engine", "The engine in use", registry=r)
-        for reason in ("superseded", "rate_limit", "busy"):
-            self.dropped.labels(reason)  # present at 0 from the start
-        for kind in ("offer", "whip", "whep"):
-            self.peers.labels(kind)
-        for transport in ("socketio", "ws"):
+        # every label present at 0 from the start, so a scraper sees the series before it moves
+        for reason in drop_reasons:
+            self.dropped.labels(reason)
+        for reason in pass_reasons:
+            self.passed.labels(reason)
+        for transport in transports:
             self.clients.labels(transport)
             self.rejected.labels(transport)
 
@@ -55,10 +51,7 @@ class Metrics:
         self.errors.inc(int(error))
         self.processing.observe(processing_ms / 1000)
 
-    def drop(self, reason: str, n: int = 1) -> None:
-        self.dropped.labels(reason).inc(n)
-
-    def set_client_count(self, transport: str, count: Callable[[], int]) -> None:
+    def count_clients(self, transport: str, count: Callable[[], int]) -> None:
         self.clients.labels(transport).set_function(count)
 
     def render(self) -> bytes:

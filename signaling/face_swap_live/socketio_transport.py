@@ -7,14 +7,14 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from signaling.context import CTX
-from signaling.fallback import FallbackHub, Refused
+from media.channels import Refused, Transport
+from signaling.face_swap_live.events import FaceSwapLiveEvents
 
 EVENTS = ("process_frame", "clear_source")
 
 
-class SocketIOPeer:
-    transport = "socketio"
+class SocketIOClient:
+    transport = Transport.SOCKETIO
 
     def __init__(self, sio: socketio.AsyncServer, sid: str) -> None:
         self.sio = sio
@@ -28,47 +28,48 @@ class SocketIOPeer:
         await self.sio.disconnect(self.sid)
 
 
-def attach(app: web.Application, hub: FallbackHub) -> socketio.AsyncServer:
-    s = app[CTX].settings
-    origins: str | list[str] | None = None  # None: python-socketio allows the same origin only
-    if s.cors_origins.strip() == "*":
-        origins = "*"
-    elif s.cors_origins.strip():
-        origins = [o.strip() for o in s.cors_origins.split(",") if o.strip()]
+def cors_setting(origins: tuple[str, ...]) -> str | list[str] | None:
+    """python-socketio's form: None allows the same origin only, "*" any origin."""
+    if not origins:
+        return None
+    return "*" if "*" in origins else list(origins)
+
+
+def attach(app: web.Application, events: FaceSwapLiveEvents, max_message_bytes: int,
+           cors_origins: tuple[str, ...]) -> socketio.AsyncServer:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        max_http_buffer_size=s.max_message_bytes,  # also the WebSocket message cap in engine.io
-        cors_allowed_origins=origins,
+        max_http_buffer_size=max_message_bytes,  # also the WebSocket message cap in engine.io
+        cors_allowed_origins=cors_setting(cors_origins),
         logger=False,
         engineio_logger=False,
     )
-    peers: dict[str, SocketIOPeer] = {}
+    clients: dict[str, SocketIOClient] = {}
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        peer = SocketIOPeer(sio, sid)
+        client = SocketIOClient(sio, sid)
         try:
-            await hub.connect(peer)
+            await events.connect(client)
         except Refused as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
-        peers[sid] = peer
+        clients[sid] = client
 
     @sio.event
     async def disconnect(sid: str, reason: Any = None) -> None:
-        peer = peers.pop(sid, None)
-        if peer is not None:
-            await hub.disconnect(peer)
+        client = clients.pop(sid, None)
+        if client is not None:
+            await events.disconnect(client)
 
     def on(event: str) -> None:
         async def handler(sid: str, data: Any = None) -> None:
-            peer = peers.get(sid)
-            if peer is not None:
-                await hub.handle(peer, event, data)
+            client = clients.get(sid)
+            if client is not None:
+                await events.handle(client, event, data)
 
         sio.on(event, handler)
 
     for event in EVENTS:
         on(event)
     sio.attach(app, socketio_path="socket.io")
-    app[CTX].metrics.set_client_count("socketio", lambda: len(peers))
     return sio

@@ -1,0 +1,182 @@
+"""The composition root: `create_app(settings)` builds every collaborator once and hands each route
+module only what it needs. `server.py` runs it; tests and benchmarks build it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+from media.accounting import Accounting, DropReason, PassReason
+from media.channels import DEFAULT_CHANNEL, SingleUser, Transport
+from media.engine_host import EngineHost
+from media.sessions import SessionPolicy, Sessions
+from media.swap_track import FaceSwapTrack
+from metrics import Metrics
+from models.engine import Engine
+from models.select import load_engine
+from settings import Settings
+from signaling import site
+from signaling.face_swap_live import socketio_transport, ws_transport
+from signaling.face_swap_live.events import FaceSwapLiveEvents, FrameLimits
+from signaling.face_swap_live.routes import FaceSwapLiveRoutes, UploadLimits
+from signaling.live_face_swap_api.auth import ApiAuth, parse_clients
+from signaling.live_face_swap_api.fetch import SafeFetcher
+from signaling.live_face_swap_api.routes import ImageLimits, LiveApiRoutes
+from signaling.live_face_swap_api.sessions import LiveLimits, LiveSessions
+from signaling.live_face_swap_api.store import SQLiteStore
+from signaling.webrtc import endpoints
+from signaling.webrtc.connect import RtcConnector, RtcSettings, TrackFactory
+from signaling.webrtc.peers import PeerRegistry
+
+log = logging.getLogger("faceswap")
+
+PEERS = web.AppKey("peers", PeerRegistry)  # the app's WebRTC connections, for diagnostics and tests
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SHUTTING_DOWN = "The server is shutting down"
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Errors as JSON with a reason, never an HTML page or a stack trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return web.json_response({"success": False, "message": exc.reason}, status=exc.status)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return web.json_response({"success": False, "message": "Internal server error"}, status=500)
+
+
+def reap_period(*timeouts: float) -> float:
+    """How often timeouts are checked: a quarter of the shortest, so one is acted on at most 25 %
+    late, but no more often than every 50 ms (tests use tiny timeouts) and at least every 5 s."""
+    return min(max(min(timeouts) / 4, 0.05), 5.0)
+
+
+def configured_clients(settings: Settings) -> list[tuple[str, str]]:
+    """The API clients from --clients and --clients-file (OSError if the file cannot be read)."""
+    text = settings.clients
+    if settings.clients_file:
+        with open(settings.clients_file, encoding="utf-8") as f:
+            text += "," + f.read()
+    return parse_clients(text)
+
+
+def create_app(settings: Settings, engine: Engine | None = None,
+               track_factory: TrackFactory = FaceSwapTrack) -> web.Application:
+    """The whole server as an aiohttp app. Pass `engine` to share an already loaded one (tests);
+    `track_factory` wraps each published WebRTC camera (bench.webrtc compares a naive one)."""
+    started = time.monotonic()
+    metrics = Metrics([r.value for r in DropReason], [r.value for r in PassReason],
+                      [t.value for t in Transport])
+    accounting = Accounting(metrics)
+
+    def load() -> Engine:
+        return load_engine(settings.engine, settings.max_faces, settings.weights_dir,
+                           settings.provider == "cpu", bool(settings.mouth_mask))
+
+    host = EngineHost(accounting, load, shared=engine)
+    # Live frames (WebRTC conversions, fallback decode/encode) and uploads (up to 40 MP decodes) get
+    # separate threads, so a large upload never holds up a stream.
+    frame_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames")
+    upload_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uploads")
+
+    policy = SessionPolicy(SingleUser(settings.single_user), settings.idle_timeout, settings.session_timeout)
+    sessions = Sessions(policy)
+    peers = PeerRegistry(settings.max_peers, settings.connect_timeout)
+    store = SQLiteStore(settings.db)
+    fetcher = SafeFetcher(settings.fetch_allow_list, settings.max_upload_bytes, settings.fetch_timeout)
+    auth = ApiAuth(store, settings.token_ttl, settings.api_rate)
+    live = LiveSessions(sessions, host, store, fetcher, LiveLimits(
+        settings.api_session_ttl, settings.api_max_sessions, settings.api_sessions_per_client,
+        settings.max_upload_bytes, settings.max_upload_pixels), upload_pool)
+    events = FaceSwapLiveEvents(sessions, host, accounting, FrameLimits(
+        settings.max_fps, settings.max_message_bytes, settings.max_frame_pixels, settings.jpeg_quality),
+        frame_pool)
+    connector = RtcConnector(sessions, peers, host, accounting, frame_pool,
+                             RtcSettings(settings.video_codec, settings.stream_token, settings.stun_urls),
+                             track_factory)
+    for transport in Transport:
+        metrics.count_clients(transport.value, lambda t=transport: sessions.count(t))
+    metrics.webrtc_peers.set_function(lambda: len(peers))
+
+    def extra_status() -> dict[str, Any]:
+        return {
+            "uptime_s": round(time.monotonic() - started, 1),
+            "sessions": sessions.count(),
+            "active_user": sessions.publishing(DEFAULT_CHANNEL),
+            "max_fps": settings.max_fps,
+            "webrtc_peers": len(peers),
+            "channels_live": sessions.live_channels(),
+            "live_sessions": live.count(),
+        }
+
+    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=[json_errors])
+    app[PEERS] = peers
+    site.add_routes(app, metrics)
+    FaceSwapLiveRoutes(UploadLimits(settings.max_request_bytes, settings.max_upload_bytes,
+                                    settings.max_upload_pixels),
+                       host, sessions, accounting, metrics, upload_pool, extra_status).add_routes(app)
+    ws_transport.attach(app, events, settings.max_message_bytes)
+    sio = socketio_transport.attach(app, events, settings.max_message_bytes, settings.cors_origin_list)
+    endpoints.add_routes(app, connector, peers)
+    LiveApiRoutes(auth, live, fetcher, host, ImageLimits(
+        settings.max_upload_bytes, settings.max_upload_pixels, settings.api_images_per_client),
+        upload_pool).add_routes(app)
+
+    reaper: list[asyncio.Task[None]] = []
+
+    async def reap_forever() -> None:
+        period = reap_period(settings.idle_timeout, settings.session_timeout, settings.api_session_ttl)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await sessions.reap()
+                await live.reap()
+            except Exception:
+                log.exception("timeout clean-up failed")
+
+    async def start(app: web.Application) -> None:
+        loaded = await host.start()
+        metrics.info.info({"engine": loaded.name, "provider": loaded.provider})
+        auth.start(configured_clients(settings))
+        await live.start()
+        reaper.append(asyncio.get_running_loop().create_task(reap_forever(), name="reaper"))
+        log.info("engine %s on %s (requested %s); model files: %s", loaded.name, loaded.provider,
+                 settings.engine, ", ".join(loaded.model_files) or "none")
+
+    async def shutdown(app: web.Application) -> None:
+        log.info("shutting down: closing %d connection(s)", sessions.count())
+        for task in reaper:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await auth.stop()
+        await live.stop()
+        await sessions.close_all(SHUTTING_DOWN)
+        await peers.close_all()  # any not yet in a channel
+        await sio.shutdown()
+
+    async def cleanup(app: web.Application) -> None:
+        await host.stop()
+        frame_pool.shutdown(wait=True)
+        upload_pool.shutdown(wait=True)
+        await store.close()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app

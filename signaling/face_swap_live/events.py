@@ -1,0 +1,194 @@
+"""The Face Swap Live events (API.md section 1), independent of the transport that carries them.
+
+Socket.IO (`socketio_transport.py`) and the plain WebSocket (`ws_transport.py`) each wrap a
+connection as an `EventClient` and hand every event here. A client is a member of the channel
+`default`, which publishes its frames and receives the answers: the single-user rule, the idle
+timeout and the source's lifetime are the channel's (media/sessions.py), as for WebRTC. What is
+only this dialect's lives here: the per-user rate limit and the frame round trip as base64 JPEG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from media.accounting import Accounting, DropReason, PassReason
+from media.channels import DEFAULT_CHANNEL, Member, Transport
+from media.codec import decode_frame, encode_jpeg, split_data_url, to_data_url
+from media.engine_host import EngineHost
+from media.pipeline import FramePath, Verdict
+from media.rate import RateLimiter
+from media.sessions import Sessions
+from models.engine import SourceFace
+
+log = logging.getLogger(__name__)
+
+# Frames of one user being decoded or waiting for the engine; more are dropped (counted), so a
+# client that ignores answers cannot pile up work.
+MAX_IN_FLIGHT = 3
+
+SOURCE_READY = "Source face ready!"
+SOURCE_CLEARED = "Source cleared"
+
+
+@dataclass(frozen=True)
+class FrameLimits:
+    max_fps: float  # per user; 0 = no limit
+    max_message_bytes: int
+    max_frame_pixels: int
+    jpeg_quality: int
+
+
+class EventClient(Protocol):
+    """One client connection, whatever carries it."""
+
+    id: str  # unique across transports
+    transport: Transport
+
+    async def emit(self, event: str, data: dict[str, Any]) -> None: ...
+
+    async def close(self) -> None:
+        """Disconnect the client; the transport then calls `FaceSwapLiveEvents.disconnect`."""
+        ...
+
+
+@dataclass
+class _Client:
+    conn: EventClient
+    path: FramePath
+    limiter: RateLimiter
+    in_flight: int = 0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class FaceSwapLiveEvents:
+    def __init__(self, sessions: Sessions, engine: EngineHost, accounting: Accounting, limits: FrameLimits,
+                 pool: Executor) -> None:
+        self.sessions = sessions
+        self.engine = engine
+        self.accounting = accounting
+        self.limits = limits
+        self.pool = pool
+        self._clients: dict[str, _Client] = {}
+        sessions.uploads.on_change(self._sources_changed)
+
+    def count(self) -> int:
+        return len(self._clients)
+
+    # -- connections -------------------------------------------------------------------------
+    async def connect(self, conn: EventClient) -> None:
+        """Join the channel `default` as its publisher; raises Refused (single-user `reject`)."""
+        channel = self.sessions.channel_for(DEFAULT_CHANNEL, create=True)
+        member = Member(conn.id, conn.transport, publishes=True, receives=True)
+        await self.sessions.join(channel, member, functools.partial(self._kick, conn))
+        path = FramePath(conn.id, conn.transport.value, self.engine.worker, self.accounting,
+                         sources=lambda: channel.sources.faces)
+        self._clients[conn.id] = _Client(conn, path, RateLimiter(self.limits.max_fps))
+
+    async def disconnect(self, conn: EventClient) -> None:
+        """Forget `conn` (idempotent): its frames, its engine stream, its place in the channel."""
+        self.sessions.leave(conn.id)
+        client = self._clients.pop(conn.id, None)
+        if client is None:
+            return
+        for task in client.tasks:
+            task.cancel()
+        client.path.close()
+
+    async def _kick(self, conn: EventClient, why: str) -> None:
+        """The channel let go of this client (taken over, idle, shutdown): tell it, then hang up."""
+        client = self._clients.pop(conn.id, None)
+        if client is not None:
+            for task in client.tasks:
+                task.cancel()
+            client.path.close()
+        await self._send(conn, "status_update", {"message": why})
+        await conn.close()
+
+    # -- events ------------------------------------------------------------------------------
+    async def handle(self, conn: EventClient, event: str, data: Any) -> None:
+        """Dispatch one client event. Frames run as their own tasks so a newer one can overtake."""
+        client = self._clients.get(conn.id)
+        if client is None:
+            return
+        self.sessions.touch(conn.id)
+        if event == "process_frame":
+            self._start_frame(client, data)
+        elif event == "clear_source":
+            channel = self.sessions.channel_of(conn.id)
+            if channel is not None:
+                channel.sources.clear(self.sessions.now())
+            log.info("source face cleared by %s %s", conn.transport.value, conn.id[:8])
+            await self._send(conn, "status_update", {"message": SOURCE_CLEARED})
+        else:
+            await self._send(conn, "error", {"message": f"Unknown event {event!r}"})
+
+    def _start_frame(self, client: _Client, data: Any) -> None:
+        if not client.limiter.allow(self.sessions.now()):
+            client.path.drop(DropReason.RATE_LIMIT)
+            return
+        if client.in_flight >= MAX_IN_FLIGHT:
+            client.path.drop(DropReason.BUSY)
+            return
+        task = asyncio.get_running_loop().create_task(self._process_frame(client, data))
+        client.tasks.add(task)
+        task.add_done_callback(client.tasks.discard)
+
+    async def _process_frame(self, client: _Client, data: Any) -> None:
+        loop = asyncio.get_running_loop()
+        raw = data.get("frame") if isinstance(data, dict) else None
+        client.in_flight += 1
+        try:
+            async def load() -> np.ndarray:
+                return await loop.run_in_executor(self.pool, self._decode, raw)
+
+            result = await client.path.swap(load)
+            if result.verdict is Verdict.DROPPED:
+                return  # a newer frame of this user took its place: no answer, as for the rate limit
+            if result.image is None:
+                # the seed answers with the original frame, so a client can always show something
+                usable = isinstance(raw, str) and result.reason is not PassReason.REJECTED
+                await self._answer_failure(client, result.message, raw if usable else None)
+                return
+            jpeg = await loop.run_in_executor(self.pool, encode_jpeg, result.image, self.limits.jpeg_quality)
+            await self._send(client.conn, "processed_frame", {
+                "success": True, "processed": to_data_url(jpeg), "stats": self._stats(client),
+            })
+        except Exception:
+            log.exception("frame of %s %s failed", client.conn.transport.value, client.conn.id[:8])
+        finally:
+            client.in_flight -= 1
+
+    def _decode(self, raw: object) -> np.ndarray:
+        return decode_frame(split_data_url(raw, self.limits.max_message_bytes), self.limits.max_frame_pixels)
+
+    async def _answer_failure(self, client: _Client, reason: str, original: str | None) -> None:
+        await self._send(client.conn, "processed_frame", {
+            "success": False, "error": reason, "processed": original, "stats": self._stats(client),
+        })
+
+    def _stats(self, client: _Client) -> dict[str, float | int]:
+        snap = self.accounting.session(client.conn.id).snapshot()
+        return {k: snap[k] for k in ("frame_count", "swap_count", "avg_processing_time", "fps", "dropped")}
+
+    async def _send(self, conn: EventClient, event: str, data: dict[str, Any]) -> None:
+        try:
+            await conn.emit(event, data)
+        except ConnectionError as exc:  # the client went away mid-answer; its disconnect cleans up
+            log.debug("could not send %s to %s: %s", event, conn.id[:8], exc)
+
+    # -- the uploaded face -------------------------------------------------------------------
+    def _sources_changed(self, faces: tuple[SourceFace, ...]) -> None:
+        if not faces or not self._clients:
+            return
+        for client in list(self._clients.values()):
+            task = asyncio.get_running_loop().create_task(
+                self._send(client.conn, "status_update", {"message": SOURCE_READY}))
+            client.tasks.add(task)
+            task.add_done_callback(client.tasks.discard)

@@ -1,0 +1,82 @@
+"""Real face photos that ship inside installed wheels, and synthetic camera video made from them."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+_INSIGHTFACE_DATA = os.path.join("insightface", "data", "images", "t1.jpg")
+
+# Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
+T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
+
+
+def t1_path() -> str:
+    """insightface's t1.jpg (six people), found without importing insightface (slow to import)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("insightface")
+    assert spec is not None and spec.submodule_search_locations, "insightface is not installed"
+    return os.path.join(os.path.dirname(next(iter(spec.submodule_search_locations))), _INSIGHTFACE_DATA)
+
+
+def astronaut() -> np.ndarray:
+    """skimage's astronaut, BGR 512x512, one frontal face."""
+    from skimage import data
+
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+def t1() -> np.ndarray:
+    """insightface's t1.jpg, BGR 1280x886, six people."""
+    img = cv2.imread(t1_path())
+    assert img is not None, t1_path()
+    return img
+
+
+def crop_face(image: np.ndarray, box: tuple[int, int, int, int], pad: float = 1.2) -> np.ndarray:
+    """The face in `box` with `pad` face-widths of room on each side."""
+    x1, y1, x2, y2 = box
+    cx, cy, side = (x1 + x2) / 2, (y1 + y2) / 2, max(x2 - x1, y2 - y1) * (1 + 2 * pad)
+    h, w = image.shape[:2]
+    a, b = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+    return image[b : min(h, int(cy + side / 2)), a : min(w, int(cx + side / 2))].copy()
+
+
+def place(image: np.ndarray, size: tuple[int, int], scale: float = 1.0, angle: float = 0.0,
+          centre: tuple[float, float] | None = None) -> np.ndarray:
+    """`image` rotated by `angle` degrees and scaled, centred in a grey frame of `size` (w, h)."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    cx, cy = centre if centre is not None else (w / 2, h / 2)
+    m = cv2.getRotationMatrix2D((iw / 2, ih / 2), angle, scale)
+    m[0, 2] += cx - iw / 2
+    m[1, 2] += cy - ih / 2
+    return cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
+
+
+def camera_frame(size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A webcam-like frame: the man from the centre of t1.jpg, filling a good part of the picture."""
+    return place(crop_face(t1(), T1_FACE_BOXES["centre"]), size, 1.6 * size[1] / 480)
+
+
+def faces() -> dict[str, np.ndarray]:
+    """The sources and targets the benchmarks use."""
+    return {
+        "astronaut": astronaut(),
+        "t1-centre": crop_face(t1(), T1_FACE_BOXES["centre"], pad=0.5),  # tight: no neighbour in view
+    }
+
+
+def video(target: np.ndarray, size: tuple[int, int], n: int, base_scale: float) -> list[np.ndarray]:
+    """`n` frames of `target` moving, turning and scaling gently, as a face in front of a webcam."""
+    w, h = size
+    frames = []
+    for i in range(n):
+        phase = i / n * 2 * np.pi
+        centre = (w / 2 + 0.08 * w * np.sin(phase), h / 2 + 0.04 * h * np.cos(phase))
+        scale = base_scale * (1 + 0.1 * np.sin(2 * phase))
+        frames.append(place(target, size, scale, 8 * np.sin(phase), centre))
+    return frames

@@ -1,0 +1,97 @@
+"""Fakes for what tests cannot or need not run for real: an engine with controllable speed and
+failures, an event client that records what it is sent, and a clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from media.channels import Transport
+from models.engine import DetectedFace, SourceFace, SwapResult
+
+FAKE_SOURCE = SourceFace("fake", (0, 0, 1, 1), None)
+
+
+class FakeStream:
+    def __init__(self, engine: FakeEngine) -> None:
+        self.engine = engine
+
+    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+        """Takes `delay` seconds; with a source, inverts the picture's lower half (a visible "swap")."""
+        self.engine.threads.add(threading.get_ident())
+        self.engine.seen.append(int(frame[0, 0, 0]))
+        time.sleep(self.engine.delay)
+        if int(frame[0, 0, 0]) in self.engine.fail_on:
+            raise ValueError("model blew up")
+        if not sources:
+            return SwapResult(frame, 1, 0, "No source face loaded")
+        out = frame.copy()
+        out[frame.shape[0] // 2 :] = 255 - out[frame.shape[0] // 2 :]
+        return SwapResult(out, 1, 1)
+
+    def close(self) -> None:
+        self.engine.closed_streams += 1
+
+
+class FakeEngine:
+    """The Engine interface without a model: `seen` lists the first pixel of every frame it got."""
+
+    name = "fake"
+    provider = "none"
+    model_files: tuple[str, ...] = ()
+
+    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = ()) -> None:
+        self.delay = delay
+        self.fail_on = set(fail_on)
+        self.seen: list[int] = []
+        self.threads: set[int] = set()
+        self.closed_streams = 0
+        self.closed = False
+
+    def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
+        return []
+
+    def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
+        return FAKE_SOURCE
+
+    def open_stream(self) -> FakeStream:
+        return FakeStream(self)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+class RecordingClient:
+    """An event client (Socket.IO or /ws connection) that records what the server sends it."""
+
+    def __init__(self, client_id: str, transport: Transport = Transport.SOCKETIO) -> None:
+        self.id = client_id
+        self.transport = transport
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.closed = False
+
+    async def emit(self, event: str, data: dict[str, Any]) -> None:
+        if self.closed:
+            raise ConnectionResetError("closed")
+        self.sent.append((event, data))
+
+    async def close(self) -> None:
+        self.closed = True
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [data for event, data in self.sent if event == name]
