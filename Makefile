@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 ARGS ?=
 
 .PHONY: run test test-fast lint bench venv
@@ -16,10 +17,16 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $@
 
+# browser-side clients the tests drive (socket.io-client); the server itself never needs node
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the browser Socket.IO test will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/python server.py $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 

@@ -45,6 +45,11 @@ class Accounting:
         with self._lock:
             return self._sessions.setdefault(session_id, SessionStats())
 
+    def find(self, session_id: str) -> SessionStats | None:
+        """A session's figures if it has any (never creates one)."""
+        with self._lock:
+            return self._sessions.get(session_id)
+
     def forget(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)

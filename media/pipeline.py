@@ -21,6 +21,11 @@ from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, SourceFace
 PROCESSING_FAILED = "Processing error"
 
 
+class Overtaken(Exception):
+    """Raised by a frame's `load` when a newer frame of the publisher reached the engine first
+    (decoding runs on several threads): the older one is dropped, never shown after the newer."""
+
+
 class Verdict(Enum):
     SWAPPED = "swapped"
     PASSED = "passed"  # sent on unswapped; `reason` and `message` say why
@@ -79,6 +84,9 @@ class FramePath:
             image = await load()
         except ImageRejected as exc:
             return passed(PassReason.REJECTED, str(exc))
+        except Overtaken:
+            self.drop(DropReason.SUPERSEDED)
+            return DROPPED
         outcome = await self.worker.process(self.session_id, image, sources)
         if outcome.status is Status.DROPPED:
             return DROPPED
@@ -92,6 +100,10 @@ class FramePath:
 
     def drop(self, reason: DropReason) -> None:
         self.accounting.dropped(self.session_id, reason)
+
+    def delivered(self, ms_inside: float) -> None:
+        """A frame left for the encoder `ms_inside` after it arrived decoded."""
+        self.accounting.session(self.session_id).record_latency(ms_inside)
 
     def close(self) -> None:
         """The publisher is gone: its engine stream is closed and its figures forgotten."""

@@ -17,6 +17,7 @@ class SessionStats:
         self.error_count = 0  # frames the engine failed on
         self.dropped = 0  # frames replaced by a newer one before processing, or over the rate limit
         self._times: deque[float] = deque(maxlen=window)
+        self._latencies: deque[float] = deque(maxlen=window)  # a frame's time inside the server
         self._done_at: deque[float] = deque(maxlen=240)
         self._fps_window_s = fps_window_s
 
@@ -27,6 +28,17 @@ class SessionStats:
             self.error_count += int(error)
             self._times.append(processing_ms)
             self._done_at.append(time.monotonic())
+
+    def record_latency(self, ms: float) -> None:
+        with self._lock:
+            self._latencies.append(ms)
+
+    @property
+    def latency_ms(self) -> float:
+        """Median ms from a frame's arrival (decoded) to its swapped copy leaving, last `window` frames."""
+        with self._lock:
+            values = sorted(self._latencies)
+        return values[len(values) // 2] if values else 0.0
 
     def record_drop(self, n: int = 1) -> None:
         with self._lock:
@@ -56,5 +68,6 @@ class SessionStats:
             "error_count": self.error_count,
             "dropped": self.dropped,
             "avg_processing_time": round(self.avg_processing_time, 2),
+            "latency_ms": round(self.latency_ms, 2),
             "fps": round(self.fps, 2),
         }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from concurrent.futures import Executor
 
 import numpy as np
@@ -51,8 +52,9 @@ class FaceSwapTrack(MediaStreamTrack):
         self.source = source
         self.path = path
         self._pool = pool
-        self._input: VideoFrame | None = None
-        self._output: VideoFrame | None = None
+        # each slot holds a frame and when it arrived (time.perf_counter), for the server's delay figure
+        self._input: tuple[VideoFrame, float] | None = None
+        self._output: tuple[VideoFrame, float] | None = None
         self._input_ready = asyncio.Event()
         self._output_ready = asyncio.Event()
         self._source_ended = False
@@ -70,7 +72,7 @@ class FaceSwapTrack(MediaStreamTrack):
                 self.path.active()
                 if self._input is not None and self.path.wanted():
                     self.path.drop(DropReason.SUPERSEDED)
-                self._input = frame
+                self._input = (frame, time.perf_counter())
                 self._input_ready.set()
         except MediaStreamError:
             pass
@@ -84,17 +86,17 @@ class FaceSwapTrack(MediaStreamTrack):
             while True:
                 await self._input_ready.wait()
                 self._input_ready.clear()
-                frame, self._input = self._input, None
-                if frame is None:
+                taken, self._input = self._input, None
+                if taken is None:
                     if self._source_ended:
                         break
                     continue
                 if not self.path.wanted():
                     self._output = None  # nobody to deliver to: no engine work, nothing stale kept
                     continue
-                out = await self._swap(frame)
+                out = await self._swap(taken[0])
                 if out is not None:
-                    self._output = out
+                    self._output = (out, taken[1])
                     self._output_ready.set()
         except Exception:
             log.exception("face-swap track of %s failed", self.path.session_id)
@@ -129,7 +131,8 @@ class FaceSwapTrack(MediaStreamTrack):
             await self._output_ready.wait()
             if self.readyState != "live":
                 raise MediaStreamError
-        frame, self._output = self._output, None
+        (frame, arrived), self._output = self._output, None
+        self.path.delivered((time.perf_counter() - arrived) * 1000)
         return frame
 
     def stop(self) -> None:

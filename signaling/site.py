@@ -22,10 +22,14 @@ def add_routes(app: web.Application, metrics: Metrics) -> None:
     async def player(request: web.Request) -> web.FileResponse:
         return page("player.html")
 
+    async def favicon(request: web.Request) -> web.FileResponse:
+        return page("favicon.svg")  # browsers ask for /favicon.ico on every page load
+
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app.router.add_get("/", index)
     app.router.add_get("/player", player)
     app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", WEB_DIR, show_index=False)

@@ -45,15 +45,29 @@ class Recorder:
 
     def __init__(self) -> None:
         self.queues: dict[str, asyncio.Queue[Any]] = {}
+        self._arrived = asyncio.Event()
 
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self.queues.setdefault(event, asyncio.Queue())
 
     def put(self, event: str, data: Any) -> None:
         self.queue(event).put_nowait(data)
+        self._arrived.set()
 
     async def next(self, event: str, within: float = 10.0) -> Any:
         return await asyncio.wait_for(self.queue(event).get(), within)
+
+    async def next_of(self, *events: str, within: float = 10.0) -> tuple[str, Any]:
+        """The next of any of `events` (whichever arrived first of those already queued)."""
+        async def first() -> tuple[str, Any]:
+            while True:
+                for event in events:
+                    if not self.queue(event).empty():
+                        return event, self.queue(event).get_nowait()
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        return await asyncio.wait_for(first(), within)
 
     def pending(self, event: str) -> list[Any]:
         q, out = self.queue(event), []
@@ -67,7 +81,7 @@ class SioUser(Recorder):
         super().__init__()
         self.sio = socketio.AsyncClient(reconnection=False)
         self.disconnected = asyncio.Event()
-        for event in ("processed_frame", "status_update", "error", "connect_error"):
+        for event in ("processed_frame", "frame_dropped", "status_update", "error", "connect_error"):
             self.sio.on(event, lambda data, e=event: self.put(e, data))
         self.sio.on("disconnect", lambda *a: self.disconnected.set())
 

@@ -101,6 +101,7 @@ class Client:
     response_status: int = 0
     location: str | None = None
     pc_id: str | None = None
+    content_type: str | None = None
 
     async def close(self) -> None:
         await self.pc.close()
@@ -161,7 +162,8 @@ async def sdp_post(base: str, kind: str, channel: str, camera: VideoStreamTrack 
     async with aiohttp.ClientSession() as http, \
             http.post(f"{base}/{kind}/{channel}", data=pc.localDescription.sdp, headers=headers) as r:
         text = await r.text()
-        client = Client(pc, received, r.status, r.headers.get("Location"))
+        client = Client(pc, received, r.status, r.headers.get("Location"),
+                        content_type=r.headers.get("Content-Type"))
     if r.status != 201:
         await pc.close()
         client.location = text

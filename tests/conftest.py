@@ -71,10 +71,12 @@ async def serve(aiohttp_server, mesh_engine):
     from app import create_app
     from settings import Settings
 
-    async def start(engine=None, **changes):
+    async def start(engine=None, extra_routes=None, **changes):
         changes.setdefault("db", ":memory:")
         changes.setdefault("clients", "tester:s3cret-value")
         app = create_app(Settings(**changes), engine=engine or mesh_engine)
+        if extra_routes is not None:
+            extra_routes(app.router)  # pages a browser test needs from the same origin
         return await aiohttp_server(app)
 
     return start

@@ -40,6 +40,11 @@ async def world():
     pool.shutdown()
 
 
+def answered(client: RecordingClient, n: int):
+    """Whether `n` frames have been answered: processed, or their drop announced."""
+    return lambda: len(client.events("processed_frame")) + len(client.events("frame_dropped")) == n
+
+
 def picture(value: int = 100) -> np.ndarray:
     return np.full((64, 64, 3), value, np.uint8)
 
@@ -75,7 +80,7 @@ async def test_a_frame_with_a_source_comes_back_swapped(world):
     assert accounting.totals.swap_count == 1
 
 
-async def test_frames_over_the_rate_are_dropped_silently_and_counted(world):
+async def test_every_frame_gets_one_answer_and_frames_over_the_rate_a_drop_notice(world):
     build, clock, _, accounting = world
     events = build(max_fps=5)
     events.sessions.uploads.set([FAKE_SOURCE], clock())
@@ -83,18 +88,35 @@ async def test_frames_over_the_rate_are_dropped_silently_and_counted(world):
     await events.connect(client)
     url = data_url(picture())
 
-    def settled(n: int):  # every frame sent has been answered or counted as dropped
-        return lambda: accounting.session(client.id).dropped + len(client.events("processed_frame")) == n
-
     for n in range(12):  # twelve frames, one after another, within one instant: five fit in the window
-        await events.handle(client, "process_frame", {"frame": url})
-        await eventually(settled(n + 1), 5, f"frame {n} settled")
-    assert len(client.events("processed_frame")) == 5
+        await events.handle(client, "process_frame", {"frame": url, "id": n})
+        await eventually(answered(client, n + 1), 5, f"frame {n} answered")
+    assert [a["id"] for a in client.events("processed_frame")] == [0, 1, 2, 3, 4]
+    drops = client.events("frame_dropped")
+    assert [d["id"] for d in drops] == list(range(5, 12))
+    assert {d["reason"] for d in drops} == {"rate_limit"}
     assert accounting.session(client.id).dropped == 7
     clock.advance(1.0)  # a new second: the limit lets frames through again
     await events.handle(client, "process_frame", {"frame": url})
-    await eventually(settled(13), 5, "frame 12 settled")
-    assert len(client.events("processed_frame")) == 6
+    await eventually(answered(client, 13), 5, "frame 12 answered")
+    assert len(client.events("processed_frame")) == 6 and "id" not in client.events("processed_frame")[-1]
+
+
+async def test_overtaken_frames_get_a_drop_notice_and_answers_never_go_back_in_time(world):
+    build, clock, engine, _ = world
+    engine.delay = 0.03
+    events = build(max_fps=0)
+    events.sessions.uploads.set([FAKE_SOURCE], clock())
+    client = RecordingClient("sio-a")
+    await events.connect(client)
+    for n in range(20):  # decoded on two threads, some out of order; the engine slower than the sender
+        await events.handle(client, "process_frame", {"frame": data_url(picture(n)), "id": n})
+        await asyncio.sleep(0.005)
+    await eventually(answered(client, 20), 5, "twenty answers")
+    shown = [a["id"] for a in client.events("processed_frame")]
+    assert shown == sorted(shown) and shown[-1] == 19, shown
+    assert {d["reason"] for d in client.events("frame_dropped")} <= {"superseded", "busy"}
+    assert engine.seen == sorted(engine.seen), "an older frame reached the engine after a newer one"
 
 
 async def test_takeover_tells_the_previous_user_then_hangs_up(world):

@@ -237,6 +237,7 @@ async def test_whip_refuses_bad_requests_with_reasons(serve):
             assert r.headers["Accept-Post"] == "application/sdp"
             assert "Location" in r.headers["Access-Control-Expose-Headers"]
             assert r.headers["Access-Control-Allow-Origin"] == "*"
+            assert "PATCH" not in r.headers["Access-Control-Allow-Methods"], "trickle ICE is not supported"
 
 
 async def test_stream_token_guards_whip_and_whep(serve, frame):
@@ -465,3 +466,20 @@ async def test_a_webrtc_publisher_that_stops_sending_is_closed_at_the_idle_timeo
         await eventually(closed, 10, "the idle publisher to be closed")
     finally:
         await publisher.close()
+
+
+async def test_whip_answers_as_rfc_9725_says_and_as_the_dtls_server(serve, frame):
+    """201 with `application/sdp` (a type without parameters) and a Location; and to an offer's
+    actpass the server answers passive, so clients with RSA certificates (webrtcbin) can connect."""
+    base = base_of(await serve())
+    publisher = await sdp_post(base, "whip", "rfc", FaceCamera([frame], fps=10))
+    try:
+        assert publisher.response_status == 201
+        assert publisher.content_type == "application/sdp"
+        assert "a=setup:actpass" in publisher.pc.localDescription.sdp
+        assert "a=setup:passive" in publisher.pc.remoteDescription.sdp
+        await wait_connected(publisher.pc)
+    finally:
+        await publisher.close()
+    async with aiohttp.ClientSession() as http, http.get(base + "/favicon.ico") as r:
+        assert r.status == 200 and r.content_type == "image/svg+xml"

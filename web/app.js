@@ -4,15 +4,21 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const MAX_IN_FLIGHT = 2;        // frames sent and not yet answered; more would only queue up delay
-const ANSWER_TIMEOUT_MS = 1500; // the server drops frames silently (rate limit), so stop waiting
 const FRAME_WIDTH = 640;
-
 const CONNECT_TIMEOUT_MS = 10000;
 const state = {
-  ws: null, pc: null, stream: null, timer: null, statsTimer: null, sent: [], answers: [], fps: 15,
+  ws: null, pc: null, stream: null, sender: null, statsTimer: null, tileTimer: null, fps: 15,
   running: false, path: null, processingMs: null,
 };
+// Each camera frame the preview shows is a chance for the fallback to send it (see fallback.js).
+const BY_FRAMES = !!HTMLVideoElement.prototype.requestVideoFrameCallback;
+if (BY_FRAMES) {
+  const video = $("local");
+  const onFrame = (now) => { if (state.sender) state.sender.frame(now); video.requestVideoFrameCallback(onFrame); };
+  video.requestVideoFrameCallback(onFrame);
+}
+// What the page measures, readable by tests and by anyone in the console.
+window.faceswapStats = { path: null, delayMs: null, fallback: null, webrtc: null };
 if (new URLSearchParams(location.search).get("path") === "ws") $("force-fallback").checked = true;
 
 function showError(message) {
@@ -36,14 +42,22 @@ async function refreshStatus() {
     $("server").classList.toggle("live", !!s.models_loaded);
     state.fps = s.max_fps > 0 ? Math.min(s.max_fps, 30) : 30;
     state.processingMs = s.avg_processing_time;
-    if (state.path === "webrtc") $("proc").textContent = `${s.avg_processing_time.toFixed(1)} ms`;
-    if (!s.source_face_loaded && $("source-verdict").classList.contains("ok")) {
-      verdict("The source face was cleared. Choose a photo again.", "bad");
-    }
+    showSourceState(s.source_face_loaded);
     $("dropped").textContent = s.dropped_frames;
   } catch (err) {
     $("server").textContent = "server unreachable";
     $("server").classList.remove("live");
+  }
+}
+
+// The source card follows the server, whoever changed it (this page, curl, another client, the timeout).
+function showSourceState(loaded) {
+  const card = $("source-verdict");
+  if (loaded && !card.classList.contains("ok")) {
+    verdict("A source face is loaded on the server.", "ok");
+  } else if (!loaded && card.classList.contains("ok")) {
+    verdict("No source face on the server (cleared, or unused for too long). Choose a photo again.", "bad");
+    $("source-preview").hidden = true;
   }
 }
 
@@ -100,30 +114,37 @@ function connect() {
 }
 
 function onMessage({ event, data }) {
-  if (event === "processed_frame") {
-    const now = performance.now();
-    const sentAt = state.sent.shift();
-    if (sentAt !== undefined) {
-      $("rtt").textContent = `${Math.round(now - sentAt)} ms`;
-      $("delay").textContent = `${Math.round(now - sentAt)} ms`;  // a frame's whole trip
-    }
-    state.answers.push(now);
-    while (state.answers.length && now - state.answers[0] > 2000) state.answers.shift();
-    if (data.processed) $("remote").src = data.processed;
-    $("frame-note").textContent = data.success ? "" : `(${data.error})`;
-    $("frame-note").className = "note";
-    if (data.stats) {
-      $("proc").textContent = `${data.stats.avg_processing_time.toFixed(1)} ms`;
-      $("dropped").textContent = data.stats.dropped ?? "–";
-    }
-    $("fps").textContent = state.answers.length > 1
-      ? (state.answers.length / ((now - state.answers[0]) / 1000 || 1)).toFixed(1) : "–";
-  } else if (event === "status_update") {
+  if (state.sender && state.sender.receive(event, data)) return;
+  if (event === "status_update") {
     if (/taken over|without activity/i.test(data.message)) showError(data.message);
     refreshStatus();
   } else if (event === "connect_error" || event === "error") {
     showError(data.message);
   }
+}
+
+function onAnswer(data) {
+  if (!data.success && data.processed) $("remote").src = data.processed;  // the original, unswapped
+  $("frame-note").textContent = data.success ? "" : `(${data.error})`;
+  $("frame-note").className = "note";
+  if (data.stats) {
+    $("proc").textContent = `${data.stats.avg_processing_time.toFixed(1)} ms`;
+    $("dropped").textContent = data.stats.dropped ?? "–";
+  }
+}
+
+function onShown(img, data, delayMs) {
+  $("remote").src = img.src;
+  if (delayMs !== null) {
+    window.faceswapStats.delayMs = delayMs;
+    $("delay").textContent = `${Math.round(delayMs)} ms`;
+    $("rtt").textContent = `${Math.round(delayMs)} ms`;
+  }
+}
+
+// The fps tile counts what was shown in the last two seconds, every quarter second: a stall shows.
+function updateFpsTile() {
+  if (state.path === "ws" && state.sender) $("fps").textContent = state.sender.fps().toFixed(1);
 }
 
 function grabFrame() {
@@ -137,16 +158,9 @@ function grabFrame() {
   return canvas.toDataURL("image/jpeg", 0.8);
 }
 
-function tick() {
-  const now = performance.now();
-  while (state.sent.length && now - state.sent[0] > ANSWER_TIMEOUT_MS) state.sent.shift();
-  if (state.sent.length >= MAX_IN_FLIGHT) return;
-  const frame = grabFrame();
-  if (frame && send("process_frame", { frame })) state.sent.push(now);
-}
-
 function setPath(path) {
   state.path = path;
+  window.faceswapStats.path = path;
   const live = path !== null;
   const shown = path || ($("force-fallback").checked ? "ws" : "webrtc");
   $("path").textContent = `path: ${shown === "ws" ? "WebSocket" : "WebRTC"}${live ? " (live)" : ""}`;
@@ -154,7 +168,7 @@ function setPath(path) {
   $("remote-video").hidden = path !== "webrtc";
   $("remote").hidden = path === "webrtc";
   $("rtt-label").textContent = path === "webrtc" ? "network rtt" : "round trip";
-  $("delay-label").textContent = path === "webrtc" ? "est. delay" : "delay";
+  $("delay-label").textContent = path === "webrtc" ? "est. delay" : "delay (preview → shown)";
 }
 
 function gathered(pc) {
@@ -193,6 +207,7 @@ async function startWebRTC() {
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
   await pc.setRemoteDescription({ type: body.type, sdp: body.sdp });
+  const pcId = body.pc_id;
   await connected(pc);
   pc.addEventListener("connectionstatechange", () => {
     if (state.pc === pc && ["failed", "closed", "disconnected"].includes(pc.connectionState) && state.running) {
@@ -200,34 +215,69 @@ async function startWebRTC() {
       showError(`The WebRTC connection was lost (${pc.connectionState}).`);
     }
   });
-  state.statsTimer = setInterval(() => webrtcStats(pc), 1000);
+  state.statsTimer = setInterval(() => webrtcStats(pc, pcId), 1000);
 }
 
-async function webrtcStats(pc) {
+// The WebRTC delay, as an estimate whose every part is named: what the browser's getStats knows (its
+// encode, the network round trip, its jitter buffer and decode) and what the server measures (a
+// frame's time inside it: queue, conversions, engine). The server's own decode and encode are not
+// measured; they are taken to cost what the browser's do, and the label says so. A decoded frame
+// then waits for its render time: libwebrtc adds a fixed render delay (10 ms) that getStats omits.
+const RENDER_DELAY_MS = 10;
+const previous = {};
+function perFrame(key, total, count) {
+  const before = previous[key];
+  previous[key] = { total, count };
+  if (!before || count <= before.count) return null;
+  return (1000 * (total - before.total)) / (count - before.count);
+}
+
+async function webrtcStats(pc, pcId) {
   const report = await pc.getStats();
-  let rtt = null, jitterMs = 0;
+  let rtt = null, encode = null, receive = null, decode = null, fps = null;
   report.forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video") {
-      if (s.framesPerSecond !== undefined) $("fps").textContent = s.framesPerSecond.toFixed(1);
-      if (s.jitterBufferEmittedCount) {
-        jitterMs = 1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount;
-        $("frame-note").textContent = `(jitter buffer ${Math.round(jitterMs)} ms)`;
-        $("frame-note").className = "muted";
-      }
+    if (s.type === "outbound-rtp" && s.kind === "video" && s.framesEncoded) {
+      encode = perFrame("encode", s.totalEncodeTime, s.framesEncoded);
     }
-    if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
+    if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded) {
+      fps = s.framesPerSecond;
+      decode = perFrame("decode", s.totalDecodeTime, s.framesDecoded);
+      // first packet received -> decoded: assembly, jitter buffer and decode together (older
+      // browsers lack totalProcessingDelay: the jitter buffer's delay plus decode stands in)
+      receive = s.totalProcessingDelay !== undefined
+        ? perFrame("receive", s.totalProcessingDelay, s.framesDecoded)
+        : perFrame("jitter", s.jitterBufferDelay, s.jitterBufferEmittedCount) + (decode || 0);
+    }
+    if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000;
   });
-  if (rtt !== null) {
-    $("rtt").textContent = `${Math.round(rtt * 1000)} ms`;
-    // what the browser can see of the trip: network both ways, the server's engine, the jitter buffer
-    // (codec time is not in it)
-    $("delay").textContent = `≈ ${Math.round(rtt * 1000 + (state.processingMs || 0) + jitterMs)} ms`;
-  }
+  let server = null;
+  try {
+    const r = await fetch(`/offer/${pcId}/stats`, { cache: "no-store" });
+    if (r.ok) server = await r.json();
+  } catch (err) { /* the estimate goes without the server's part this time */ }
+  if (fps !== undefined && fps !== null) $("fps").textContent = fps.toFixed(1);
+  if (rtt !== null) $("rtt").textContent = `${Math.round(rtt)} ms`;
+  if (server) $("proc").textContent = `${server.processing_ms.toFixed(1)} ms`;
+  if ([rtt, encode, receive, decode].some((v) => v === null) || !server) return;
+  const codecs = encode + decode;  // the server's decode + encode, taken as the browser's
+  const parts = { "camera encode": encode, network: rtt, server: server.server_delay_ms,
+                  "server codecs (est.)": codecs, "jitter buffer + decode": receive,
+                  "render delay": RENDER_DELAY_MS };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  window.faceswapStats.webrtc = { total, ...parts };
+  window.faceswapStats.delayMs = total;
+  $("delay").textContent = `≈ ${Math.round(total)} ms`;
+  $("delay").title = Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join("\n");
+  $("frame-note").textContent = "(" + Object.entries(parts).map(([k, v]) => `${k} ${Math.round(v)}`).join(" · ") + " ms)";
+  $("frame-note").className = "muted";
 }
 
 async function startWebSocket() {
   await connect();
-  state.timer = setInterval(tick, 1000 / state.fps);
+  state.sender = new FallbackSender({ send, grab: grabFrame, maxFps: state.fps, onShown, onAnswer });
+  window.faceswapStats.fallback = state.sender.stats;
+  state.sender.start({ byFrames: BY_FRAMES });
+  state.tileTimer = setInterval(updateFpsTile, 250);
 }
 
 async function startCamera() {
@@ -269,15 +319,16 @@ async function startCamera() {
 
 function stopCamera() {
   state.running = false;
-  clearInterval(state.timer);
+  if (state.sender) state.sender.stop();
+  state.sender = null;
   clearInterval(state.statsTimer);
-  state.timer = state.statsTimer = null;
+  clearInterval(state.tileTimer);
+  state.statsTimer = state.tileTimer = null;
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
   if (state.ws) state.ws.close();
   if (state.pc) state.pc.close();
   state.ws = state.pc = null;
-  state.sent = [];
   $("local").srcObject = null;
   $("remote-video").srcObject = null;
   $("start").disabled = false;

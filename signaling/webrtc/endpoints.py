@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from media.channels import DEFAULT_CHANNEL
+from media.stats import SessionStats
 from signaling.webrtc.connect import RtcConnector
 from signaling.webrtc.negotiation import (
     MAX_SDP_BYTES,
@@ -30,9 +31,11 @@ from signaling.webrtc.negotiation import (
 from signaling.webrtc.peers import PeerRegistry
 
 SDP_TYPE = "application/sdp"
+# RFC 9725: PATCH is how a client trickles candidates; it is not advertised while unsupported (answers
+# carry every candidate), or browser clients that see it trickle and offer none.
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS, PATCH",
+    "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
     "Access-Control-Expose-Headers": "Location, Accept-Post, Link",
 }
@@ -43,10 +46,25 @@ def token_of(request: web.Request) -> str | None:
 
 
 class OfferEndpoint:
-    """POST /offer, the shape of aiortc's own server example, so its clients work."""
+    """POST /offer, the shape of aiortc's own server example, so its clients work; and (ours)
+    GET /offer/{pc_id}/stats, the server's side of that connection's delay."""
 
-    def __init__(self, connector: RtcConnector) -> None:
+    def __init__(self, connector: RtcConnector, peers: PeerRegistry) -> None:
         self.connector = connector
+        self.peers = peers
+
+    async def stats(self, request: web.Request) -> web.Response:
+        peer = self.peers.get(request.match_info["pc_id"])
+        if peer is None or peer.role is not Role.OFFER:
+            return web.json_response({"error": "no such connection"}, status=404)
+        found = self.connector.accounting.find(peer.id)
+        snap = (found or SessionStats()).snapshot()
+        return web.json_response({
+            "server_delay_ms": snap["latency_ms"],  # frame in (decoded) -> swapped frame out to the encoder
+            "processing_ms": snap["avg_processing_time"],  # the engine's share of it
+            "fps": snap["fps"],
+            "dropped": snap["dropped"],
+        })
 
     async def post(self, request: web.Request) -> web.Response:
         try:
@@ -99,8 +117,8 @@ class SdpEndpoint:
         except SignalingError as exc:
             return self.error(exc)
         location = f"/{self.role.value}/{peer.channel}/{peer.id}"
-        headers = {**CORS, "Location": location, "Content-Type": SDP_TYPE}
-        return web.Response(status=201, text=answer, headers=headers)
+        headers = {**CORS, "Location": location, "Content-Type": SDP_TYPE}  # the type has no charset
+        return web.Response(status=201, body=answer.encode(), headers=headers)
 
     async def delete(self, request: web.Request) -> web.Response:
         peer = self.peers.get(request.match_info["resource"])
@@ -125,7 +143,9 @@ class SdpEndpoint:
 
 
 def add_routes(app: web.Application, connector: RtcConnector, peers: PeerRegistry) -> None:
-    app.router.add_post("/offer", OfferEndpoint(connector).post)
+    offer = OfferEndpoint(connector, peers)
+    app.router.add_post("/offer", offer.post)
+    app.router.add_get("/offer/{pc_id}/stats", offer.stats)
     for role in (Role.WHIP, Role.WHEP):
         endpoint = SdpEndpoint(role, connector, peers)
         base = f"/{role.value}/{{channel}}"

@@ -14,6 +14,7 @@ from enum import Enum
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from media.aiortc_patches.dtls_role import answer_as_dtls_server
 from media.channels import Transport
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ async def negotiate(pc: RTCPeerConnection, sdp: str, codec: str,
     except Exception as exc:  # aiortc's SDP parser raises assorted errors for input it cannot use
         log.info("unusable SDP offer: %s: %s", type(exc).__name__, exc)
         raise SignalingError(400, "malformed or unusable SDP offer") from None
+    answer_as_dtls_server(pc)
     if outgoing is not None:
         pc.addTrack(outgoing)
     await pc.setLocalDescription(await pc.createAnswer())
