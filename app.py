@@ -27,6 +27,7 @@ from signaling import site
 from signaling.face_swap_live import socketio_transport, ws_transport
 from signaling.face_swap_live.events import FaceSwapLiveEvents, FrameLimits
 from signaling.face_swap_live.routes import FaceSwapLiveRoutes, UploadLimits
+from signaling.live_face_swap_api import routes as live_routes
 from signaling.live_face_swap_api.auth import ApiAuth, parse_clients
 from signaling.live_face_swap_api.fetch import SafeFetcher
 from signaling.live_face_swap_api.routes import ImageLimits, LiveApiRoutes
@@ -34,7 +35,7 @@ from signaling.live_face_swap_api.sessions import LiveLimits, LiveSessions
 from signaling.live_face_swap_api.store import SQLiteStore
 from signaling.webrtc import endpoints
 from signaling.webrtc.connect import RtcConnector, RtcSettings, TrackFactory
-from signaling.webrtc.peers import PeerRegistry
+from signaling.webrtc.peers import PeerLimits, PeerRegistry
 
 log = logging.getLogger("faceswap")
 
@@ -44,20 +45,59 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SHUTTING_DOWN = "The server is shutting down"
 
 
+ERROR_SHAPES = (live_routes.error_shape, endpoints.error_shape)
+
+
+def error_response(path: str, status: int, message: str) -> web.Response:
+    """An HTTP error in the shape of the dialect that owns `path` (Face Swap Live's by default)."""
+    for shape in ERROR_SHAPES:
+        answer = shape(path)
+        if answer is not None:
+            return answer(status, message)
+    return web.json_response({"success": False, "message": message}, status=status)
+
+
+def long_lived(request: web.Request) -> bool:
+    """Connections that last as long as a user stays: WebSockets, and Socket.IO's WebSocket upgrades
+    and long-poll GETs (its POSTs are ordinary requests)."""
+    return request.path == "/ws" or (request.path.startswith("/socket.io/") and request.method == "GET")
+
+
+def request_deadline(timeout: float) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """No request holds the server longer than `timeout`: a body sent a byte at a time, a client that
+    never finishes, is answered 408 and its connection closed."""
+
+    @web.middleware
+    async def deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if long_lived(request):
+            return await handler(request)
+        try:
+            async with asyncio.timeout(timeout):
+                return await handler(request)
+        except TimeoutError:
+            log.info("%s %s from %s took longer than %g s: answered 408", request.method, request.path,
+                     request.remote, timeout)
+            response = error_response(request.path, 408, f"The request took longer than {timeout:g} s")
+            response.force_close()
+            return response
+
+    return deadline
+
+
 @web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Errors as JSON with a reason, never an HTML page or a stack trace."""
+async def dialect_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Errors as each dialect answers them, with a reason; never an HTML page or a stack trace."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        return web.json_response({"success": False, "message": exc.reason}, status=exc.status)
+        return error_response(request.path, exc.status, exc.reason)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
-        return web.json_response({"success": False, "message": "Internal server error"}, status=500)
+        return error_response(request.path, 500, "Internal server error")
 
 
 def reap_period(*timeouts: float) -> float:
@@ -94,9 +134,12 @@ def create_app(settings: Settings, engine: Engine | None = None,
     frame_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames")
     upload_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uploads")
 
-    policy = SessionPolicy(SingleUser(settings.single_user), settings.idle_timeout, settings.session_timeout)
+    policy = SessionPolicy(SingleUser(settings.single_user), settings.idle_timeout, settings.session_timeout,
+                           settings.media_timeout, connects_per_10s=settings.connect_rate,
+                           takeover_grace=settings.takeover_grace)
     sessions = Sessions(policy)
-    peers = PeerRegistry(settings.max_peers, settings.connect_timeout)
+    peers = PeerRegistry(PeerLimits(settings.max_peers, settings.max_peers_per_address,
+                                    min(3, settings.max_peers_per_address)), settings.connect_timeout)
     store = SQLiteStore(settings.db)
     fetcher = SafeFetcher(settings.fetch_allow_list, settings.max_upload_bytes, settings.fetch_timeout)
     auth = ApiAuth(store, settings.token_ttl, settings.api_rate)
@@ -124,7 +167,11 @@ def create_app(settings: Settings, engine: Engine | None = None,
             "live_sessions": live.count(),
         }
 
-    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=[json_errors])
+    # lingering_time: after answering a request whose body was not read to its end (a 408, a 413),
+    # aiohttp reads and discards the rest for this long before closing (its default is 10 s)
+    app = web.Application(client_max_size=settings.max_request_bytes,
+                          middlewares=[dialect_errors, request_deadline(settings.request_timeout)],
+                          handler_args={"lingering_time": 2.0})
     app[PEERS] = peers
     site.add_routes(app, metrics)
     FaceSwapLiveRoutes(UploadLimits(settings.max_request_bytes, settings.max_upload_bytes,
@@ -140,7 +187,8 @@ def create_app(settings: Settings, engine: Engine | None = None,
     reaper: list[asyncio.Task[None]] = []
 
     async def reap_forever() -> None:
-        period = reap_period(settings.idle_timeout, settings.session_timeout, settings.api_session_ttl)
+        period = reap_period(settings.idle_timeout, settings.session_timeout, settings.media_timeout,
+                             settings.api_session_ttl)
         while True:
             await asyncio.sleep(period)
             try:

@@ -32,6 +32,23 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def exposure_warnings(settings: Settings) -> list[str]:
+    """What an operator exposing the server beyond this machine should hear at start-up."""
+    if settings.host in LOOPBACK or settings.host.startswith("127."):
+        return []
+    warnings = []
+    if not settings.stream_token:
+        warnings.append(f"listening on {settings.host} with open WebRTC endpoints: anyone who reaches this "
+                        "port may publish (/offer, WHIP) and watch (WHEP); set --stream-token")
+    if not settings.ssl_cert:
+        warnings.append("no TLS: tokens and video travel in the clear; use --ssl-cert/--ssl-key or a "
+                        "TLS-terminating reverse proxy")
+    return warnings
+
+
 def configure_process(settings: Settings) -> None:
     """What is process-wide rather than per app, applied once: logging, aiortc's globals, Prometheus."""
     logging.basicConfig(
@@ -49,6 +66,8 @@ def configure_process(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)  # --help and bad flags end here, before anything heavy is imported
     configure_process(settings)
+    for warning in exposure_warnings(settings):
+        log.warning(warning)
     from aiohttp import web
 
     from app import configured_clients, create_app
@@ -76,8 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app.on_startup.append(announce)
     try:
+        # keepalive_timeout also closes a connection that never completes its first request's
+        # headers (aiohttp starts the timer when the connection opens): half-sent headers cannot
+        # hold a connection longer than this
         web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
-                    print=None, handle_signals=True, shutdown_timeout=5.0)
+                    print=None, handle_signals=True, shutdown_timeout=5.0, keepalive_timeout=15.0)
     except EngineUnavailable as exc:
         log.error("cannot start: %s", exc)
         return 2

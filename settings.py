@@ -34,6 +34,9 @@ class Settings:
     single_user: str = _opt("takeover", "when a second publisher comes to a channel (any transport): "
                             "takeover (the newcomer wins, so a page reload works) or reject (the "
                             "newcomer is refused until the first one leaves)", ("takeover", "reject"))
+    takeover_grace: float = _opt(2.0, "seconds a publisher holds its channel before a newcomer may take it "
+                                 "over (clients that reconnect as soon as they are taken over cannot keep "
+                                 "everyone from streaming)")
     max_fps: float = _opt(15.0, "frames per second accepted per user from Socket.IO and /ws; excess "
                           "frames are dropped silently (0 = no limit). WebRTC cameras are not limited: "
                           "the engine takes their newest frame whenever it is free")
@@ -44,11 +47,21 @@ class Settings:
     jpeg_quality: int = _opt(80, "JPEG quality of frames sent back on the fallback path (1-100)")
     max_upload_bytes: int = _opt(10 * MB, "largest uploaded image file, bytes")
     max_request_bytes: int = _opt(16 * MB, "largest HTTP request body, bytes (larger is answered 413)")
-    max_upload_pixels: int = _opt(40_000_000, "largest uploaded image, pixels (checked before decoding)")
+    max_upload_pixels: int = _opt(25_000_000, "most pixels decoded from an uploaded image (checked before "
+                                  "decoding; a JPEG may be up to 64 times larger, as it decodes reduced)")
     max_message_bytes: int = _opt(2 * MB, "largest Socket.IO/WebSocket message, bytes")
     max_frame_pixels: int = _opt(3840 * 2160, "largest video frame, pixels (checked before decoding)")
     max_peers: int = _opt(16, "most simultaneous WebRTC connections (/offer, WHIP, WHEP); more get 503")
-    connect_timeout: float = _opt(20.0, "seconds a WebRTC connection may take to connect before it is closed")
+    connect_rate: int = _opt(20, "connection attempts one client address may make in 10 s, on every "
+                             "transport together (Socket.IO, /ws, /offer, WHIP, WHEP); more are refused")
+    max_peers_per_address: int = _opt(8, "most WebRTC connections from one client address (3 of them "
+                                      "not yet connected); more get 429. Behind a reverse proxy every "
+                                      "client has the proxy's address: raise it there")
+    connect_timeout: float = _opt(10.0, "seconds a WebRTC connection may take to connect before it is closed")
+    request_timeout: float = _opt(60.0, "seconds an HTTP request may take, its body included (a body sent "
+                                  "too slowly is answered 408); WebSocket and Socket.IO connections excepted")
+    media_timeout: float = _opt(10.0, "seconds a WebRTC publisher may send no video before it is closed "
+                                "(a camera that vanished without a goodbye)")
     video_bitrate: int = _opt(2_500_000, "target bitrate of the swapped video sent over WebRTC, bits/s "
                               "(aiortc's own default, 500 kbps, is too low for 720p)")
     video_codec: str = _opt("auto", "video codec to prefer when answering: the offerer's order (auto), "
@@ -82,13 +95,16 @@ class Settings:
             problems.append("jpeg_quality must be 1-100")
         if self.max_fps < 0:
             problems.append("max_fps must be >= 0")
-        for name in ("idle_timeout", "session_timeout", "connect_timeout", "token_ttl", "api_session_ttl",
-                     "fetch_timeout"):
+        if self.takeover_grace < 0:
+            problems.append("takeover_grace must be >= 0")
+        for name in ("idle_timeout", "session_timeout", "connect_timeout", "request_timeout", "media_timeout",
+                     "token_ttl", "api_session_ttl", "fetch_timeout"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         for name in ("max_faces", "max_upload_bytes", "max_request_bytes", "max_upload_pixels",
-                     "max_message_bytes", "max_frame_pixels", "max_peers",
-                     "video_bitrate", "api_max_sessions", "api_sessions_per_client", "api_images_per_client"):
+                     "max_message_bytes", "max_frame_pixels", "max_peers", "max_peers_per_address",
+                     "connect_rate", "video_bitrate", "api_max_sessions", "api_sessions_per_client",
+                     "api_images_per_client"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
         if self.mouth_mask not in (0, 1):

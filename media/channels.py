@@ -21,6 +21,7 @@ DEFAULT_CHANNEL = "default"
 
 ANOTHER_USER = "Another user is active"
 TAKEN_OVER = "Another user connected; this session was taken over"
+JUST_TAKEN = "Another user took this channel a moment ago; try again in a few seconds"
 
 
 class SingleUser(Enum):
@@ -46,6 +47,8 @@ class Member:
     transport: Transport
     publishes: bool  # sends camera frames
     receives: bool  # is sent the swapped video (or, on the fallback, the answers)
+    idle_after: float | None = None  # its own idle limit, if not the channel's (WebRTC: no media)
+    joined_at: float = 0.0
     last_active: float = 0.0  # when its last frame or event arrived
 
 
@@ -62,6 +65,9 @@ class Channel:
     name: str
     sources: SourceSlot
     single_user: SingleUser = SingleUser.TAKEOVER
+    # A publisher holds the channel at least this long before a newcomer can take it over: clients
+    # that reconnect as soon as they are taken over cannot keep everyone from streaming.
+    takeover_grace: float = 2.0
     token: str | None = None  # bearer token that WebRTC clients of this channel must present
     pinned: bool = False  # kept while empty (a live API session's channel); others go when empty
     members: dict[str, Member] = field(default_factory=dict)
@@ -71,7 +77,8 @@ class Channel:
         """Admit `member`; returns the publisher it replaces (the caller closes it).
 
         Raises Refused when it would publish on a channel that has a publisher and the policy is
-        `reject`. Members that only receive are never refused here (connection caps are elsewhere).
+        `reject`, or under `takeover` when that publisher joined less than `takeover_grace` ago.
+        Members that only receive are never refused here (connection caps are elsewhere).
         """
         if member.id in self.members:
             raise ValueError(f"member {member.id} joined twice")
@@ -79,8 +86,10 @@ class Channel:
         if member.publishes and self.publisher is not None:
             if self.single_user is SingleUser.REJECT:
                 raise Refused(ANOTHER_USER)
+            if now - self.members[self.publisher].joined_at < self.takeover_grace:
+                raise Refused(JUST_TAKEN)
             replaced = self.leave(self.publisher, now)
-        member.last_active = now
+        member.joined_at = member.last_active = now
         self.members[member.id] = member
         self.sources.hold()
         if member.publishes:
@@ -103,9 +112,10 @@ class Channel:
             member.last_active = now
 
     def idle(self, now: float, timeout: float) -> list[Member]:
-        """Publishers that sent nothing for longer than `timeout`. Members that only receive are
-        kept alive by their transport (ICE consent), not by activity."""
-        return [m for m in self.members.values() if m.publishes and now - m.last_active > timeout]
+        """Publishers that sent nothing for longer than their limit (`timeout` unless they have their
+        own). Members that only receive are kept alive by their transport (ICE consent)."""
+        return [m for m in self.members.values()
+                if m.publishes and now - m.last_active > (m.idle_after or timeout)]
 
     @property
     def delivering(self) -> bool:

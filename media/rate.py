@@ -7,7 +7,7 @@ Pure: the caller passes `now`.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 
 
 class RateLimiter:
@@ -26,3 +26,24 @@ class RateLimiter:
             return False
         self._accepted.append(now)
         return True
+
+
+class AddressLimiter:
+    """A RateLimiter per client address; the least recently seen addresses are forgotten past
+    `max_addresses`, so memory stays bounded however many addresses appear."""
+
+    def __init__(self, per_window: int, window_s: float, max_addresses: int = 10_000) -> None:
+        self.per_window = per_window
+        self.window_s = window_s
+        self.max_addresses = max_addresses
+        self._limiters: OrderedDict[str, RateLimiter] = OrderedDict()
+
+    def allow(self, address: str, now: float) -> bool:
+        limiter = self._limiters.get(address)
+        if limiter is None:
+            limiter = self._limiters[address] = RateLimiter(self.per_window / self.window_s, self.window_s)
+            if len(self._limiters) > self.max_addresses:
+                self._limiters.popitem(last=False)
+        else:
+            self._limiters.move_to_end(address)
+        return limiter.allow(now)

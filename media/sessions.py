@@ -24,12 +24,14 @@ from media.channels import (
     Transport,
     check_channel_name,
 )
+from media.rate import AddressLimiter
 from media.sources import SourceSlot
 
 log = logging.getLogger(__name__)
 
 Closer = Callable[[str], Awaitable[None]]  # close this connection, telling the client why
 CHANNEL_CLOSED = "This channel has closed"
+TOO_MANY_CONNECTS = "Too many connection attempts from your address; try again in a few seconds"
 
 
 class NoSuchChannel(LookupError):
@@ -40,12 +42,25 @@ class TooManyChannels(RuntimeError):
     pass
 
 
+class ReservedChannel(PermissionError):
+    """The name belongs to live API sessions: only an open session's channel may be joined."""
+
+
+# Channels of live API sessions are named ch_<hex>. The prefix is never given to an ad-hoc channel,
+# so a session's channel cannot be taken over by a stranger once the session has ended, whether the
+# server restarted meanwhile or not, and an old player_url token finds nothing to open.
+SESSION_CHANNEL_PREFIX = "ch_"
+
+
 @dataclass(frozen=True)
 class SessionPolicy:
     single_user: SingleUser = SingleUser.TAKEOVER
     idle_timeout: float = 60.0  # a publisher sending nothing this long is disconnected
     session_timeout: float = 300.0  # uploaded faces nobody uses this long are forgotten
+    media_timeout: float = 10.0  # a WebRTC publisher whose video stops this long has vanished
     max_channels: int = 64
+    connects_per_10s: int = 20  # connection attempts from one address, every transport together
+    takeover_grace: float = 2.0  # see Channel.takeover_grace
 
 
 class Sessions:
@@ -57,9 +72,15 @@ class Sessions:
         self.uploads = SourceSlot(policy.session_timeout, clock())
         self._channels: dict[str, Channel] = {}
         self._members: dict[str, tuple[Channel, Closer]] = {}
+        self._connects = AddressLimiter(policy.connects_per_10s, 10.0)
 
     def now(self) -> float:
         return self._clock()
+
+    def admit(self, address: str) -> None:
+        """A connection attempt from `address`; Refused when it makes too many (every transport)."""
+        if not self._connects.allow(address, self.now()):
+            raise Refused(TOO_MANY_CONNECTS)
 
     # -- channels --------------------------------------------------------------------------------
     def channel(self, name: str) -> Channel | None:
@@ -68,7 +89,7 @@ class Sessions:
     def channel_for(self, name: object, create: bool) -> Channel:
         """The channel called `name`; a new one sharing the uploaded face when `create`.
 
-        Raises BadChannelName, NoSuchChannel or TooManyChannels.
+        Raises BadChannelName, NoSuchChannel, ReservedChannel or TooManyChannels.
         """
         name = check_channel_name(name)
         channel = self._channels.get(name)
@@ -76,15 +97,19 @@ class Sessions:
             return channel
         if not create:
             raise NoSuchChannel(f"no channel {name!r}")
+        if name.startswith(SESSION_CHANNEL_PREFIX):
+            raise ReservedChannel(f"channel {name!r} belongs to a live API session that is not open")
         self._forget_empty()
         if len(self._channels) >= self.policy.max_channels:
             raise TooManyChannels(f"too many channels (limit {self.policy.max_channels})")
-        channel = self._channels[name] = Channel(name, self.uploads, self.policy.single_user)
+        channel = self._channels[name] = Channel(name, self.uploads, self.policy.single_user,
+                                                 self.policy.takeover_grace)
         return channel
 
     def open_channel(self, name: str, token: str) -> Channel:
         """A channel with its own source faces and token, kept until `close_channel` (API sessions)."""
-        channel = Channel(name, SourceSlot(None, self.now()), self.policy.single_user, token, pinned=True)
+        channel = Channel(name, SourceSlot(None, self.now()), self.policy.single_user,
+                          self.policy.takeover_grace, token, pinned=True)
         self._channels[name] = channel
         return channel
 
@@ -175,9 +200,10 @@ class Sessions:
         idle_limit = self.policy.idle_timeout
         for channel in list(self._channels.values()):
             for member in channel.idle(now, idle_limit):
+                limit = member.idle_after or idle_limit
                 log.info("%s %s idle for %.0f s: disconnecting", member.transport.value, member.id[:8],
                          now - member.last_active)
-                await self._close(member.id, f"Disconnected after {idle_limit:g} s without activity")
+                await self._close(member.id, f"Disconnected after {limit:g} s without activity")
         self._forget_empty()
         slots = {id(c.sources): c.sources for c in self._channels.values()}
         slots[id(self.uploads)] = self.uploads

@@ -26,7 +26,9 @@ from models.engine import Engine, SourceFace, Stream, SwapResult
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_PENDING_CALLS = 64
+# One-off engine jobs (uploads, /detect, live sessions) waiting at once; each holds a decoded still
+# (up to 2048 px a side, 12 MB), so the queue bounds that memory too. More get WorkerBusy.
+MAX_PENDING_CALLS = 8
 ERROR_LOG_EVERY = 100
 
 

@@ -79,9 +79,11 @@ class FakeClock:
 class RecordingClient:
     """An event client (Socket.IO or /ws connection) that records what the server sends it."""
 
-    def __init__(self, client_id: str, transport: Transport = Transport.SOCKETIO) -> None:
+    def __init__(self, client_id: str, transport: Transport = Transport.SOCKETIO,
+                 address: str = "192.0.2.1") -> None:
         self.id = client_id
         self.transport = transport
+        self.address = address
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.closed = False
 

@@ -132,15 +132,24 @@ def _client(camera: VideoStreamTrack | None, direction: str,
     return pc, received
 
 
+def http_from(source_address: str | None) -> aiohttp.ClientSession:
+    """An HTTP session whose connections come from `source_address` (another loopback address lets
+    one machine play several clients)."""
+    if source_address is None:
+        return aiohttp.ClientSession()
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source_address, 0)))
+
+
 async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
-                headers: dict[str, str] | None = None, read_stamps: bool = False) -> Client:
+                headers: dict[str, str] | None = None, read_stamps: bool = False,
+                source_address: str | None = None) -> Client:
     """The /offer round trip of aiortc's own server example."""
     pc, received = _client(camera, "sendrecv", read_stamps)
     await pc.setLocalDescription(await pc.createOffer())
     body: dict[str, str] = {"sdp": pc.localDescription.sdp, "type": "offer"}
     if channel:
         body["channel"] = channel
-    async with aiohttp.ClientSession() as http, http.post(base + "/offer", json=body, headers=headers) as r:
+    async with http_from(source_address) as http, http.post(base + "/offer", json=body, headers=headers) as r:
         data = await r.json()
         client = Client(pc, received, r.status)
         if r.status != 200:

@@ -70,3 +70,44 @@ def test_client_lists_name_a_bad_entry():
     assert parse_clients("a:1, b:2\n# note\nc:3") == [("a", "1"), ("b", "2"), ("c", "3")]
     with pytest.raises(ValueError, match="'broken'"):
         parse_clients("a:1,broken")
+
+
+async def test_wrong_secrets_in_a_row_back_off_before_any_hashing(auth, monkeypatch):
+    api, clock = auth
+    hashed: list[str] = []
+    from signaling.live_face_swap_api import auth as auth_module
+
+    real = auth_module.hash_secret
+
+    def counting(secret: str, salt: bytes) -> bytes:
+        hashed.append(secret)
+        return real(secret, salt)
+
+    monkeypatch.setattr(auth_module, "hash_secret", counting)
+    for _ in range(5):  # five wrong guesses are free
+        assert await code_of(api.issue_token("tester", "guess", "198.51.100.7")) is ApiCode.INVALID_TOKEN
+    hashed.clear()
+    # from now on the client id waits, even with the right secret and from another address
+    assert await code_of(api.issue_token("tester", "s3cret", "203.0.113.9")) is ApiCode.TOO_FREQUENT
+    assert hashed == [], "a throttled attempt still ran scrypt"
+    clock.advance(1.1)
+    token, _ = await api.issue_token("tester", "s3cret", "203.0.113.9")  # a success clears the back-off
+    assert token
+
+
+async def test_unknown_bearer_tokens_from_one_address_back_off(auth):
+    api, _ = auth
+    for _ in range(20):
+        assert await code_of(api.authenticate(bearer("nope"), "198.51.100.7")) is ApiCode.INVALID_TOKEN
+    assert await code_of(api.authenticate(bearer("nope"), "198.51.100.7")) is ApiCode.TOO_FREQUENT
+    token, _ = await api.issue_token("tester", "s3cret", "203.0.113.9")
+    assert await api.authenticate(bearer(token), "203.0.113.9") == "tester"  # other addresses go on
+
+
+async def test_token_requests_per_address_are_rate_limited(auth):
+    api, clock = auth
+    for _ in range(10):
+        await api.issue_token("tester", "s3cret", "198.51.100.7")
+    assert await code_of(api.issue_token("tester", "s3cret", "198.51.100.7")) is ApiCode.TOO_FREQUENT
+    clock.advance(10.1)
+    assert await api.issue_token("tester", "s3cret", "198.51.100.7")

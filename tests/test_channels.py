@@ -6,6 +6,7 @@ import pytest
 
 from media.channels import (
     ANOTHER_USER,
+    JUST_TAKEN,
     BadChannelName,
     Channel,
     Member,
@@ -35,8 +36,18 @@ def test_takeover_replaces_the_publisher_and_returns_it_to_be_closed():
     ch = channel(SingleUser.TAKEOVER)
     first, second = camera("a"), camera("b", Transport.SOCKETIO)
     assert ch.join(first, now=1.0) is None
-    assert ch.join(second, now=2.0) is first
+    assert ch.join(second, now=5.0) is first
     assert ch.publisher == "b" and set(ch.members) == {"b"}
+
+
+def test_a_publisher_holds_the_channel_a_moment_before_it_can_be_taken_over():
+    """A reconnect storm (each client coming back as soon as it is taken over) cannot keep the
+    channel changing hands: each publisher holds it for the grace period."""
+    ch = channel(SingleUser.TAKEOVER)
+    ch.join(camera("a"), now=10.0)
+    with pytest.raises(Refused, match=JUST_TAKEN):
+        ch.join(camera("b"), now=11.9)
+    assert ch.join(camera("b"), now=12.1) is not None
 
 
 def test_reject_refuses_a_second_publisher_until_the_first_leaves():

@@ -120,10 +120,11 @@ async def test_overtaken_frames_get_a_drop_notice_and_answers_never_go_back_in_t
 
 
 async def test_takeover_tells_the_previous_user_then_hangs_up(world):
-    build, *_ = world
+    build, clock, *_ = world
     events = build()
     first, second = RecordingClient("sio-1"), RecordingClient("ws-2", Transport.WS)
     await events.connect(first)
+    clock.advance(3)
     await events.connect(second)
     assert first.events("status_update") == [{"message": TAKEN_OVER}] and first.closed
     assert events.count() == 1 and not second.closed

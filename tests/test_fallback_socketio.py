@@ -121,7 +121,7 @@ async def test_rate_limit_answers_the_excess_with_a_drop_notice(serve, astronaut
 
 
 async def test_takeover_disconnects_the_previous_user(serve, astronaut, frame):
-    base = base_of(await serve(single_user="takeover"))
+    base = base_of(await serve(single_user="takeover", takeover_grace=0))
     await upload(base, jpeg(astronaut))
     first = await SioUser().connect(base)
     second = await SioUser().connect(base)

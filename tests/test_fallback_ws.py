@@ -68,7 +68,7 @@ async def test_ws_oversized_message_closes_with_1009(serve):
 
 
 async def test_one_user_slot_is_shared_by_both_transports(serve):
-    base = base_of(await serve(single_user="takeover"))
+    base = base_of(await serve(single_user="takeover", takeover_grace=0))
     sio_user = await SioUser().connect(base)
     ws_user = await WsUser().connect(base)
     try:

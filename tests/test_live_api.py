@@ -367,3 +367,17 @@ async def test_clients_from_a_file(serve, tmp_path):
     await token_for(base, ("beta", "two-secret"))
     bad = await call(base, f"{P}/getToken", {"clientId": "alpha", "clientSecret": "two-secret"})
     assert bad["code"] == 1101
+
+
+async def test_an_ended_sessions_channel_cannot_be_taken_by_a_stranger(api, astronaut, frame_640):
+    from testing.rtc_client import sdp_post
+
+    _, base, token = await api()
+    data = (await call(base, f"{P}/faceswap/live/create", {"sourceImage": [{"path": data_uri(astronaut)}]},
+                       token))["data"]
+    await wait_status(base, token, data["_id"], 2)
+    await call(base, f"{P}/faceswap/live/close", {"_id": data["_id"]}, token)
+    stranger = await sdp_post(base, "whip", data["channel_id"], FaceCamera([frame_640]))
+    assert stranger.response_status == 403 and "live API session" in (stranger.location or "")
+    viewer = await sdp_post(base, "whep", data["channel_id"], None, token=data["front_rtc_token"])
+    assert viewer.response_status == 404

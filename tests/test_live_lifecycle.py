@@ -160,3 +160,13 @@ async def test_sessions_live_at_a_restart_read_failed_afterwards(service, astron
     await again.start()
     after = await again.info("c1", record.id)
     assert (after.status, after.msg) == (F, "server restarted")
+
+
+async def test_a_failed_session_does_not_hold_a_place_in_the_caps(service, astronaut):
+    live, *_ = service
+    failed = await live.create("c1", [SourceImage("img_nothing", "", None)])
+    assert await settled(live, "c1", failed.id) is F
+    await live.create("c1", face_image(astronaut))
+    await live.create("c1", face_image(astronaut))  # the cap is 2 working sessions per client
+    with pytest.raises(ApiError):
+        await live.create("c1", face_image(astronaut))

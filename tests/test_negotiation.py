@@ -14,7 +14,9 @@ from signaling.webrtc.negotiation import (
     check_token,
 )
 
-VIDEO_OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+VIDEO_OFFER = ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+               "a=rtpmap:96 VP8/90000\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+               "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n")
 
 
 def test_roles_say_who_publishes_and_who_receives():
@@ -57,3 +59,25 @@ def test_a_channel_token_is_required_and_compared():
         check_token("s3cret", "guess")
     assert wrong.value.status == 403
     check_token("s3cret", "s3cret")
+
+
+@pytest.mark.parametrize("line, why", [
+    ("m=video 0\x00 UDP/TLS/RTP/SAVPF 96", "control characters"),
+    ("m=video nine UDP/TLS/RTP/SAVPF 96", "m= line"),
+    ("m=video 9 UDP/TLS/RTP/SAVPF vp8", "payload type numbers"),
+    ("a=rtpmap:x VP8/90000", "a=rtpmap"),
+    ("a=setup:sometimes", "a=setup"),
+    ("hello", "<letter>=<value>"),
+])
+def test_sdp_faults_are_described_by_line_in_the_clients_terms(line, why):
+    lines = VIDEO_OFFER.split("\r\n")
+    lines.insert(5, line)
+    with pytest.raises(SignalingError) as caught:
+        check_offer_sdp("\r\n".join(lines))
+    assert why in caught.value.reason and "line 6" in caught.value.reason, caught.value.reason
+
+
+def test_an_offer_without_ice_credentials_or_fingerprint_says_so():
+    bare = "v=0\r\ns=-\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    with pytest.raises(SignalingError, match="a=ice-ufrag, a=ice-pwd, a=fingerprint"):
+        check_offer_sdp(bare)

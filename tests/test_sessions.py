@@ -82,6 +82,7 @@ async def test_a_viewer_on_another_channel_keeps_the_uploaded_face_too(clock):
 async def test_takeover_across_transports_closes_the_old_publisher_with_a_reason(clock):
     sessions = Sessions(policy(), clock)
     socket_user = await join(sessions, "default", "sio-1", Transport.SOCKETIO)
+    clock.advance(5)
     camera = await join(sessions, "default", "pc-1", Transport.OFFER)
     assert socket_user.closed_with == TAKEN_OVER
     assert camera.closed_with is None
@@ -153,3 +154,26 @@ async def test_shutdown_closes_every_member_once(clock):
     assert [u.closed_with for u in users] == ["shutting down"] * 3
     await sessions.close_all("again")
     assert [u.closed_with for u in users] == ["shutting down"] * 3
+
+
+async def test_a_member_with_its_own_limit_goes_idle_by_it(clock):
+    """WebRTC publishers are idle after the media timeout, others after the idle timeout."""
+    sessions = Sessions(policy(idle_timeout=60.0), clock)
+    camera = Connection(sessions, Member("pc", Transport.WHIP, True, False, idle_after=10.0))
+    await sessions.join(sessions.channel_for("a", create=True), camera.member, camera.close)
+    socket_user = await join(sessions, "b", "sio", Transport.SOCKETIO)
+    clock.advance(11)
+    await sessions.reap()
+    assert camera.closed_with is not None and "10 s" in camera.closed_with
+    assert socket_user.closed_with is None
+
+
+async def test_connection_attempts_from_one_address_are_rate_limited(clock):
+    sessions = Sessions(policy(connects_per_10s=5), clock)
+    for _ in range(5):
+        sessions.admit("10.0.0.1")
+    with pytest.raises(Refused, match="Too many connection attempts"):
+        sessions.admit("10.0.0.1")
+    sessions.admit("10.0.0.2")  # another address is not affected
+    clock.advance(10.1)
+    sessions.admit("10.0.0.1")

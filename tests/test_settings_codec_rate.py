@@ -64,7 +64,7 @@ def test_upload_is_turned_upright_by_exif():
 
     buf = io.BytesIO()
     img.save(buf, "JPEG", exif=exif)
-    assert decode_upload(buf.getvalue(), 10_000).shape[:2] == (40, 20)
+    assert decode_upload(buf.getvalue(), 10_000).image.shape[:2] == (40, 20)
 
 
 def test_data_url_parsing():
@@ -98,3 +98,13 @@ def test_rate_limiter_lets_a_jittery_camera_just_under_the_limit_through():
 def test_rate_limit_zero_means_unlimited():
     limiter = RateLimiter(0)
     assert all(limiter.allow(100.0) for _ in range(1000))
+
+
+def test_exposing_an_open_server_is_warned_about_at_start_up():
+    from server import exposure_warnings
+
+    assert exposure_warnings(Settings()) == []  # 127.0.0.1
+    open_to_all = exposure_warnings(Settings(host="0.0.0.0"))
+    assert any("--stream-token" in w for w in open_to_all) and any("TLS" in w for w in open_to_all)
+    guarded = exposure_warnings(Settings(host="0.0.0.0", stream_token="x"))
+    assert not any("--stream-token" in w for w in guarded)

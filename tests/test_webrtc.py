@@ -424,7 +424,7 @@ async def test_reject_refuses_a_second_publisher_with_409(serve, frame):
 
 
 async def test_takeover_hands_the_channel_to_the_newest_publisher(serve, frame):
-    base = base_of(await serve(single_user="takeover"))
+    base = base_of(await serve(single_user="takeover", takeover_grace=0))
     first = await sdp_post(base, "whip", "cam", FaceCamera([frame], fps=10))
     await wait_connected(first.pc)
     second = await sdp_post(base, "whip", "cam", FaceCamera([frame], fps=10))
@@ -454,8 +454,8 @@ class FrozenCamera(FaceCamera):
         return await super().recv()
 
 
-async def test_a_webrtc_publisher_that_stops_sending_is_closed_at_the_idle_timeout(serve, frame):
-    base = base_of(await serve(idle_timeout=0.6))
+async def test_a_webrtc_publisher_that_stops_sending_is_closed_at_the_media_timeout(serve, frame):
+    base = base_of(await serve(media_timeout=0.6))
     publisher = await sdp_post(base, "whip", "cam", FrozenCamera([frame], frames_before=5))
     try:
         await wait_connected(publisher.pc)
@@ -483,3 +483,20 @@ async def test_whip_answers_as_rfc_9725_says_and_as_the_dtls_server(serve, frame
         await publisher.close()
     async with aiohttp.ClientSession() as http, http.get(base + "/favicon.ico") as r:
         assert r.status == 200 and r.content_type == "image/svg+xml"
+
+
+async def test_a_viewer_connecting_while_the_publisher_changes_gets_a_reason_never_a_500(serve, frame):
+    base = base_of(await serve(takeover_grace=0))
+    publishers = [await sdp_post(base, "whip", "race", FaceCamera([frame], fps=10))]
+    statuses = []
+    try:
+        for _ in range(8):
+            viewer_task = asyncio.ensure_future(sdp_post(base, "whep", "race", None))
+            publishers.append(await sdp_post(base, "whip", "race", FaceCamera([frame], fps=10)))
+            viewer = await viewer_task
+            statuses.append(viewer.response_status)
+            await viewer.close()
+    finally:
+        for publisher in publishers:
+            await publisher.close()
+    assert set(statuses) <= {201, 404, 409}, statuses

@@ -22,5 +22,5 @@ def answer_as_dtls_server(pc: RTCPeerConnection) -> None:
     """Call after setRemoteDescription(offer) and before createAnswer()."""
     for transceiver in pc.getTransceivers():
         transport = transceiver.receiver.transport
-        if transport._role == "auto":  # the offer said actpass
+        if transport is not None and transport._role == "auto":  # the offer said actpass
             transport._set_role("server")

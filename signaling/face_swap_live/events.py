@@ -64,6 +64,7 @@ class EventClient(Protocol):
 
     id: str  # unique across transports
     transport: Transport
+    address: str  # the client's, for the per-address limits
 
     async def emit(self, event: str, data: dict[str, Any]) -> None: ...
 
@@ -99,7 +100,9 @@ class FaceSwapLiveEvents:
 
     # -- connections -------------------------------------------------------------------------
     async def connect(self, conn: EventClient) -> None:
-        """Join the channel `default` as its publisher; raises Refused (single-user `reject`)."""
+        """Join the channel `default` as its publisher; raises Refused (single-user `reject`, or too
+        many attempts from the client's address)."""
+        self.sessions.admit(conn.address)
         channel = self.sessions.channel_for(DEFAULT_CHANNEL, create=True)
         member = Member(conn.id, conn.transport, publishes=True, receives=True)
         await self.sessions.join(channel, member, functools.partial(self._kick, conn))

@@ -105,9 +105,9 @@ class FaceSwapLiveRoutes:
             return data
         loop = asyncio.get_running_loop()
         try:
-            image = await loop.run_in_executor(self.pool, decode_upload, data, self.limits.max_upload_pixels)
+            still = await loop.run_in_executor(self.pool, decode_upload, data, self.limits.max_upload_pixels)
             engine = self.engine.engine
-            face = await self.engine.worker.call(lambda: engine.prepare_source(image))
+            face = await self.engine.worker.call(lambda: engine.prepare_source(still.image))
         except ImageRejected as exc:
             self.metrics.uploads.labels("refused").inc()
             return fail(400, str(exc))
@@ -119,8 +119,8 @@ class FaceSwapLiveRoutes:
             return fail(503, str(exc))
         self.sessions.uploads.set([face], self.sessions.now())
         self.metrics.uploads.labels("ok").inc()
-        h, w = image.shape[:2]
-        log.info("source face ready from a %dx%d upload (face box %s)", w, h, [round(v) for v in face.box])
+        h, w = still.image.shape[:2]
+        log.info("source face ready from a %d-byte upload decoded at %dx%d", len(data), w, h)
         return web.json_response({"success": True, "message": SOURCE_READY})
 
     async def status(self, request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import socketio
@@ -16,16 +17,43 @@ EVENTS = ("process_frame", "clear_source")
 class SocketIOClient:
     transport = Transport.SOCKETIO
 
-    def __init__(self, sio: socketio.AsyncServer, sid: str) -> None:
+    def __init__(self, sio: socketio.AsyncServer, sid: str, address: str) -> None:
         self.sio = sio
         self.sid = sid
         self.id = f"sio-{sid}"
+        self.address = address
 
     async def emit(self, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, to=self.sid)
 
     async def close(self) -> None:
         await self.sio.disconnect(self.sid)
+
+
+class ClientFaults(logging.Filter):
+    """python-socketio logs what a client gets wrong (a malformed packet, an unknown session) at
+    ERROR, often with a traceback: for us that is the client's fault, one line at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                message = f"{message}: {type(exc).__name__}: {exc}"
+            record.msg, record.args = f"client fault: {message}", ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def protocol_logger(name: str) -> logging.Logger:
+    """A logger for python-socketio's own messages: its chatter hidden (WARNING), client faults as
+    INFO lines (the filter runs after the level check)."""
+    logger = logging.getLogger(f"signaling.socketio.{name}")
+    logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, ClientFaults) for f in logger.filters):
+        logger.addFilter(ClientFaults())
+    return logger
 
 
 def cors_setting(origins: tuple[str, ...]) -> str | list[str] | None:
@@ -41,14 +69,15 @@ def attach(app: web.Application, events: FaceSwapLiveEvents, max_message_bytes: 
         async_mode="aiohttp",
         max_http_buffer_size=max_message_bytes,  # also the WebSocket message cap in engine.io
         cors_allowed_origins=cors_setting(cors_origins),
-        logger=False,
-        engineio_logger=False,
+        logger=protocol_logger("socketio"),
+        engineio_logger=protocol_logger("engineio"),
     )
     clients: dict[str, SocketIOClient] = {}
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        client = SocketIOClient(sio, sid)
+        request = environ.get("aiohttp.request")  # engine.io's REMOTE_ADDR is a placeholder
+        client = SocketIOClient(sio, sid, (request.remote if request is not None else None) or "")
         try:
             await events.connect(client)
         except Refused as exc:

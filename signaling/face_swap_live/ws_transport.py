@@ -24,9 +24,10 @@ BINARY_REFUSED = "Binary messages are not supported; send JSON text"
 class WebSocketClient:
     transport = Transport.WS
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, address: str) -> None:
         self.ws = ws
         self.id = f"ws-{uuid.uuid4().hex}"
+        self.address = address
         self._send_lock = asyncio.Lock()  # answers come from several frame tasks at once
 
     async def emit(self, event: str, data: dict[str, Any]) -> None:
@@ -41,6 +42,8 @@ def parse_message(text: str) -> tuple[str, Any] | str:
     """(event, data) from a message, or why it is not one."""
     try:
         msg = json.loads(text)
+    except RecursionError:
+        return "Message is nested too deeply"
     except ValueError:
         return "Message is not JSON"
     if not isinstance(msg, dict) or not isinstance(msg.get("event"), str):
@@ -52,7 +55,7 @@ def attach(app: web.Application, events: FaceSwapLiveEvents, max_message_bytes: 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=max_message_bytes, heartbeat=HEARTBEAT_S)
         await ws.prepare(request)
-        client = WebSocketClient(ws)
+        client = WebSocketClient(ws, request.remote or "")
         try:
             await events.connect(client)
         except Refused as exc:

@@ -13,6 +13,7 @@ class ApiCode(IntEnum):
     MISSING_AUTH = 1102
     TOO_MANY_SESSIONS = 1106  # ours: the per-client or total cap on live sessions is reached
     BUSY = 1107  # ours: the engine has too much waiting; try again shortly
+    INTERNAL = 1500  # ours: the server failed (a bug; its log has the traceback)
 
 
 class ApiError(Exception):

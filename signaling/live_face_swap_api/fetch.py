@@ -1,30 +1,40 @@
 """Fetching an image URL on a client's behalf without letting the client reach inside our network.
 
-Only http(s). Every address a host name resolves to is checked, and the connection goes to those
-checked addresses only (the check lives in the resolver aiohttp connects through, so a DNS answer
-cannot change between check and use). Private, loopback, link-local, multicast, reserved and
-unspecified addresses are refused unless the allow-list names the host or contains the address.
-Redirects are followed by hand, each new URL checked again; size and time are capped.
+Only http(s). The decision is made on the address actually connected to: every socket the fetcher
+opens is created by `guarded_socket`, which refuses private, loopback, link-local, multicast,
+reserved and unspecified addresses unless the allow-list contains them; so no spelling of a host
+(IP literals in odd forms, Unicode digits that the HTTP client normalises, names that resolve
+inward, DNS answers that change between check and use) and no redirect can get round it. Hosts are
+read as aiohttp itself reads them (yarl), and a host written in non-ASCII characters that stands
+for an IP address is refused outright. Redirects are followed by hand (at most 3); size and time are
+capped. Failures to fetch all read alike, so the fetcher cannot be used to tell open ports from
+closed ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
+import yarl
 
 MAX_REDIRECTS = 3
+COULD_NOT_FETCH = "could not fetch the image"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class FetchRefused(ValueError):
     """The URL may not be fetched, or fetching it failed; the message says why."""
+
+
+class _RefusedAddress(OSError):
+    """Raised inside the socket factory; turned into FetchRefused by the fetcher."""
 
 
 def parse_allow_list(entries: Iterable[str]) -> tuple[set[str], list[Network]]:
@@ -35,11 +45,11 @@ def parse_allow_list(entries: Iterable[str]) -> tuple[set[str], list[Network]]:
         try:
             nets.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
-            hosts.add(entry.lower())
+            hosts.add(entry.lower().rstrip("."))
     return hosts, nets
 
 
-def forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+def forbidden(ip: Address) -> str | None:
     """Why an address must not be fetched from, or None."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -52,26 +62,11 @@ def forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     return None
 
 
-class GuardedResolver(AbstractResolver):
-    def __init__(self, allow_hosts: set[str], allow_nets: list[Network]) -> None:
-        self._inner = DefaultResolver()
-        self.allow_hosts = allow_hosts
-        self.allow_nets = allow_nets
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-                      ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        if host.lower() in self.allow_hosts:
-            return results
-        for r in results:
-            ip = ipaddress.ip_address(r["host"])
-            why = forbidden(ip)
-            if why and not any(ip in net for net in self.allow_nets):
-                raise FetchRefused(f"{host} resolves to a {why} address ({ip}); not fetched")
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
+def ip_literal(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 class SafeFetcher:
@@ -80,50 +75,82 @@ class SafeFetcher:
         self.max_bytes = max_bytes
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
-    def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise FetchRefused(f"only http and https URLs are fetched, not {parts.scheme or 'none'!r}")
-        if not parts.hostname:
-            raise FetchRefused("the URL has no host")
-        if parts.username or parts.password:
-            raise FetchRefused("URLs with credentials are not fetched")
-        # aiohttp connects to a literal address without asking the resolver: check it here
-        try:
-            ip = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            return
+    def check_address(self, ip: Address, also_allowed: AbstractSet[Address] = frozenset()) -> None:
         why = forbidden(ip)
-        allowed = parts.hostname.lower() in self.allow_hosts or any(ip in n for n in self.allow_nets)
-        if why and not allowed:
-            raise FetchRefused(f"{ip} is a {why} address; not fetched")
+        if why and ip not in also_allowed and not any(ip in net for net in self.allow_nets):
+            raise FetchRefused(f"the image URL points to a {why} address; not fetched")
+
+    def socket_factory(self, also_allowed: set[Address]) -> Callable[[Any], socket.socket]:
+        """aiohttp's socket factory for one fetch: the last word on every connection it makes."""
+
+        def guarded_socket(addr_info: Any) -> socket.socket:
+            family, kind, proto, _, sockaddr = addr_info
+            try:
+                self.check_address(ipaddress.ip_address(sockaddr[0]), also_allowed)
+            except FetchRefused as exc:
+                raise _RefusedAddress(str(exc)) from None
+            return socket.socket(family, kind, proto)
+
+        return guarded_socket
+
+    async def _allow_named(self, host: str, into: set[Address]) -> None:
+        """A host the allow-list names may be inward: admit the addresses it resolves to now."""
+        if host.lower().rstrip(".") not in self.allow_hosts:
+            return
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            return
+        into.update(ipaddress.ip_address(info[4][0]) for info in infos)
+
+    def check_url(self, url: str) -> yarl.URL:
+        """The URL as aiohttp will read it, if it may be fetched; FetchRefused saying why not."""
+        try:
+            parsed = yarl.URL(url)
+        except (ValueError, TypeError):
+            raise FetchRefused("the image URL is not a valid URL") from None
+        if parsed.scheme not in ("http", "https"):
+            raise FetchRefused(f"only http and https URLs are fetched, not {parsed.scheme or 'none'!r}")
+        host = parsed.host
+        if not host:
+            raise FetchRefused("the image URL has no host")
+        if parsed.user or parsed.password:
+            raise FetchRefused("URLs with credentials are not fetched")
+        ip = ip_literal(host)
+        raw_netloc = url.split("://", 1)[-1].split("/", 1)[0]
+        if ip is not None and not raw_netloc.isascii():
+            raise FetchRefused("the image URL's host is an IP address written in non-ASCII characters")
+        if ip is not None:
+            self.check_address(ip)  # a clear answer now; guarded_socket would refuse it anyway
+        return parsed
 
     async def fetch(self, url: str) -> bytes:
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow_hosts, self.allow_nets),
-                                         use_dns_cache=False)
-        try:
-            async with aiohttp.ClientSession(connector=connector, timeout=self.timeout) as http:
-                for _ in range(MAX_REDIRECTS + 1):
-                    self._check_url(url)
-                    async with http.get(url, allow_redirects=False) as r:
+        also_allowed: set[Address] = set()
+        guard = self.socket_factory(also_allowed)
+        connector = aiohttp.TCPConnector(use_dns_cache=False, socket_factory=guard)
+        async with aiohttp.ClientSession(connector=connector, timeout=self.timeout) as http:
+            target = self.check_url(url)
+            for _ in range(MAX_REDIRECTS + 1):
+                await self._allow_named(target.host or "", also_allowed)
+                try:
+                    async with http.get(target, allow_redirects=False) as r:
                         if r.status in (301, 302, 303, 307, 308) and "Location" in r.headers:
-                            url = urljoin(url, r.headers["Location"])
+                            target = self.check_url(str(target.join(yarl.URL(r.headers["Location"]))))
                             continue
                         if r.status != 200:
-                            raise FetchRefused(f"fetching the image answered HTTP {r.status}")
+                            raise FetchRefused(f"{COULD_NOT_FETCH} (it did not answer with an image)")
                         return await self._read(r)
-                raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
-        except FetchRefused:
-            raise
-        except aiohttp.ClientConnectorError as exc:
-            inner: Any = exc.os_error
-            if isinstance(inner, FetchRefused):
-                raise inner from None
-            raise FetchRefused(f"could not connect to {urlsplit(url).hostname}: {exc.strerror}") from None
-        except TimeoutError:
-            raise FetchRefused("fetching the image timed out") from None
-        except aiohttp.ClientError as exc:
-            raise FetchRefused(f"fetching the image failed: {exc}") from None
+                except aiohttp.ClientConnectorError as exc:
+                    if isinstance(exc.os_error, _RefusedAddress):
+                        raise FetchRefused(str(exc.os_error)) from None
+                    raise FetchRefused(COULD_NOT_FETCH) from None
+                except aiohttp.InvalidURL:  # forms yarl reads but aiohttp will not connect to
+                    raise FetchRefused("the image URL is not a valid URL") from None
+                except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                    if isinstance(exc, FetchRefused):
+                        raise
+                    raise FetchRefused(COULD_NOT_FETCH) from None
+            raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
 
     async def _read(self, r: aiohttp.ClientResponse) -> bytes:
         if r.content_length is not None and r.content_length > self.max_bytes:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
+
+from signaling.json_body import BadBody, read_json
 from signaling.live_face_swap_api.codes import ApiCode, ApiError
 
 MAX_SOURCES = 4
@@ -21,11 +23,12 @@ class SourceImage:
         return {"path": self.path, "opts": self.opts}
 
 
-def parse_body(text: str) -> dict[str, Any]:
+async def read_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; ApiError (parameter error) saying what is wrong with it."""
     try:
-        data = json.loads(text or "null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(ApiCode.PARAM_ERROR, "the body must be JSON") from None
+        data = await read_json(request)
+    except BadBody as exc:
+        raise ApiError(ApiCode.PARAM_ERROR, str(exc)) from None
     if not isinstance(data, dict):
         raise ApiError(ApiCode.PARAM_ERROR, "the body must be a JSON object")
     return data

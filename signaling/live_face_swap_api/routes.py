@@ -17,14 +17,14 @@ from typing import Any
 
 from aiohttp import web
 
-from media.codec import ImageRejected, decode_upload, split_data_url
+from media.codec import ImageRejected, Still, decode_upload, split_data_url
 from media.engine_host import EngineHost
 from media.worker import WorkerBusy
 from models.engine import DetectedFace
 from signaling.live_face_swap_api.auth import ApiAuth
 from signaling.live_face_swap_api.codes import ApiCode, ApiError
 from signaling.live_face_swap_api.fetch import FetchRefused, SafeFetcher
-from signaling.live_face_swap_api.requests import parse_body, parse_session_id, parse_source_images
+from signaling.live_face_swap_api.requests import parse_session_id, parse_source_images, read_body
 from signaling.live_face_swap_api.sessions import LiveSessions
 from signaling.live_face_swap_api.store import SessionRecord
 
@@ -40,8 +40,21 @@ class ImageLimits:
     images_per_client: int
 
 
-def reply(code: ApiCode, msg: str, **extra: Any) -> web.Response:
-    return web.json_response({"code": int(code), "msg": msg, **extra})
+def reply(code: ApiCode, msg: str, status: int = 200, **extra: Any) -> web.Response:
+    return web.json_response({"code": int(code), "msg": msg, **extra}, status=status)
+
+
+def error_shape(path: str) -> Callable[[int, str], web.Response] | None:
+    """This dialect's answer to an HTTP error (unknown route, server fault) on one of its paths."""
+    def code(status: int) -> ApiCode:
+        return ApiCode.INTERNAL if status >= 500 else ApiCode.PARAM_ERROR
+
+    if path == "/detect":
+        return lambda status, msg: web.json_response({"error_code": int(code(status)), "error_msg": msg},
+                                                     status=status)
+    if path.startswith(PREFIX + "/"):
+        return lambda status, msg: reply(code(status), msg, status)
+    return None
 
 
 def session_data(request: web.Request, record: SessionRecord) -> dict[str, Any]:
@@ -78,6 +91,14 @@ def detect_reply(code: int, msg: str, faces: Sequence[DetectedFace] = (),
     })
 
 
+def in_upload_pixels(face: DetectedFace, still: Still) -> DetectedFace:
+    """A face found in the decoded (possibly reduced) image, in the pixels of the upload itself."""
+    x1, y1 = still.to_upload(face.box[0], face.box[1])
+    x2, y2 = still.to_upload(face.box[2], face.box[3])
+    points = tuple(still.to_upload(x, y) for x, y in face.keypoints)
+    return DetectedFace((x1, y1, x2, y2), face.score, points)
+
+
 SessionOp = Callable[[str, dict[str, Any]], Awaitable[SessionRecord]]
 
 
@@ -93,11 +114,11 @@ class LiveApiRoutes:
 
     async def get_token(self, request: web.Request) -> web.Response:
         try:
-            body = parse_body(await request.text())
+            body = await read_body(request)
             client_id, secret = body.get("clientId"), body.get("clientSecret")
             if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
                 raise ApiError(ApiCode.PARAM_ERROR, "clientId and clientSecret are required strings")
-            token, expires_at = await self.auth.issue_token(client_id, secret)
+            token, expires_at = await self.auth.issue_token(client_id, secret, request.remote or "")
         except ApiError as e:
             return reply(e.code, e.msg)
         return reply(ApiCode.OK, "OK", token=token, expire=int(expires_at * 1000))
@@ -119,8 +140,8 @@ class LiveApiRoutes:
     def session_route(self, op: SessionOp) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             try:
-                client_id = await self.auth.authenticate(request.headers)
-                record = await op(client_id, parse_body(await request.text()))
+                client_id = await self.auth.authenticate(request.headers, request.remote or "")
+                record = await op(client_id, await read_body(request))
             except ApiError as e:
                 return reply(e.code, e.msg)
             return reply(ApiCode.OK, "OK", data=session_data(request, record))
@@ -128,15 +149,15 @@ class LiveApiRoutes:
         return handle
 
     # -- images ---------------------------------------------------------------------------------
-    async def _decode(self, data: bytes) -> Any:
+    async def _decode(self, data: bytes) -> Still:
         return await asyncio.get_running_loop().run_in_executor(
             self.pool, decode_upload, data, self.limits.max_upload_pixels)
 
     async def upload_image(self, request: web.Request) -> web.Response:
         """Ours: keep an image for `sourceImage[].path` by id. JSON {"img": base64 or data URL}."""
         try:
-            client_id = await self.auth.authenticate(request.headers)
-            img = parse_body(await request.text()).get("img")
+            client_id = await self.auth.authenticate(request.headers, request.remote or "")
+            img = (await read_body(request)).get("img")
             if not isinstance(img, str) or not img:
                 raise ApiError(ApiCode.PARAM_ERROR, "img (base64 or a data: URL) is required")
             data = split_data_url(img, self.limits.max_upload_bytes)
@@ -156,8 +177,8 @@ class LiveApiRoutes:
     async def detect(self, request: web.Request) -> web.Response:
         t0 = time.perf_counter()
         try:
-            await self.auth.authenticate(request.headers)
-            body = parse_body(await request.text())
+            await self.auth.authenticate(request.headers, request.remote or "")
+            body = await read_body(request)
             img, url = body.get("img"), body.get("image_url")
             if isinstance(img, str) and img:
                 data = split_data_url(img, self.limits.max_upload_bytes)
@@ -165,10 +186,10 @@ class LiveApiRoutes:
                 data = await self.fetcher.fetch(url)
             else:
                 raise ApiError(ApiCode.PARAM_ERROR, "give img (base64) or image_url")
-            image = await self._decode(data)
+            still = await self._decode(data)
             engine = self.engine.engine
-            faces = await self.engine.worker.call(lambda: engine.detect(image))
-            faces = [f for f in faces if len(f.keypoints) == 4]
+            found = await self.engine.worker.call(lambda: engine.detect(still.image))
+            faces = [in_upload_pixels(f, still) for f in found if len(f.keypoints) == 4]
             if body.get("single_face"):
                 faces = faces[:1]
         except ApiError as e:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from media.channels import Channel
 from media.codec import ImageRejected, decode_upload, split_data_url
 from media.engine_host import EngineHost
-from media.sessions import Sessions
+from media.sessions import SESSION_CHANNEL_PREFIX, Sessions
 from media.worker import WorkerBusy
 from models.engine import NoFaceError, SourceFace
 from signaling.live_face_swap_api.codes import ApiCode, ApiError
@@ -95,17 +95,19 @@ class LiveSessions:
     # -- API operations -----------------------------------------------------------------------
     async def create(self, client_id: str, images: list[SourceImage]) -> SessionRecord:
         limits = self.limits
-        if len(self._open) >= limits.max_sessions:
+        # a failed session keeps its record and channel until closed or expired, but not a place
+        working = [s for s in self._open.values() if s.record.status is not SessionStatus.FAILED]
+        if len(working) >= limits.max_sessions:
             raise ApiError(ApiCode.TOO_MANY_SESSIONS,
                            f"the server holds its maximum of {limits.max_sessions} live sessions")
-        mine = sum(1 for s in self._open.values() if s.record.client_id == client_id)
+        mine = sum(1 for s in working if s.record.client_id == client_id)
         if mine >= limits.sessions_per_client:
             raise ApiError(ApiCode.TOO_MANY_SESSIONS,
                            f"at most {limits.sessions_per_client} live sessions per client")
         now = self._clock()
         record = SessionRecord(
             id=secrets.token_hex(12), client_id=client_id, status=SessionStatus.QUEUEING,
-            msg=SessionEvent.UPDATED.value, channel_id="ch_" + secrets.token_hex(8),
+            msg=SessionEvent.UPDATED.value, channel_id=SESSION_CHANNEL_PREFIX + secrets.token_hex(8),
             front_user_id=str(secrets.randbelow(10**9)), front_rtc_token=secrets.token_urlsafe(24),
             source_images=[i.as_json() for i in images], created_at=now, updated_at=now,
             expires_at=now + limits.session_ttl,
@@ -181,13 +183,14 @@ class LiveSessions:
     async def _prepare_one(self, client_id: str, i: int, image: SourceImage) -> SourceFace:
         try:
             data = await self._load(client_id, image.path)
-            pixels = await asyncio.get_running_loop().run_in_executor(
+            still = await asyncio.get_running_loop().run_in_executor(
                 self.pool, decode_upload, data, self.limits.max_upload_pixels)
         except (FetchRefused, ImageRejected, PrepareFailed) as exc:
             raise PrepareFailed(f"sourceImage[{i}]: {exc}") from None
         engine = self.engine.engine
+        near = still.from_upload(*image.near) if image.near else None  # opts are in the upload's pixels
         try:
-            return await self.engine.worker.call(lambda: engine.prepare_source(pixels, image.near))
+            return await self.engine.worker.call(lambda: engine.prepare_source(still.image, near))
         except NoFaceError:
             raise PrepareFailed(f"sourceImage[{i}]: No face detected") from None
         except WorkerBusy as exc:

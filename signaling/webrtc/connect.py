@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
+from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamError
 
 from media.accounting import Accounting
 from media.channels import BadChannelName, Channel, Member, Refused, Transport
 from media.engine_host import EngineHost
 from media.pipeline import FramePath
-from media.sessions import NoSuchChannel, Sessions, TooManyChannels
+from media.sessions import NoSuchChannel, ReservedChannel, Sessions, TooManyChannels
 from media.swap_track import FaceSwapTrack
 from signaling.webrtc.negotiation import (
     OfferRequest,
@@ -37,7 +38,7 @@ from signaling.webrtc.negotiation import (
     negotiate,
     sends_video,
 )
-from signaling.webrtc.peers import PeerRegistry, RtcPeer, TooManyPeers
+from signaling.webrtc.peers import PeerRegistry, RtcPeer, TooManyPeers, close_connection
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ class RtcConnector:
             raise SignalingError(400, str(exc)) from None
         except NoSuchChannel as exc:
             raise SignalingError(404, str(exc)) from None
+        except ReservedChannel as exc:
+            raise SignalingError(403, str(exc)) from None
         except TooManyChannels as exc:
             raise SignalingError(503, str(exc)) from None
         check_token(channel.token or self.settings.stream_token or None, request.token)
@@ -100,19 +103,30 @@ class RtcConnector:
     async def open(self, request: OfferRequest) -> tuple[RtcPeer, str]:
         """Join the request's channel and answer its offer; SignalingError says why not."""
         role = request.role
+        try:
+            self.sessions.admit(request.address)
+        except Refused as exc:
+            raise SignalingError(429, str(exc)) from None
         channel = self.channel_for(request)
         published = self._published.get(channel.name)
         if role is Role.WHEP and (published is None or published.track.readyState != "live"):
             raise SignalingError(404, f"nobody is publishing on channel {channel.name!r}")
+        try:
+            self.peers.admit(request.address)  # before a connection object is even made
+        except TooManyPeers as exc:
+            raise SignalingError(exc.status, str(exc)) from None
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(urls=u)
                                                             for u in self.settings.ice_servers]))
         try:
-            peer = self.peers.add(pc, role, channel.name)
+            peer = self.peers.add(pc, role, channel.name, request.address)
         except TooManyPeers as exc:
-            await pc.close()
-            raise SignalingError(503, str(exc)) from None
+            await close_connection(pc)
+            raise SignalingError(exc.status, str(exc)) from None
         try:
-            member = Member(peer.id, role.transport, role.publishes, role.receives)
+            # a publisher whose camera stops sending has vanished (a crash, a pulled cable): it is
+            # closed after the media timeout rather than when ICE consent finally fails (~35 s)
+            media_timeout = self.sessions.policy.media_timeout if role.publishes else None
+            member = Member(peer.id, role.transport, role.publishes, role.receives, idle_after=media_timeout)
             try:
                 await self.sessions.join(channel, member, functools.partial(self._hang_up, peer.id))
             except Refused as exc:
@@ -125,7 +139,17 @@ class RtcConnector:
                 assert published is not None
                 outgoing = published.relay.subscribe(published.track, buffered=False)
                 peer.on_close.append(outgoing.stop)
-            answer = await negotiate(pc, request.sdp, self.settings.video_codec, outgoing)
+            try:
+                answer = await negotiate(pc, request.sdp, self.settings.video_codec, outgoing)
+            except InvalidStateError:
+                if self.peers.get(peer.id) is not None:
+                    raise
+                answer = ""  # closed under us: answered below
+            if self.peers.get(peer.id) is None:
+                # the channel let go of this connection while it negotiated (its publisher changed
+                # or left, the channel closed): nothing to connect to any more
+                raise SignalingError(409, "the channel changed while connecting (its publisher left or was "
+                                          "replaced); try again")
             if role is Role.OFFER and not sends_video(pc):
                 raise SignalingError(400, "the offer does not let the server send video back (use sendrecv)")
         except BaseException:

@@ -11,13 +11,14 @@ Each view turns its request into an `OfferRequest` and hands it to `RtcConnector
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from media.channels import DEFAULT_CHANNEL
+from media.channels import DEFAULT_CHANNEL, BadChannelName, check_channel_name
 from media.stats import SessionStats
+from signaling.json_body import BadBody, read_json
 from signaling.webrtc.connect import RtcConnector
 from signaling.webrtc.negotiation import (
     MAX_SDP_BYTES,
@@ -75,19 +76,21 @@ class OfferEndpoint:
         return web.json_response({"sdp": answer, "type": "answer", "pc_id": peer.id})
 
     async def _parse(self, request: web.Request) -> OfferRequest:
-        if request.content_length is not None and request.content_length > MAX_SDP_BYTES * 2:
-            raise SignalingError(413, "the offer is too large")
         try:
-            params: Any = json.loads(await request.text())
-        except ValueError:
-            raise SignalingError(400, 'expected JSON {"sdp": ..., "type": "offer"}') from None
+            params: Any = await read_json(request, MAX_SDP_BYTES * 2)
+        except BadBody as exc:
+            raise SignalingError(exc.status, f'{exc}: expected {{"sdp": ..., "type": "offer"}}') from None
         if not isinstance(params, dict) or params.get("type") != "offer":
             raise SignalingError(400, 'expected JSON {"sdp": ..., "type": "offer"}')
-        sdp = check_offer_sdp(params.get("sdp"))
         channel = params.get("channel_id") or params.get("channel") or DEFAULT_CHANNEL
         if not isinstance(channel, str):
             raise SignalingError(400, "channel must be a string")
-        return OfferRequest(Role.OFFER, channel, sdp, token_of(request))
+        try:
+            check_channel_name(channel)
+        except BadChannelName as exc:
+            raise SignalingError(400, str(exc)) from None
+        sdp = check_offer_sdp(params.get("sdp"))
+        return OfferRequest(Role.OFFER, channel, sdp, token_of(request), request.remote or "")
 
 
 class SdpEndpoint:
@@ -112,7 +115,8 @@ class SdpEndpoint:
             if request.content_length is not None and request.content_length > MAX_SDP_BYTES:
                 raise SignalingError(413, f"the SDP is larger than {MAX_SDP_BYTES} bytes")
             sdp = check_offer_sdp((await request.read()).decode("utf-8", "replace"))
-            offer = OfferRequest(self.role, request.match_info["channel"], sdp, token_of(request))
+            offer = OfferRequest(self.role, request.match_info["channel"], sdp, token_of(request),
+                                 request.remote or "")
             peer, answer = await self.connector.open(offer)
         except SignalingError as exc:
             return self.error(exc)
@@ -140,6 +144,15 @@ class SdpEndpoint:
         # trickle ICE and ICE restarts are not supported: the answer already carries every candidate
         return web.Response(status=405, text="trickle ICE is not supported\n",
                             headers={**CORS, "Allow": "DELETE, OPTIONS"})
+
+
+def error_shape(path: str) -> Callable[[int, str], web.Response] | None:
+    """This dialect's answer to an HTTP error (unknown route, server fault) on one of its paths."""
+    if path == "/offer" or path.startswith("/offer/"):
+        return lambda status, msg: web.json_response({"error": msg}, status=status)
+    if path.startswith(("/whip/", "/whep/")):
+        return lambda status, msg: SdpEndpoint.error(SignalingError(status, msg))
+    return None
 
 
 def add_routes(app: web.Application, connector: RtcConnector, peers: PeerRegistry) -> None:

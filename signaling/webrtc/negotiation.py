@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -55,6 +56,15 @@ class OfferRequest:
     channel: str
     sdp: str
     token: str | None  # the bearer token presented, if any
+    address: str = ""  # the client's address, for the per-address limits
+
+
+SDP_LINE = re.compile(r"^[a-z]=")
+M_LINE = re.compile(r"^m=(\S+) (\d{1,5})(?:/\d+)? (\S+)((?: \S+)+)$")
+RTPMAP = re.compile(r"^a=rtpmap:(\d{1,3}) [^/\s]+/\d+(?:/\d+)?$")
+SETUP_VALUES = ("actpass", "active", "passive")
+# What aiortc 1.16 raises for an offer it parsed but cannot answer; anything else is our bug.
+OFFER_FAULTS = (ValueError, AttributeError, KeyError, IndexError, TypeError)
 
 
 def check_offer_sdp(sdp: object) -> str:
@@ -67,7 +77,49 @@ def check_offer_sdp(sdp: object) -> str:
         raise SignalingError(400, "malformed SDP: it must start with v=0")
     if "\nm=video " not in sdp.replace("\r\n", "\n"):
         raise SignalingError(400, "the offer has no video (m=video) section")
+    problem = sdp_problem(sdp)
+    if problem is not None:
+        raise SignalingError(400, f"malformed SDP offer: {problem}")
     return sdp
+
+
+def sdp_problem(sdp: str) -> str | None:
+    """What is wrong with an offer's SDP, in the terms of RFC 8866 and WebRTC, or None.
+
+    Catches what aiortc's parser would otherwise fail on with a Python error, so the client is told
+    which line is wrong rather than a traceback's last words.
+    """
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    session, media = True, 0
+    found = {"ice-ufrag": False, "ice-pwd": False, "fingerprint": False}
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        if any(ord(c) < 32 and c != "\t" for c in line):
+            return f"line {number} contains control characters"
+        if not SDP_LINE.match(line):
+            return f"line {number} is not of the form <letter>=<value>"
+        if line.startswith("m="):
+            session, media = False, media + 1
+            if not M_LINE.match(line):
+                return f"line {number}: an m= line is 'm=<media> <port> <protocol> <formats>'"
+            if line.startswith("m=video ") and not all(f.isdigit() for f in line.split()[3:]):
+                return f"line {number}: video formats must be RTP payload type numbers"
+        elif line.startswith("a=rtpmap:") and not RTPMAP.match(line):
+            return f"line {number}: a=rtpmap is 'a=rtpmap:<payload type> <codec>/<clock rate>'"
+        elif line.startswith("a=setup:") and line[8:] not in SETUP_VALUES:
+            return f"line {number}: a=setup must be one of {', '.join(SETUP_VALUES)}"
+        for key in found:
+            if line.startswith(f"a={key}:") and line[len(key) + 3:].strip():
+                found[key] = True
+        if session and line.startswith("m="):
+            session = False
+    if media == 0:
+        return "the offer has no media sections"
+    missing = [f"a={k}" for k, present in found.items() if not present]
+    if missing:
+        return f"the offer lacks {', '.join(missing)} (ICE credentials and a DTLS fingerprint are required)"
+    return None
 
 
 def bearer(authorization: str) -> str | None:
@@ -109,11 +161,17 @@ async def negotiate(pc: RTCPeerConnection, sdp: str, codec: str,
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
     except Exception as exc:  # aiortc's SDP parser raises assorted errors for input it cannot use
         log.info("unusable SDP offer: %s: %s", type(exc).__name__, exc)
-        raise SignalingError(400, "malformed or unusable SDP offer") from None
+        raise SignalingError(400, "the SDP offer could not be used: check its media sections, codecs, "
+                                  "ICE credentials and DTLS fingerprint") from None
     answer_as_dtls_server(pc)
     if outgoing is not None:
         pc.addTrack(outgoing)
-    await pc.setLocalDescription(await pc.createAnswer())
+    try:
+        await pc.setLocalDescription(await pc.createAnswer())
+    except OFFER_FAULTS as exc:  # an offer aiortc accepted but cannot answer (odd bundles, mids)
+        log.info("cannot answer an SDP offer: %s: %s", type(exc).__name__, exc)
+        raise SignalingError(400, "the SDP offer could not be answered: check its media sections, "
+                                  "mids and BUNDLE group") from None
     return pc.localDescription.sdp
 
 

@@ -24,7 +24,39 @@ OnClose = Callable[[], Awaitable[None] | None]
 
 
 class TooManyPeers(RuntimeError):
-    pass
+    """No room for another connection; `status` is 503 (the server is full) or 429 (this address
+    holds its share)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PeerLimits:
+    max_peers: int = 16
+    per_address: int = 8  # connections from one address, connected or not
+    pending_per_address: int = 3  # not yet connected, from one address
+    # Connections not yet connected hold at most this share of all slots: offers that never
+    # complete ICE (bogus, or from a client that vanished) cannot lock real users out.
+    pending_share: float = 0.5
+
+
+def refusal(limits: PeerLimits, peers: list[tuple[str, bool]], address: str) -> TooManyPeers | None:
+    """Why a new connection from `address` is refused, given the (address, connected) of every
+    connection held; None when it is admitted. Pure."""
+    if len(peers) >= limits.max_peers:
+        return TooManyPeers(503, f"the server holds its maximum of {limits.max_peers} WebRTC connections")
+    mine = [connected for addr, connected in peers if addr == address]
+    if len(mine) >= limits.per_address:
+        return TooManyPeers(429, f"your address holds its maximum of {limits.per_address} WebRTC connections")
+    if mine.count(False) >= limits.pending_per_address:
+        return TooManyPeers(429, f"your address has {limits.pending_per_address} connections still being set "
+                                 "up; wait for them to connect or fail")
+    pending = sum(1 for _, connected in peers if not connected)
+    if pending >= max(1, int(limits.max_peers * limits.pending_share)):
+        return TooManyPeers(503, "too many connections are being set up; try again in a few seconds")
+    return None
 
 
 @dataclass
@@ -33,12 +65,26 @@ class RtcPeer:
     pc: RTCPeerConnection
     role: Role
     channel: str
+    address: str = ""
     on_close: list[OnClose] = field(default_factory=list)
+
+    @property
+    def connected(self) -> bool:
+        return self.pc.connectionState == "connected"
+
+
+async def close_connection(pc: RTCPeerConnection) -> None:
+    """pc.close(), which in aiortc 1.16 fails on a connection whose offer left a transceiver without a
+    transport (it has then nothing to stop there): what could be closed is, and that is all there is."""
+    try:
+        await pc.close()
+    except AttributeError as exc:
+        log.info("closing a half-negotiated connection: %s", exc)
 
 
 class PeerRegistry:
-    def __init__(self, max_peers: int, connect_timeout: float) -> None:
-        self.max_peers = max_peers
+    def __init__(self, limits: PeerLimits, connect_timeout: float) -> None:
+        self.limits = limits
         self.connect_timeout = connect_timeout
         self._peers: dict[str, RtcPeer] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
@@ -52,11 +98,16 @@ class PeerRegistry:
     def get(self, peer_id: str) -> RtcPeer | None:
         return self._peers.get(peer_id)
 
-    def add(self, pc: RTCPeerConnection, role: Role, channel: str) -> RtcPeer:
-        """Register a new connection; raises TooManyPeers at the cap (the caller closes `pc`)."""
-        if len(self._peers) >= self.max_peers:
-            raise TooManyPeers(f"the server holds its maximum of {self.max_peers} WebRTC connections")
-        peer = RtcPeer(uuid.uuid4().hex, pc, role, channel)
+    def admit(self, address: str) -> None:
+        """Raise TooManyPeers if a new connection from `address` would not be admitted."""
+        refused = refusal(self.limits, [(p.address, p.connected) for p in self._peers.values()], address)
+        if refused is not None:
+            raise refused
+
+    def add(self, pc: RTCPeerConnection, role: Role, channel: str, address: str = "") -> RtcPeer:
+        """Register a new connection; raises TooManyPeers past the limits (the caller closes `pc`)."""
+        self.admit(address)
+        peer = RtcPeer(uuid.uuid4().hex, pc, role, channel, address)
         self._peers[peer.id] = peer
 
         @pc.on("connectionstatechange")
@@ -91,7 +142,7 @@ class PeerRegistry:
                     await result
             except Exception:
                 log.exception("clean-up of peer %s failed", peer_id[:8])
-        await peer.pc.close()
+        await close_connection(peer.pc)
         return True
 
     async def close_all(self) -> None:
