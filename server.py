@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import ssl
@@ -49,12 +50,50 @@ def exposure_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
+class MalformedHttp(logging.Filter):
+    """aiohttp logs a request its HTTP parser refused (and answered 400) at ERROR with a traceback:
+    that is the client's fault, one line at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {exc.message}", ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+# glibc's mallopt parameters (malloc.h)
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+
+
+def tame_the_allocator() -> bool:
+    """Keep glibc malloc from hoarding memory under connection churn (measured with bench.soak).
+
+    Every WebRTC connection decodes on a thread of its own; glibc gives threads arenas of their own
+    (up to 8 per core), and memory freed in one arena is not reused by another: RSS climbed ~4 MB
+    per connection cycle with three at a time. Two arenas, and frame-sized blocks (>256 KB) always
+    mapped and returned on free, keep it flat after a warm-up. Call before threads start; a no-op
+    (False) outside glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    return bool(libc.mallopt(M_ARENA_MAX, 2)) and bool(libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024))
+
+
 def configure_process(settings: Settings) -> None:
-    """What is process-wide rather than per app, applied once: logging, aiortc's globals, Prometheus."""
+    """What is process-wide rather than per app, applied once: the allocator, logging, aiortc's
+    globals, Prometheus."""
+    tame_the_allocator()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(MalformedHttp())
     from prometheus_client import disable_created_metrics
 
     from media import aiortc_patches

@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 import socketio
 
-from bench.server_process import cpu_seconds, free_port, running
 from bench.table import pct
 from testing.faces import faces, video
+from testing.server_process import cpu_seconds, free_port, running
 from testing.stamps import STAMP_BITS, read_stamp_gray, stamp
 
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.server_process import cpu_seconds, free_port, running
 from bench.table import pct
 from testing.faces import faces, video
 from testing.rtc_client import FaceCamera, offer
+from testing.server_process import cpu_seconds, free_port, running
 
 
 @dataclass

@@ -27,11 +27,16 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise BadBody("the body is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except RecursionError:
         raise BadBody("the JSON is nested too deeply") from None
     except ValueError:
         raise BadBody("the body is not valid JSON") from None
+    try:  # "\\ud800" parses to a lone surrogate, which is not text: no store or hash could take it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadBody("the JSON contains an unpaired surrogate escape (\\ud800-\\udfff)") from None
+    return data
 
 
 async def read_json(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> Any:

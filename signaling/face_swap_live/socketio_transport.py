@@ -31,11 +31,12 @@ class SocketIOClient:
 
 
 class ClientFaults(logging.Filter):
-    """python-socketio logs what a client gets wrong (a malformed packet, an unknown session) at
-    ERROR, often with a traceback: for us that is the client's fault, one line at INFO."""
+    """python-socketio logs what a client gets wrong (a malformed packet, an unknown session, an
+    event for a namespace it is not connected to) at WARNING or ERROR, often with a traceback: for
+    us that is the client's fault, one line at INFO."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
+        if record.levelno >= logging.WARNING:
             message = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 exc = record.exc_info[1]

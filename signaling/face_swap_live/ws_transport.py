@@ -37,6 +37,14 @@ class WebSocketClient:
     async def close(self) -> None:
         await self.ws.close()
 
+    async def reply(self, event: str, data: dict[str, Any]) -> None:
+        """emit(), for answers to the client's own messages: one taken over or gone meanwhile is
+        past answering, and that is not an error."""
+        try:
+            await self.emit(event, data)
+        except ConnectionError as exc:
+            log.debug("could not answer %s: %s", self.id[:11], exc)
+
 
 def parse_message(text: str) -> tuple[str, Any] | str:
     """(event, data) from a message, or why it is not one."""
@@ -67,11 +75,11 @@ def attach(app: web.Application, events: FaceSwapLiveEvents, max_message_bytes: 
                 if msg.type is WSMsgType.TEXT:
                     parsed = parse_message(msg.data)
                     if isinstance(parsed, str):
-                        await client.emit("error", {"message": parsed})
+                        await client.reply("error", {"message": parsed})
                     else:
                         await events.handle(client, *parsed)
                 elif msg.type is WSMsgType.BINARY:
-                    await client.emit("error", {"message": BINARY_REFUSED})
+                    await client.reply("error", {"message": BINARY_REFUSED})
                 elif msg.type is WSMsgType.ERROR:
                     log.info("websocket %s closed with error: %s", client.id[:11], ws.exception())
         finally:

@@ -173,6 +173,8 @@ class ApiAuth:
             token = headers["x-api-key"].strip()
         if token is None:
             raise ApiError(ApiCode.MISSING_AUTH, "Missing Authorization header")
+        if not token.isascii():  # tokens are URL-safe base64; other bytes in a header match none
+            raise ApiError(ApiCode.INVALID_TOKEN, "Invalid or expired token")
         now = self._clock()
         wait = self._token_failures.wait(address, now)
         if wait > 0:

@@ -123,7 +123,8 @@ def sdp_problem(sdp: str) -> str | None:
 
 
 def bearer(authorization: str) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header value."""
+    """The token of an `Authorization: Bearer <token>` header value (tokens are printable ASCII;
+    anything else is kept as given, and matches no token)."""
     scheme, _, value = authorization.strip().partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
 
@@ -134,7 +135,7 @@ def check_token(expected: str | None, given: str | None) -> None:
         return
     if given is None:
         raise SignalingError(401, "this channel needs Authorization: Bearer <token>")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not given.isascii() or not hmac.compare_digest(given.encode(), expected.encode()):
         raise SignalingError(403, "the token does not open this channel")
 
 

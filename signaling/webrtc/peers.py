@@ -88,6 +88,7 @@ class PeerRegistry:
         self.connect_timeout = connect_timeout
         self._peers: dict[str, RtcPeer] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
+        self.closed_since_collect = 0  # see app.py's reaper: aiortc leaves cycles behind
 
     def __len__(self) -> int:
         return len(self._peers)
@@ -143,6 +144,7 @@ class PeerRegistry:
             except Exception:
                 log.exception("clean-up of peer %s failed", peer_id[:8])
         await close_connection(peer.pc)
+        self.closed_since_collect += 1
         return True
 
     async def close_all(self) -> None:

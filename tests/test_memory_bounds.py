@@ -1,0 +1,69 @@
+"""Memory stays bounded under small files that decode big: 16 PNGs of 25 MP (the default pixel cap),
+a few hundred KB each, uploaded at once to a server in its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from testing import faces
+from testing.server_process import figures, free_port, running
+
+pytestmark = pytest.mark.slow
+
+UPLOADS = 16
+# One decode at a time (~6 bytes a pixel: 150 MB at 25 MP), decoded stills of 2048 px waiting for
+# the engine (12 MB each, at most 8), and the engine's buffers for a still that size, sized once.
+PEAK_BOUND_MB = 450
+SECOND_ROUND_GROWTH_MB = 30  # those buffers are reused: the same load again must not add to them
+
+
+def big_png(side: int = 5000) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side), (120, 90, 60)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+async def test_sixteen_pixel_bombs_at_once_stay_within_the_stated_bound(tmp_path):
+    data = big_png()
+    assert len(data) < 1_000_000
+    port = free_port()
+    command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--clients", "t:t")
+    async with running(*command, port=port, log_path=str(tmp_path / "server.log"),
+                       source=faces.astronaut()) as (base, pid):  # a first upload warms the engine up
+        await asyncio.sleep(1.0)
+        baseline = figures(pid)["rss_mb"]
+        peak = baseline
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, figures(pid)["rss_mb"])
+                await asyncio.sleep(0.05)
+
+        async def upload(http: aiohttp.ClientSession) -> int:
+            form = aiohttp.FormData()
+            form.add_field("image", data, filename="big.png", content_type="image/png")
+            async with http.post(base + "/upload_source", data=form) as r:
+                return r.status
+
+        watcher = asyncio.create_task(watch())
+        settled = []
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+            for _ in range(2):
+                statuses = await asyncio.gather(*(upload(http) for _ in range(UPLOADS)))
+                await asyncio.sleep(3.0)
+                settled.append(figures(pid)["rss_mb"])
+        done.set()
+        await watcher
+    print(f"RSS {baseline:.0f} MB -> peak {peak:.0f} MB -> settled {settled[0]:.0f}, then "
+          f"{settled[1]:.0f} MB after a second round; answers {statuses}")
+    assert set(statuses) <= {400, 503}, statuses  # no face in a flat image, or the engine queue is full
+    assert peak - baseline < PEAK_BOUND_MB, (baseline, peak)
+    assert settled[1] - settled[0] < SECOND_ROUND_GROWTH_MB, settled
