@@ -30,7 +30,7 @@ import socketio
 
 from testing import hostile
 from testing.faces import camera_frame, faces
-from testing.rtc_client import FaceCamera, offer, wait_connected
+from testing.rtc_client import FaceCamera, offer, sample_offer_sdp, wait_connected
 from testing.server_process import figures, free_port, running
 
 
@@ -184,17 +184,6 @@ async def run_cycles(base: str, numbers: range, concurrency: int, frame: np.ndar
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def real_offer_sdp() -> str:
-    from aiortc import RTCPeerConnection
-
-    pc = RTCPeerConnection()
-    pc.addTrack(FaceCamera([np.zeros((48, 64, 3), np.uint8)]))
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return sdp
-
-
 def tracebacks(log_path: str) -> int:
     with open(log_path, errors="replace") as f:
         text = f.read()
@@ -215,7 +204,7 @@ async def main(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as http, http.post(
                 f"{base}{hostile.API}/getToken", json={"clientId": "tester", "clientSecret": "s3cret"}) as r:
             token = (await r.json())["token"]
-        sdp = await real_offer_sdp()
+        sdp = await sample_offer_sdp()
         if args.inputs:
             phases.append(await inputs_phase(base, pid, args.inputs, args.concurrency, sdp, token))
         if args.cycles:

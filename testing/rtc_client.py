@@ -187,3 +187,13 @@ async def wait_connected(pc: RTCPeerConnection, within: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not connected: {pc.connectionState}")
         await asyncio.sleep(0.05)
+
+
+async def sample_offer_sdp() -> str:
+    """A real offer of an aiortc client with a camera, to mutate into malformed ones."""
+    pc = RTCPeerConnection()
+    pc.addTrack(FaceCamera([np.zeros((48, 64, 3), np.uint8)]))
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from testing import hostile
+from testing.rtc_client import sample_offer_sdp
 from testing.server_process import free_port
 from testing.waits import eventually
 
@@ -51,7 +52,7 @@ class Server:
         answer = requests.post(f"{self.base}{hostile.API}/getToken", timeout=5,
                                json={"clientId": "tester", "clientSecret": "s3cret"}).json()
         self.token = answer["token"]
-        self.sdp = asyncio.run(real_offer())
+        self.sdp = asyncio.run(sample_offer_sdp())
 
     def tracebacks(self) -> list[str]:
         text = self.log.read_text(errors="replace")
@@ -61,20 +62,6 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(15)
-
-
-async def real_offer() -> str:
-    import numpy as np
-    from aiortc import RTCPeerConnection
-
-    from testing.rtc_client import FaceCamera
-
-    pc = RTCPeerConnection()
-    pc.addTrack(FaceCamera([np.zeros((48, 64, 3), np.uint8)]))
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp = pc.localDescription.sdp
-    await pc.close()
-    return sdp
 
 
 @pytest.fixture(scope="module")
