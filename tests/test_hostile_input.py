@@ -166,3 +166,43 @@ def test_malformed_http_is_refused_by_the_parser_with_a_4xx(server, raw):
         conn.sendall(raw)
         answer = conn.recv(4096)
     assert answer.startswith((b"HTTP/1.1 4", b"HTTP/1.0 4")), answer[:100]
+
+
+# -- the defects reported from a hostile campaign, one by one --------------------------------------
+NESTED = b"[" * 100_000 + b"]" * 100_000
+REPORTED = [
+    ("POST", f"{hostile.API}/faceswap/live/info", {"Content-Type": "application/json; charset=bogus"},
+     b'{"_id": "x"}', "api"),
+    ("POST", "/offer", {"Content-Type": "application/json; charset=bogus"}, b'{"type": "offer"}', "offer"),
+    ("POST", f"{hostile.API}/faceswap/live/create", {"Content-Type": "application/json"}, NESTED, "api"),
+    ("POST", "/offer", {"Content-Type": "application/json"}, NESTED[:60_000] + NESTED[-60_000:], "offer"),
+    ("POST", "/detect", {"Content-Type": "application/json"}, b'{"image_url": "http://[bad"}', "detect"),
+    ("POST", "/upload_source", {"Content-Type": "multipart/form-data; boundary=XX"},
+     b'--XX\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc', "face_swap_live"),
+    ("POST", "/whip/cam", {"Content-Type": "application/sdp"},
+     b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 0\x00 UDP/TLS/RTP/SAVPF 96\r\n", "sdp"),
+    ("POST", "/whip/cam", {"Content-Type": "application/sdp"},
+     b"v=0\r\ns=-\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", "sdp"),
+]
+
+
+@pytest.mark.parametrize("method, path, headers, body, dialect", REPORTED,
+                         ids=["charset-api", "charset-offer", "nested-api", "nested-offer", "bad-ipv6-url",
+                              "multipart-cut", "sdp-nul", "sdp-no-ice"])
+def test_each_reported_defect_is_a_4xx_with_a_reason(server, method, path, headers, body, dialect):
+    case = hostile.HttpCase(method, path, dialect, {**headers, "Authorization": f"Bearer {server.token}"},
+                            body)
+    status, answer, seconds = send(server, case)
+    assert hostile.problems(case, status, answer, seconds) == [], answer[:200]
+    assert status < 500 and (status >= 400 or dialect in ("api", "detect")), status
+
+
+def test_a_deeply_nested_ws_message_is_answered_and_the_connection_lives(server):
+    replies = asyncio.run(ws_exchange(server.base, [NESTED[:20_000].decode(), "not json"]))
+    assert [r["event"] for r in replies] == ["error", "error"], replies
+
+
+def test_garbage_posted_to_socketio_polling_is_answered_at_once(server):
+    started = time.monotonic()
+    r = requests.post(f"{server.base}/socket.io/?EIO=4&transport=polling", data=b"garbage", timeout=10)
+    assert r.status_code == 400 and time.monotonic() - started < 1.0
