@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from media.sessions import SessionPolicy, Sessions
 from media.swap_track import FaceSwapTrack
 from metrics import Metrics
 from models.engine import Engine
-from models.select import load_engine
+from models.select import load_engine, resolve
 from settings import Settings
 from signaling import site
 from signaling.face_swap_live import socketio_transport, ws_transport
@@ -116,10 +117,22 @@ def configured_clients(settings: Settings) -> list[tuple[str, str]]:
     return parse_clients(text)
 
 
+def worker_count(settings: Settings) -> int:
+    """--workers, or with 0 the automatic choice: a mesh engine per core this process may use (the
+    engine is CPU work); one inswapper engine, since one GPU runs one model at a time."""
+    if settings.workers:
+        return settings.workers
+    if resolve(settings.engine, settings.weights_dir) == "inswapper":
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def create_app(settings: Settings, engine: Engine | None = None,
-               track_factory: TrackFactory = FaceSwapTrack) -> web.Application:
-    """The whole server as an aiohttp app. Pass `engine` to share an already loaded one (tests);
-    `track_factory` wraps each published WebRTC camera (bench.webrtc compares a naive one)."""
+               track_factory: TrackFactory = FaceSwapTrack,
+               engine_loader: Callable[[], Engine] | None = None) -> web.Application:
+    """The whole server as an aiohttp app. Pass `engine` to share an already loaded one (tests; one
+    worker); `track_factory` wraps each published WebRTC camera (bench.webrtc compares others);
+    `engine_loader` builds each worker's engine instead of the settings' choice."""
     started = time.monotonic()
     metrics = Metrics([r.value for r in DropReason], [r.value for r in PassReason],
                       [t.value for t in Transport])
@@ -129,7 +142,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
         return load_engine(settings.engine, settings.max_faces, settings.weights_dir,
                            settings.provider == "cpu", bool(settings.mouth_mask))
 
-    host = EngineHost(accounting, load, shared=engine)
+    host = EngineHost(accounting, engine_loader or load, worker_count(settings), shared=engine)
     # Live frames (WebRTC conversions, fallback decode/encode) and uploads (up to 40 MP decodes) get
     # separate threads, so a large upload never holds up a stream.
     frame_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames")
@@ -166,6 +179,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
             "webrtc_peers": len(peers),
             "channels_live": sessions.live_channels(),
             "live_sessions": live.count(),
+            "workers": host.pool.status(),
         }
 
     # lingering_time: after answering a request whose body was not read to its end (a 408, a 413),
@@ -208,11 +222,15 @@ def create_app(settings: Settings, engine: Engine | None = None,
     async def start(app: web.Application) -> None:
         loaded = await host.start()
         metrics.info.info({"engine": loaded.name, "provider": loaded.provider})
+        pool = host.pool
+        for worker in pool.workers:
+            metrics.worker_sessions.labels(str(worker.index)).set_function(
+                lambda w=worker: pool.sessions_on(w))
         auth.start(configured_clients(settings))
         await live.start()
         reaper.append(asyncio.get_running_loop().create_task(reap_forever(), name="reaper"))
-        log.info("engine %s on %s (requested %s); model files: %s", loaded.name, loaded.provider,
-                 settings.engine, ", ".join(loaded.model_files) or "none")
+        log.info("engine %s on %s (requested %s), %d worker(s); model files: %s", loaded.name,
+                 loaded.provider, settings.engine, len(pool.workers), ", ".join(loaded.model_files) or "none")
 
     async def shutdown(app: web.Application) -> None:
         log.info("shutting down: closing %d connection(s)", sessions.count())

@@ -36,6 +36,12 @@ class Metrics:
                                   registry=r)
         self.uploads = Counter("faceswap_source_uploads", "Source uploads", ["result"], registry=r)
         self.info = InfoMetric("faceswap_engine", "The engine in use", registry=r)
+        self.worker_frames = Counter("faceswap_worker_frames", "Frames processed, per engine worker",
+                                     ["worker"], registry=r)
+        self.worker_busy = Counter("faceswap_worker_busy_seconds", "Time spent in the engine, per worker "
+                                   "(its rate is the worker's utilisation)", ["worker"], registry=r)
+        self.worker_sessions = Gauge("faceswap_worker_sessions", "Sessions pinned to each engine worker",
+                                     ["worker"], registry=r)
         # every label present at 0 from the start, so a scraper sees the series before it moves
         for reason in drop_reasons:
             self.dropped.labels(reason)
@@ -45,11 +51,13 @@ class Metrics:
             self.clients.labels(transport)
             self.rejected.labels(transport)
 
-    def frame_done(self, processing_ms: float, swapped: bool, error: bool) -> None:
+    def frame_done(self, processing_ms: float, swapped: bool, error: bool, worker: int = 0) -> None:
         self.frames.inc()
         self.swaps.inc(int(swapped))
         self.errors.inc(int(error))
         self.processing.observe(processing_ms / 1000)
+        self.worker_frames.labels(str(worker)).inc()
+        self.worker_busy.labels(str(worker)).inc(processing_ms / 1000)
 
     def count_clients(self, transport: str, count: Callable[[], int]) -> None:
         self.clients.labels(transport).set_function(count)

@@ -27,6 +27,9 @@ class Settings:
     engine: str = _opt("auto", "face-swap engine; auto picks the best one whose model files are present",
                        ("auto", "mesh", "inswapper"))
     max_faces: int = _opt(4, "most faces swapped in one frame")
+    workers: int = _opt(0, "engine worker threads, each with its own engine; sessions are spread over "
+                        "them (0: automatic, the cores this process may use for mesh, 1 for inswapper: "
+                        "set one per GPU)")
     weights_dir: str = _opt("models/weights", "folder of model files (inswapper_128.onnx, buffalo_l/)")
     provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
                          "loads, else CPU) or cpu", ("auto", "cpu"))
@@ -64,8 +67,9 @@ class Settings:
                                 "(a camera that vanished without a goodbye)")
     video_bitrate: int = _opt(2_500_000, "target bitrate of the swapped video sent over WebRTC, bits/s "
                               "(aiortc's own default, 500 kbps, is too low for 720p)")
-    video_codec: str = _opt("auto", "video codec to prefer when answering: the offerer's order (auto), "
-                            "h264 (OBS, hardware decoders) or vp8", ("auto", "h264", "vp8"))
+    video_codec: str = _opt("auto", "video codec to prefer when answering: auto (H.264 when offered: the "
+                            "cheaper encoder at equal quality, see bench.codecs), offer (the offerer's "
+                            "order), h264 or vp8", ("auto", "offer", "h264", "vp8"))
     stream_token: str = _opt("", "bearer token every WHIP/WHEP/offer client must present (empty = none)")
     stun: str = _opt("", "STUN/TURN server URLs for WebRTC, comma-separated (empty: host candidates "
                      "only, enough on one machine or a LAN)")
@@ -97,6 +101,8 @@ class Settings:
             problems.append("max_fps must be >= 0")
         if self.takeover_grace < 0:
             problems.append("takeover_grace must be >= 0")
+        if self.workers < 0:
+            problems.append("workers must be >= 0 (0: automatic)")
         for name in ("idle_timeout", "session_timeout", "connect_timeout", "request_timeout", "media_timeout",
                      "token_ttl", "api_session_ttl", "fetch_timeout"):
             if getattr(self, name) <= 0:

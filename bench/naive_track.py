@@ -10,7 +10,7 @@ from aiortc import MediaStreamTrack
 from av import VideoFrame
 
 from media.pipeline import FramePath
-from media.swap_track import to_frame
+from media.yuv import to_frame
 
 
 class NaiveTrack(MediaStreamTrack):
@@ -33,3 +33,17 @@ class NaiveTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._stream.close()
+
+
+class EchoTrack(MediaStreamTrack):
+    """The floor: each received frame handed straight back, as stock aiortc would relay it. What is
+    left of the cost is aiortc's decode and encode."""
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack, path: FramePath, pool: Executor | None = None) -> None:
+        super().__init__()
+        self.source = source
+
+    async def recv(self) -> VideoFrame:
+        return await self.source.recv()

@@ -1,19 +1,28 @@
 """End-to-end WebRTC figures: real aiortc clients over loopback against the real server.
 
-    python -m bench.webrtc [--sessions 1,2] [--seconds 10] [--size 640x480,1280x720] [--fps 30]
+    python -m bench.webrtc [--sessions 1,2] [--size 640x480,1280x720] [--tracks ours,naive,floor]
+                           [--workers 1] [--slow-engine MS] [--seconds 10] [--fps 30]
 
-For each size and session count, the server runs twice in its own process (so server CPU can be
-read from /proc): once with FaceSwapTrack (ours) and once with NaiveTrack (the engine inline in
-`recv()`, nothing dropped: aiortc's example pattern). Each client publishes a 30 fps camera of a
-moving face over /offer and reads the swapped video back. Every camera frame carries its number in
-its pixels, so the delay of each received frame is exact: camera send -> server decode -> swap ->
-encode -> client decode. The client process shares the machine's two cores with the server.
+For each size, session count, worker count and track, the server runs in its own process (so its
+CPU can be read from /proc) with one of three tracks wrapping each published camera:
+
+- ours:  FaceSwapTrack (latest frame wins, the engine on worker threads);
+- naive: the engine inline in `recv()`, nothing dropped (aiortc's example pattern);
+- floor: each received frame handed straight back, no engine: what aiortc's decode + encode cost.
+
+Each client publishes a 30 fps camera of a moving face over /offer and reads the swapped video back.
+Every camera frame carries its number in its pixels, so the delay of each received frame is exact.
+Cost is the server's CPU time per delivered frame; streams per core is how many 30 fps streams one
+core could serve at that cost. `--slow-engine MS` adds MS of GIL-free waiting to every engine pass,
+standing in for an engine slower than the machine (a GPU model, a bigger network). The client
+process shares the machine's cores with the server: compare rows taken in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -27,66 +36,98 @@ from testing.server_process import cpu_seconds, free_port, running
 
 
 @dataclass
-class Row:
+class Run:
     track: str
     size: str
     sessions: int
-    session: int
-    fps: float
+    workers: int
+    fps: list[float]  # per session, swapped frames received per second
     p50: float
     p95: float
-    last: float  # median delay over the final second: does it grow?
-    dropped: int
-    cpu: float
+    cpu_pct: float
+    cpu_ms_per_frame: float
+
+    @property
+    def total_fps(self) -> float:
+        return sum(self.fps)
+
+    @property
+    def streams_per_core(self) -> float:
+        return 1000 / (self.cpu_ms_per_frame * 30) if self.cpu_ms_per_frame > 0 else float("nan")
 
 
-def server(track: str):
+def server(track: str, workers: int, slow_ms: float):
     port = free_port()
     return running(sys.executable, "-m", "bench.webrtc", "--serve", track, "--port", str(port),
+                   "--workers", str(workers), "--slow-engine", str(slow_ms),
                    port=port, source=faces()["astronaut"])
 
 
-async def measure(track: str, size: tuple[int, int], sessions: int, seconds: float, fps: float,
-                  frames: list[np.ndarray]) -> list[Row]:
-    async with server(track) as (base, pid):
+async def measure(track: str, size: tuple[int, int], sessions: int, workers: int, slow_ms: float,
+                  seconds: float, fps: float, frames: list[np.ndarray]) -> Run:
+    async with server(track, workers, slow_ms) as (base, pid):
         cameras = [FaceCamera(frames, fps=fps, stamped=True) for _ in range(sessions)]
         clients = [await offer(base, cam, channel=f"bench{i}", read_stamps=True)
                    for i, cam in enumerate(cameras)]
-        await asyncio.sleep(1.0)  # connect, first keyframes
+        await asyncio.sleep(1.5)  # connect, first keyframes, the trackers settle
         for c in clients:
             c.received.stamps.clear()
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        sent0 = [cam.sent for cam in cameras]
         await asyncio.sleep(seconds)
-        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100
-        rows = []
-        for i, (cam, c) in enumerate(zip(cameras, clients, strict=True)):
-            stamps = [(n, t) for n, t in c.received.stamps if t <= t0 + seconds]
-            delays = [(t - cam.sent_at[n]) * 1000 for n, t in stamps if n in cam.sent_at]
-            final = [(t - cam.sent_at[n]) * 1000 for n, t in stamps
-                     if n in cam.sent_at and t > t0 + seconds - 1]
-            sent = cam.sent - sent0[i]
-            rows.append(Row(track, f"{size[0]}x{size[1]}", sessions, i + 1, len(stamps) / seconds,
-                            pct(delays, 50), pct(delays, 95), pct(final, 50),
-                            max(0, sent - len(stamps)), cpu))
+        elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(pid) - cpu0
+        per_session, delays = [], []
+        for cam, c in zip(cameras, clients, strict=True):
+            stamps = [(n, t) for n, t in c.received.stamps if t <= t0 + elapsed]
+            per_session.append(len(stamps) / elapsed)
+            delays += [(t - cam.sent_at[n]) * 1000 for n, t in stamps if n in cam.sent_at]
         for c in clients:
             await c.close()
-    return rows
+    delivered = sum(per_session) * elapsed
+    cost = cpu * 1000 / delivered if delivered else float("nan")
+    return Run(track, f"{size[0]}x{size[1]}", sessions, workers, per_session, pct(delays, 50),
+               pct(delays, 95), cpu / elapsed * 100, cost)
 
 
-def serve(track: str, port: int) -> None:
-    """The server process of one run (`--serve ours|naive`)."""
+class SlowStream:
+    """An engine stream that waits `delay` s (GIL free) on top of the real work of each frame."""
+
+    def __init__(self, inner, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+
+    def swap(self, frame, sources):
+        time.sleep(self.delay)
+        return self.inner.swap(frame, sources)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def serve(track: str, port: int, workers: int, slow_ms: float) -> None:
+    """The server process of one run (`--serve ours|naive|floor`)."""
     from aiohttp import web
 
     from app import create_app
-    from bench.naive_track import NaiveTrack
+    from bench.naive_track import EchoTrack, NaiveTrack
     from media.swap_track import FaceSwapTrack
+    from models.select import load_engine
     from server import configure_process
     from settings import Settings
 
-    settings = Settings(port=port, log_level="warning", max_peers=32, db=":memory:")
+    settings = Settings(port=port, log_level="warning", max_peers=32, max_peers_per_address=32, db=":memory:",
+                        workers=workers, connect_rate=10_000)
     configure_process(settings)
-    app = create_app(settings, track_factory=NaiveTrack if track == "naive" else FaceSwapTrack)
+    factory = {"ours": FaceSwapTrack, "naive": NaiveTrack, "floor": EchoTrack}[track]
+
+    def load():
+        engine = load_engine("mesh")
+        if slow_ms > 0:
+            opened = engine.open_stream
+            engine.open_stream = lambda: SlowStream(opened(), slow_ms / 1000)
+        return engine
+
+    app = create_app(settings, track_factory=factory, engine_loader=load)
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 
@@ -94,25 +135,33 @@ async def main(args: argparse.Namespace) -> None:
     from media.aiortc_patches import jitter
 
     jitter.install()  # the clients stand in for browsers, which hand a frame on at its marker bit
-    head = faces()["t1-centre"]
-    rows: list[Row] = []
+    head_face = faces()["t1-centre"]
+    runs: list[Run] = []
     for size_text in args.size.split(","):
         w, h = (int(v) for v in size_text.split("x"))
-        frames = video(head, (w, h), 60, h * 0.8 / head.shape[0])
+        frames = video(head_face, (w, h), 60, h * 0.8 / head_face.shape[0])
         for sessions in (int(s) for s in args.sessions.split(",")):
-            for track in ("ours", "naive"):
-                rows += await measure(track, (w, h), sessions, args.seconds, args.fps, frames)
-    print(f"WebRTC over loopback, {args.fps:g} fps cameras, {args.seconds:g} s per run "
-          f"(after 1 s to connect); delay = camera frame sent -> same frame received, ms\n")
-    cols = (f"{'track':<7}{'size':<10}{'sessions':>9}{'#':>3}{'fps in':>8}{'delay p50':>11}{'p95':>8}"
-            f"{'last 1 s':>10}{'dropped':>9}{'server cpu':>12}")
+            for workers in (int(n) for n in args.workers.split(",")):
+                for track in args.tracks.split(","):
+                    runs.append(await measure(track, (w, h), sessions, workers, args.slow_engine,
+                                              args.seconds, args.fps, frames))
+    slow = f", engine slowed by {args.slow_engine:g} ms a frame" if args.slow_engine else ""
+    print(f"WebRTC over loopback, {args.fps:g} fps cameras, {args.seconds:g} s per run{slow}; "
+          f"delay = camera frame sent -> same frame received\n")
+    cols = (f"{'track':<7}{'size':<10}{'sessions':>9}{'workers':>8}{'fps each':>14}{'total fps':>10}"
+            f"{'delay p50':>10}{'p95':>7}{'server cpu':>11}{'ms/frame':>10}{'streams/core':>13}")
     print(cols)
     print("-" * len(cols))
-    for r in rows:
-        print(f"{r.track:<7}{r.size:<10}{r.sessions:>9}{r.session:>3}{r.fps:>8.1f}{r.p50:>11.0f}"
-              f"{r.p95:>8.0f}{r.last:>10.0f}{r.dropped:>9}{r.cpu:>11.0f}%")
-    print("\nfps in = swapped frames received per second; dropped = camera frames that never came back;"
-          "\nlast 1 s = median delay over the run's final second (growing delay shows here).")
+    for r in runs:
+        each = "/".join(f"{f:.1f}" for f in r.fps) if len(r.fps) <= 2 else \
+            f"{min(r.fps):.1f}-{max(r.fps):.1f}"
+        print(f"{r.track:<7}{r.size:<10}{r.sessions:>9}{r.workers:>8}{each:>14}{r.total_fps:>10.1f}"
+              f"{r.p50:>8.0f}ms{r.p95:>5.0f}ms{r.cpu_pct:>10.0f}%{r.cpu_ms_per_frame:>10.1f}"
+              f"{r.streams_per_core:>13.2f}")
+    print("\nms/frame = server CPU time per swapped frame delivered; streams/core = 30 fps streams one core "
+          "could\nserve at that cost. floor = aiortc decode + encode alone (no engine).")
+    if len(runs) > 1:
+        print(f"median delay across runs: {statistics.median(r.p50 for r in runs):.0f} ms")
 
 
 if __name__ == "__main__":
@@ -120,11 +169,14 @@ if __name__ == "__main__":
     ap.add_argument("--sessions", default="1")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--size", default="640x480")
+    ap.add_argument("--tracks", default="ours,naive,floor")
+    ap.add_argument("--workers", default="1", help="comma-separated worker counts to compare")
+    ap.add_argument("--slow-engine", type=float, default=0.0, metavar="MS")
     ap.add_argument("--fps", type=float, default=30.0)
-    ap.add_argument("--serve", choices=["ours", "naive"], help=argparse.SUPPRESS)
+    ap.add_argument("--serve", choices=["ours", "naive", "floor"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parsed = ap.parse_args()
     if parsed.serve:
-        serve(parsed.serve, parsed.port)
+        serve(parsed.serve, parsed.port, int(parsed.workers), parsed.slow_engine)
     else:
         asyncio.run(main(parsed))

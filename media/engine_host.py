@@ -1,7 +1,7 @@
-"""The engine and the worker thread that owns it, from start-up to shutdown.
+"""The engines and the pool of worker threads that own them, from start-up to shutdown.
 
 Loading an engine takes seconds (model files, warm-up), so it happens in `start()`, off the event
-loop, before the server takes connections; routes reach the worker through this object.
+loop, before the server takes connections; routes reach the engines through `pool`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 
 from media.accounting import Accounting
-from media.worker import FrameWorker
+from media.workers import WorkerPool
 from models.engine import Engine
 
 
@@ -19,40 +19,41 @@ class EngineNotReady(RuntimeError):
 
 
 class EngineHost:
-    def __init__(self, accounting: Accounting, load: Callable[[], Engine],
+    def __init__(self, accounting: Accounting, load: Callable[[], Engine], workers: int = 1,
                  shared: Engine | None = None) -> None:
-        """`load` builds the engine at start-up; or pass `shared`, an engine loaded elsewhere
-        (tests share one) that this host uses but never closes."""
+        """`load` builds one engine; it is called once per worker at start-up. Or pass `shared`,
+        an engine loaded elsewhere (tests share one): one worker uses it, and never closes it."""
         self.accounting = accounting
         self._load = load
-        self._engine = shared
-        self._owns_engine = shared is None
-        self._worker: FrameWorker | None = None
+        self._workers = 1 if shared is not None else max(1, workers)
+        self._shared = shared
+        self._pool: WorkerPool | None = None
 
     async def start(self) -> Engine:
-        engine = self._engine
-        if engine is None:
-            engine = self._engine = await asyncio.get_running_loop().run_in_executor(None, self._load)
-        self._worker = FrameWorker(engine, self.accounting, close_engine=self._owns_engine)
-        self._worker.start()
-        return engine
+        if self._shared is not None:
+            engines = [self._shared]
+        else:
+            loop = asyncio.get_running_loop()
+            engines = [await loop.run_in_executor(None, self._load) for _ in range(self._workers)]
+        self._pool = WorkerPool(engines, self.accounting, close_engines=self._shared is None)
+        self._pool.start()
+        return engines[0]
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
+        if self._pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._pool.stop)
+
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            raise EngineNotReady("the engine workers are not started yet")
+        return self._pool
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            raise EngineNotReady("the engine is not loaded yet")
-        return self._engine
-
-    @property
-    def worker(self) -> FrameWorker:
-        if self._worker is None:
-            raise EngineNotReady("the frame worker is not started yet")
-        return self._worker
+        """What every worker runs (name, provider, model files)."""
+        return self.pool.engine
 
     @property
     def loaded(self) -> bool:
-        return self._worker is not None and self._worker.alive
+        return self._pool is not None and self._pool.alive

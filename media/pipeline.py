@@ -15,7 +15,8 @@ import numpy as np
 
 from media.accounting import Accounting, DropReason, PassReason
 from media.codec import ImageRejected
-from media.worker import FrameWorker, Status
+from media.worker import Status
+from media.workers import WorkerPool
 from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, SourceFace
 
 PROCESSING_FAILED = "Processing error"
@@ -36,6 +37,7 @@ class Verdict(Enum):
 class FrameResult:
     verdict: Verdict
     image: np.ndarray | None = None  # the swapped picture, when SWAPPED
+    regions: tuple[tuple[int, int, int, int], ...] = ()  # where it differs from the input
     reason: PassReason | None = None
     message: str = ""  # what a client is told when not swapped (stable strings: clients show them)
 
@@ -54,7 +56,7 @@ def passed(reason: PassReason, message: str) -> FrameResult:
 
 @dataclass
 class FramePath:
-    """One publisher's frames through the shared engine worker.
+    """One publisher's frames through the engine workers (pinned to one of them for its life).
 
     `sources` gives the channel's faces at the moment a frame is taken; `wanted` says whether the
     channel delivers to anyone (the engine does no work for a channel nobody receives); `active`
@@ -63,7 +65,7 @@ class FramePath:
 
     session_id: str
     transport: str
-    worker: FrameWorker
+    worker: WorkerPool
     accounting: Accounting
     sources: Callable[[], Sequence[SourceFace]]
     wanted: Callable[[], bool] = lambda: True
@@ -96,7 +98,7 @@ class FramePath:
         if not result.swapped:
             message = result.reason or NO_FACE
             return passed(SWAP_REASONS.get(message, PassReason.NO_FACE), message)
-        return FrameResult(Verdict.SWAPPED, result.image)
+        return FrameResult(Verdict.SWAPPED, result.image, tuple(result.regions))
 
     def drop(self, reason: DropReason) -> None:
         self.accounting.dropped(self.session_id, reason)

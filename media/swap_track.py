@@ -28,20 +28,9 @@ from av import VideoFrame
 
 from media.accounting import DropReason
 from media.pipeline import FramePath, Verdict
+from media.yuv import paste_regions, to_bgr, to_frame
 
 log = logging.getLogger(__name__)
-
-
-def to_bgr(frame: VideoFrame) -> np.ndarray:
-    return frame.to_ndarray(format="bgr24")
-
-
-def to_frame(image: np.ndarray, like: VideoFrame) -> VideoFrame:
-    """A yuv420p frame (what the encoders take, so they need not convert) stamped like `like`."""
-    out = VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
-    out.pts = like.pts
-    out.time_base = like.time_base
-    return out
 
 
 class FaceSwapTrack(MediaStreamTrack):
@@ -115,7 +104,11 @@ class FaceSwapTrack(MediaStreamTrack):
             return None
         if result.image is None:
             return frame  # passed through: the camera's own picture, never a stale swap
-        return await loop.run_in_executor(self._pool, functools.partial(to_frame, result.image, frame))
+        if result.regions:  # only the face boxes go back through a conversion (media/yuv.py)
+            swapped = functools.partial(paste_regions, frame, result.image, result.regions)
+        else:  # an engine that does not say where it wrote
+            swapped = functools.partial(to_frame, result.image, frame)
+        return await loop.run_in_executor(self._pool, swapped)
 
     # -- what aiortc's sender (or a MediaRelay) calls ------------------------------------------
     async def recv(self) -> VideoFrame:

@@ -79,11 +79,15 @@ class FrameWorker:
     """One thread that owns an engine: frames in per-session one-frame slots, one-off calls in a queue."""
 
     def __init__(self, engine: Engine, accounting: Accounting | None = None, name: str = "frame-worker",
-                 close_engine: bool = True) -> None:
+                 close_engine: bool = True, index: int = 0) -> None:
         self.engine = engine
         self.accounting = accounting or Accounting()
+        self.index = index  # its place in a pool (metrics label)
+        self.name = name
+        self.frames = 0  # engine passes done (written by the worker thread only)
+        self.busy_seconds = 0.0  # time spent in the engine (written by the worker thread only)
+        self.consecutive_errors = 0
         self._close_engine = close_engine  # False when the engine is shared (tests reuse one)
-        self._name = name
         self._cond = threading.Condition()
         self._slots: dict[str, _Pending] = {}  # insertion order = arrival order
         self._calls: deque[tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]] = deque()
@@ -96,7 +100,7 @@ class FrameWorker:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -111,6 +115,10 @@ class FrameWorker:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def pending_calls(self) -> int:
+        return len(self._calls)
 
     # -- API for the event loop --------------------------------------------------------------
     async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
@@ -190,15 +198,23 @@ class FrameWorker:
                 stream = self._streams[sid] = self.engine.open_stream()
             result = stream.swap(pending.frame, pending.sources)
         except Exception as exc:
-            ms = (time.perf_counter() - t0) * 1000
+            ms = self._count(t0)
+            self.consecutive_errors += 1
             self._log_engine_error(sid, exc)
-            self.accounting.processed(sid, ms, swapped=False, error=True)
+            self.accounting.processed(sid, ms, swapped=False, error=True, worker=self.index)
             outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}")
         else:
-            ms = (time.perf_counter() - t0) * 1000
-            self.accounting.processed(sid, ms, swapped=result.swapped, error=False)
+            ms = self._count(t0)
+            self.consecutive_errors = 0
+            self.accounting.processed(sid, ms, swapped=result.swapped, error=False, worker=self.index)
             outcome = FrameOutcome(Status.DONE, result, None)
         _post(pending.loop, pending.future, outcome)
+
+    def _count(self, started: float) -> float:
+        seconds = time.perf_counter() - started
+        self.frames += 1
+        self.busy_seconds += seconds
+        return seconds * 1000
 
     def _log_engine_error(self, sid: str, exc: Exception) -> None:
         # A broken engine fails on every frame, 30 a second: the first failure gets its traceback,

@@ -51,6 +51,8 @@ class SwapResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # (face box, index of the source it received) for each face swapped, left to right
     assigned: list[tuple[tuple[float, float, float, float], int]] = field(default_factory=list)
+    # (x0, y0, x1, y1) pixel boxes the swap wrote: `image` equals the input everywhere else
+    regions: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def swapped(self) -> bool:
@@ -94,11 +96,15 @@ class Located(Protocol):
 F = TypeVar("F", bound=Located)
 
 
+PixelBox = tuple[int, int, int, int]
+
+
 def swap_tracked(frame: np.ndarray, sources: Sequence[SourceFace], faces: Sequence[F],
-                 assigner: SourceAssigner, swap_one: Callable[[np.ndarray, F, Any], bool],
+                 assigner: SourceAssigner, swap_one: Callable[[np.ndarray, F, Any], PixelBox | None],
                  timings: dict[str, float]) -> SwapResult:
     """The per-frame loop every engine's stream shares: faces found, each face given its source
-    (stable while tracked), each swapped in place on a copy by `swap_one(out, face, source.data)`."""
+    (stable while tracked), each swapped in place on a copy by `swap_one(out, face, source.data)`,
+    which returns the pixel box it wrote (None when it could not swap that face)."""
     if not faces:
         return SwapResult(frame, 0, 0, NO_FACE, timings)
     if not sources:
@@ -106,9 +112,14 @@ def swap_tracked(frame: np.ndarray, sources: Sequence[SourceFace], faces: Sequen
     faces = sorted(faces, key=lambda f: f.box[0])  # left to right
     out = frame.copy()
     picks = assigner.assign([f.track_id for f in faces], len(sources))
-    assigned = [(face.box, index) for face, index in zip(faces, picks, strict=True)
-                if swap_one(out, face, sources[index].data)]
-    return SwapResult(out, len(faces), len(assigned), None if assigned else NO_FACE, timings, assigned)
+    assigned, regions = [], []
+    for face, index in zip(faces, picks, strict=True):
+        region = swap_one(out, face, sources[index].data)
+        if region is not None:
+            assigned.append((face.box, index))
+            regions.append(region)
+    return SwapResult(out, len(faces), len(assigned), None if assigned else NO_FACE, timings, assigned,
+                      regions)
 
 
 def nearest_first(faces: list[Any], near: tuple[float, float] | None, box: Callable[[Any], Box]) -> list[Any]:

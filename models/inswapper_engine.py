@@ -31,6 +31,7 @@ from models.engine import (
     Box,
     DetectedFace,
     NoFaceError,
+    PixelBox,
     SourceAssigner,
     SourceFace,
     SwapResult,
@@ -139,7 +140,7 @@ class InswapperStream:
         faces = self._faces(frame)
         timings["detect"] = (time.perf_counter() - t0) * 1000
 
-        def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> bool:
+        def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:
             return self.engine.swap_face(out, face.kps, source, timings)
 
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
@@ -231,7 +232,7 @@ class InswapperEngine:
 
     # -- one face of a frame ------------------------------------------------------------------
     def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource,
-                  timings: dict[str, float]) -> bool:
+                  timings: dict[str, float]) -> PixelBox | None:
         t = time.perf_counter()
         aligned, matrix = face_align.norm_crop2(out, kps, 128)
         blob = cv2.dnn.blobFromImage(aligned, 1.0 / 255.0, (128, 128), (0, 0, 0), swapRB=True)

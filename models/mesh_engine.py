@@ -21,6 +21,7 @@ from models import face_topology as ft
 from models.engine import (
     DetectedFace,
     NoFaceError,
+    PixelBox,
     SourceAssigner,
     SourceFace,
     SwapResult,
@@ -69,7 +70,7 @@ class MeshStream:
         faces = self.tracker.update(frame)
         _timed(timings, "landmarks", t0)
 
-        def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> bool:
+        def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
             return self._swap_one(out, face, src, timings)
 
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
@@ -77,7 +78,7 @@ class MeshStream:
         return result
 
     def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
-                  timings: dict[str, float]) -> bool:
+                  timings: dict[str, float]) -> PixelBox | None:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
@@ -86,7 +87,7 @@ class MeshStream:
         x1, y1 = np.ceil(oval.max(0)).astype(int) + 2
         box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
-            return False
+            return None
         map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
         alpha = remap(src.alpha, map_x, map_y)
         t = _timed(timings, "warp", t)
@@ -108,7 +109,7 @@ class MeshStream:
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
         _timed(timings, "blend", t)
-        return True
+        return box
 
     def close(self) -> None:
         self.tracker.close()

@@ -67,12 +67,14 @@ class PasteBack:
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
         return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
-    def paste(self, frame: np.ndarray, fake: np.ndarray, aligned: np.ndarray, matrix: np.ndarray) -> bool:
-        """Blend `fake` (aligned BGR, swapped) into `frame` in place; `matrix` maps frame -> aligned."""
+    def paste(self, frame: np.ndarray, fake: np.ndarray, aligned: np.ndarray,
+              matrix: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Blend `fake` (aligned BGR, swapped) into `frame` in place; `matrix` maps frame -> aligned.
+        Returns the frame box it wrote, None if the face lies outside the frame."""
         inverse = cv2.invertAffineTransform(matrix)
         box = self.box(inverse, frame.shape)
         if box is None:
-            return False
+            return None
         if self.color_correction:
             fake = self._match_colour(fake, aligned)
         x0, y0, x1, y1 = box
@@ -84,7 +86,7 @@ class PasteBack:
         region = frame[y0:y1, x0:x1]
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face, region, a, 1.0 - a)
-        return True
+        return box
 
     def _match_colour(self, fake: np.ndarray, aligned: np.ndarray) -> np.ndarray:
         src = color.lab_stats(fake, self._core)

@@ -29,8 +29,9 @@ class FakeStream:
         if not sources:
             return SwapResult(frame, 1, 0, "No source face loaded")
         out = frame.copy()
-        out[frame.shape[0] // 2 :] = 255 - out[frame.shape[0] // 2 :]
-        return SwapResult(out, 1, 1)
+        h, w = frame.shape[:2]
+        out[h // 2 :] = 255 - out[h // 2 :]
+        return SwapResult(out, 1, 1, regions=[(0, h // 2, w, h)])
 
     def close(self) -> None:
         self.engine.closed_streams += 1

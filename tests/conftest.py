@@ -80,3 +80,18 @@ async def serve(aiohttp_server, mesh_engine):
         return await aiohttp_server(app)
 
     return start
+
+
+@pytest.fixture
+def started():
+    """start() what the test builds (a worker, a pool); stop() it after the test, whatever happens."""
+    running: list = []
+
+    def start(thing):
+        thing.start()
+        running.append(thing)
+        return thing
+
+    yield start
+    for thing in running:
+        thing.stop()

@@ -102,8 +102,11 @@ def test_constant_face_lands_in_the_face_region_and_nowhere_else(engine, astrona
     cx, cy = int((fx0 + fx1) / 2), int((fy0 + fy1) / 2)
     core = result.image[cy - 10 : cy + 10, cx - 10 : cx + 10].reshape(-1, 3)
     assert np.abs(core - GREEN_BGR).max() <= 2
-    # the changed area is about a face, not a frame
+    # the changed area is about a face, not a frame, and inside the region the engine reports
     assert 0.3 * face_w**2 < changed.sum() < 3 * face_w**2
+    for x0, y0, x1, y1 in result.regions:
+        changed[y0:y1, x0:x1] = False
+    assert not changed.any(), "pixels changed outside the reported regions"
 
 
 def test_mouth_mask_keeps_the_targets_mouth(green_dir, astronaut, frame):
@@ -203,7 +206,7 @@ def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
             return [(box, np.zeros((5, 2), np.float32)) for box in self.order]
 
         def swap_face(self, out, kps, source, timings):
-            return True
+            return (0, 0, 8, 8)
 
     engine = StubEngine()
     stream = InswapperStream(engine)

@@ -205,3 +205,13 @@ def _paste(frame: np.ndarray, face: np.ndarray, centre: tuple[int, int], scale: 
     ys, xs = slice(max(0, y0), min(frame.shape[0], y0 + fh)), slice(max(0, x0), min(frame.shape[1], x0 + fw))
     out[ys, xs] = face[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
     return out
+
+
+def test_the_swap_writes_only_inside_the_regions_it_reports(mesh_engine, astronaut, t1_face):
+    frame = place(t1_face, (640, 480), 1.6)
+    result = swap_once(mesh_engine, frame, [mesh_engine.prepare_source(astronaut)])
+    assert result.swapped and result.regions
+    changed = np.abs(result.image.astype(int) - frame.astype(int)).max(axis=2) > 0
+    for x0, y0, x1, y1 in result.regions:
+        changed[y0:y1, x0:x1] = False
+    assert not changed.any(), f"{changed.sum()} pixels changed outside the reported regions"

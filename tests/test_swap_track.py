@@ -146,3 +146,22 @@ async def test_the_track_ends_when_its_source_ends(worker):
     with pytest.raises(MediaStreamError):
         await asyncio.wait_for(track.recv(), 2)
     assert track.readyState == "ended"
+
+
+async def test_only_the_engines_regions_change_the_rest_is_the_decoders_own(worker):
+    """The fake engine inverts the lower half and says so: the upper half of every plane comes back
+    bit-identical to what the source track gave."""
+    source = QueueTrack()
+    track = track_for(worker, source)
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    sent = VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+    sent.pts, sent.time_base = 3000, fractions.Fraction(1, 90_000)
+    source.queue.put_nowait(sent)
+    out = await asyncio.wait_for(track.recv(), 2)
+    before, after = sent.to_ndarray(), out.to_ndarray()
+    assert np.array_equal(before[:24], after[:24]), "luma above the region changed"
+    chroma_rows = slice(48, 48 + 6)  # U rows of the top half: (48/2 / 2) = 6 rows of width 64
+    assert np.array_equal(before[chroma_rows], after[chroma_rows]), "chroma above the region changed"
+    assert np.abs(before[24:48].astype(int) - after[24:48]).mean() > 30, "the region did not change"
+    track.stop()

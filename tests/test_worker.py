@@ -22,25 +22,9 @@ def frame(n: int) -> np.ndarray:
     return np.full((4, 4, 3), n, np.uint8)
 
 
-@pytest.fixture
-def run_worker():
-    """A started worker around the given engine; stopped after the test."""
-    workers: list[FrameWorker] = []
-
-    def start(engine) -> FrameWorker:
-        worker = FrameWorker(engine, Accounting())
-        worker.start()
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-
-
-async def test_drops_stale_frames_when_engine_is_slow(run_worker):
+async def test_drops_stale_frames_when_engine_is_slow(started):
     engine = FakeEngine(delay=0.05)
-    worker = run_worker(engine)
+    worker = started(FrameWorker(engine, Accounting()))
     tasks = []
     for i in range(20):  # a 200 fps camera against a 20 fps engine
         tasks.append(asyncio.create_task(worker.process("s", frame(i), [FAKE_SOURCE])))
@@ -55,8 +39,8 @@ async def test_drops_stale_frames_when_engine_is_slow(run_worker):
     assert engine.seen == sorted(engine.seen)  # never an older frame after a newer one
 
 
-async def test_engine_exception_is_reported_and_next_frame_works(run_worker):
-    worker = run_worker(FakeEngine(fail_on=(7,)))
+async def test_engine_exception_is_reported_and_next_frame_works(started):
+    worker = started(FrameWorker(FakeEngine(fail_on=(7,)), Accounting()))
     bad = await worker.process("s", frame(7), [FAKE_SOURCE])
     good = await worker.process("s", frame(8), [FAKE_SOURCE])
     assert bad.status is Status.ERROR and "model blew up" in (bad.error or "")
@@ -65,9 +49,9 @@ async def test_engine_exception_is_reported_and_next_frame_works(run_worker):
     assert (stats.frame_count, stats.error_count) == (2, 1)
 
 
-async def test_event_loop_keeps_running_while_engine_works(run_worker):
+async def test_event_loop_keeps_running_while_engine_works(started):
     engine = FakeEngine(delay=0.3)
-    worker = run_worker(engine)
+    worker = started(FrameWorker(engine, Accounting()))
     ticks = 0
 
     async def ticker():
@@ -85,10 +69,10 @@ async def test_event_loop_keeps_running_while_engine_works(run_worker):
     assert threading.get_ident() not in engine.threads
 
 
-async def test_a_busy_session_cannot_starve_another(run_worker):
+async def test_a_busy_session_cannot_starve_another(started):
     """One session sends as fast as it can; another's frame is served after at most one of its."""
     engine = FakeEngine(delay=0.02)
-    worker = run_worker(engine)
+    worker = started(FrameWorker(engine, Accounting()))
     stop = asyncio.Event()
 
     async def flood() -> None:
@@ -111,9 +95,9 @@ async def test_a_busy_session_cannot_starve_another(run_worker):
     assert worker.accounting.session("quiet").frame_count == 5
 
 
-async def test_closing_a_session_closes_its_stream_and_drops_its_frame(run_worker):
+async def test_closing_a_session_closes_its_stream_and_drops_its_frame(started):
     engine = FakeEngine(delay=0.1)
-    worker = run_worker(engine)
+    worker = started(FrameWorker(engine, Accounting()))
     first = asyncio.create_task(worker.process("s", frame(1), [FAKE_SOURCE]))
     await eventually(lambda: bool(engine.seen), 2, "the first frame to be taken")
     pending = asyncio.create_task(worker.process("s", frame(2), [FAKE_SOURCE]))
@@ -139,8 +123,8 @@ async def test_stop_answers_waiting_frames():
     assert engine.closed
 
 
-async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(run_worker):
-    worker = run_worker(FakeEngine())
+async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(started):
+    worker = started(FrameWorker(FakeEngine(), Accounting()))
     ident = await worker.call(threading.get_ident)
     assert ident != threading.get_ident()
     with pytest.raises(ZeroDivisionError):
@@ -148,7 +132,7 @@ async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(run_worker
     assert await worker.call(lambda: 42) == 42
 
 
-async def test_real_engine_through_the_worker(run_worker, mesh_engine, astronaut, t1_face):
+async def test_real_engine_through_the_worker(started, mesh_engine, astronaut, t1_face):
     from testing.faces import place
 
     worker = FrameWorker(mesh_engine, Accounting(), close_engine=False)

@@ -7,11 +7,13 @@ alone, as in tests, runs on aiortc's defaults unless the caller applies them.
 
 from __future__ import annotations
 
-from media.aiortc_patches import jitter
+from media.aiortc_patches import encoders, jitter
 from media.aiortc_patches.bitrate import configure_video_bitrate
 
 
 def apply(video_bitrate: int) -> None:
-    """Every aiortc patch: the video bitrate target, and the marker-bit jitter buffer."""
+    """Every process-wide aiortc patch: the video bitrate target, the marker-bit jitter buffer, and
+    x264's speed preset. (dtls_role.py is applied per connection, where offers are answered.)"""
     configure_video_bitrate(video_bitrate)
     jitter.install()
+    encoders.install()

@@ -106,7 +106,7 @@ class FaceSwapLiveEvents:
         channel = self.sessions.channel_for(DEFAULT_CHANNEL, create=True)
         member = Member(conn.id, conn.transport, publishes=True, receives=True)
         await self.sessions.join(channel, member, functools.partial(self._kick, conn))
-        path = FramePath(conn.id, conn.transport.value, self.engine.worker, self.accounting,
+        path = FramePath(conn.id, conn.transport.value, self.engine.pool, self.accounting,
                          sources=lambda: channel.sources.faces)
         self._clients[conn.id] = _Client(conn, path, RateLimiter(self.limits.max_fps))
 

@@ -106,8 +106,7 @@ class FaceSwapLiveRoutes:
         loop = asyncio.get_running_loop()
         try:
             still = await loop.run_in_executor(self.pool, decode_upload, data, self.limits.max_upload_pixels)
-            engine = self.engine.engine
-            face = await self.engine.worker.call(lambda: engine.prepare_source(still.image))
+            face = await self.engine.pool.call(lambda engine: engine.prepare_source(still.image))
         except ImageRejected as exc:
             self.metrics.uploads.labels("refused").inc()
             return fail(400, str(exc))

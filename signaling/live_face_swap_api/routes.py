@@ -187,8 +187,7 @@ class LiveApiRoutes:
             else:
                 raise ApiError(ApiCode.PARAM_ERROR, "give img (base64) or image_url")
             still = await self._decode(data)
-            engine = self.engine.engine
-            found = await self.engine.worker.call(lambda: engine.detect(still.image))
+            found = await self.engine.pool.call(lambda engine: engine.detect(still.image))
             faces = [in_upload_pixels(f, still) for f in found if len(f.keypoints) == 4]
             if body.get("single_face"):
                 faces = faces[:1]

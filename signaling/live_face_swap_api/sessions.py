@@ -187,10 +187,9 @@ class LiveSessions:
                 self.pool, decode_upload, data, self.limits.max_upload_pixels)
         except (FetchRefused, ImageRejected, PrepareFailed) as exc:
             raise PrepareFailed(f"sourceImage[{i}]: {exc}") from None
-        engine = self.engine.engine
         near = still.from_upload(*image.near) if image.near else None  # opts are in the upload's pixels
         try:
-            return await self.engine.worker.call(lambda: engine.prepare_source(still.image, near))
+            return await self.engine.pool.call(lambda engine: engine.prepare_source(still.image, near))
         except NoFaceError:
             raise PrepareFailed(f"sourceImage[{i}]: No face detected") from None
         except WorkerBusy as exc:

@@ -180,7 +180,7 @@ class RtcConnector:
 
                 peer.on_close.append(stop_draining)
                 return
-            path = FramePath(peer.id, peer.role.value, self.engine.worker, self.accounting,
+            path = FramePath(peer.id, peer.role.value, self.engine.pool, self.accounting,
                              sources=lambda: channel.sources.faces,
                              wanted=lambda: channel.delivering,
                              active=functools.partial(sessions.touch, peer.id))
