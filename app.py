@@ -164,7 +164,8 @@ def create_app(settings: Settings, engine: Engine | None = None,
         settings.max_fps, settings.max_message_bytes, settings.max_frame_pixels, settings.jpeg_quality),
         frame_pool)
     connector = RtcConnector(sessions, peers, host, accounting, frame_pool,
-                             RtcSettings(settings.video_codec, settings.stream_token, settings.stun_urls),
+                             RtcSettings(settings.video_codec, settings.stream_token, settings.stun_urls,
+                                         bool(settings.shared_encoding)),
                              track_factory)
     for transport in Transport:
         metrics.count_clients(transport.value, lambda t=transport: sessions.count(t))
@@ -180,6 +181,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
             "channels_live": sessions.live_channels(),
             "live_sessions": live.count(),
             "workers": host.pool.status(),
+            "video_encoders": connector.encoders_status(),
         }
 
     # lingering_time: after answering a request whose body was not read to its end (a 408, a 413),

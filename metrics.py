@@ -42,6 +42,8 @@ class Metrics:
                                    "(its rate is the worker's utilisation)", ["worker"], registry=r)
         self.worker_sessions = Gauge("faceswap_worker_sessions", "Sessions pinned to each engine worker",
                                      ["worker"], registry=r)
+        self.video_encodes = Counter("faceswap_video_encodes", "Frames encoded for WebRTC receivers, once "
+                                     "per channel and codec however many receive them", ["codec"], registry=r)
         # every label present at 0 from the start, so a scraper sees the series before it moves
         for reason in drop_reasons:
             self.dropped.labels(reason)

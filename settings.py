@@ -70,6 +70,9 @@ class Settings:
     video_codec: str = _opt("auto", "video codec to prefer when answering: auto (H.264 when offered: the "
                             "cheaper encoder at equal quality, see bench.codecs), offer (the offerer's "
                             "order), h264 or vp8", ("auto", "offer", "h264", "vp8"))
+    shared_encoding: int = _opt(1, "1: the receivers of a channel that use the same codec share one "
+                                "encode (one bitrate, the lowest their estimates allow); 0: one encode "
+                                "per receiver, each at its own bitrate")
     stream_token: str = _opt("", "bearer token every WHIP/WHEP/offer client must present (empty = none)")
     stun: str = _opt("", "STUN/TURN server URLs for WebRTC, comma-separated (empty: host candidates "
                      "only, enough on one machine or a LAN)")
@@ -115,6 +118,8 @@ class Settings:
                 problems.append(f"{name} must be >= 1")
         if self.mouth_mask not in (0, 1):
             problems.append("mouth_mask must be 0 or 1")
+        if self.shared_encoding not in (0, 1):
+            problems.append("shared_encoding must be 0 or 1")
         if bool(self.ssl_cert) != bool(self.ssl_key):
             problems.append("ssl_cert and ssl_key go together")
         for f in dataclasses.fields(self):

@@ -2,6 +2,7 @@
 
     python -m bench.webrtc [--sessions 1,2] [--size 640x480,1280x720] [--tracks ours,naive,floor]
                            [--workers 1] [--slow-engine MS] [--seconds 10] [--fps 30]
+    python -m bench.webrtc --viewers 1,5,10,20 [--encode each,shared]     (bench/webrtc_viewers.py)
 
 For each size, session count, worker count and track, the server runs in its own process (so its
 CPU can be read from /proc) with one of three tracks wrapping each published camera:
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.table import pct
+from bench.webrtc_viewers import ViewersRun, measure_viewers, print_viewers
 from testing.faces import faces, video
 from testing.rtc_client import FaceCamera, offer
 from testing.server_process import cpu_seconds, free_port, running
@@ -56,10 +58,11 @@ class Run:
         return 1000 / (self.cpu_ms_per_frame * 30) if self.cpu_ms_per_frame > 0 else float("nan")
 
 
-def server(track: str, workers: int, slow_ms: float):
+def server(track: str, workers: int, slow_ms: float, shared_encoding: bool = True):
     port = free_port()
     return running(sys.executable, "-m", "bench.webrtc", "--serve", track, "--port", str(port),
                    "--workers", str(workers), "--slow-engine", str(slow_ms),
+                   "--encode", "shared" if shared_encoding else "each",
                    port=port, source=faces()["astronaut"])
 
 
@@ -104,7 +107,7 @@ class SlowStream:
         self.inner.close()
 
 
-def serve(track: str, port: int, workers: int, slow_ms: float) -> None:
+def serve(track: str, port: int, workers: int, slow_ms: float, shared_encoding: bool) -> None:
     """The server process of one run (`--serve ours|naive|floor`)."""
     from aiohttp import web
 
@@ -116,7 +119,7 @@ def serve(track: str, port: int, workers: int, slow_ms: float) -> None:
     from settings import Settings
 
     settings = Settings(port=port, log_level="warning", max_peers=32, max_peers_per_address=32, db=":memory:",
-                        workers=workers, connect_rate=10_000)
+                        workers=workers, connect_rate=10_000, shared_encoding=int(shared_encoding))
     configure_process(settings)
     factory = {"ours": FaceSwapTrack, "naive": NaiveTrack, "floor": EchoTrack}[track]
 
@@ -131,11 +134,28 @@ def serve(track: str, port: int, workers: int, slow_ms: float) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 
+async def viewers_axis(args: argparse.Namespace, head_face: np.ndarray) -> None:
+    runs: list[ViewersRun] = []
+    for size_text in args.size.split(","):
+        w, h = (int(v) for v in size_text.split("x"))
+        frames = video(head_face, (w, h), 60, h * 0.8 / head_face.shape[0])
+        for viewers in (int(v) for v in args.viewers.split(",")):
+            for encode in args.encode.split(","):
+                async with server("ours", int(args.workers.split(",")[0]), args.slow_engine,
+                                  encode == "shared") as (base, pid):
+                    runs.append(await measure_viewers(base, pid, encode, (w, h), viewers, args.seconds,
+                                                      args.fps, frames))
+    print_viewers(runs, args.seconds, args.fps)
+
+
 async def main(args: argparse.Namespace) -> None:
     from media.aiortc_patches import jitter
 
     jitter.install()  # the clients stand in for browsers, which hand a frame on at its marker bit
     head_face = faces()["t1-centre"]
+    if args.viewers:
+        await viewers_axis(args, head_face)
+        return
     runs: list[Run] = []
     for size_text in args.size.split(","):
         w, h = (int(v) for v in size_text.split("x"))
@@ -173,10 +193,12 @@ if __name__ == "__main__":
     ap.add_argument("--workers", default="1", help="comma-separated worker counts to compare")
     ap.add_argument("--slow-engine", type=float, default=0.0, metavar="MS")
     ap.add_argument("--fps", type=float, default=30.0)
+    ap.add_argument("--viewers", default="", help="comma-separated WHEP viewer counts of one publisher")
+    ap.add_argument("--encode", default="each,shared", help="with --viewers: each, shared or both")
     ap.add_argument("--serve", choices=["ours", "naive", "floor"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parsed = ap.parse_args()
     if parsed.serve:
-        serve(parsed.serve, parsed.port, int(parsed.workers), parsed.slow_engine)
+        serve(parsed.serve, parsed.port, int(parsed.workers), parsed.slow_engine, parsed.encode != "each")
     else:
         asyncio.run(main(parsed))

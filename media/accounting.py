@@ -66,6 +66,11 @@ class Accounting:
         if self.metrics is not None:
             self.metrics.dropped.labels(reason.value).inc()
 
+    def encoded(self, codec: str) -> None:
+        """A shared encoder encoded a frame (once for all of its viewers)."""
+        if self.metrics is not None:
+            self.metrics.video_encodes.labels(codec).inc()
+
     def passed(self, reason: PassReason, transport: str | None = None) -> None:
         if self.metrics is None:
             return

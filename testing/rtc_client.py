@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import numpy as np
-from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import (
+    AudioStreamTrack,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
@@ -111,8 +118,15 @@ class Client:
                 await self.received.task
 
 
-def _client(camera: VideoStreamTrack | None, direction: str,
-            read_stamps: bool = False, audio: bool = False) -> tuple[RTCPeerConnection, Received]:
+def only_codec(transceiver: RTCRtpTransceiver, codec: str) -> None:
+    """Offer `codec` ("vp8", "h264") alone for this transceiver's video (with its retransmissions)."""
+    wanted = {f"video/{codec.lower()}", "video/rtx"}
+    transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                                     if c.mimeType.lower() in wanted])
+
+
+def _client(camera: VideoStreamTrack | None, direction: str, read_stamps: bool = False, audio: bool = False,
+            codec: str | None = None) -> tuple[RTCPeerConnection, Received]:
     pc = RTCPeerConnection()
     received = Received(read_stamps=read_stamps)
     if audio:
@@ -122,7 +136,9 @@ def _client(camera: VideoStreamTrack | None, direction: str,
     elif camera is not None:
         pc.addTransceiver(camera, direction="sendonly")
     else:
-        pc.addTransceiver("video", direction="recvonly")
+        transceiver = pc.addTransceiver("video", direction="recvonly")
+        if codec is not None:
+            only_codec(transceiver, codec)
 
     @pc.on("track")
     def on_track(track) -> None:
@@ -161,9 +177,9 @@ async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
 
 
 async def sdp_post(base: str, kind: str, channel: str, camera: VideoStreamTrack | None,
-                   token: str | None = None, audio: bool = False) -> Client:
-    """WHIP (camera given: send only) or WHEP (no camera: receive only)."""
-    pc, received = _client(camera, "sendonly" if camera is not None else "recvonly", audio=audio)
+                   token: str | None = None, audio: bool = False, codec: str | None = None) -> Client:
+    """WHIP (camera given: send only) or WHEP (no camera: receive only; `codec`: offer only that one)."""
+    pc, received = _client(camera, "sendonly" if camera is not None else "recvonly", audio=audio, codec=codec)
     await pc.setLocalDescription(await pc.createOffer())
     headers = {"Content-Type": "application/sdp"}
     if token:

@@ -220,8 +220,8 @@ async function startWebRTC() {
 
 // The WebRTC delay, as an estimate whose every part is named: what the browser's getStats knows (its
 // encode, the network round trip, its jitter buffer and decode) and what the server measures (a
-// frame's time inside it: queue, conversions, engine). The server's own decode and encode are not
-// measured; they are taken to cost what the browser's do, and the label says so. A decoded frame
+// frame's time inside it: queue, conversions, engine; and its encode). The server's decode is not
+// measured; it is taken to cost what the browser's does, and the label says so. A decoded frame
 // then waits for its render time: libwebrtc adds a fixed render delay (10 ms) that getStats omits.
 const RENDER_DELAY_MS = 10;
 const previous = {};
@@ -259,10 +259,12 @@ async function webrtcStats(pc, pcId) {
   if (rtt !== null) $("rtt").textContent = `${Math.round(rtt)} ms`;
   if (server) $("proc").textContent = `${server.processing_ms.toFixed(1)} ms`;
   if ([rtt, encode, receive, decode].some((v) => v === null) || !server) return;
-  const codecs = encode + decode;  // the server's decode + encode, taken as the browser's
-  const parts = { "camera encode": encode, network: rtt, server: server.server_delay_ms,
-                  "server codecs (est.)": codecs, "jitter buffer + decode": receive,
+  const parts = { "camera encode": encode, network: rtt, "server decode (est.)": decode,
+                  server: server.server_delay_ms, "jitter buffer + decode": receive,
                   "render delay": RENDER_DELAY_MS };
+  // the server's encode is measured when its receivers share one; otherwise taken as the browser's
+  if (server.encode_ms !== null && server.encode_ms !== undefined) parts["server encode"] = server.encode_ms;
+  else parts["server encode (est.)"] = encode;
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   window.faceswapStats.webrtc = { total, ...parts };
   window.faceswapStats.delayMs = total;

@@ -5,8 +5,9 @@
     WHEP:   joins as receiver of the channel's swapped video
 
 The publisher's camera is wrapped in one swap track per channel; aiortc's MediaRelay hands its newest
-frame to every receiver (unbuffered: a slow viewer skips frames, it never queues them), so the
-engine runs once per camera frame however many watch, and not at all while nobody does.
+frame to one shared encoder per codec (media/shared_encoding.py), whose output every receiver of
+that codec sends: the engine runs once per camera frame and the encoder once per codec, however
+many watch, and neither runs while nobody does.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamError
 
 from media.accounting import Accounting
+from media.aiortc_patches import shared_sender
 from media.channels import BadChannelName, Channel, Member, Refused, Transport
 from media.engine_host import EngineHost
 from media.pipeline import FramePath
 from media.sessions import NoSuchChannel, ReservedChannel, Sessions, TooManyChannels
+from media.shared_encoding import ChannelEncoders
 from media.swap_track import FaceSwapTrack
 from signaling.webrtc.negotiation import (
     OfferRequest,
@@ -53,15 +56,34 @@ class RtcSettings:
     video_codec: str = "auto"
     stream_token: str = ""
     ice_servers: tuple[str, ...] = ()
+    shared_encoding: bool = True  # False: each receiver's sender encodes on its own
 
 
 @dataclass
 class _Published:
-    """A channel's current WebRTC camera: its swap track and the relay that fans it out."""
+    """A channel's current WebRTC camera: its swap track, the relay that fans it out and the encoders
+    its receivers share."""
 
     peer_id: str
     track: MediaStreamTrack
+    encoded: Callable[[str], None] | None = None
+    shared: bool = True
     relay: MediaRelay = field(default_factory=MediaRelay)
+    encoders: ChannelEncoders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.encoders = ChannelEncoders(lambda: self.relay.subscribe(self.track, buffered=False),
+                                        self.encoded)
+
+    def receiver_track(self) -> MediaStreamTrack:
+        """What one receiving connection sends: its share of the encode (or, unshared, frames to encode)."""
+        if self.shared:
+            return self.encoders.viewer_track()
+        return self.relay.subscribe(self.track, buffered=False)
+
+    def stop(self) -> None:
+        self.encoders.close()
+        self.track.stop()
 
 
 async def discard(track: MediaStreamTrack) -> None:
@@ -81,6 +103,15 @@ class RtcConnector:
         self.settings = settings
         self.track_factory = track_factory
         self._published: dict[str, _Published] = {}
+        shared_sender.install()  # only senders of shared-encoding tracks behave differently
+
+    def encode_ms(self, channel: str) -> float | None:
+        """The channel's measured milliseconds per encode, when its receivers share an encode."""
+        published = self._published.get(channel)
+        return published.encoders.encode_ms() if published is not None else None
+
+    def encoders_status(self) -> dict[str, list[dict[str, object]]]:
+        return {name: p.encoders.status() for name, p in self._published.items() if p.encoders.status()}
 
     def publishing(self, channel: str) -> bool:
         return channel in self._published
@@ -137,7 +168,7 @@ class RtcConnector:
                 self._take_camera(peer, channel, send_back=role is Role.OFFER)
             else:
                 assert published is not None
-                outgoing = published.relay.subscribe(published.track, buffered=False)
+                outgoing = published.receiver_track()
                 peer.on_close.append(outgoing.stop)
             try:
                 answer = await negotiate(pc, request.sdp, self.settings.video_codec, outgoing)
@@ -186,11 +217,14 @@ class RtcConnector:
                              active=functools.partial(sessions.touch, peer.id))
             swap = self.track_factory(track, path, self.pool)
             previous = self._published.get(channel.name)
-            self._published[channel.name] = published = _Published(peer.id, swap)
+            self._published[channel.name] = published = _Published(peer.id, swap, self.accounting.encoded,
+                                                                   self.settings.shared_encoding)
             if previous is not None:  # not normally: the channel closed that publisher when this one joined
-                previous.track.stop()
+                previous.stop()
             if send_back:
-                peer.pc.addTrack(published.relay.subscribe(swap, buffered=False))
+                outgoing = published.receiver_track()
+                peer.pc.addTrack(outgoing)
+                peer.on_close.append(outgoing.stop)
 
         peer.on_close.append(functools.partial(self._unpublish, channel, peer.id))
 
@@ -199,7 +233,7 @@ class RtcConnector:
         if published is None or published.peer_id != peer_id:
             return
         del self._published[channel.name]
-        published.track.stop()
+        published.stop()
         # The viewers' video came from that track, which has ended: hang them up, so players (the
         # OBS player page) reconnect and pick up whoever publishes next.
         await self.sessions.close_members(channel, Transport.WHEP, PUBLISHER_LEFT)

@@ -63,6 +63,7 @@ class OfferEndpoint:
         return web.json_response({
             "server_delay_ms": snap["latency_ms"],  # frame in (decoded) -> swapped frame out to the encoder
             "processing_ms": snap["avg_processing_time"],  # the engine's share of it
+            "encode_ms": self.connector.encode_ms(peer.channel),  # measured; null when not known
             "fps": snap["fps"],
             "dropped": snap["dropped"],
         })
