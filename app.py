@@ -140,7 +140,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
 
     def load() -> Engine:
         return load_engine(settings.engine, settings.max_faces, settings.weights_dir,
-                           settings.provider == "cpu", bool(settings.mouth_mask))
+                           settings.provider == "cpu", bool(settings.mouth_mask), settings.occlusion)
 
     host = EngineHost(accounting, engine_loader or load, worker_count(settings), shared=engine)
     # Live frames (WebRTC conversions, fallback decode/encode) and uploads (up to 40 MP decodes) get
@@ -231,8 +231,9 @@ def create_app(settings: Settings, engine: Engine | None = None,
         auth.start(configured_clients(settings))
         await live.start()
         reaper.append(asyncio.get_running_loop().create_task(reap_forever(), name="reaper"))
-        log.info("engine %s on %s (requested %s), %d worker(s); model files: %s", loaded.name,
-                 loaded.provider, settings.engine, len(pool.workers), ", ".join(loaded.model_files) or "none")
+        log.info("engine %s on %s (requested %s), %d worker(s), occlusion %s; model files: %s", loaded.name,
+                 loaded.provider, settings.engine, len(pool.workers), loaded.occlusion,
+                 ", ".join(loaded.model_files) or "none")
 
     async def shutdown(app: web.Application) -> None:
         log.info("shutting down: closing %d connection(s)", sessions.count())

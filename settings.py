@@ -34,6 +34,10 @@ class Settings:
     provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
                          "loads, else CPU) or cpu", ("auto", "cpu"))
     mouth_mask: int = _opt(0, "inswapper: 1 keeps the target's own mouth (lip-sync)")
+    occlusion: str = _opt("hands", "what the swap leaves in front of a face: hands (mediapipe's hand "
+                          "models, run when a hand is near a face and every fifth frame otherwise), auto "
+                          "(hands, and anything else that covers a face the stream saw uncovered: a cup, "
+                          "a microphone) or off", ("off", "hands", "auto"))
     single_user: str = _opt("takeover", "when a second publisher comes to a channel (any transport): "
                             "takeover (the newcomer wins, so a page reload works) or reject (the "
                             "newcomer is refused until the first one leaves)", ("takeover", "reject"))

@@ -1,10 +1,12 @@
 """Per-stage engine timings on the real test faces.
 
-    python -m bench.engine [--engine mesh] [--frames 150] [--all-cores]
+    python -m bench.engine [--engine mesh] [--frames 150] [--all-cores] [--occlusion off,hands]
 
 A face moves, turns and scales through synthetic video (so tracking works as in a live stream)
 at 640x480 and 1280x720; the table gives median and p95 ms per stage and in total. By default
 the process is pinned to one CPU core, the budget a single stream gets on a busy server.
+Each `--occlusion` mode is timed on the clip as it is and with a real hand photograph (Debian's
+opencv-doc) held in front of the face; `hand runs` is the share of frames the hand models ran on.
 `--engine inswapper` prints the provider, detect / swap / paste-back ms and insightface's own
 paste-back on the same frames (see bench/inswapper.py).
 """
@@ -23,11 +25,19 @@ from bench.table import pct
 from testing.faces import crop_face, faces, video
 
 
-def make_engine(name: str):
+def make_engine(name: str, occlusion: str = "off"):
     from models.mesh_engine import MeshEngine
 
     engines = {"mesh": MeshEngine}
-    return engines[name]()
+    return engines[name](occlusion=occlusion)
+
+
+def with_hand(frames: list, hand) -> list:
+    """The clip with a still hand raised in front of the lower face (the head moves behind it)."""
+    from testing.occluders import put_over
+
+    h, w = frames[0].shape[:2]
+    return [put_over(f, hand, 0.5 * h / 480, 90, (0.47 * w, 0.69 * h))[0] for f in frames]
 
 
 def main() -> None:
@@ -36,6 +46,7 @@ def main() -> None:
     ap.add_argument("--weights", default=None, help="inswapper model folder (default models/weights)")
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    ap.add_argument("--occlusion", default="off", help="comma-separated occlusion modes to time (off,hands)")
     args = ap.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -51,13 +62,44 @@ def main() -> None:
                  for w, h in ((640, 480), (1280, 720))}
         run(sizes, imgs["astronaut"], args.weights)
         return
-    engine = make_engine(args.engine)
-    cores = "all cores" if args.all_cores else "1 core"
-    print(f"engine={engine.name} provider={engine.provider} frames={args.frames} ({cores})")
-    t = time.perf_counter()
-    sources = {name: engine.prepare_source(img) for name, img in imgs.items()}
-    print(f"prepare_source: {(time.perf_counter() - t) * 1000 / len(sources):.1f} ms per source\n")
+    from testing.occluders import hand_cutout, hand_photos_present
 
+    modes = args.occlusion.split(",")
+    hand = hand_cutout() if hand_photos_present() and modes != ["off"] else None
+    if hand is None and modes != ["off"]:
+        print("no hand photographs (apt-get install opencv-doc): timing clips without a hand only")
+    rows = []
+    for mode in modes:
+        engine = make_engine(args.engine, mode)
+        if mode == modes[0]:
+            cores = "all cores" if args.all_cores else "1 core"
+            print(f"engine={engine.name} provider={engine.provider} frames={args.frames} ({cores})")
+            t = time.perf_counter()
+            sources = {name: engine.prepare_source(img) for name, img in imgs.items()}
+            print(f"prepare_source: {(time.perf_counter() - t) * 1000 / len(sources):.1f} ms per source\n")
+        rows += time_clips(engine, imgs, sources, args.frames, mode, hand)
+        engine.close()
+
+    names = [k for k in rows[0][-1] if k != "total"]
+    names = [*names, *sorted({k for *_, st in rows for k in st} - {"total", *names}), "total"]
+    head = (f"{'size':<10}{'swap':<24}{'occlusion':<11}{'hand':<6}{'faces/frame':>12}{'hand runs':>10}  "
+            + "".join(f"{n:>16}" for n in names) + f"{'mean':>8}")
+    print(head)
+    print(f"{'':<73}" + "".join(f"{'p50 / p95 ms':>16}" for _ in names) + f"{'ms':>8}")
+    print("-" * len(head))
+    for size, label, mode, held, swapped, n, runs, stages in rows:
+        cells = "".join(
+            f"{pct(stages.get(k, [0.0]), 50):>8.2f} /{pct(stages.get(k, [0.0]), 95):>6.2f}" for k in names
+        )
+        mean = statistics.fmean(stages["total"])
+        print(f"{size:<10}{label:<24}{mode:<11}{held:<6}{swapped / n:>12.2f}{runs / n:>10.2f}  "
+              f"{cells}{mean:>8.2f}")
+    med = statistics.median(rows[0][-1]["total"])
+    print(f"\n640x480 one face, total median {med:.2f} ms (target <= 15 ms)")
+    sys.stdout.flush()
+
+
+def time_clips(engine, imgs: dict, sources: dict, n: int, mode: str, hand) -> list[tuple]:
     rows = []
     for size in ((640, 480), (1280, 720)):
         for target, source in (("astronaut", "t1-centre"), ("t1-centre", "astronaut")):
@@ -66,34 +108,25 @@ def main() -> None:
             box = engine.detect(imgs[target])[0].box
             head = crop_face(imgs[target], tuple(int(v) for v in box), pad=0.8)
             scale = size[1] * 0.35 / (box[2] - box[0])
-            frames = video(head, size, args.frames, scale)
-            stream = engine.open_stream()
-            for f in frames[:10]:  # warm-up: first detection, graph start
-                stream.swap(f, [sources[source]])
-            stages: dict[str, list[float]] = {}
-            swapped = 0
-            for f in frames:
-                r = stream.swap(f, [sources[source]])
-                swapped += r.faces_swapped
-                for k, v in r.timings_ms.items():
-                    stages.setdefault(k, []).append(v)
-            stream.close()
-            rows.append((f"{size[0]}x{size[1]}", f"{source}->{target}", swapped, len(frames), stages))
-
-    names = [k for k in rows[0][4] if k != "total"] + ["total"]
-    head = f"{'size':<10}{'swap':<24}{'faces/frame':>12}  " + "".join(f"{n:>16}" for n in names)
-    print(head)
-    print(f"{'':<46}" + "".join(f"{'p50 / p95 ms':>16}" for _ in names))
-    print("-" * len(head))
-    for size, label, swapped, n, stages in rows:
-        cells = "".join(
-            f"{pct(stages.get(k, []), 50):>8.2f} /{pct(stages.get(k, []), 95):>6.2f}" for k in names
-        )
-        print(f"{size:<10}{label:<24}{swapped / n:>12.2f}  {cells}")
-    med = statistics.median(rows[0][4]["total"])
-    print(f"\n640x480 one face, total median {med:.2f} ms (target <= 15 ms)")
-    engine.close()
-    sys.stdout.flush()
+            clip = video(head, size, n, scale)
+            for held in ("no", "yes") if hand is not None else ("no",):
+                frames = with_hand(clip, hand) if held == "yes" else clip
+                stream = engine.open_stream()
+                for f in frames[:10]:  # warm-up: first detection, graph start
+                    stream.swap(f, [sources[source]])
+                runs = stream.occluder.runs
+                stages: dict[str, list[float]] = {}
+                swapped = 0
+                for f in frames:
+                    r = stream.swap(f, [sources[source]])
+                    swapped += r.faces_swapped
+                    for k, v in r.timings_ms.items():
+                        stages.setdefault(k, []).append(v)
+                runs = stream.occluder.runs - runs
+                stream.close()
+                rows.append((f"{size[0]}x{size[1]}", f"{source}->{target}", mode, held, swapped, len(frames),
+                             runs, stages))
+    return rows
 
 
 if __name__ == "__main__":

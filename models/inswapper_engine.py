@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ from models.engine import (
     swap_tracked,
 )
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, iou
+from models.occlusion import FaceView, make_occluder
 from models.paste_back import PasteBack
 from models.weights import InswapperFiles
 
@@ -108,6 +110,7 @@ class InswapperStream:
         self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
                         if engine.mp_detector is not None else None)
         self.assigner = SourceAssigner()
+        self.occluder = make_occluder(engine.occlusion)
         self._boxes: dict[int, Box] = {}  # SCRFD: last box per face id
         self._next_id = 0
 
@@ -139,9 +142,14 @@ class InswapperStream:
         timings: dict[str, float] = {}
         faces = self._faces(frame)
         timings["detect"] = (time.perf_counter() - t0) * 1000
+        if sources:
+            t = time.perf_counter()
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces])
+            timings["occlusion"] = (time.perf_counter() - t) * 1000
 
         def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:
-            return self.engine.swap_face(out, face.kps, source, timings)
+            return self.engine.swap_face(out, face.kps, source, timings,
+                                         lambda box: self.occluder.mask(box, face.track_id))
 
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
         timings["total"] = (time.perf_counter() - t0) * 1000
@@ -150,14 +158,17 @@ class InswapperStream:
     def close(self) -> None:
         if self.tracker is not None:
             self.tracker.close()
+        self.occluder.close()
 
 
 class InswapperEngine:
     name = "inswapper"
 
     def __init__(self, files: InswapperFiles, force_cpu: bool = False, max_faces: int = 4,
-                 keep_mouth: bool = False, color_correction: bool = True, detect_interval: int = 10) -> None:
+                 keep_mouth: bool = False, color_correction: bool = True, detect_interval: int = 10,
+                 occlusion: str = "off") -> None:
         self.max_faces = max_faces
+        self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.providers = choose_providers(force_cpu)
         self.identity: ArcFaceONNX = _load(  # type: ignore[assignment]
@@ -231,8 +242,8 @@ class InswapperEngine:
         return SourceFace(self.name, det.box, InswapperSource(latent, normed))
 
     # -- one face of a frame ------------------------------------------------------------------
-    def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource,
-                  timings: dict[str, float]) -> PixelBox | None:
+    def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource, timings: dict[str, float],
+                  occluded: Callable[[PixelBox], np.ndarray | None] | None = None) -> PixelBox | None:
         t = time.perf_counter()
         aligned, matrix = face_align.norm_crop2(out, kps, 128)
         blob = cv2.dnn.blobFromImage(aligned, 1.0 / 255.0, (128, 128), (0, 0, 0), swapRB=True)
@@ -242,7 +253,7 @@ class InswapperEngine:
         fake = np.clip(pred[0].transpose(1, 2, 0) * 255, 0, 255).astype(np.uint8)[:, :, ::-1]
         t2 = time.perf_counter()
         timings["swap"] = timings.get("swap", 0.0) + (t2 - t) * 1000
-        done = self.paste.paste(out, np.ascontiguousarray(fake), aligned, matrix)
+        done = self.paste.paste(out, np.ascontiguousarray(fake), aligned, matrix, occluded)
         timings["paste"] = timings.get("paste", 0.0) + (time.perf_counter() - t2) * 1000
         return done
 

@@ -31,6 +31,7 @@ from models.engine import (
 )
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
+from models.occlusion import FaceView, hold_out, make_occluder
 from models.warp import label_triangles, mesh_maps, remap
 
 MESH_POINTS = 468  # the tessellated points; 468..477 are irises
@@ -60,6 +61,7 @@ class MeshStream:
         self.engine = engine
         self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval)
         self.assigner = SourceAssigner()
+        self.occluder = make_occluder(engine.occlusion)
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
         t0 = time.perf_counter()
@@ -68,7 +70,10 @@ class MeshStream:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
         faces = self.tracker.update(frame)
-        _timed(timings, "landmarks", t0)
+        t = _timed(timings, "landmarks", t0)
+        if sources:
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
+            _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
             return self._swap_one(out, face, src, timings)
@@ -89,7 +94,7 @@ class MeshStream:
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
         map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
-        alpha = remap(src.alpha, map_x, map_y)
+        alpha = hold_out(remap(src.alpha, map_x, map_y), self.occluder.mask(box, face.track_id))
         t = _timed(timings, "warp", t)
 
         region = out[box[1] : box[3], box[0] : box[2]]
@@ -113,6 +118,7 @@ class MeshStream:
 
     def close(self) -> None:
         self.tracker.close()
+        self.occluder.close()
 
 
 class MeshEngine:
@@ -121,8 +127,10 @@ class MeshEngine:
     name = "mesh"
     provider = "mediapipe-cpu"
 
-    def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0) -> None:
+    def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
+                 occlusion: str = "off") -> None:
         self.max_faces = max_faces
+        self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength
         self.detector = FaceDetector()

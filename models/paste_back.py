@@ -9,11 +9,15 @@ the face and the mask are warped into the face's bounding box only, colour corre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 from insightface.utils.face_align import arcface_dst
 
 from models import color
+from models.engine import PixelBox
+from models.occlusion import hold_out
 
 
 def aligned_template(size: int = 128) -> np.ndarray:
@@ -67,9 +71,10 @@ class PasteBack:
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
         return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
-    def paste(self, frame: np.ndarray, fake: np.ndarray, aligned: np.ndarray,
-              matrix: np.ndarray) -> tuple[int, int, int, int] | None:
-        """Blend `fake` (aligned BGR, swapped) into `frame` in place; `matrix` maps frame -> aligned.
+    def paste(self, frame: np.ndarray, fake: np.ndarray, aligned: np.ndarray, matrix: np.ndarray,
+              occluded: Callable[[PixelBox], np.ndarray | None] | None = None) -> PixelBox | None:
+        """Blend `fake` (aligned BGR, swapped) into `frame` in place; `matrix` maps frame -> aligned;
+        `occluded(box)` is what stands in front of the face there (uint8 mask over the box, or None).
         Returns the frame box it wrote, None if the face lies outside the frame."""
         inverse = cv2.invertAffineTransform(matrix)
         box = self.box(inverse, frame.shape)
@@ -83,6 +88,8 @@ class PasteBack:
         size = (x1 - x0, y1 - y0)
         face = cv2.warpAffine(fake, shifted, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha = cv2.warpAffine(self.mask, shifted, size, flags=cv2.INTER_LINEAR, borderValue=0)
+        if occluded is not None:
+            alpha = hold_out(alpha, occluded(box))
         region = frame[y0:y1, x0:x1]
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face, region, a, 1.0 - a)

@@ -30,7 +30,7 @@ def resolve(name: str, weights_dir: str = WEIGHTS_DIR) -> str:
 
 
 def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, force_cpu: bool = False,
-                keep_mouth: bool = False) -> Engine:
+                keep_mouth: bool = False, occlusion: str = "off") -> Engine:
     """Load (and warm up) an engine. Slow: call it off the event loop."""
     concrete = resolve(name, weights_dir)
     if concrete == "inswapper":
@@ -44,9 +44,10 @@ def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, f
         from models.inswapper_engine import InswapperEngine, ModelFileError
 
         try:
-            return InswapperEngine(files, force_cpu=force_cpu, max_faces=max_faces, keep_mouth=keep_mouth)
+            return InswapperEngine(files, force_cpu=force_cpu, max_faces=max_faces, keep_mouth=keep_mouth,
+                                  occlusion=occlusion)
         except ModelFileError as exc:
             raise EngineUnavailable(str(exc)) from None
     from models.mesh_engine import MeshEngine
 
-    return MeshEngine(max_faces=max_faces)
+    return MeshEngine(max_faces=max_faces, occlusion=occlusion)

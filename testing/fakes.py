@@ -42,6 +42,7 @@ class FakeEngine:
 
     name = "fake"
     provider = "none"
+    occlusion = "off"
     model_files: tuple[str, ...] = ()
 
     def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = ()) -> None:

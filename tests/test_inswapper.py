@@ -164,10 +164,11 @@ async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, engine,
     from testing.clients import WsUser, base_of, get_json, upload
     from testing.images import data_url, from_data_url, jpeg
 
-    server = await aiohttp_server(create_app(Settings(engine="auto", weights_dir=green_dir, db=":memory:")))
+    server = await aiohttp_server(create_app(Settings(engine="auto", weights_dir=green_dir, db=":memory:",
+                                                      occlusion="auto")))
     base = base_of(server)
     status = await get_json(base, "/status")
-    assert (status["engine"], status["models_loaded"]) == ("inswapper", True)
+    assert (status["engine"], status["models_loaded"], status["occlusion"]) == ("inswapper", True, "auto")
     assert status["provider"] in choose_providers(force_cpu=False)
     assert (await upload(base, jpeg(astronaut)))[0] == 200
     user = await WsUser().connect(base)
@@ -198,6 +199,7 @@ def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
         mp_detector = None
         max_faces = 4
         detect_interval = 10
+        occlusion = "off"
 
         def __init__(self) -> None:
             self.order = [left, right]
@@ -205,7 +207,7 @@ def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
         def scrfd_faces(self, frame):
             return [(box, np.zeros((5, 2), np.float32)) for box in self.order]
 
-        def swap_face(self, out, kps, source, timings):
+        def swap_face(self, out, kps, source, timings, occluded=None):
             return (0, 0, 8, 8)
 
     engine = StubEngine()

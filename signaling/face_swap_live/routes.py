@@ -136,6 +136,7 @@ class FaceSwapLiveRoutes:
             "dropped_frames": snap["dropped"],
             "engine": engine.name,
             "provider": engine.provider,
+            "occlusion": engine.occlusion,
             **self.extra_status(),
         })
 

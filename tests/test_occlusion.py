@@ -1,0 +1,324 @@
+"""Hands and things in front of a face stay in front: real hand photographs (Debian's opencv-doc)
+and a real cup (skimage's coffee) over real faces, mediapipe's real hand and face models, both
+engines (inswapper with a stand-in swapper). The colour model's policy is tested on its own."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from models.colour_occlusion import GRID, WARMUP, CellModel
+from models.inswapper_engine import InswapperEngine
+from models.mesh_engine import MeshEngine
+from models.occlusion import CHECK_EVERY, HandSchedule, hold_out, make_occluder, occlusion_mask
+from models.weights import InswapperFiles
+from testing.faces import crop_face, faces, place, video
+from testing.occluders import cup_cutout, hand_cutout, hand_photos_present, put_over
+from testing.standin_models import weights_dir
+from tests.browser import ARTIFACTS
+
+TOLERANCE = 12  # grey levels: what is left of a pixel the blend did not touch
+
+
+# -- the policy, in microseconds --------------------------------------------------------------
+def test_without_a_hand_the_models_run_on_one_frame_in_every():
+    schedule = HandSchedule(every=5)
+    runs = [schedule.due(tracking=False) for _ in range(20)]
+    assert runs == [True, False, False, False, False] * 4
+
+
+def test_while_a_hand_is_near_the_models_run_on_every_frame_then_back_off():
+    schedule = HandSchedule(every=4)
+    assert [schedule.due(tracking=True) for _ in range(5)] == [True] * 5
+    # the hand has gone: the next check is `every` frames after the last run
+    assert [schedule.due(tracking=False) for _ in range(8)] == [False, False, False, True] * 2
+
+
+def test_hold_out_removes_the_hand_from_the_blend_mask_and_nothing_else():
+    alpha = np.full((40, 40), 255, np.uint8)
+    hand = np.zeros((40, 40), np.uint8)
+    hand[10:20, 10:20] = 255
+    out = hold_out(alpha, hand)
+    assert (out[10:20, 10:20] == 0).all()
+    assert (out[hand == 0] == 255).all()
+    assert hold_out(alpha, None) is alpha
+
+
+def test_a_hand_outside_the_face_box_leaves_no_mask():
+    points = np.stack([np.linspace(300, 340, 21), np.linspace(300, 360, 21)], axis=1).astype(np.float32)
+    assert occlusion_mask([points], (0, 0, 200, 200)) is None
+    assert occlusion_mask([points], (280, 280, 400, 400)) is not None
+
+
+def test_an_unknown_mode_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="off, hands, auto"):
+        make_occluder("cup")
+
+
+def steady_face(rng: np.random.Generator, frames: int, model: CellModel) -> np.ndarray:
+    """Feed `model` a still face with sensor noise; the face's cells."""
+    face = rng.uniform(40, 80, (GRID, GRID, 3)).astype(np.float32)
+    for _ in range(frames):
+        assert not model.check(face + rng.normal(0, 1.0, face.shape).astype(np.float32)).any()
+    return face
+
+
+def cup_on(face: np.ndarray) -> np.ndarray:
+    """The face's cells with a red-brown thing over the lower face."""
+    cup = face.copy()
+    cup[9:13, 5:10] += np.float32([35, -20, 25])
+    return cup
+
+
+def test_cells_that_change_far_more_than_the_face_count_as_covered():
+    rng = np.random.default_rng(0)
+    model = CellModel()
+    covered = model.check(cup_on(steady_face(rng, WARMUP + 5, model)))
+    assert covered[9:13, 5:10][model.face[9:13, 5:10]].all()
+    assert not covered[:7].any(), "the forehead and the eyes were not covered"
+
+
+def test_a_change_the_whole_face_shares_is_light_not_cover():
+    rng = np.random.default_rng(1)
+    model = CellModel()
+    face = steady_face(rng, WARMUP + 5, model)
+    assert not model.check(face + np.float32([25, 4, -6])).any()
+
+
+def test_nothing_counts_as_covered_before_the_face_has_been_seen():
+    model = CellModel()
+    face = np.full((GRID, GRID, 3), 60, np.float32)
+    for frame in [face] * (WARMUP - 2) + [cup_on(face)]:
+        assert not model.check(frame).any()
+
+
+def test_lone_cells_are_noise_and_eyes_alone_are_a_blink():
+    rng = np.random.default_rng(2)
+    model = CellModel()
+    face = steady_face(rng, WARMUP + 5, model)
+    odd = face.copy()
+    odd[4, 4] += 50  # one cell of the forehead
+    odd[model.moving] += 50  # eyes and mouth, all at once
+    assert not model.check(odd).any()
+
+
+def test_a_held_cup_stays_covered_for_seconds_and_is_learned_in_the_end():
+    rng = np.random.default_rng(3)
+    model = CellModel()
+    cup = cup_on(steady_face(rng, WARMUP + 5, model))
+    assert all(model.check(cup)[10, 7] for _ in range(150))  # 5 s at 30 fps
+    for _ in range(3000):
+        model.check(cup)
+    assert not model.check(cup).any()
+
+
+# -- real pictures ----------------------------------------------------------------------------
+def require_hand_photos() -> None:
+    """CI must have them (.ci/run installs opencv-doc); elsewhere the tests are skipped."""
+    if hand_photos_present():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("the hand photographs are missing: .ci/run installs Debian's opencv-doc")
+    pytest.skip("needs Debian's opencv-doc (hand photographs)")
+
+
+@pytest.fixture(scope="module")
+def hand():
+    require_hand_photos()
+    return hand_cutout()
+
+
+@pytest.fixture(scope="module")
+def scene(astronaut, hand):
+    """The astronaut at webcam size, a real hand raised over her mouth and chin: the frame, the
+    hand's pixels over the face, and the face's pixels farther than 12 px from the hand."""
+    head = crop_face(astronaut, (174, 68, 278, 172), pad=0.8)
+    base = place(head, (640, 480), 480 * 0.35 / 104, 0, (320, 240))
+    frame, where = put_over(base, hand, 0.5, 90, (300, 330))
+    face = np.zeros(where.shape, bool)
+    face[150:310, 240:405] = True  # the face's box, inside the detected one (232..412, 139..320)
+    near = cv2.dilate(where.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0
+    return frame, where & face, face & ~near
+
+
+@pytest.fixture(scope="module")
+def mesh_hands():
+    engine = MeshEngine(occlusion="hands")
+    yield engine
+    engine.close()
+
+
+def swap(engine, frame: np.ndarray, source, n: int = 4) -> np.ndarray:
+    """What a stream shows once it has seen `frame` a few times (trackers settled)."""
+    stream = engine.open_stream()
+    try:
+        for _ in range(n):
+            result = stream.swap(frame, [source])
+        assert result.faces_swapped == 1
+        return result.image
+    finally:
+        stream.close()
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a.astype(int) - b.astype(int)).max(axis=2) > TOLERANCE
+
+
+@pytest.mark.slow
+def test_a_hand_over_the_face_stays_in_front_and_the_rest_is_swapped(mesh_engine, mesh_hands, scene, t1_face):
+    frame, hand_on_face, rest_of_face = scene
+    source = mesh_hands.prepare_source(t1_face)
+    before = swap(mesh_engine, frame, source)  # occlusion off: the source is painted over the hand
+    after = swap(mesh_hands, frame, source)
+    kept_before = 1 - changed(before, frame)[hand_on_face].mean()
+    kept_after = 1 - changed(after, frame)[hand_on_face].mean()
+    swapped_before = changed(before, frame)[rest_of_face].mean()
+    swapped_after = changed(after, frame)[rest_of_face].mean()
+    ARTIFACTS.mkdir(exist_ok=True)
+    sheet = np.hstack([frame, before, after])
+    for x, label in ((0, "camera"), (640, "occlusion off"), (1280, "occlusion hands")):
+        cv2.putText(sheet, label, (x + 10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    cv2.imwrite(str(ARTIFACTS / "occlusion-hand.png"), sheet)
+    assert kept_before < 0.6, "the scene does not test anything: the hand was kept without occlusion"
+    assert kept_after >= 0.9, f"only {kept_after:.0%} of the hand over the face came back unchanged"
+    assert swapped_after >= 0.8 * swapped_before, (swapped_before, swapped_after)
+
+
+@pytest.mark.slow
+def test_without_a_hand_nothing_is_held_out_and_the_hand_model_rarely_runs(mesh_hands, astronaut):
+    clip = video(faces()["t1-centre"], (640, 480), 20, 3.0)  # tight crop: his hand is out of view
+    source = mesh_hands.prepare_source(astronaut)
+    stream = mesh_hands.open_stream()
+    try:
+        for frame in clip:
+            assert stream.swap(frame, [source]).faces_swapped == 1
+            assert stream.occluder.hands == [], "a hand was found where there is none"
+        # the frames in between do exactly what they did without occlusion: no model, no mask
+        assert stream.occluder.runs <= -(-len(clip) // CHECK_EVERY)
+    finally:
+        stream.close()
+
+
+@pytest.mark.slow
+def test_a_hand_beside_the_face_is_followed_but_takes_nothing_from_it(mesh_hands, astronaut, t1_face):
+    # the man in the middle of t1.jpg holds a card up beside his face
+    frame = place(t1_face, (640, 480), 1.6)
+    source = mesh_hands.prepare_source(astronaut)
+    stream = mesh_hands.open_stream()
+    try:
+        for _ in range(3):
+            result = stream.swap(frame, [source])
+        assert len(stream.occluder.hands) == 1, "his hand, half a face away, should be followed"
+        assert stream.occluder.mask(result.regions[0]) is None
+    finally:
+        stream.close()
+
+
+@pytest.mark.slow
+def test_the_hand_edge_does_not_flicker_on_a_still_hand(mesh_hands, scene, t1_face):
+    frame = scene[0]
+    source = mesh_hands.prepare_source(t1_face)
+    rng = np.random.default_rng(3)
+    stream = mesh_hands.open_stream()
+    masks = []
+    try:
+        for _ in range(24):
+            noisy = np.clip(frame.astype(np.int16) + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
+            stream.swap(noisy, [source])
+            mask = stream.occluder.mask((240, 150, 405, 310))
+            assert mask is not None, "the hand was lost on a still frame"
+            masks.append(mask.astype(np.float32))
+    finally:
+        stream.close()
+    edge = np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(masks[4:])])
+    area = np.mean([m.mean() for m in masks[4:]])
+    # the edge moves by a small part of the hand's area from one frame to the next: 1.1 % measured,
+    # 3.5 % with the landmarks unsmoothed
+    assert edge < 0.02 * area, (edge, area)
+
+
+@pytest.fixture(scope="module")
+def cup_scene(astronaut):
+    """The astronaut, still, with sensor noise; then a cup raised to her mouth: the frames, the cup's
+    pixels over the face in the last one, and the face's pixels farther than 12 px from the cup."""
+    rng = np.random.default_rng(5)
+    head = crop_face(astronaut, (174, 68, 278, 172), pad=0.8)
+    base = place(head, (640, 480), 480 * 0.35 / 104, 0, (320, 240))
+    cup = cup_cutout()
+    frames = [base] * 20
+    for i in range(8):  # it comes in from the right and stops over the mouth
+        frame, where = put_over(base, cup, 0.35, 0, (320 + 200 * max(0.0, 1 - (i + 1) / 4), 300))
+        frames.append(frame)
+    frames = [np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    face = np.zeros(where.shape, bool)
+    face[150:310, 240:405] = True
+    near = cv2.dilate(where.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0
+    return frames, where & face, face & ~near
+
+
+def play(engine, frames: list[np.ndarray], source) -> np.ndarray:
+    stream = engine.open_stream()
+    try:
+        for frame in frames:
+            result = stream.swap(frame, [source])
+        assert result.faces_swapped == 1
+        return result.image
+    finally:
+        stream.close()
+
+
+@pytest.mark.slow
+def test_a_cup_raised_to_the_mouth_stays_in_front_with_auto(mesh_hands, cup_scene, t1_face):
+    frames, cup_on_face, rest_of_face = cup_scene
+    source = mesh_hands.prepare_source(t1_face)
+    auto = MeshEngine(occlusion="auto")
+    try:
+        before = play(mesh_hands, frames, source)  # hands only: a cup is not a hand
+        after = play(auto, frames, source)
+    finally:
+        auto.close()
+    last = frames[-1]
+    sheet = np.hstack([last, before, after])
+    for x, label in ((0, "camera"), (640, "occlusion hands"), (1280, "occlusion auto")):
+        cv2.putText(sheet, label, (x + 10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    ARTIFACTS.mkdir(exist_ok=True)
+    cv2.imwrite(str(ARTIFACTS / "occlusion-cup.png"), sheet)
+    assert 1 - changed(before, last)[cup_on_face].mean() < 0.5, "the scene tests nothing"
+    assert 1 - changed(after, last)[cup_on_face].mean() >= 0.9
+    assert changed(after, last)[rest_of_face].mean() >= 0.8 * changed(before, last)[rest_of_face].mean()
+
+
+@pytest.mark.slow
+def test_auto_holds_nothing_out_of_a_face_that_moves_and_turns_uncovered(astronaut, t1_face):
+    head = crop_face(astronaut, (174, 68, 278, 172), pad=0.8)
+    clip = video(head, (640, 480), 60, 480 * 0.35 / 104)
+    engine = MeshEngine(occlusion="auto")
+    stream = engine.open_stream()
+    source = engine.prepare_source(t1_face)
+    try:
+        for frame in clip:
+            result = stream.swap(frame, [source])
+            assert result.faces_swapped == 1
+            assert stream.occluder.mask(result.regions[0], 0) is None
+    finally:
+        stream.close()
+        engine.close()
+
+
+@pytest.mark.slow
+def test_the_inswapper_engine_keeps_the_hand_in_front_too(tmp_path_factory, scene, t1_face):
+    """Stand-in swapper (the real weights are not redistributable): it paints the face green, so
+    every pixel it wrote is plain to see."""
+    frame, hand_on_face, rest_of_face = scene
+    folder = weights_dir(str(tmp_path_factory.mktemp("w_occl")), "constant", (0.0, 1.0, 0.0))
+    engine = InswapperEngine(InswapperFiles.find(folder), color_correction=False, occlusion="hands")
+    try:
+        out = swap(engine, frame, engine.prepare_source(t1_face))
+    finally:
+        engine.close()
+    assert 1 - changed(out, frame)[hand_on_face].mean() >= 0.9
+    assert changed(out, frame)[rest_of_face].mean() > 0.3
