@@ -87,6 +87,15 @@ def inner_lips() -> np.ndarray:
     raise RuntimeError("mediapipe's lip connections no longer contain the inner lip")
 
 
+@cache
+def opening_triangles() -> np.ndarray:
+    """Triangles that close the eye and mouth openings, which mediapipe's tessellation leaves
+    open: fans over each contour (the contours are nearly convex)."""
+    contours = (left_eye(), right_eye(), inner_lips())
+    fans = [(c[0], c[i], c[i + 1]) for c in contours for i in range(1, len(c) - 1)]
+    return np.array(fans, dtype=np.int32)
+
+
 def keypoints4(points: np.ndarray) -> np.ndarray:
     """Eye on the image's left, eye on the image's right, nose tip, mouth centre (4 x 2).
 

@@ -188,8 +188,21 @@ class FaceTracker:
         """Landmarks of every tracked face in this frame, left to right."""
         t = time.monotonic() if t is None else t
         self._maybe_detect(frame)
+        before = set(self._tracks)
+        faces = self._follow(frame, list(self._tracks), t)
+        if len(faces) < len(before):
+            # a track was lost (a fast move, a blur): look for its face again in this same frame,
+            # instead of showing the real face for a frame until the next one
+            self._since_detect = self.detect_interval
+            self._maybe_detect(frame)
+            faces += self._follow(frame, [tid for tid in self._tracks if tid not in before], t)
+        faces = self._dedupe(faces)
+        faces.sort(key=lambda f: f.box[0])
+        return faces
+
+    def _follow(self, frame: np.ndarray, track_ids: list[int], t: float) -> list[TrackedFace]:
         faces: list[TrackedFace] = []
-        for tid in list(self._tracks):
+        for tid in track_ids:
             track = self._tracks[tid]
             crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
             res = track.mesh.process(_rgb(crop))
@@ -207,8 +220,6 @@ class FaceTracker:
             size = float(max(x2 - x1, y2 - y1))
             track.side = size * CROP_PAD
             faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid))
-        faces = self._dedupe(faces)
-        faces.sort(key=lambda f: f.box[0])
         return faces
 
     def _dedupe(self, faces: list[TrackedFace]) -> list[TrackedFace]:

@@ -32,10 +32,16 @@ from models.engine import (
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import FaceView, hold_out, make_occluder
-from models.warp import label_triangles, mesh_maps, remap
+from models.relight import relight
+from models.shape import STRENGTH, reshape, shape_weights
+from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
 
 MESH_POINTS = 468  # the tessellated points; 468..477 are irises
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
+TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
+SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again
+_SPECK = np.ones((3, 3), np.uint8)
+GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greyscale photo
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class MeshSource:
     alpha: np.ndarray  # the swap mask, in texture pixels
     points: np.ndarray  # (468, 2) float32 in texture pixels
     triangles: np.ndarray  # (T, 3) the mesh triangles the mask leaves visible
+    grey: bool = False  # a greyscale photo: frames keep the target's colour, take the source's light
+    shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -93,11 +101,28 @@ class MeshStream:
         box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
-        map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
-        alpha = hold_out(remap(src.alpha, map_x, map_y), self.occluder.mask(box, face.track_id))
+        region = out[box[1] : box[3], box[0] : box[2]]
+        occluded = self.occluder.mask(box, face.track_id)
+        if self.engine.shape > 0:
+            # The target's face takes the source's shape: its pixels move to the new mesh first
+            # (not what stands in front of it: a hand stays where it is). One rasterisation of
+            # the new mesh serves both this warp and the texture's.
+            moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
+            (map_x, map_y), (back_x, back_y) = mesh_maps_many([src.points, dst], moved, src.triangles, box)
+            inside = back_x > -5
+            if occluded is not None:
+                inside &= occluded < 128
+            warped = cv2.remap(out, back_x, back_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            region[inside] = warped[inside]
+            t = _timed(timings, "shape", t)
+        else:
+            map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
+        alpha = remap(src.alpha, map_x, map_y)
+        if self.engine.coverage:
+            alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
+        alpha = hold_out(alpha, occluded)
         t = _timed(timings, "warp", t)
 
-        region = out[box[1] : box[3], box[0] : box[2]]
         texture = src.bgr
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
@@ -109,7 +134,12 @@ class MeshStream:
         t = _timed(timings, "colour", t)
 
         face_bgr = remap(texture, map_x, map_y)
+        if self.engine.coverage:
+            face_bgr = _despeck(face_bgr)
         t = _timed(timings, "warp", t)
+        if self.engine.relight or src.grey:
+            face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
+            t = _timed(timings, "relight", t)
 
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
@@ -128,8 +158,12 @@ class MeshEngine:
     provider = "mediapipe-cpu"
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
-                 occlusion: str = "off") -> None:
+                 occlusion: str = "off", relight: bool = True, coverage: bool = True,
+                 shape: float = STRENGTH) -> None:
         self.max_faces = max_faces
+        self.shape = shape
+        self.relight = relight
+        self.coverage = coverage
         self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength
@@ -158,14 +192,34 @@ class MeshEngine:
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
             raise NoFaceError("No face detected")
+        found = self._source_mesh(image, near)
+        if found is None and self.coverage and max(image.shape[:2]) <= TIGHT_CROP_MAX:
+            # A tight crop (an ID photo without chin or forehead) gives the detector no context:
+            # look again with a margin of repeated edge pixels, at a fixed working size.
+            scale = SOURCE_LOOK_AGAIN / max(image.shape[:2])
+            big = cv2.resize(image, None, fx=scale, fy=scale,
+                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+            pad = max(big.shape[:2]) // 2
+            padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
+            again = self._source_mesh(padded, moved)
+            if again is not None:
+                box, pts = again
+                x0, y0, x1, y1 = ((v - pad) / scale for v in box)
+                found = (x0, y0, x1, y1), (pts - pad) / scale
+        if found is None:
+            raise NoFaceError("No face detected")
+        box, pts = found
+        return SourceFace(self.name, box, _make_source(image, pts, self.coverage))
+
+    def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None
+                     ) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
         dets = self.detector.detect(image)
         if not dets:
-            raise NoFaceError("No face detected")
-        dets = nearest_first(dets, near, lambda d: d.box)
-        pts = self.still.mesh(image, dets[0].box)
-        if pts is None:
-            raise NoFaceError("No face detected")
-        return SourceFace(self.name, dets[0].box, _make_source(image, pts[:MESH_POINTS, :2]))
+            return None
+        det = nearest_first(dets, near, lambda d: d.box)[0]
+        pts = self.still.mesh(image, det.box)
+        return None if pts is None else (det.box, pts[:MESH_POINTS, :2])
 
     def open_stream(self) -> MeshStream:
         return MeshStream(self)
@@ -175,35 +229,75 @@ class MeshEngine:
         self.still.close()
 
 
-def _make_source(image: np.ndarray, pts: np.ndarray) -> MeshSource:
-    """Crop the face with a margin, scale it to a working size, draw its mask."""
+def _make_source(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> MeshSource:
+    """Crop the face with a margin, scale it to a working size, draw its mask.
+
+    With `coverage`, a mesh that reaches outside the photo (a tight crop) gets repeated edge pixels
+    there, and its mask leaves those parts out, feathered: the target's own face shows through
+    instead of black or smeared patches. A greyscale photo is marked so frames keep the target's
+    colour (a grey face would otherwise be painted in one flat tone)."""
     h, w = image.shape[:2]
     lo, hi = pts.min(0), pts.max(0)
     margin = (hi - lo) * 0.1 + 4
-    x0, y0 = np.maximum(np.floor(lo - margin), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(hi + margin), [w, h]).astype(int)
-    crop = image[y0:y1, x0:x1]
+    x0, y0 = np.floor(lo - margin).astype(int)
+    x1, y1 = np.ceil(hi + margin).astype(int)
+    if not coverage:
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    # the photo's own pixels, and repeated edge pixels wherever the crop leaves the photo
+    left, top, right, bottom = max(0, -x0), max(0, -y0), max(0, x1 - w), max(0, y1 - h)
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    inside[top : inside.shape[0] - bottom, left : inside.shape[1] - right] = 255
+    crop = image[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+    crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
     local = pts - np.array([x0, y0], np.float32)
     scale = min(1.0, SOURCE_FACE_WIDTH / max(float(np.ptp(local[:, 0])), 1.0))
     if scale < 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        inside = cv2.resize(inside, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
         local = local * scale
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local)
+    if not inside.all():
+        feather = max(3, round(float(np.ptp(local[:, 0])) * 0.06)) | 1
+        inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        alpha = cv2.multiply(alpha, cv2.GaussianBlur(inside, (2 * feather + 1, 2 * feather + 1), 0),
+                             scale=1.0 / 255.0)
     points = local.astype(np.float32)
     stats = color.lab_stats(crop, color.core(alpha))
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
-    return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha))
+    grey = coverage and bool(stats[1][1:].max() <= GREY_CHROMA_STD)
+    return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
+                      shape_weights(points))
+
+
+def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
+    """Where the mesh is seen edge-on (a turned cheek, the nostrils), neighbouring pixels sample
+    far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
+    and under the nose. Pixels far from their 3 x 3 median take the median."""
+    median = cv2.medianBlur(image, 3)
+    odd = cv2.absdiff(image, median).max(axis=2) > threshold
+    out = image.copy()
+    out[odd] = median[odd]
+    return out
 
 
 def _visible_triangles(points: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Triangles with any visible alpha: the rest (eye and mouth interiors, the top of the
-    forehead) would be rasterised every frame for nothing."""
+    """Triangles with any visible alpha, and those that close the eyes and the mouth: the rest
+    (the top of the forehead) would be rasterised every frame for nothing. The eye and mouth
+    openings stay: without them the pixels around a hole were marked outside the mesh in blocks
+    of the coarse grid, cutting specks out of the mask's feathered edge (single pixels of the
+    target's own face around the eyes and mouth)."""
     tris = ft.triangles()
     h, w = alpha.shape
     label = label_triangles(points[tris], (0, 0, w, h))
     peak = np.zeros(len(tris) + 1, np.uint8)
     np.maximum.at(peak, label.ravel(), alpha.ravel())
-    return tris[peak[1:] > 2]
+    # a triangle seen edge-on (the far cheek of a turned head) covers no pixel centre here, yet
+    # may be large on a target: its corners and centre say whether it lies in the mask
+    corners = np.concatenate([points[tris], points[tris].mean(1, keepdims=True)], axis=1)
+    xs = np.clip(np.round(corners[..., 0]).astype(int), 0, w - 1)
+    ys = np.clip(np.round(corners[..., 1]).astype(int), 0, h - 1)
+    visible = (peak[1:] > 2) | (alpha[ys, xs].max(1) > 2)
+    return np.concatenate([tris[visible], ft.opening_triangles()])

@@ -74,6 +74,25 @@ def _gather(
     return map_x, map_y
 
 
+def close_holes(label: np.ndarray, rounds: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """`label` with the holes inside the mesh given their nearest triangle, and the uint8 mask of
+    the mesh with its holes. Where a turned head folds the mesh (beside the nose, at a cheek),
+    some pixels inside the face are covered by no triangle; left outside, they cut pixel-sized
+    holes in the swap mask, showing specks of the target's own face."""
+    mesh = (label > 0).astype(np.uint8)
+    flood = np.zeros((mesh.shape[0] + 2, mesh.shape[1] + 2), np.uint8)
+    flood[1:-1, 1:-1] = mesh
+    cv2.floodFill(flood, None, (0, 0), 2)  # everything outside the mesh that reaches the border
+    face = (flood[1:-1, 1:-1] != 2).astype(np.uint8)
+    ring = np.ones((3, 3), np.uint8)
+    for _ in range(rounds):
+        gaps = (label == 0) & (face > 0)
+        if not gaps.any():
+            break
+        label = np.where(gaps, cv2.dilate(label, ring), label)
+    return label, face
+
+
 def mesh_maps(
     src_pts: np.ndarray,
     dst_pts: np.ndarray,
@@ -81,8 +100,20 @@ def mesh_maps(
     box: tuple[int, int, int, int],
     max_side: int = 160,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap.
+    """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap (see
+    mesh_maps_many)."""
+    return mesh_maps_many([src_pts], dst_pts, triangles, box, max_side)[0]
 
+
+def mesh_maps_many(
+    sources: list[np.ndarray],
+    dst_pts: np.ndarray,
+    triangles: np.ndarray,
+    box: tuple[int, int, int, int],
+    max_side: int = 160,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each of `sources`, the sampling maps over `box` that take those points onto dst_pts,
+    ready for cv2.remap; the destination mesh is rasterised once for all of them.
     A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
     is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
     gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
@@ -94,25 +125,39 @@ def mesh_maps(
     which could land anywhere on the source face: bright dots along the jaw and around holes.)
     """
     dst_tri = dst_pts[triangles]
-    affines = triangle_affines(dst_tri, src_pts[triangles])
+    affine_sets = [triangle_affines(dst_tri, src[triangles]) for src in sources]
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     step = max(1, int(np.ceil(max(w, h) / max_side)))
     if step == 1:
-        return sampling_maps(affines, label_triangles(dst_tri, box), box)
+        label, _ = close_holes(label_triangles(dst_tri, box))
+        return [sampling_maps(affines, label, box) for affines in affine_sets]
     cw, ch = -(-w // step), -(-h // step)
     # coarse cell i sits where cv2.resize samples it from: (i + 0.5) * step - 0.5
     origin = np.array([x0 - 0.5 * step + 0.5, y0 - 0.5 * step + 0.5], np.float32)
     coarse_tri = (dst_tri - origin) / step
-    label = label_triangles(coarse_tri, (0, 0, cw, ch))
+    label, face = close_holes(label_triangles(coarse_tri, (0, 0, cw, ch)))
     ring = np.ones((3, 3), np.uint8)
-    covered = cv2.dilate((label > 0).astype(np.uint8), ring)
+    covered = cv2.dilate(face, ring)
     for _ in range(2):
         label = np.where(label == 0, cv2.dilate(label, ring), label)
     cx = x0 + (np.arange(cw, dtype=np.float32) + 0.5) * step - 0.5
     cy = y0 + (np.arange(ch, dtype=np.float32) + 0.5) * step - 0.5
-    map_x, map_y = _gather(affines, label, cx, cy)
     size = (cw * step, ch * step)
+    outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
+    dst_span = max(float(np.ptp(dst_pts[:, 0])), 1e-3)
+    maps = []
+    for src, affines in zip(sources, affine_sets, strict=True):
+        map_x, map_y = _gather(affines, label, cx, cy)
+        slope = float(np.ptp(src[:, 0])) / dst_span
+        maps.append(_upscale(map_x, map_y, size, (w, h), step, slope, outside))
+    return maps
+
+
+def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_size: tuple[int, int],
+             step: int, slope: float, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coarse maps to full resolution (see mesh_maps_many)."""
+    w, h = box_size
     smooth_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
     smooth_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
     # Where the mesh folds (a turned head's nostrils), neighbouring cells map to distant source
@@ -120,11 +165,9 @@ def mesh_maps(
     # than the map's own slope over half a cell: take the nearest cell's exact coordinate instead.
     near_x = cv2.resize(map_x, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
     near_y = cv2.resize(map_y, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
-    slope = float(np.ptp(src_pts[:, 0]) / max(float(np.ptp(dst_pts[:, 0])), 1e-3))
     torn = np.abs(smooth_x - near_x) + np.abs(smooth_y - near_y) > 2.0 * step * slope
     map_x = np.where(torn, near_x, smooth_x)
     map_y = np.where(torn, near_y, smooth_y)
-    outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
     map_x[outside] = -10
     map_y[outside] = -10
     return map_x, map_y

@@ -91,6 +91,18 @@ def assert_swapped(measure: FaceMeasure, output: np.ndarray, target: np.ndarray,
     assert face > max(5.0, 3 * background), f"the face hardly changed ({face:.1f})"
 
 
+def play(engine: Any, frames: list[np.ndarray], source: Any) -> np.ndarray:
+    """What a fresh stream of `engine` shows after `frames` (one face, swapped in the last)."""
+    stream = engine.open_stream()
+    try:
+        for frame in frames:
+            result = stream.swap(frame, [source])
+        assert result.faces_swapped == 1
+        return result.image
+    finally:
+        stream.close()
+
+
 def swap_once(engine: Any, frame: np.ndarray, sources: list[Any]) -> Any:
     """One frame through a fresh stream of `engine`."""
     stream = engine.open_stream()

@@ -20,6 +20,7 @@ from testing.faces import crop_face, faces, place, video
 from testing.occluders import cup_cutout, hand_cutout, hand_photos_present, put_over
 from testing.standin_models import weights_dir
 from tests.browser import ARTIFACTS
+from tests.face_checks import play
 
 TOLERANCE = 12  # grey levels: what is left of a pixel the blend did not touch
 
@@ -154,14 +155,7 @@ def mesh_hands():
 
 def swap(engine, frame: np.ndarray, source, n: int = 4) -> np.ndarray:
     """What a stream shows once it has seen `frame` a few times (trackers settled)."""
-    stream = engine.open_stream()
-    try:
-        for _ in range(n):
-            result = stream.swap(frame, [source])
-        assert result.faces_swapped == 1
-        return result.image
-    finally:
-        stream.close()
+    return play(engine, [frame] * n, source)
 
 
 def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -258,17 +252,6 @@ def cup_scene(astronaut):
     face[150:310, 240:405] = True
     near = cv2.dilate(where.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0
     return frames, where & face, face & ~near
-
-
-def play(engine, frames: list[np.ndarray], source) -> np.ndarray:
-    stream = engine.open_stream()
-    try:
-        for frame in frames:
-            result = stream.swap(frame, [source])
-        assert result.faces_swapped == 1
-        return result.image
-    finally:
-        stream.close()
 
 
 @pytest.mark.slow

@@ -1,0 +1,360 @@
+"""Swap quality on every face the installed wheels carry, judged by a recognizer the engine does not use.
+
+    make bench-deps   # dlib-bin and face-recognition-models, for this benchmark only
+    python -m bench.quality [--configs before,after] [--server]
+
+Identities: skimage's astronaut, the six people of insightface's t1.jpg and Tom_Hanks_54745.png
+beside it (8 in all; dlib finds the faces). Each identity is a source in five forms: as photographed
+(`plain`), turned (a simulated three-quarter view: the face squeezed on one side and tilted),
+`side-lit` (dark on one side), `tight-grey` (a 112 px greyscale crop without chin and forehead, as an
+ID photo) and `small` (the face 80 px wide). Each is swapped onto three other identities' frontal
+faces, moving gently in a 640x480 frame; the last two frames of each clip are judged.
+
+Judge: dlib's ResNet face descriptor (the `face_recognition` models), never the engine's own
+landmarks. Figures, as face-swap papers report them:
+- retrieval: the output's nearest identity of the 8 is the source;
+- nearer: the output is nearer the source than the target it was made from;
+- distance: mean descriptor distance to the source (dlib's same-person threshold is 0.6);
+- flicker: frame-to-frame change in the face of a still, noisy target, over the input's own.
+
+`--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
+`--server` sends the frames through a real server instead (upload over /upload_source, frames over
+/ws). A contact sheet is saved to test-artifacts/quality.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from testing.faces import astronaut, crop_face, place, t1, t1_path, video
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
+TARGETS_PER_SOURCE = 3
+CLIP = 6  # frames per clip; the last two are judged
+# engine keyword arguments per configuration: `before` turns off what issue 13 added
+CONFIGS: dict[str, dict] = {
+    "before": {"relight": False, "coverage": False, "shape": 0},
+    "coverage": {"relight": False, "shape": 0},
+    "relight": {"shape": 0},
+    "after": {},
+}
+
+
+# -- the judge -------------------------------------------------------------------------------
+class Judge:
+    """dlib's HOG detector, 5-point aligner and ResNet descriptor."""
+
+    def __init__(self) -> None:
+        try:
+            import dlib
+            import face_recognition_models as models
+        except ImportError:
+            sys.exit("bench.quality needs dlib-bin and face-recognition-models: run `make bench-deps`")
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.aligner = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
+        self.net = dlib.face_recognition_model_v1(models.face_recognition_model_location())
+
+    def boxes(self, bgr: np.ndarray, upsample: int = 1) -> list[tuple[int, int, int, int]]:
+        found = self.detector(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), upsample)
+        return [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
+
+    def descriptor(self, bgr: np.ndarray, near: tuple[float, float] | None = None) -> np.ndarray | None:
+        """The descriptor of the face nearest `near` (the image's centre by default)."""
+        boxes = self.boxes(bgr)
+        if not boxes:
+            return None
+        h, w = bgr.shape[:2]
+        cx, cy = near or (w / 2, h / 2)
+        x0, y0, x1, y1 = min(boxes, key=lambda b: np.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy))
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        shape = self.aligner(rgb, self.dlib.rectangle(x0, y0, x1, y1))
+        return np.array(self.net.compute_face_descriptor(rgb, shape))
+
+
+# -- the faces -------------------------------------------------------------------------------
+def identities(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """name -> (photo, face box) for every identity the wheels carry."""
+    out = {"astronaut": (astronaut(), judge.boxes(astronaut(), 0)[0])}
+    group = t1()
+    for i, box in enumerate(sorted(judge.boxes(group, 0))):  # left to right
+        out[f"t1-{i + 1}"] = (group, box)
+    hanks = cv2.imread(os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png"))
+    out["hanks"] = (hanks, judge.boxes(hanks, 1)[0])
+    return out
+
+
+def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8) -> np.ndarray:
+    return crop_face(photo, box, pad)
+
+
+def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) -> np.ndarray:
+    """The source photo in one of KINDS."""
+    face = frontal(photo, box, 0.8)
+    if face.shape[1] < 240:  # small faces are enlarged first, as a user's upload would be sharp
+        grow = 240 / face.shape[1]
+        face = cv2.resize(face, None, fx=grow, fy=grow, interpolation=cv2.INTER_CUBIC)
+    h, w = face.shape[:2]
+    if kind == "plain":
+        return face
+    if kind == "turned":
+        # a three-quarter view, simulated: the right half recedes (squeezed toward the centre and
+        # shortened), then the head tilts
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        dst = np.float32([[0, 0], [w * 0.78, h * 0.1], [w * 0.78, h * 0.9], [0, h]])
+        turned = cv2.warpPerspective(face, cv2.getPerspectiveTransform(src, dst), (w, h),
+                                     borderMode=cv2.BORDER_REPLICATE)
+        return place(turned, (w, h), 1.0, 15, (w / 2, h / 2))
+    if kind == "side-lit":
+        # the astronaut is already lit from the image's left: light every face from there, harder
+        light = np.linspace(1.2, 0.45, w, dtype=np.float32)[None, :, None]
+        return np.clip(face.astype(np.float32) * light, 0, 255).astype(np.uint8)
+    if kind == "tight-grey":
+        x0, y0, x1, y1 = box
+        bw, bh = x1 - x0, y1 - y0
+        tight = photo[y0 + int(0.12 * bh) : y1 - int(0.08 * bh), x0 + int(0.02 * bw) : x1 - int(0.02 * bw)]
+        size = (112, round(112 * tight.shape[0] / tight.shape[1]))
+        tight = cv2.resize(tight, size, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(cv2.cvtColor(tight, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    if kind == "small":
+        scale = 80 / (box[2] - box[0]) * (w / frontal(photo, box, 0.8).shape[1])
+        return cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    raise ValueError(kind)
+
+
+def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int) -> list[np.ndarray]:
+    """The identity's frontal face moving gently in a 640x480 frame, 35 % of its height."""
+    head = frontal(photo, box, 0.8)
+    return video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
+
+
+# -- running ---------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    source: str
+    kind: str
+    target: str
+    descriptors: list[np.ndarray] = field(default_factory=list)
+    swapped: int = 0
+    image: np.ndarray | None = None
+
+
+def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    try:
+        source = engine.prepare_source(source_img)
+    except Exception as exc:  # a source the engine refuses counts as a failed swap, not a crash
+        print(f"  source refused: {exc}")
+        return list(clip), 0
+    stream = engine.open_stream()
+    try:
+        results = [stream.swap(frame, [source]) for frame in clip]
+    finally:
+        stream.close()
+    return [r.image for r in results], sum(r.faces_swapped > 0 for r in results)
+
+
+def swap_clips_server(base: str, source_img: np.ndarray, clip: list[np.ndarray]
+                      ) -> tuple[list[np.ndarray], int]:
+    from testing.clients import WsUser, upload
+    from testing.images import data_url, from_data_url, jpeg
+
+    async def run() -> tuple[list[np.ndarray], int]:
+        status, _ = await upload(base, jpeg(source_img))
+        if status != 200:
+            return list(clip), 0
+        user = await WsUser().connect(base)
+        out, swapped = [], 0
+        try:
+            for frame in clip:
+                answer = await user.roundtrip(data_url(frame))
+                if answer.get("success"):
+                    out.append(from_data_url(answer["processed"]))
+                    swapped += 1
+                else:
+                    out.append(frame)
+                await asyncio.sleep(1 / 14)  # under the server's --max-fps
+        finally:
+            await user.close()
+        return out, swapped
+
+    return asyncio.run(run())
+
+
+def flicker(engine, judge_box, clip_frame: np.ndarray, source_img: np.ndarray, n: int = 20) -> float:
+    """Mean frame-to-frame change inside the face box of the outputs over that of the inputs, for
+    a still target with sensor noise."""
+    rng = np.random.default_rng(0)
+    frames = [np.clip(clip_frame + rng.normal(0, 3, clip_frame.shape), 0, 255).astype(np.uint8)
+              for _ in range(n)]
+    outs, _ = swap_clips_engine(engine, source_img, frames)
+    x0, y0, x1, y1 = judge_box
+
+    def change(seq: list[np.ndarray]) -> float:
+        crops = [s[y0:y1, x0:x1].astype(np.float32) for s in seq[4:]]
+        return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(crops)]))
+
+    return change(outs) / change(frames)
+
+
+def evaluate(name: str, swap, judge: Judge, ids: dict, engine=None) -> tuple[list[Outcome], float]:
+    names = list(ids)
+    outcomes = []
+    t = time.perf_counter()
+    for si, src in enumerate(names):
+        for kind in KINDS:
+            source_img = source_form(*ids[src], kind)
+            for k in range(1, TARGETS_PER_SOURCE + 1):
+                tgt = names[(si + k) % len(names)]
+                clip = target_clip(*ids[tgt], CLIP)
+                outs, swapped = swap(source_img, clip)
+                o = Outcome(src, kind, tgt, swapped=swapped, image=outs[-1])
+                for img in outs[-2:]:
+                    d = judge.descriptor(img)
+                    if d is not None:
+                        o.descriptors.append(d)
+                outcomes.append(o)
+    print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
+    ratios = []
+    if engine is not None:
+        for tgt in names[:3]:
+            still = target_clip(*ids[tgt], 1)[0]
+            box = judge.boxes(still)[0]
+            ratios.append(flicker(engine, box, still, source_form(*ids[names[-1]], "plain")))
+    return outcomes, float(np.mean(ratios)) if ratios else float("nan")
+
+
+def figures(outcomes: list[Outcome], gallery: dict[str, np.ndarray]) -> dict[str, float]:
+    names = list(gallery)
+    retrieved = nearer = total = 0
+    dists = []
+    for o in outcomes:
+        for d in o.descriptors:
+            total += 1
+            dist = {n: float(np.linalg.norm(d - gallery[n])) for n in names}
+            retrieved += min(dist, key=dist.get) == o.source
+            nearer += dist[o.source] < dist[o.target]
+            dists.append(dist[o.source])
+        missing = 2 - len(o.descriptors)  # no face found in the output: a failure on every count
+        total += missing
+        dists += [1.0] * missing
+    frames = sum(o.swapped for o in outcomes) / max(1, CLIP * len(outcomes))
+    return {"retrieval": retrieved / total, "nearer": nearer / total, "distance": float(np.mean(dists)),
+            "judged": total, "swapped": frames}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--configs", default="before,after",
+                    help=f"engine settings to compare: {', '.join(CONFIGS)}")
+    ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
+    args = ap.parse_args()
+    from models.mesh_engine import MeshEngine
+
+    judge = Judge()
+    ids = identities(judge)
+    gallery = {n: judge.descriptor(frontal(*ids[n], 0.8)) for n in ids}
+    print(f"{len(ids)} identities: {', '.join(ids)}; {len(KINDS)} source forms; "
+          f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
+    results = {}
+    for config in args.configs.split(","):
+        engine = MeshEngine(**CONFIGS[config])
+        if args.server:
+            swap = server_swapper(engine)
+        else:
+            def swap(img, clip, engine=engine):
+                return swap_clips_engine(engine, img, clip)
+        outcomes, flick = evaluate(config, swap, judge, ids, engine)
+        results[config] = (outcomes, flick)
+        engine.close()
+
+    print(f"\n{'figure':<58}" + "".join(f"{c:>13}" for c in results))
+    rows = [("outputs whose nearest identity is the source (retrieval)", "retrieval", "{:.0%}"),
+            ("outputs nearer the source than the target", "nearer", "{:.0%}"),
+            ("mean descriptor distance to the source", "distance", "{:.3f}"),
+            ("frames in which the engine swapped a face", "swapped", "{:.0%}")]
+    figs = {c: figures(o, gallery) for c, (o, _) in results.items()}
+    for label, key, fmt in rows:
+        print(f"{label:<58}" + "".join(f"{fmt.format(figs[c][key]):>13}" for c in results))
+    print(f"{'flicker: output frame-to-frame change over the input':<58}"
+          + "".join(f"{results[c][1]:>13.2f}" for c in results))
+    print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(ids)} outputs each)")
+    print(f"{'form':<14}" + "".join(f"{c:>13}" for c in results))
+    for kind in KINDS:
+        cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
+        print(f"{kind:<14}" + "".join(f"{v:>13.0%}" for v in cells))
+    last = list(results)[-1]
+    print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
+    for src in ids:
+        mine = [o for o in results[last][0] if o.source == src]
+        weak = [k for k in KINDS if figures([o for o in mine if o.kind == k], gallery)["retrieval"] < 0.5]
+        print(f"  {src:<10} {', '.join(weak) or '-'}")
+    print(f"\nframes swapped by target ({last})")
+    for tgt in ids:
+        share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
+        print(f"  {tgt:<10} {share:.0%}")
+    sheet(results, ids)
+
+
+def server_swapper(engine):
+    """A real server on a free port, in a thread, serving `engine`; frames through /ws."""
+    import socket
+    import threading
+
+    from aiohttp import web
+
+    from app import create_app
+    from settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ready = threading.Event()
+
+    def serve() -> None:
+        loop = asyncio.new_event_loop()
+        runner = web.AppRunner(create_app(Settings(port=port, db=":memory:"), engine=engine))
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    ready.wait(30)
+    base = f"http://127.0.0.1:{port}"
+    return lambda img, clip: swap_clips_server(base, img, clip)
+
+
+def sheet(results: dict, ids: dict) -> None:
+    """One row per source form (the first identity onto the next): target, then each config."""
+    rows = []
+    src = next(iter(ids))
+    for kind in KINDS:
+        picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
+        target = target_clip(*ids[picks[0].target], CLIP)[-1]
+        source = source_form(*ids[src], kind)
+        thumb = np.full((480, 360, 3), 128, np.uint8)
+        s = 300 / max(source.shape[:2])
+        small = cv2.resize(source, None, fx=s, fy=s)
+        thumb[:small.shape[0], :small.shape[1]] = small
+        cv2.putText(thumb, kind, (10, 460), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+        tiles = [thumb, target] + [p.image for p in picks]
+        rows.append(np.hstack([t[:, 80:560] if t.shape[1] == 640 else t for t in tiles]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "quality.png"
+    cv2.imwrite(str(path), cv2.resize(np.vstack(rows), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    print(f"\ncontact sheet (source, target, {', '.join(results)}): {path}")
+
+
+if __name__ == "__main__":
+    main()

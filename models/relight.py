@@ -1,0 +1,65 @@
+"""The target's light on the source's face: broad shading from the target, everything else (the
+features, skin texture, the face's own shape in light and shadow) from the source.
+
+A photo's lighting is baked into its texture: a source lit from one side gives every target a face
+bright on one half and dark on the other, which a mean and contrast transfer cannot undo. Here the
+lightness of both faces is fitted, inside the swap mask, by a smooth surface (a second-degree
+polynomial in x and y: a side light, a top light, a bright centre), and the source's surface is
+swapped for the target's. Six numbers per face carry no identity, so the swap keeps the source's
+likeness (a blur-based split leaked the target's features: bench.quality, issue 13).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
+
+
+def _basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
+
+
+def shading_fit(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """The surface's six coefficients fitted to `lightness` where `weight` is set (coordinates
+    in units of the image's larger side); None when too few pixels are set."""
+    h, w = lightness.shape
+    ys, xs = np.mgrid[0:h:STEP, 0:w:STEP].astype(np.float32)
+    pick = weight[::STEP, ::STEP] > 0
+    if pick.sum() < 24:
+        return None
+    scale = float(max(h, w))
+    basis = _basis(xs[pick] / scale, ys[pick] / scale)
+    coef, *_ = np.linalg.lstsq(basis, lightness[::STEP, ::STEP][pick].astype(np.float32), rcond=None)
+    return coef.astype(np.float32)
+
+
+def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """float32 (h, w) values of the surface; computed on a coarse grid and enlarged (it is smooth)."""
+    h, w = shape
+    scale = float(max(h, w))
+    ch, cw = max(2, h // 4), max(2, w // 4)
+    gy, gx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    coarse = _basis(gx * (w / cw) / scale, gy * (h / ch) / scale) @ coef
+    return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
+            colour_from_target: bool = False) -> np.ndarray:
+    """`face` (BGR, the source warped onto the target) with the target's shading (`light`) and,
+    for a greyscale source, the target's colour; `target` is the same box of the frame, `alpha`
+    the swap mask there."""
+    face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
+    target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)
+    out = face_lab.copy()
+    if light:
+        core = alpha > 128
+        source_light = shading_fit(face_lab[:, :, 0], core)
+        target_light = shading_fit(target_lab[:, :, 0], core)
+        if source_light is not None and target_light is not None:
+            change = surface(target_light - source_light, core.shape)
+            out[:, :, 0] = np.clip(face_lab[:, :, 0] + change, 0, 255).astype(np.uint8)
+    if colour_from_target:
+        out[:, :, 1:] = target_lab[:, :, 1:]
+    return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)

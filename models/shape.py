@@ -1,0 +1,67 @@
+"""The source's face shape on the target's pose and expression.
+
+The mesh engine paints the source's texture on the target's mesh, so the face keeps the target's
+geometry: nose width, eye spacing, face proportions, much of what a recognizer (or a person) sees.
+Here the source's mesh is brought onto the target's by the affine map that fits them best (pose,
+scale, the foreshortening of a turned head); what is left between the two is the difference in
+shape and expression. The target's mesh moves part of the way toward the source's, with three
+rules:
+- the face's outline does not move (weights fall to 0 toward it), so the frame never tears where
+  the face meets the background;
+- each eye and the mouth move as one piece (their mean), never changing form: blinks, gaze and
+  speech stay the target's;
+- `strength` says how far (0: the target's shape, 1: the source's).
+The target's own pixels are warped to the new mesh too (the eyes and mouth show through the mask).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import cv2
+import mediapipe as mp
+import numpy as np
+
+from models import face_topology as ft
+
+STRENGTH = 0.7
+FADE = 0.2  # the weight reaches 1 this far inside the outline, as a fraction of the face's width
+
+
+@cache
+def rigid_groups() -> tuple[np.ndarray, ...]:
+    """Index groups that keep their form: each eye with its iris, the lips."""
+    fmc = mp.solutions.face_mesh_connections
+
+    def points(*sets: frozenset) -> np.ndarray:
+        return np.array(sorted({i for s in sets for edge in s for i in edge if i < 468}), np.int32)
+
+    return (points(fmc.FACEMESH_LEFT_EYE), points(fmc.FACEMESH_RIGHT_EYE), points(fmc.FACEMESH_LIPS))
+
+
+def shape_weights(points: np.ndarray) -> np.ndarray:
+    """float32 (N,) per mesh point: 0 on the face's outline, rising to 1 inside it."""
+    oval = points[ft.face_oval()].astype(np.float32).reshape(-1, 1, 2)
+    width = max(float(np.ptp(points[:, 0])), 1.0)
+    inside = np.array([cv2.pointPolygonTest(oval, (float(x), float(y)), True) for x, y in points[:468]],
+                      np.float32)
+    weights = np.clip(inside / (FADE * width), 0.0, 1.0)
+    weights[ft.face_oval()] = 0.0
+    return weights
+
+
+def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2 x 3 least-squares affine map taking the points `src` onto `dst`."""
+    a = np.hstack([src, np.ones((len(src), 1), np.float32)])
+    m, *_ = np.linalg.lstsq(a, dst, rcond=None)
+    return m.T.astype(np.float32)
+
+
+def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
+    """The target mesh `dst` (N x 2) moved toward the source mesh `src`'s shape."""
+    m = fit_affine(src, dst)
+    fitted = src @ m[:, :2].T + m[:, 2]
+    delta = fitted - dst
+    for group in rigid_groups():
+        delta[group] = delta[group].mean(0)
+    return (dst + strength * weights[:, None] * delta).astype(np.float32)

@@ -1,0 +1,150 @@
+"""The mesh engine on sources nobody tuned it to: side light, tight greyscale crops, turned faces;
+real faces, real mediapipe models. Each test names the failure it guards against; the judge is a
+separate FaceMesh (tests/face_checks.py), never the engine's own landmarks. Identity figures over
+every face the wheels carry come from bench.quality (dlib), not from here."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from models import face_topology as ft
+from models.mesh_engine import MeshEngine
+from testing.faces import crop_face, faces, place, video
+from tests.face_checks import play
+
+pytestmark = pytest.mark.slow
+
+ASTRONAUT_BOX = (174, 68, 278, 172)
+
+
+@pytest.fixture(scope="module")
+def target(t1_face):
+    """An evenly lit man, frontal, at webcam size."""
+    return place(t1_face, (640, 480), 1.6)
+
+
+@pytest.fixture(scope="module")
+def inner_face(target, measure):
+    """The target's face inside its outline (25 px in), and its left and right thirds."""
+    oval = measure.landmarks(target)[ft.face_oval()]
+    mask = np.zeros(target.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 255)
+    inner = cv2.erode(mask, np.ones((25, 25), np.uint8)) > 0
+    x0, x1 = oval[:, 0].min(), oval[:, 0].max()
+    cols = np.arange(target.shape[1])[None, :]
+    third = 0.4 * (x1 - x0)
+    return inner, inner & (cols < x0 + third), inner & (cols > x1 - third)
+
+
+@pytest.fixture(scope="module")
+def before():
+    """The engine as it was: no relighting, no coverage fixes, the target's shape."""
+    engine = MeshEngine(relight=False, coverage=False, shape=0)
+    yield engine
+    engine.close()
+
+
+def swapped(engine, frame: np.ndarray, source_image: np.ndarray, n: int = 4) -> np.ndarray:
+    return play(engine, [frame] * n, engine.prepare_source(source_image))
+
+
+def lightness(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+
+
+def side_lit(image: np.ndarray) -> np.ndarray:
+    """Lit hard from the image's left (the astronaut already is, a little)."""
+    light = np.linspace(1.2, 0.45, image.shape[1], dtype=np.float32)[None, :, None]
+    return np.clip(image * light, 0, 255).astype(np.uint8)
+
+
+def tight_grey(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """An ID-photo crop: 112 px wide, chin and forehead cut off, greyscale."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    crop = image[y0 + int(0.12 * bh) : y1 - int(0.08 * bh), x0 + int(0.02 * bw) : x1 - int(0.02 * bw)]
+    crop = cv2.resize(crop, (112, round(112 * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+
+
+def test_a_side_lit_source_leaves_no_one_sided_gradient_on_an_evenly_lit_target(mesh_engine, before, target,
+                                                                                  inner_face, astronaut):
+    _, left, right = inner_face
+
+    def gradient(image: np.ndarray) -> float:
+        light = lightness(image)
+        return float(light[right].mean() - light[left].mean())
+
+    source = side_lit(astronaut)
+    old, new = gradient(swapped(before, target, source)), gradient(swapped(mesh_engine, target, source))
+    # measured: the target -5.7, the engine before -26, now -3
+    assert abs(old - gradient(target)) > 12, "the scene tests nothing: the old engine had no gradient"
+    assert abs(new - gradient(target)) < 6, (new, gradient(target))
+
+
+def test_a_tight_greyscale_source_is_taken_and_covers_the_face_in_the_targets_colour(mesh_engine, before,
+                                                                                      target, inner_face,
+                                                                                      astronaut):
+    inner, _, _ = inner_face
+    source = tight_grey(astronaut, ASTRONAUT_BOX)
+    with pytest.raises(Exception, match="No face"):
+        before.prepare_source(source)  # what users got: "No face detected"
+    out = swapped(mesh_engine, target, source)
+    untouched = (np.abs(out.astype(int) - target.astype(int)).max(axis=2) <= 3)[inner].mean()
+    assert untouched < 0.15, f"{untouched:.0%} of the face was left uncovered"
+
+    def chroma(image: np.ndarray) -> float:
+        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+        return float(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)[inner].mean())
+
+    # a grey face painted in one flat tone, or pale patches, would lose most of the skin's colour
+    assert abs(chroma(out) - chroma(target)) < 6, (chroma(out), chroma(target))
+
+
+def turned(image: np.ndarray) -> np.ndarray:
+    """A three-quarter view, simulated: the image's right half recedes, then the head tilts."""
+    h, w = image.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    receded = np.float32([[0, 0], [w * 0.78, h * 0.1], [w * 0.78, h * 0.9], [0, h]])
+    image = cv2.warpPerspective(image, cv2.getPerspectiveTransform(corners, receded), (w, h),
+                                borderMode=cv2.BORDER_REPLICATE)
+    return place(image, (w, h), 1.0, 15, (w / 2, h / 2))
+
+
+def test_no_stray_pixels_outside_the_face_or_specks_inside(mesh_engine, before, target, measure, inner_face,
+                                                           astronaut):
+    inner, _, _ = inner_face
+    source = turned(crop_face(astronaut, ASTRONAUT_BOX, 0.8))
+    oval = measure.landmarks(target)[ft.face_oval()]
+    face = np.zeros(target.shape[:2], np.uint8)
+    cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 255)
+    grow = int(0.08 * np.ptp(oval[:, 0]))
+    near_face = cv2.dilate(face, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+
+    def strays(out: np.ndarray) -> tuple[int, int]:
+        changed = np.abs(out.astype(int) - target.astype(int)).max(axis=2) > 8
+        specks = cv2.absdiff(out, cv2.medianBlur(out, 3)).max(axis=2) > 40
+        return int((changed & ~near_face).sum()), int((specks & inner).sum())
+
+    # measured: specks 11 before, 0 now (edge-on triangles, holes in the mesh, folds at the nose)
+    old_out, old_specks = strays(swapped(before, target, source))
+    new_out, new_specks = strays(swapped(mesh_engine, target, source))
+    assert new_out == 0, f"{new_out} pixels changed away from the face (before: {old_out})"
+    assert new_specks <= old_specks // 2, f"{new_specks} specks inside the face (before: {old_specks})"
+
+
+def test_a_track_lost_in_a_jump_is_found_again_in_the_same_frame(astronaut):
+    engine = MeshEngine(detect_interval=30)
+    source = engine.prepare_source(astronaut)
+    stream = engine.open_stream()
+    head = faces()["t1-centre"]  # tight: no neighbour comes into view
+    still = video(head, (640, 480), 60, 1.2)[:6]
+    jumped = [place(head, (640, 480), 1.2, 0, (470, 250))] * 3  # the face leaps 150 px in a frame
+    try:
+        swaps = [stream.swap(frame, [source]).faces_swapped for frame in still + jumped]
+    finally:
+        stream.close()
+        engine.close()
+    assert swaps == [1] * len(swaps), swaps
