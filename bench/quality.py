@@ -5,7 +5,7 @@
 
 Identities: skimage's astronaut, the six people of insightface's t1.jpg and Tom_Hanks_54745.png
 beside it (8 in all; dlib finds the faces). Each identity is a source in five forms: as photographed
-(`plain`), turned (a simulated three-quarter view: the face squeezed on one side and tilted),
+(`plain`), turned (a simulated three-quarter view: the face's far half narrowed, then tilted),
 `side-lit` (dark on one side), `tight-grey` (a 112 px greyscale crop without chin and forehead, as an
 ID photo) and `small` (the face 80 px wide). Each is swapped onto three other identities' frontal
 faces, moving gently in a 640x480 frame; the last two frames of each clip are judged.
@@ -36,10 +36,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from testing.faces import astronaut, crop_face, place, t1, t1_path, video
+from testing.faces import astronaut, crop_face, t1, t1_path, turned, video
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
+if os.environ.get("QUALITY_KINDS"):  # a subset, for quick comparisons
+    KINDS = tuple(os.environ["QUALITY_KINDS"].split(","))
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added
@@ -105,17 +107,11 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if face.shape[1] < 240:  # small faces are enlarged first, as a user's upload would be sharp
         grow = 240 / face.shape[1]
         face = cv2.resize(face, None, fx=grow, fy=grow, interpolation=cv2.INTER_CUBIC)
-    h, w = face.shape[:2]
+    w = face.shape[1]
     if kind == "plain":
         return face
     if kind == "turned":
-        # a three-quarter view, simulated: the right half recedes (squeezed toward the centre and
-        # shortened), then the head tilts
-        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-        dst = np.float32([[0, 0], [w * 0.78, h * 0.1], [w * 0.78, h * 0.9], [0, h]])
-        turned = cv2.warpPerspective(face, cv2.getPerspectiveTransform(src, dst), (w, h),
-                                     borderMode=cv2.BORDER_REPLICATE)
-        return place(turned, (w, h), 1.0, 15, (w / 2, h / 2))
+        return turned(face)  # the face's far half narrowed to half its width, then tilted
     if kind == "side-lit":
         # the astronaut is already lit from the image's left: light every face from there, harder
         light = np.linspace(1.2, 0.45, w, dtype=np.float32)[None, :, None]

@@ -80,3 +80,18 @@ def video(target: np.ndarray, size: tuple[int, int], n: int, base_scale: float) 
         scale = base_scale * (1 + 0.1 * np.sin(2 * phase))
         frames.append(place(target, size, scale, 8 * np.sin(phase), centre))
     return frames
+
+
+def turned(image: np.ndarray, far: float = 0.5, tilt: float = 15.0) -> np.ndarray:
+    """A three-quarter view, simulated from a frontal face centred in `image`: the image's right
+    half (the face's far side) is narrowed to `far` of its width, as a head turned away shows it,
+    then the head tilts by `tilt` degrees."""
+    h, w = image.shape[:2]
+    c = w / 2
+    xs = np.arange(w, dtype=np.float32)
+    # where each output column samples: the left half as it is, the right half stretched back
+    source_x = np.where(xs <= c, xs, c + (xs - c) / far)
+    map_x = np.repeat(source_x[None, :], h, axis=0)
+    map_y = np.repeat(np.arange(h, dtype=np.float32)[:, None], w, axis=1)
+    narrowed = cv2.remap(image, map_x, map_y, cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return place(narrowed, (w, h), 1.0, tilt, (w / 2, h / 2))

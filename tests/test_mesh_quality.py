@@ -11,7 +11,7 @@ import pytest
 
 from models import face_topology as ft
 from models.mesh_engine import MeshEngine
-from testing.faces import crop_face, faces, place, video
+from testing.faces import crop_face, faces, place, turned, video
 from tests.face_checks import play
 
 pytestmark = pytest.mark.slow
@@ -101,16 +101,6 @@ def test_a_tight_greyscale_source_is_taken_and_covers_the_face_in_the_targets_co
 
     # a grey face painted in one flat tone, or pale patches, would lose most of the skin's colour
     assert abs(chroma(out) - chroma(target)) < 6, (chroma(out), chroma(target))
-
-
-def turned(image: np.ndarray) -> np.ndarray:
-    """A three-quarter view, simulated: the image's right half recedes, then the head tilts."""
-    h, w = image.shape[:2]
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    receded = np.float32([[0, 0], [w * 0.78, h * 0.1], [w * 0.78, h * 0.9], [0, h]])
-    image = cv2.warpPerspective(image, cv2.getPerspectiveTransform(corners, receded), (w, h),
-                                borderMode=cv2.BORDER_REPLICATE)
-    return place(image, (w, h), 1.0, 15, (w / 2, h / 2))
 
 
 def test_no_stray_pixels_outside_the_face_or_specks_inside(mesh_engine, before, target, measure, inner_face,
