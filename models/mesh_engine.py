@@ -31,7 +31,7 @@ from models.engine import (
 )
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
-from models.occlusion import FaceView, hold_out, make_occluder
+from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import STRENGTH, reshape, shape_weights
 from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
@@ -175,6 +175,8 @@ class MeshEngine:
             for p in glob.glob(os.path.join(root, "modules", "face_*", "*.tflite"))
             if "full_range" in p or "face_landmark_with_attention" in p or "short_range" in p
         )
+        if occlusion != "off":
+            self.model_files += list(HAND_MODEL_FILES)
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
         if check_frame(image, min_side=16):

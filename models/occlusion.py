@@ -27,6 +27,9 @@ from models.engine import Box, PixelBox
 from models.smoothing import OneEuroFilter
 
 MODES = ("off", "hands", "auto")
+# what the hand models load, inside mediapipe's wheel (model complexity 0)
+HAND_MODEL_FILES = ("modules/palm_detection/palm_detection_lite.tflite",
+                    "modules/hand_landmark/hand_landmark_lite.tflite")
 PALM = (0, 1, 2, 5, 9, 13, 17)
 FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
 CHECK_EVERY = 5  # frames between two palm detections while no hand is near a face

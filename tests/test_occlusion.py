@@ -305,3 +305,12 @@ def test_the_inswapper_engine_keeps_the_hand_in_front_too(tmp_path_factory, scen
         engine.close()
     assert 1 - changed(out, frame)[hand_on_face].mean() >= 0.9
     assert changed(out, frame)[rest_of_face].mean() > 0.3
+
+
+def test_the_hand_models_ship_inside_the_wheel_and_are_listed(mesh_hands):
+    import mediapipe as mp
+
+    root = os.path.dirname(mp.__file__)
+    hand_files = [f for f in mesh_hands.model_files if "hand" in f or "palm" in f]
+    assert len(hand_files) == 2
+    assert all(os.path.isfile(os.path.join(root, f)) for f in hand_files)
