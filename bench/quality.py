@@ -40,8 +40,6 @@ from testing.faces import astronaut, crop_face, t1, t1_path, turned, video
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
-if os.environ.get("QUALITY_KINDS"):  # a subset, for quick comparisons
-    KINDS = tuple(os.environ["QUALITY_KINDS"].split(","))
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added
@@ -72,13 +70,13 @@ class Judge:
         found = self.detector(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), upsample)
         return [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
 
-    def descriptor(self, bgr: np.ndarray, near: tuple[float, float] | None = None) -> np.ndarray | None:
-        """The descriptor of the face nearest `near` (the image's centre by default)."""
+    def descriptor(self, bgr: np.ndarray) -> np.ndarray | None:
+        """The descriptor of the face nearest the image's centre."""
         boxes = self.boxes(bgr)
         if not boxes:
             return None
         h, w = bgr.shape[:2]
-        cx, cy = near or (w / 2, h / 2)
+        cx, cy = w / 2, h / 2
         x0, y0, x1, y1 = min(boxes, key=lambda b: np.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy))
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         shape = self.aligner(rgb, self.dlib.rectangle(x0, y0, x1, y1))
@@ -203,12 +201,13 @@ def flicker(engine, judge_box, clip_frame: np.ndarray, source_img: np.ndarray, n
     return change(outs) / change(frames)
 
 
-def evaluate(name: str, swap, judge: Judge, ids: dict, engine=None) -> tuple[list[Outcome], float]:
+def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=None
+             ) -> tuple[list[Outcome], float]:
     names = list(ids)
     outcomes = []
     t = time.perf_counter()
     for si, src in enumerate(names):
-        for kind in KINDS:
+        for kind in kinds:
             source_img = source_form(*ids[src], kind)
             for k in range(1, TARGETS_PER_SOURCE + 1):
                 tgt = names[(si + k) % len(names)]
@@ -254,13 +253,17 @@ def main() -> None:
     ap.add_argument("--configs", default="before,after",
                     help=f"engine settings to compare: {', '.join(CONFIGS)}")
     ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="source forms to use (a subset is quicker)")
     args = ap.parse_args()
+    kinds = args.kinds.split(",")
+    if unknown := set(kinds) - set(KINDS):
+        ap.error(f"unknown source forms {sorted(unknown)}; choose from {', '.join(KINDS)}")
     from models.mesh_engine import MeshEngine
 
     judge = Judge()
     ids = identities(judge)
     gallery = {n: judge.descriptor(frontal(*ids[n], 0.8)) for n in ids}
-    print(f"{len(ids)} identities: {', '.join(ids)}; {len(KINDS)} source forms; "
+    print(f"{len(ids)} identities: {', '.join(ids)}; {len(kinds)} source forms; "
           f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
     results = {}
     for config in args.configs.split(","):
@@ -270,7 +273,7 @@ def main() -> None:
         else:
             def swap(img, clip, engine=engine):
                 return swap_clips_engine(engine, img, clip)
-        outcomes, flick = evaluate(config, swap, judge, ids, engine)
+        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine)
         results[config] = (outcomes, flick)
         engine.close()
 
@@ -286,20 +289,20 @@ def main() -> None:
           + "".join(f"{results[c][1]:>13.2f}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(ids)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>13}" for c in results))
-    for kind in KINDS:
+    for kind in kinds:
         cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
         print(f"{kind:<14}" + "".join(f"{v:>13.0%}" for v in cells))
     last = list(results)[-1]
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
     for src in ids:
         mine = [o for o in results[last][0] if o.source == src]
-        weak = [k for k in KINDS if figures([o for o in mine if o.kind == k], gallery)["retrieval"] < 0.5]
+        weak = [k for k in kinds if figures([o for o in mine if o.kind == k], gallery)["retrieval"] < 0.5]
         print(f"  {src:<10} {', '.join(weak) or '-'}")
     print(f"\nframes swapped by target ({last})")
     for tgt in ids:
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
         print(f"  {tgt:<10} {share:.0%}")
-    sheet(results, ids)
+    sheet(results, ids, kinds)
 
 
 def server_swapper(engine):
@@ -331,11 +334,11 @@ def server_swapper(engine):
     return lambda img, clip: swap_clips_server(base, img, clip)
 
 
-def sheet(results: dict, ids: dict) -> None:
+def sheet(results: dict, ids: dict, kinds: list[str]) -> None:
     """One row per source form (the first identity onto the next): target, then each config."""
     rows = []
     src = next(iter(ids))
-    for kind in KINDS:
+    for kind in kinds:
         picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
         target = target_clip(*ids[picks[0].target], CLIP)[-1]
         source = source_form(*ids[src], kind)

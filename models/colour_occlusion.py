@@ -134,7 +134,6 @@ class ObjectOccluder:
     def __init__(self) -> None:
         self._models: dict[int, CellModel] = {}
         self._covered: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # track -> (cells, aligned->frame)
-        self.checks = 0
 
     def update(self, frame: np.ndarray, faces: list[tuple[int, np.ndarray]]) -> None:
         """`faces`: (track id, five points) of each face in this frame."""
@@ -147,7 +146,6 @@ class ObjectOccluder:
             cells = cv2.cvtColor(small.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
             model = self._models.setdefault(track, CellModel())
             covered = model.check(cells)
-            self.checks += 1
             if covered.any():
                 self._covered[track] = (covered, cv2.invertAffineTransform(matrix))
         for track in set(self._models) - {track for track, _ in faces}:

@@ -146,7 +146,7 @@ class Engine(Protocol):
     name: str
     provider: str  # execution provider, e.g. "CPUExecutionProvider" or "mediapipe-cpu"
     model_files: list[str]
-    occlusion: str  # what is kept in front of faces: "off" or "hands" (models/occlusion.py)
+    occlusion: str  # what is kept in front of faces: "off", "hands" or "auto" (models/occlusion.py)
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
         """Faces in a still BGR image, largest first."""

@@ -3,13 +3,17 @@
 `hands`: mediapipe 0.10.21's hand models (palm detection, 21 landmarks), inside the wheel. A hand
 becomes a filled shape (the palm's hull and a thick stroke per finger, slightly dilated and
 feathered) that is taken out of the face's blend mask. The cost is paid when it can matter: with no
-hand in view the palm detector runs on every `every`-th frame only; while a hand is tracked near a
-face, the landmark model follows it every frame. Landmarks are smoothed like the face's (One-Euro),
-so the shape's edge does not flicker.
+hand near a face the palm detector runs on every `CHECK_EVERY`-th frame only; while a hand is near
+a face, the landmark model follows it every frame. Landmarks are smoothed like the face's (One-Euro),
+so the shape's edge does not flicker. One hand per stream by default: mediapipe runs its palm
+detector on every frame while it tracks fewer hands than it may (13 ms a frame instead of 5).
 
-What it misses, by construction: objects that are not hands (a cup, a microphone, hair), a hand the
-palm detector cannot see (mostly out of the frame, seen edge-on), and for up to `every - 1` frames a
-hand that has just come into view.
+`auto`: hands, and anything else that covers a face the stream has seen uncovered
+(models/colour_occlusion.py).
+
+What `hands` misses, by construction: objects that are not hands (a cup, a microphone, hair), a
+second hand, a hand the palm detector cannot see (mostly out of the frame, seen edge-on), and for up
+to `CHECK_EVERY - 1` frames a hand that has just come near.
 """
 
 from __future__ import annotations
