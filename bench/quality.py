@@ -44,9 +44,10 @@ TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added
 CONFIGS: dict[str, dict] = {
-    "before": {"relight": False, "coverage": False, "shape": 0},
-    "coverage": {"relight": False, "shape": 0},
-    "relight": {"shape": 0},
+    "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False},
+    "coverage": {"relight": False, "shape": 0, "fill_hidden": False},
+    "relight": {"shape": 0, "fill_hidden": False},
+    "shape": {"fill_hidden": False},
     "after": {},
 }
 

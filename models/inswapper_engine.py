@@ -241,6 +241,16 @@ class InswapperEngine:
         latent = identity_latent(normed, self.swapper.emap)
         return SourceFace(self.name, det.box, InswapperSource(latent, normed))
 
+    def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
+        """Several photos of one person: the mean of their identity embeddings, which averages out
+        what one photo's pose and light put into it (as FaceFusion does with several sources)."""
+        if len(faces) == 1:
+            return faces[0]
+        mean = np.mean([f.data.embedding for f in faces], axis=0)
+        normed = mean / np.linalg.norm(mean)
+        return SourceFace(self.name, faces[0].box,
+                          InswapperSource(identity_latent(normed, self.swapper.emap), normed))
+
     # -- one face of a frame ------------------------------------------------------------------
     def swap_face(self, out: np.ndarray, kps: np.ndarray, source: InswapperSource, timings: dict[str, float],
                   occluded: Callable[[PixelBox], np.ndarray | None] | None = None) -> PixelBox | None:

@@ -11,6 +11,7 @@ import glob
 import os
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import mediapipe as mp
@@ -34,6 +35,7 @@ from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, Track
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import STRENGTH, reshape, shape_weights
+from models.symmetry import FRONTAL, far_side, fill_hidden_half, side_share
 from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
 
 MESH_POINTS = 468  # the tessellated points; 468..477 are irises
@@ -54,6 +56,15 @@ class MeshSource:
     triangles: np.ndarray  # (T, 3) the mesh triangles the mask leaves visible
     grey: bool = False  # a greyscale photo: frames keep the target's colour, take the source's light
     shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
+    view: SourceView | None = None  # the photo's face as cropped, before filling: for combining photos
+
+
+class SourceView(NamedTuple):
+    """A source photo's face as cropped and scaled, before anything is filled in."""
+
+    image: np.ndarray  # BGR
+    inside: np.ndarray  # uint8: 255 where the crop holds the photo's own pixels
+    points: np.ndarray  # (468, 2) float32 mesh in the crop's pixels
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -159,8 +170,9 @@ class MeshEngine:
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
-                 shape: float = STRENGTH) -> None:
+                 shape: float = STRENGTH, fill_hidden: bool = True) -> None:
         self.max_faces = max_faces
+        self.fill_hidden = fill_hidden
         self.shape = shape
         self.relight = relight
         self.coverage = coverage
@@ -168,6 +180,7 @@ class MeshEngine:
         self.detect_interval = detect_interval
         self.color_strength = color_strength
         self.detector = FaceDetector()
+        self.close_up = FaceDetector(close_up=True)
         self.still = StillMesher()
         root = os.path.dirname(mp.__file__)
         self.model_files = sorted(
@@ -204,7 +217,9 @@ class MeshEngine:
             pad = max(big.shape[:2]) // 2
             padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
-            again = self._source_mesh(padded, moved)
+            # the full-range model misses some close-up faces (measured: 3 of 8 identities cropped
+            # as ID photos); the short-range model, made for them, found all 8
+            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.close_up)
             if again is not None:
                 box, pts = again
                 x0, y0, x1, y1 = ((v - pad) / scale for v in box)
@@ -212,11 +227,31 @@ class MeshEngine:
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
-        return SourceFace(self.name, box, _make_source(image, pts, self.coverage))
+        view = _crop_view(image, pts, self.coverage)
+        return SourceFace(self.name, box, _make_source(view, self.coverage, self.fill_hidden))
 
-    def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None
+    def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
+        """Several photos of one person as one source face: the most frontal photo, with the half
+        it turns away taken from the photo that shows that half best (or its own mirror)."""
+        if len(faces) == 1:
+            return faces[0]
+        views = [f.data.view for f in faces]
+        frontality = [far_side(v.points)[1] for v in views]
+        best = int(np.argmax(frontality))
+        far, ratio = far_side(views[best].points)
+        if not self.fill_hidden or ratio >= FRONTAL:
+            return faces[best]
+        shown = [side_share(v.points, far) if i != best else 0.0 for i, v in enumerate(views)]
+        other = int(np.argmax(shown))
+        if shown[other] < FRONTAL:
+            return faces[best]  # no photo shows the far half well: its mirror, as prepared already
+        return SourceFace(self.name, faces[best].box,
+                          _make_source(views[best], self.coverage, self.fill_hidden, views[other]))
+
+    def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
+                     detector: FaceDetector | None = None
                      ) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
-        dets = self.detector.detect(image)
+        dets = (detector or self.detector).detect(image)
         if not dets:
             return None
         det = nearest_first(dets, near, lambda d: d.box)[0]
@@ -228,16 +263,13 @@ class MeshEngine:
 
     def close(self) -> None:
         self.detector.close()
+        self.close_up.close()
         self.still.close()
 
 
-def _make_source(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> MeshSource:
-    """Crop the face with a margin, scale it to a working size, draw its mask.
-
-    With `coverage`, a mesh that reaches outside the photo (a tight crop) gets repeated edge pixels
-    there, and its mask leaves those parts out, feathered: the target's own face shows through
-    instead of black or smeared patches. A greyscale photo is marked so frames keep the target's
-    colour (a grey face would otherwise be painted in one flat tone)."""
+def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> SourceView:
+    """The face cropped with a margin and scaled to a working size. With `coverage`, a mesh that
+    reaches outside the photo (a tight crop) gets repeated edge pixels there, marked not inside."""
     h, w = image.shape[:2]
     lo, hi = pts.min(0), pts.max(0)
     margin = (hi - lo) * 0.1 + 4
@@ -257,6 +289,23 @@ def _make_source(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> M
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         inside = cv2.resize(inside, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
         local = local * scale
+    return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32))
+
+
+def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = True,
+                 other: SourceView | None = None) -> MeshSource:
+    """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
+
+    With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
+    the target's own face shows through instead of smeared patches. A greyscale photo is marked so
+    frames keep the target's colour (a grey face would otherwise be painted in one flat tone). With
+    `fill_hidden`, a turned face is redrawn on a symmetric layout, its hidden half from its seen
+    one, or from `other`, a photo of the same person that shows that half (models/symmetry.py)."""
+    crop, inside, local = view
+    if fill_hidden:
+        filled = fill_hidden_half(crop, inside, local, other)
+        if filled is not None:
+            crop, inside, local = filled
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local)
     if not inside.all():
@@ -271,7 +320,7 @@ def _make_source(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> M
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = coverage and bool(stats[1][1:].max() <= GREY_CHROMA_STD)
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
-                      shape_weights(points))
+                      shape_weights(points), view)
 
 
 def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:

@@ -15,10 +15,13 @@ def base_of(server: Any) -> str:
     return str(server.make_url("")).rstrip("/")
 
 
-async def upload(base: str, body: bytes, filename: str = "face.jpg",
+async def upload(base: str, body: bytes | list[bytes], filename: str = "face.jpg",
                  content_type: str = "image/jpeg") -> tuple[int, dict[str, Any]]:
+    """POST /upload_source with one photo, or several (photos of one person) as repeated fields."""
     form = aiohttp.FormData()
-    form.add_field("image", body, filename=filename, content_type=content_type)
+    for i, photo in enumerate(body if isinstance(body, list) else [body]):
+        name = f"{i}-{filename}" if i else filename
+        form.add_field("image", photo, filename=name, content_type=content_type)
     async with aiohttp.ClientSession() as http, http.post(base + "/upload_source", data=form) as r:
         return r.status, await r.json()
 

@@ -59,6 +59,9 @@ class FakeEngine:
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         return FAKE_SOURCE
 
+    def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
+        return faces[0]
+
     def open_stream(self) -> FakeStream:
         return FakeStream(self)
 

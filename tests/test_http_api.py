@@ -44,6 +44,17 @@ async def test_upload_without_a_face_says_no_face_detected(serve):
     assert (await get_json(base, "/status"))["source_face_loaded"] is False
 
 
+async def test_several_photos_of_one_person_are_one_source_and_each_is_checked(serve, astronaut):
+    base = base_of(await serve())
+    photos = [encoded(astronaut, ".jpg"), encoded(cv2.flip(astronaut, 1), ".jpg")]
+    assert await upload(base, photos) == (200, {"success": True, "message": "Source face ready!"})
+    no_face = jpeg(np.full((400, 400, 3), 90, np.uint8))
+    status, body = await upload(base, [photos[0], no_face])
+    assert (status, body["message"]) == (400, "No face detected (image 2 of 2)")
+    status, body = await upload(base, photos * 3)
+    assert status == 400 and "At most 4" in body["message"]
+
+
 BAD_UPLOADS = {
     "gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "Not an image"),
     "tiff": (cv2.imencode(".tiff", np.zeros((8, 8, 3), np.uint8))[1].tobytes(), "Not an image"),

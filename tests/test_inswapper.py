@@ -72,6 +72,15 @@ def test_identity_latent_is_the_emap_product_renormalised(engine, astronaut):
     assert np.allclose(identity_latent(emb, engine.swapper.emap), expected, atol=1e-5)
 
 
+def test_photos_of_one_person_combine_to_their_mean_identity(engine, astronaut, t1_face):
+    a, b = engine.prepare_source(astronaut), engine.prepare_source(t1_face)
+    both = engine.combine_sources([a, b])
+    mean = a.data.embedding + b.data.embedding
+    assert np.allclose(both.data.embedding, mean / np.linalg.norm(mean), atol=1e-5)
+    assert np.allclose(both.data.latent, identity_latent(both.data.embedding, engine.swapper.emap), atol=1e-5)
+    assert engine.combine_sources([a]) is a
+
+
 def test_the_swapper_receives_the_sources_latent(tmp_path, astronaut, frame):
     """A stand-in whose output colour is sigmoid(20 * latent[:3]) shows which latent reached it."""
     e = InswapperEngine(InswapperFiles.find(weights_dir(str(tmp_path), "latent")), color_correction=False)

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import aiohttp
+import cv2
 import numpy as np
 import pytest
 from aiohttp import web
@@ -290,6 +291,21 @@ async def test_session_parameter_errors_and_caps(api, astronaut):
     assert second["code"] == 1106 and "at most 1" in second["msg"]
     await call(base, f"{P}/faceswap/live/close", {"_id": first["data"]["_id"]}, token)
     assert (await call(base, create, body, token))["code"] == 1000
+
+
+async def test_photos_naming_one_person_are_one_source_face(api, astronaut, t1_face):
+    _, base, token = await api()
+    create = f"{P}/faceswap/live/create"
+    images = [{"path": data_uri(astronaut), "person": "eileen"}, {"path": data_uri(t1_face)},
+              {"path": data_uri(cv2.flip(astronaut, 1)), "person": "eileen"}]
+    data = (await call(base, create, {"sourceImage": images}, token))["data"]
+    ready = await wait_status(base, token, data["_id"], 2)
+    assert ready["msg"] == "ready: 2 source faces from 3 photos", ready
+    assert [i.get("person") for i in ready["sourceImage"]] == ["eileen", None, "eileen"]
+    for person in ({"name": "x"}, "", "x" * 65, True):
+        bad = {"sourceImage": [{"path": data_uri(astronaut), "person": person}]}
+        answer = await call(base, create, bad, token)
+        assert answer["code"] == 1003 and "person" in answer["msg"], answer
 
 
 async def test_sessions_expire(api, astronaut):

@@ -18,12 +18,13 @@ from media.engine_host import EngineHost
 from media.sessions import Sessions
 from media.worker import WorkerBusy
 from metrics import Metrics
-from models.engine import NoFaceError
+from models.engine import NoFaceError, SourceFace
 from signaling.face_swap_live.events import SOURCE_READY
 
 log = logging.getLogger(__name__)
 
 UPLOAD_FIELD = "image"
+MAX_PHOTOS = 4  # `image` fields in one upload: photos of the one source person
 _CHUNK = 64 * 1024
 
 
@@ -55,23 +56,26 @@ async def _read_capped(part: BodyPartReader, cap: int, budget: list[int]) -> byt
     return b"".join(chunks)
 
 
-async def read_image_field(request: web.Request, limits: UploadLimits) -> bytes | web.Response:
-    """The bytes of the form's image file, or the error response to send instead."""
+async def read_image_fields(request: web.Request, limits: UploadLimits) -> list[bytes] | web.Response:
+    """The bytes of the form's image files (one or more photos of one person), or the error
+    response to send instead."""
     mb = 2**20
     if request.content_length is not None and request.content_length > limits.max_request_bytes:
         return fail(413, f"Request body is larger than {limits.max_request_bytes // mb} MB")
     if request.content_type != "multipart/form-data":
         return fail(400, f"Expected multipart/form-data with an '{UPLOAD_FIELD}' file field")
     budget = [limits.max_request_bytes]
-    image: bytes | None = None
+    images: list[bytes] = []
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 return fail(400, "Nested multipart bodies are not supported")
-            if part.name == UPLOAD_FIELD and image is None:
+            if part.name == UPLOAD_FIELD:
+                if len(images) == MAX_PHOTOS:
+                    return fail(400, f"At most {MAX_PHOTOS} '{UPLOAD_FIELD}' files (photos of one person)")
                 try:
-                    image = await _read_capped(part, limits.max_upload_bytes, budget)
+                    images.append(await _read_capped(part, limits.max_upload_bytes, budget))
                 except _TooLarge:
                     if budget[0] < 0:
                         raise
@@ -82,9 +86,9 @@ async def read_image_field(request: web.Request, limits: UploadLimits) -> bytes 
         return fail(413, f"Request body is larger than {limits.max_request_bytes // mb} MB")
     except (ValueError, AssertionError, HttpProcessingError) as exc:  # what aiohttp's multipart parser raises
         return fail(400, f"Malformed multipart body: {exc}")
-    if image is None:
+    if not images:
         return fail(400, f"No '{UPLOAD_FIELD}' file field in the form")
-    return image
+    return images
 
 
 class FaceSwapLiveRoutes:
@@ -99,28 +103,40 @@ class FaceSwapLiveRoutes:
         self.extra_status = extra_status
 
     async def upload_source(self, request: web.Request) -> web.Response:
-        data = await read_image_field(request, self.limits)
-        if isinstance(data, web.Response):
+        files = await read_image_fields(request, self.limits)
+        if isinstance(files, web.Response):
             self.metrics.uploads.labels("refused").inc()
-            return data
-        loop = asyncio.get_running_loop()
+            return files
+        photos = []
+        for n, data in enumerate(files, 1):
+            # which photo, when there are several: "No face detected (image 2 of 3)"
+            which = f" (image {n} of {len(files)})" if len(files) > 1 else ""
+            try:
+                photos.append(await self._prepare_photo(data))
+            except ImageRejected as exc:
+                self.metrics.uploads.labels("refused").inc()
+                return fail(400, f"{exc}{which}")
+            except NoFaceError:
+                self.metrics.uploads.labels("no_face").inc()
+                log.info("upload of %d bytes: no face", len(data))
+                return fail(400, f"No face detected{which}")
+            except WorkerBusy as exc:
+                return fail(503, str(exc))
         try:
-            still = await loop.run_in_executor(self.pool, decode_upload, data, self.limits.max_upload_pixels)
-            face = await self.engine.pool.call(lambda engine: engine.prepare_source(still.image))
-        except ImageRejected as exc:
-            self.metrics.uploads.labels("refused").inc()
-            return fail(400, str(exc))
-        except NoFaceError:
-            self.metrics.uploads.labels("no_face").inc()
-            log.info("upload of %d bytes: no face", len(data))
-            return fail(400, "No face detected")
+            face = await self.engine.pool.call(lambda engine: engine.combine_sources(photos))
         except WorkerBusy as exc:
             return fail(503, str(exc))
         self.sessions.uploads.set([face], self.sessions.now())
         self.metrics.uploads.labels("ok").inc()
-        h, w = still.image.shape[:2]
-        log.info("source face ready from a %d-byte upload decoded at %dx%d", len(data), w, h)
         return web.json_response({"success": True, "message": SOURCE_READY})
+
+    async def _prepare_photo(self, data: bytes) -> SourceFace:
+        loop = asyncio.get_running_loop()
+        still = await loop.run_in_executor(self.pool, decode_upload, data, self.limits.max_upload_pixels)
+        face = await self.engine.pool.call(lambda engine: engine.prepare_source(still.image))
+        h, w = still.image.shape[:2]
+        log.info("source photo ready from a %d-byte upload decoded at %dx%d", len(data), w, h)
+        return face
 
     async def status(self, request: web.Request) -> web.Response:
         snap = self.accounting.totals.snapshot()  # all users since start, as the seed's /status

@@ -11,6 +11,7 @@ from signaling.json_body import BadBody, read_json
 from signaling.live_face_swap_api.codes import ApiCode, ApiError
 
 MAX_SOURCES = 4
+MAX_PERSON = 64  # characters in a sourceImage[].person name
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,22 @@ class SourceImage:
     path: str  # an http(s) URL, a data: URI or the id of an image uploaded here
     opts: str  # a landmarks_str from /detect, or ""
     near: tuple[float, float] | None  # the centre of opts' points: pick the face nearest to it
+    person: str | None = None  # entries naming the same person are photos of one source face
 
     def as_json(self) -> dict[str, str]:
-        return {"path": self.path, "opts": self.opts}
+        out = {"path": self.path, "opts": self.opts}
+        if self.person is not None:
+            out["person"] = self.person
+        return out
+
+
+def group_by_person(images: list[SourceImage]) -> list[list[int]]:
+    """Indices of `images` per source face, in the order each face first appears: entries with
+    the same `person` are one face, every entry without one is a face of its own."""
+    groups: dict[str | int, list[int]] = {}
+    for i, image in enumerate(images):
+        groups.setdefault(i if image.person is None else image.person, []).append(i)
+    return list(groups.values())
 
 
 async def read_body(request: web.Request) -> dict[str, Any]:
@@ -64,7 +78,13 @@ def parse_source_images(value: Any) -> list[SourceImage]:
                 near = parse_landmarks_str(opts)
             except ValueError as exc:
                 raise ApiError(ApiCode.PARAM_ERROR, f"sourceImage[{i}]: {exc}") from None
-        images.append(SourceImage(item["path"].strip(), opts or "", near))
+        person = item.get("person")
+        if isinstance(person, int) and not isinstance(person, bool):
+            person = str(person)
+        if person is not None and (not isinstance(person, str) or not 0 < len(person) <= MAX_PERSON):
+            why = f"sourceImage[{i}].person must be a name or number of at most {MAX_PERSON} characters"
+            raise ApiError(ApiCode.PARAM_ERROR, why)
+        images.append(SourceImage(item["path"].strip(), opts or "", near, person))
     return images
 
 

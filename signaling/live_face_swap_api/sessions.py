@@ -25,7 +25,7 @@ from models.engine import NoFaceError, SourceFace
 from signaling.live_face_swap_api.codes import ApiCode, ApiError
 from signaling.live_face_swap_api.fetch import FetchRefused, SafeFetcher
 from signaling.live_face_swap_api.lifecycle import SessionEvent, SessionStatus, expired, next_status
-from signaling.live_face_swap_api.requests import SourceImage
+from signaling.live_face_swap_api.requests import SourceImage, group_by_person
 from signaling.live_face_swap_api.store import SessionRecord, SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,10 @@ class LiveLimits:
     sessions_per_client: int
     max_upload_bytes: int
     max_upload_pixels: int
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass
@@ -167,7 +171,8 @@ class LiveSessions:
     async def _prepare(self, session: LiveSession, images: list[SourceImage]) -> None:
         record = session.record
         try:
-            faces = [await self._prepare_one(record.client_id, i, image) for i, image in enumerate(images)]
+            photos = [await self._prepare_one(record.client_id, i, image) for i, image in enumerate(images)]
+            faces = [await self._combine([photos[i] for i in group]) for group in group_by_person(images)]
         except PrepareFailed as exc:
             log.info("live session %s failed: %s", record.id, exc)
             await self._move(record, SessionEvent.PREPARE_FAILED, str(exc))
@@ -177,8 +182,9 @@ class LiveSessions:
             await self._move(record, SessionEvent.PREPARE_FAILED, INTERNAL_ERROR)
             return
         session.channel.sources.set(faces, self.sessions.now())
-        log.info("live session %s ready with %d source face(s)", record.id, len(faces))
-        await self._move(record, SessionEvent.PREPARED)
+        ready = f"ready: {plural(len(faces), 'source face')} from {plural(len(images), 'photo')}"
+        log.info("live session %s %s", record.id, ready)
+        await self._move(record, SessionEvent.PREPARED, ready)
 
     async def _prepare_one(self, client_id: str, i: int, image: SourceImage) -> SourceFace:
         try:
@@ -194,6 +200,15 @@ class LiveSessions:
             raise PrepareFailed(f"sourceImage[{i}]: No face detected") from None
         except WorkerBusy as exc:
             raise PrepareFailed(f"sourceImage[{i}]: {exc}") from None
+
+    async def _combine(self, photos: list[SourceFace]) -> SourceFace:
+        """Photos of one person as one source face (see Engine.combine_sources)."""
+        if len(photos) == 1:
+            return photos[0]
+        try:
+            return await self.engine.pool.call(lambda engine: engine.combine_sources(photos))
+        except WorkerBusy as exc:
+            raise PrepareFailed(str(exc)) from None
 
     async def _load(self, client_id: str, path: str) -> bytes:
         if path.startswith("data:"):

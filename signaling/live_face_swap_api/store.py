@@ -54,7 +54,7 @@ class SessionRecord:
     channel_id: str
     front_user_id: str
     front_rtc_token: str
-    source_images: list[dict[str, str]]  # as the client gave them: {"path", "opts"}
+    source_images: list[dict[str, str]]  # as the client gave them: {"path", "opts"[, "person"]}
     created_at: float
     updated_at: float
     expires_at: float

@@ -1,0 +1,251 @@
+"""The face mesh's left-right symmetry, and a turned source's hidden half filled from its seen one.
+
+mediapipe's 468 points come in mirror pairs (the person's left and right eye corner, ...) plus
+points on the face's midline. The pairs are not in mediapipe's Python package; they are derived
+from the model itself (`python -m models.symmetry`): a face's mesh, and the mesh of the same photo
+flipped left to right and flipped back, put each point where its mirror partner is. The table is
+kept in `mesh_mirror.json`.
+
+A source photo of a turned head shows its far half narrowed: a few pixels per triangle which the
+swap stretches back across a frontal target, a smear of the far cheek, eye and jaw. When the far
+half is much smaller than the near one, the source is redrawn once, at upload, on a symmetric
+layout (the near half and its reflection): the near half keeps its own pixels,
+the far half from the near half in the flipped photo, blended softly across the midline. Light
+differences between the halves do not matter: the engine relights
+the face with the target's light every frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+
+import cv2
+import numpy as np
+
+from models import color
+from models import face_topology as ft
+from models.shape import fit_affine
+from models.warp import label_triangles, sampling_maps, triangle_affines
+
+MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
+POINTS = 468
+FRONTAL = 0.7  # far half's area over the near half's at or above which a source is left as it is
+# Midline points on the face's surface (forehead, between the brows, lips, chin); the nose's
+# midline stands out of it and would tilt the axis of a turned head.
+AXIS_POINTS = (10, 151, 9, 8, 168, 0, 13, 14, 17, 18, 200, 199, 175, 152)
+
+
+@cache
+def _table() -> dict[str, list[int]]:
+    with open(MIRROR_FILE) as f:
+        return json.load(f)
+
+
+@cache
+def mirror() -> np.ndarray:
+    """(468,) int32: each point's mirror partner (itself on the midline)."""
+    return np.array(_table()["mirror"], np.int32)
+
+
+@cache
+def sides() -> np.ndarray:
+    """(468,) int8: +1 on the person's left half (the larger x in an upright, unmirrored photo),
+    -1 on the right, 0 on the midline."""
+    return np.array(_table()["side"], np.int8)
+
+
+@cache
+def mirror_triangles() -> np.ndarray:
+    """(T,) int32: for each of ft.triangles(), the index of its mirror image (itself if none)."""
+    tris = ft.triangles()
+    index = {tuple(t): i for i, t in enumerate(tris)}
+    m = mirror()
+    return np.array([index.get(tuple(sorted(m[t])), i) for i, t in enumerate(tris)], np.int32)
+
+
+def derive(meshes: list[np.ndarray], flipped: list[np.ndarray], widths: list[int]
+           ) -> tuple[list[int], list[int]]:
+    """Mirror pairs and sides from meshes of frontal photos and of the same photos flipped.
+
+    meshes[k], flipped[k]: (468, 2) points of photo k and of photo k flipped left to right
+    (in the flipped photo's pixels); widths[k]: photo k's width."""
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.zeros((POINTS, POINTS), np.float64)
+    for pts, flip, w in zip(meshes, flipped, widths, strict=True):
+        back = flip[:POINTS, :2].astype(np.float64).copy()
+        back[:, 0] = w - 1 - back[:, 0]  # point i of the flipped photo is point mirror(i) here
+        pts = pts[:POINTS, :2].astype(np.float64)
+        cost += np.linalg.norm(back[:, None] - pts[None], axis=2) / np.ptp(pts[:, 0])
+    _, partner = linear_sum_assignment(cost)
+    if not (partner[partner] == np.arange(POINTS)).all():
+        raise ValueError("the meshes do not give a consistent pairing; use more or more frontal photos")
+    x = np.mean([pts[:POINTS, 0] for pts in meshes], axis=0)
+    side = np.sign(x - x[partner]).astype(int)
+    side[partner == np.arange(POINTS)] = 0
+    return partner.tolist(), side.tolist()
+
+
+def _axis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point on the face's midline and the line's unit direction (chin to forehead)."""
+    line = points[list(AXIS_POINTS)].astype(np.float32)
+    vx, vy, x, y = cv2.fitLine(line, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    direction = np.array([vx, vy], np.float32)
+    if direction @ (points[ft.FOREHEAD_TOP] - points[ft.CHIN]) < 0:
+        direction = -direction
+    return np.array([x, y], np.float32), direction
+
+
+def reflect(points: np.ndarray, origin: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """`points` mirrored about the line through `origin` along the unit `direction`."""
+    rel = points - origin
+    along = (rel @ direction)[:, None] * direction
+    return (origin + 2 * along - rel).astype(np.float32)
+
+
+def _areas(points: np.ndarray) -> np.ndarray:
+    tri = points[ft.triangles()]
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    return np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) / 2
+
+
+@cache
+def _triangle_sides() -> np.ndarray:
+    return np.sign(sides()[ft.triangles()].sum(1))
+
+
+def side_share(points: np.ndarray, side: int) -> float:
+    """The area of the face's `side` half (+1, -1) in a photo over its other half's."""
+    areas = _areas(points[:POINTS])
+    return float(areas[_triangle_sides() == side].sum() / max(areas[_triangle_sides() == -side].sum(), 1e-6))
+
+
+def far_side(points: np.ndarray) -> tuple[int, float]:
+    """The side (+1, -1) that shows less of the face, and its area over the other side's."""
+    left = side_share(points, 1)
+    return (1, left) if left <= 1.0 else (-1, 1.0 / left)
+
+
+def symmetric_layout(points: np.ndarray, far: int) -> np.ndarray:
+    """The near half of `points` as it is, the far half its reflection, the midline on the axis."""
+    origin, direction = _axis(points)
+    mirrored = reflect(points[mirror()], origin, direction)  # point i where its partner's reflection is
+    layout = points.astype(np.float32).copy()
+    s = sides()
+    layout[s == far] = mirrored[s == far]
+    mid = s == 0
+    layout[mid] = (points[mid] + mirrored[mid]) / 2  # onto the axis
+    return layout
+
+
+def _warp_to(image: np.ndarray, pts: np.ndarray, layout: np.ndarray, size: tuple[int, int],
+             label: np.ndarray) -> np.ndarray:
+    """`image` warped so `pts` land on `layout` (canvas `size`): triangle by triangle inside the mesh,
+    one affine fit of the whole face outside it."""
+    w, h = size
+    border = cv2.BORDER_REPLICATE if image.ndim == 3 else cv2.BORDER_CONSTANT
+    whole = cv2.warpAffine(image, fit_affine(layout, pts), (w, h),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
+    tris = ft.triangles()
+    map_x, map_y = sampling_maps(triangle_affines(layout[tris], pts[tris]), label, (0, 0, w, h))
+    inside = label > 0
+    mesh = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=border)
+    whole[inside] = mesh[inside]
+    return whole
+
+
+def face_mask(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """uint8 mask of the face's outline in an image of `size` (w, h)."""
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    cv2.fillPoly(mask, [np.round(points[ft.face_oval()]).astype(np.int32)], 255)
+    return mask
+
+
+def _match_colour(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`image` with its LAB mean and spread inside `mask` moved to `reference`'s: two photos of
+    one person, taken in different light, meet without a seam in colour."""
+    have, want = color.lab_stats(image, mask), color.lab_stats(reference, mask)
+    if have is None or want is None:
+        return image
+    return color.apply_lut(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), color.transfer_lut(have, want))
+
+
+def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
+                     other: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A turned face redrawn on a symmetric layout, its far half taken from its mirror.
+
+    image: the source crop (BGR); inside: uint8, 255 where the crop holds the photo's own pixels;
+    points: (468, 2) mesh in crop pixels. `other`, the same three for another photo of the same
+    person, gives the far half instead of the mirror (it should show that half; its colour is
+    matched to this photo's). Returns the new (image, inside, points), or None when the face is
+    frontal enough to use as it is."""
+    points = points[:POINTS, :2].astype(np.float32)
+    far, ratio = far_side(points)
+    if ratio >= FRONTAL:
+        return None
+    layout = symmetric_layout(points, far)
+    # the canvas holds the layout with the crop's margin; every point keeps its place if it can
+    lo, hi = layout.min(0), layout.max(0)
+    margin = (hi - lo) * 0.1 + 4
+    shift = np.floor(np.minimum(lo - margin, 0)).astype(np.float32)
+    layout = layout - shift
+    w = int(np.ceil(max(hi[0] - shift[0] + margin[0], image.shape[1])))
+    h = int(np.ceil(max(hi[1] - shift[1] + margin[1], image.shape[0])))
+
+    tris = ft.triangles()
+    label = label_triangles(layout[tris], (0, 0, w, h))
+    own = _warp_to(image, points, layout, (w, h), label)
+    own_in = _warp_to(inside, points, layout, (w, h), label)
+    if other is None:
+        flipped_pts = points[mirror()].copy()
+        flipped_pts[:, 0] = image.shape[1] - 1 - flipped_pts[:, 0]
+        partner = _warp_to(cv2.flip(image, 1), flipped_pts, layout, (w, h), label)
+        partner_in = _warp_to(cv2.flip(inside, 1), flipped_pts, layout, (w, h), label)
+    else:
+        other_image, other_inside, other_points = other
+        seen = other_points[:POINTS, :2].astype(np.float32)
+        partner = _warp_to(other_image, seen, layout, (w, h), label)
+        partner_in = _warp_to(other_inside, seen, layout, (w, h), label)
+        partner = _match_colour(partner, own, face_mask(layout, (w, h)))
+
+    # the far half entirely from its mirror: choosing triangle by triangle, or mixing the two,
+    # leaves a patchwork (an eye corner's dark pixels on a cheek) or blurs both
+    tri_side = np.sign(sides()[tris].sum(1))
+    weight = np.concatenate([[1.0], (tri_side != far).astype(np.float32)]).astype(np.float32)[label]
+    soft = max(1.0, 0.02 * float(np.ptp(layout[:, 0])))
+    weight = cv2.GaussianBlur(weight, (0, 0), soft)
+    blended = own * weight[..., None] + partner * (1 - weight[..., None])
+    covered = own_in * weight + partner_in * (1 - weight)
+    return (np.clip(blended + 0.5, 0, 255).astype(np.uint8), np.clip(covered + 0.5, 0, 255).astype(np.uint8),
+            layout)
+
+
+def _write_table() -> None:
+    """Derive the table from the faces the wheels carry (a developer's step, not run by the server)."""
+    from models.mediapipe_faces import FaceDetector, StillMesher
+    from testing.faces import T1_FACE_BOXES, astronaut, crop_face, t1
+
+    detector, mesher = FaceDetector(), StillMesher()
+
+    def mesh(image: np.ndarray) -> np.ndarray:
+        found = detector.detect(image)
+        pts = mesher.mesh(image, found[0].box) if found else None
+        if pts is None:
+            raise RuntimeError("no face in a reference photo")
+        return pts
+
+    photos = [astronaut()] + [crop_face(t1(), box) for box in T1_FACE_BOXES.values()]
+    meshes = [mesh(p) for p in photos]
+    flipped = [mesh(cv2.flip(p, 1)) for p in photos]
+    partner, side = derive(meshes, flipped, [p.shape[1] for p in photos])
+    with open(MIRROR_FILE, "w") as f:
+        json.dump({"mirror": partner, "side": side}, f, separators=(",", ":"))
+    midline = sum(s == 0 for s in side)
+    print(f"{MIRROR_FILE}: {midline} midline points, {POINTS - midline} paired")
+
+
+if __name__ == "__main__":
+    _write_table()
