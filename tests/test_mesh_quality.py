@@ -12,6 +12,7 @@ import pytest
 from models import face_topology as ft
 from models.mesh_engine import MeshEngine
 from testing.faces import crop_face, faces, place, turned, video
+from tests.browser import ARTIFACTS
 from tests.face_checks import play
 
 pytestmark = pytest.mark.slow
@@ -133,6 +134,14 @@ def test_a_turned_sources_hidden_half_is_not_stretched_across_the_target(mesh_en
         old, new = swapped(stretched, target, source), swapped(mesh_engine, target, source)
     finally:
         stretched.close()
+    crop = (slice(100, 380), slice(180, 460))
+    tile = cv2.resize(source, (280, round(280 * source.shape[0] / source.shape[1])))[:280]
+    sheet = np.hstack([cv2.copyMakeBorder(tile, 0, 280 - tile.shape[0], 0, 0, cv2.BORDER_CONSTANT),
+                       old[crop], new[crop], truth[crop]])
+    for x, label in ((0, "turned source"), (280, "stretched"), (560, "mirror fill"), (840, "frontal source")):
+        cv2.putText(sheet, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
+    ARTIFACTS.mkdir(exist_ok=True)
+    cv2.imwrite(str(ARTIFACTS / "hidden-half.png"), sheet)
     # measured: the far third 0.46 stretched, 0.75 filled from the near half; the near third 0.85
     assert likeness(old, truth, far) < 0.6, "the scene tests nothing: the stretched half kept its detail"
     assert likeness(new, truth, far) > 0.68, (likeness(new, truth, far), likeness(new, truth, near))
