@@ -47,7 +47,8 @@ CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False},
     "relight": {"shape": 0, "fill_hidden": False},
-    "shape": {"fill_hidden": False},
+    "shape": {"fill_hidden": False, "outline": 0.0},
+    "mirror": {"outline": 0.0},
     "after": {},
 }
 
@@ -278,21 +279,22 @@ def main() -> None:
         results[config] = (outcomes, flick)
         engine.close()
 
-    print(f"\n{'figure':<58}" + "".join(f"{c:>13}" for c in results))
+    width = max(13, *(len(c) + 2 for c in results))  # columns as wide as the longest config name
+    print(f"\n{'figure':<58}" + "".join(f"{c:>{width}}" for c in results))
     rows = [("outputs whose nearest identity is the source (retrieval)", "retrieval", "{:.0%}"),
             ("outputs nearer the source than the target", "nearer", "{:.0%}"),
             ("mean descriptor distance to the source", "distance", "{:.3f}"),
             ("frames in which the engine swapped a face", "swapped", "{:.0%}")]
     figs = {c: figures(o, gallery) for c, (o, _) in results.items()}
     for label, key, fmt in rows:
-        print(f"{label:<58}" + "".join(f"{fmt.format(figs[c][key]):>13}" for c in results))
+        print(f"{label:<58}" + "".join(f"{fmt.format(figs[c][key]):>{width}}" for c in results))
     print(f"{'flicker: output frame-to-frame change over the input':<58}"
-          + "".join(f"{results[c][1]:>13.2f}" for c in results))
+          + "".join(f"{results[c][1]:>{width}.2f}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(ids)} outputs each)")
-    print(f"{'form':<14}" + "".join(f"{c:>13}" for c in results))
+    print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:
         cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
-        print(f"{kind:<14}" + "".join(f"{v:>13.0%}" for v in cells))
+        print(f"{kind:<14}" + "".join(f"{v:>{width}.0%}" for v in cells))
     last = list(results)[-1]
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
     for src in ids:

@@ -34,7 +34,7 @@ from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
-from models.shape import STRENGTH, reshape, shape_weights
+from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weights, with_ring
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, side_share
 from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
 
@@ -65,6 +65,13 @@ class SourceView(NamedTuple):
     image: np.ndarray  # BGR
     inside: np.ndarray  # uint8: 255 where the crop holds the photo's own pixels
     points: np.ndarray  # (468, 2) float32 mesh in the crop's pixels
+
+
+def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
+    """The pixel box around `points`, 2 px of margin, inside a w x h frame."""
+    x0, y0 = np.floor(points.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(points.max(0)).astype(int) + 2
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -106,28 +113,25 @@ class MeshStream:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
-        oval = dst[ft.face_oval()]
-        x0, y0 = np.floor(oval.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(oval.max(0)).astype(int) + 2
-        box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+        box = _box_around(dst[ft.face_oval()], w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
-        region = out[box[1] : box[3], box[0] : box[2]]
-        occluded = self.occluder.mask(box, face.track_id)
-        if self.engine.shape > 0:
+        changed = box
+        if self.engine.shape > 0 and self.engine.outline > 0:
+            changed, box, (map_x, map_y) = self._reshape_with_outline(out, face, src, timings)
+            t = time.perf_counter()
+        elif self.engine.shape > 0:
             # The target's face takes the source's shape: its pixels move to the new mesh first
             # (not what stands in front of it: a hand stays where it is). One rasterisation of
             # the new mesh serves both this warp and the texture's.
             moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
             (map_x, map_y), (back_x, back_y) = mesh_maps_many([src.points, dst], moved, src.triangles, box)
-            inside = back_x > -5
-            if occluded is not None:
-                inside &= occluded < 128
-            warped = cv2.remap(out, back_x, back_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            region[inside] = warped[inside]
+            self._move_target(out, box, back_x, back_y, self.occluder.mask(box, face.track_id))
             t = _timed(timings, "shape", t)
         else:
             map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
+        region = out[box[1] : box[3], box[0] : box[2]]
+        occluded = self.occluder.mask(box, face.track_id)
         alpha = remap(src.alpha, map_x, map_y)
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
@@ -155,7 +159,46 @@ class MeshStream:
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
         _timed(timings, "blend", t)
-        return box
+        return changed
+
+    def _move_target(self, out: np.ndarray, box: PixelBox, back_x: np.ndarray, back_y: np.ndarray,
+                     occluded: np.ndarray | None) -> None:
+        """The target's pixels in `box` moved along the back maps (-10: left where they are)."""
+        inside = back_x > -5
+        if occluded is not None:
+            inside &= occluded < 128
+        warped = cv2.remap(out, back_x, back_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out[box[1] : box[3], box[0] : box[2]][inside] = warped[inside]
+
+    def _reshape_with_outline(
+        self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
+    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray]]:
+        """The source's shape, outline included (models/shape.py): the target's pixels between the
+        outline and a fixed ring outside it are stretched or squeezed to follow, so the background
+        never tears. Returns the box of changed pixels, the box the face's texture goes in and the
+        texture's sampling maps over it."""
+        t = time.perf_counter()
+        h, w = out.shape[:2]
+        dst = face.points[:MESH_POINTS]
+        weights = np.maximum(src.shape_weights, self.engine.outline)
+        ring_dst = with_ring(dst)
+        moved = np.concatenate([reshape(src.points, dst, weights, self.engine.shape), ring_dst[MESH_POINTS:]])
+        outer = _box_around(ring_dst, w, h)
+        tris = np.concatenate([src.triangles, ring_triangles()])
+        maps = mesh_maps_many([with_ring(src.points), ring_dst], moved, tris, outer)
+        (map_x, map_y), (back_x, back_y) = maps
+        # beyond the ring the maps are extrapolated (no longer the identity): leave it be
+        within = np.zeros(back_x.shape, np.uint8)
+        cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
+        back_x[within == 0] = -10
+        self._move_target(out, outer, back_x, back_y, self.occluder.mask(outer, face.track_id))
+        # the texture only where the moved face is: a third of the ring's box
+        x0, y0, x1, y1 = _box_around(moved[ft.face_oval()], w, h)
+        inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
+        cols = slice(inner[0] - outer[0], inner[2] - outer[0])
+        rows = slice(inner[1] - outer[1], inner[3] - outer[1])
+        _timed(timings, "shape", t)
+        return outer, inner, (map_x[rows, cols], map_y[rows, cols])
 
     def close(self) -> None:
         self.tracker.close()
@@ -170,8 +213,9 @@ class MeshEngine:
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
-                 shape: float = STRENGTH, fill_hidden: bool = True) -> None:
+                 shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE) -> None:
         self.max_faces = max_faces
+        self.outline = outline
         self.fill_hidden = fill_hidden
         self.shape = shape
         self.relight = relight

@@ -6,8 +6,10 @@ Here the source's mesh is brought onto the target's by the affine map that fits 
 scale, the foreshortening of a turned head); what is left between the two is the difference in
 shape and expression. The target's mesh moves part of the way toward the source's, with three
 rules:
-- the face's outline does not move (weights fall to 0 toward it), so the frame never tears where
-  the face meets the background;
+- the face's outline moves less (OUTLINE of the rest; weights fall toward it), and a ring of fixed
+  points outside it (RING) takes up the difference: the target's pixels between the outline and the
+  ring are stretched or squeezed to follow, so the frame never tears where the face meets the
+  background (the jaw line and the face's width carry much of what a recognizer sees);
 - each eye and the mouth move as one piece (their mean), never changing form: blinks, gaze and
   speech stay the target's;
 - `strength` says how far (0: the target's shape, 1: the source's).
@@ -25,7 +27,10 @@ import numpy as np
 from models import face_topology as ft
 
 STRENGTH = 0.7
+OUTLINE = 0.75  # how much of STRENGTH the face's outline takes (bench.quality: 0, 0.5, 0.75, 1 measured)
 FADE = 0.2  # the weight reaches 1 this far inside the outline, as a fraction of the face's width
+RING = 0.2  # a fixed ring this far outside the outline (of its distance to the centre), inside
+# what tests call "well outside the face" (15% of its width)
 
 
 @cache
@@ -65,3 +70,22 @@ def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: flo
     for group in rigid_groups():
         delta[group] = delta[group].mean(0)
     return (dst + strength * weights[:, None] * delta).astype(np.float32)
+
+
+@cache
+def ring_triangles() -> np.ndarray:
+    """(2K, 3) triangles of the band between the face's outline (K points) and a ring of K points
+    outside it, numbered 468 + k in the order of ft.face_oval()."""
+    oval = ft.face_oval()
+    k = len(oval)
+    ring = 468 + np.arange(k)
+    nxt = (np.arange(k) + 1) % k
+    return np.concatenate([np.stack([oval, oval[nxt], ring], 1),
+                           np.stack([oval[nxt], ring[nxt], ring], 1)]).astype(np.int32)
+
+
+def with_ring(points: np.ndarray) -> np.ndarray:
+    """`points` (468 x 2) followed by the ring outside their outline (see ring_triangles)."""
+    oval = points[ft.face_oval()]
+    centre = oval.mean(0)
+    return np.concatenate([points[:468], centre + (oval - centre) * (1 + RING)]).astype(np.float32)

@@ -11,6 +11,7 @@ import pytest
 
 from models import face_topology as ft
 from models.mesh_engine import MeshEngine
+from models.shape import fit_affine, with_ring
 from testing.faces import crop_face, faces, place, turned, video
 from tests.browser import ARTIFACTS
 from tests.face_checks import play
@@ -164,6 +165,45 @@ def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(mesh_engi
     assert both > 0.8 and both > alone + 0.05, (both, alone)
 
 
+def test_the_outline_takes_the_sources_shape_and_the_background_follows_without_a_tear(
+        mesh_engine, target, measure, astronaut):
+    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    fixed = MeshEngine(outline=0.0)
+    try:
+        old, new = swapped(fixed, target, source), swapped(mesh_engine, target, source)
+    finally:
+        fixed.close()
+    mesh = measure.landmarks(target)
+    seen = measure.landmarks(source)
+    m = fit_affine(seen, mesh)  # her face brought onto his pose: where her outline would lie
+    wanted = (seen @ m[:, :2].T + m[:, 2])[ft.face_oval()]
+
+    def off(image: np.ndarray) -> float:
+        return float(np.linalg.norm(measure.landmarks(image)[ft.face_oval()] - wanted, axis=1).mean())
+
+    # measured: his outline 13.0 px from hers, 10.8 with the outline fixed, 8.4 moving
+    assert off(new) < 0.85 * off(old), (off(new), off(old), off(target))
+    # no tear: on the ring, where moved pixels meet unmoved ones, and in the band inside it (where a
+    # face outline moved without its background would leave a second jaw line), no edges the
+    # target lacks. measured: 35.4 on the ring for the target and 36.1 swapped; 42.9 / 42.2 in the band
+    ring = np.round(with_ring(mesh)[468:]).astype(np.int32)
+    line = np.zeros(target.shape[:2], np.uint8)
+    cv2.polylines(line, [ring], True, 255, 3)
+    band = np.zeros(target.shape[:2], np.uint8)
+    cv2.fillPoly(band, [ring], 255)
+    face = np.zeros(target.shape[:2], np.uint8)
+    cv2.fillPoly(face, [np.round(mesh[ft.face_oval()]).astype(np.int32)], 255)
+    band[cv2.erode(face, np.ones((9, 9), np.uint8)) > 0] = 0
+
+    def edges(image: np.ndarray, where: np.ndarray) -> float:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+        return float(gradient[where > 0].mean())
+
+    assert edges(new, line) < edges(target, line) * 1.1, (edges(new, line), edges(target, line))
+    assert edges(new, band) < edges(old, band) * 1.1, (edges(new, band), edges(old, band))
+
+
 @pytest.mark.parametrize("box", [(179, 83, 266, 170), (275, 179, 362, 266), (883, 89, 987, 192)],
                          ids=["astronaut", "t1-second", "t1-fifth"])
 def test_an_id_photo_crop_the_full_range_detector_misses_is_still_taken(mesh_engine, astronaut, t1, box):
@@ -179,10 +219,11 @@ def test_no_stray_pixels_outside_the_face_or_specks_inside(mesh_engine, before, 
                                                            astronaut):
     inner, _, _ = inner_face
     source = turned(crop_face(astronaut, ASTRONAUT_BOX, 0.8))
-    oval = measure.landmarks(target)[ft.face_oval()]
+    # the face and the band the outline may move in: the ring of fixed points outside it
+    ring = with_ring(measure.landmarks(target))[468:]
     face = np.zeros(target.shape[:2], np.uint8)
-    cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 255)
-    grow = int(0.08 * np.ptp(oval[:, 0]))
+    cv2.fillPoly(face, [np.round(ring).astype(np.int32)], 255)
+    grow = int(0.03 * np.ptp(ring[:, 0]))  # the judge's mesh and the engine's differ a little
     near_face = cv2.dilate(face, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
 
     def strays(out: np.ndarray) -> tuple[int, int]:
