@@ -192,7 +192,7 @@ class MeshStream:
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
         back_x[within == 0] = -10
         self._move_target(out, outer, back_x, back_y, self.occluder.mask(outer, face.track_id))
-        # the texture only where the moved face is: a third of the ring's box
+        # the texture only where the moved face is (about 70% of the ring's box)
         x0, y0, x1, y1 = _box_around(moved[ft.face_oval()], w, h)
         inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
