@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from media.accounting import Accounting
 from media.workers import WorkerPool
-from models.engine import Engine
+from models.engine import Engine, SourceFace
 
 
 class EngineNotReady(RuntimeError):
@@ -48,6 +48,13 @@ class EngineHost:
         if self._pool is None:
             raise EngineNotReady("the engine workers are not started yet")
         return self._pool
+
+    async def combine_sources(self, photos: list[SourceFace]) -> SourceFace:
+        """Photos of one person as one source face (Engine.combine_sources), on a worker; a single
+        photo is its own face, without a trip to the workers. Raises WorkerBusy."""
+        if len(photos) == 1:
+            return photos[0]
+        return await self.pool.call(lambda engine: engine.combine_sources(photos))
 
     @property
     def engine(self) -> Engine:

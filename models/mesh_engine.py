@@ -118,20 +118,22 @@ class MeshStream:
             return None
         changed = box
         if self.engine.shape > 0 and self.engine.outline > 0:
-            changed, box, (map_x, map_y) = self._reshape_with_outline(out, face, src, timings)
+            changed, box, (map_x, map_y), occluded = self._reshape_with_outline(out, face, src, timings)
             t = time.perf_counter()
-        elif self.engine.shape > 0:
-            # The target's face takes the source's shape: its pixels move to the new mesh first
-            # (not what stands in front of it: a hand stays where it is). One rasterisation of
-            # the new mesh serves both this warp and the texture's.
-            moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
-            (map_x, map_y), (back_x, back_y) = mesh_maps_many([src.points, dst], moved, src.triangles, box)
-            self._move_target(out, box, back_x, back_y, self.occluder.mask(box, face.track_id))
-            t = _timed(timings, "shape", t)
         else:
-            map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
+            occluded = self.occluder.mask(box, face.track_id)
+            if self.engine.shape > 0:
+                # The target's face takes the source's shape: its pixels move to the new mesh first
+                # (not what stands in front of it: a hand stays where it is). One rasterisation of
+                # the new mesh serves both this warp and the texture's.
+                moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
+                maps = mesh_maps_many([src.points, dst], moved, src.triangles, box)
+                (map_x, map_y), (back_x, back_y) = maps
+                self._move_target(out, box, back_x, back_y, occluded)
+                t = _timed(timings, "shape", t)
+            else:
+                map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
         region = out[box[1] : box[3], box[0] : box[2]]
-        occluded = self.occluder.mask(box, face.track_id)
         alpha = remap(src.alpha, map_x, map_y)
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
@@ -172,11 +174,11 @@ class MeshStream:
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
-    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray]]:
+    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray], np.ndarray | None]:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
-        never tears. Returns the box of changed pixels, the box the face's texture goes in and the
-        texture's sampling maps over it."""
+        never tears. Returns the box of changed pixels, the box the face's texture goes in, the
+        texture's sampling maps over it and what stands in front of the face there."""
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
@@ -191,14 +193,16 @@ class MeshStream:
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
         back_x[within == 0] = -10
-        self._move_target(out, outer, back_x, back_y, self.occluder.mask(outer, face.track_id))
+        occluded = self.occluder.mask(outer, face.track_id)
+        self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)
         x0, y0, x1, y1 = _box_around(moved[ft.face_oval()], w, h)
         inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)
-        return outer, inner, (map_x[rows, cols], map_y[rows, cols])
+        return (outer, inner, (map_x[rows, cols], map_y[rows, cols]),
+                None if occluded is None else occluded[rows, cols])
 
     def close(self) -> None:
         self.tracker.close()
@@ -280,9 +284,9 @@ class MeshEngine:
         if len(faces) == 1:
             return faces[0]
         views = [f.data.view for f in faces]
-        frontality = [far_side(v.points)[1] for v in views]
-        best = int(np.argmax(frontality))
-        far, ratio = far_side(views[best].points)
+        turns = [far_side(v.points) for v in views]
+        best = int(np.argmax([ratio for _, ratio in turns]))
+        far, ratio = turns[best]
         if not self.fill_hidden or ratio >= FRONTAL:
             return faces[best]
         shown = [side_share(v.points, far) if i != best else 0.0 for i, v in enumerate(views)]

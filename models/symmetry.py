@@ -56,15 +56,6 @@ def sides() -> np.ndarray:
     return np.array(_table()["side"], np.int8)
 
 
-@cache
-def mirror_triangles() -> np.ndarray:
-    """(T,) int32: for each of ft.triangles(), the index of its mirror image (itself if none)."""
-    tris = ft.triangles()
-    index = {tuple(t): i for i, t in enumerate(tris)}
-    m = mirror()
-    return np.array([index.get(tuple(sorted(m[t])), i) for i, t in enumerate(tris)], np.int32)
-
-
 def derive(meshes: list[np.ndarray], flipped: list[np.ndarray], widths: list[int]
            ) -> tuple[list[int], list[int]]:
     """Mirror pairs and sides from meshes of frontal photos and of the same photos flipped.
@@ -140,20 +131,23 @@ def symmetric_layout(points: np.ndarray, far: int) -> np.ndarray:
     return layout
 
 
-def _warp_to(image: np.ndarray, pts: np.ndarray, layout: np.ndarray, size: tuple[int, int],
-             label: np.ndarray) -> np.ndarray:
-    """`image` warped so `pts` land on `layout` (canvas `size`): triangle by triangle inside the mesh,
-    one affine fit of the whole face outside it."""
+def _warp_to(image: np.ndarray, inside: np.ndarray, pts: np.ndarray, layout: np.ndarray,
+             size: tuple[int, int], label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`image` and its `inside` mask warped so `pts` land on `layout` (canvas `size`): triangle by
+    triangle inside the mesh, one affine fit of the whole face outside it (the image's edge
+    pixels repeated; the mask 0 beyond its own)."""
     w, h = size
-    border = cv2.BORDER_REPLICATE if image.ndim == 3 else cv2.BORDER_CONSTANT
-    whole = cv2.warpAffine(image, fit_affine(layout, pts), (w, h),
-                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
+    fit = fit_affine(layout, pts)
     tris = ft.triangles()
     map_x, map_y = sampling_maps(triangle_affines(layout[tris], pts[tris]), label, (0, 0, w, h))
-    inside = label > 0
-    mesh = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=border)
-    whole[inside] = mesh[inside]
-    return whole
+    mesh = label > 0
+    out = []
+    for picture, border in ((image, cv2.BORDER_REPLICATE), (inside, cv2.BORDER_CONSTANT)):
+        whole = cv2.warpAffine(picture, fit, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=border)
+        whole[mesh] = cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=border)[mesh]
+        out.append(whole)
+    return out[0], out[1]
 
 
 def face_mask(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -197,24 +191,21 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
 
     tris = ft.triangles()
     label = label_triangles(layout[tris], (0, 0, w, h))
-    own = _warp_to(image, points, layout, (w, h), label)
-    own_in = _warp_to(inside, points, layout, (w, h), label)
+    own, own_in = _warp_to(image, inside, points, layout, (w, h), label)
     if other is None:
         flipped_pts = points[mirror()].copy()
         flipped_pts[:, 0] = image.shape[1] - 1 - flipped_pts[:, 0]
-        partner = _warp_to(cv2.flip(image, 1), flipped_pts, layout, (w, h), label)
-        partner_in = _warp_to(cv2.flip(inside, 1), flipped_pts, layout, (w, h), label)
+        partner, partner_in = _warp_to(cv2.flip(image, 1), cv2.flip(inside, 1), flipped_pts, layout, (w, h),
+                                       label)
     else:
         other_image, other_inside, other_points = other
         seen = other_points[:POINTS, :2].astype(np.float32)
-        partner = _warp_to(other_image, seen, layout, (w, h), label)
-        partner_in = _warp_to(other_inside, seen, layout, (w, h), label)
+        partner, partner_in = _warp_to(other_image, other_inside, seen, layout, (w, h), label)
         partner = _match_colour(partner, own, face_mask(layout, (w, h)))
 
     # the far half entirely from its mirror: choosing triangle by triangle, or mixing the two,
     # leaves a patchwork (an eye corner's dark pixels on a cheek) or blurs both
-    tri_side = np.sign(sides()[tris].sum(1))
-    weight = np.concatenate([[1.0], (tri_side != far).astype(np.float32)]).astype(np.float32)[label]
+    weight = np.concatenate([[1.0], (_triangle_sides() != far).astype(np.float32)]).astype(np.float32)[label]
     soft = max(1.0, 0.02 * float(np.ptp(layout[:, 0])))
     weight = cv2.GaussianBlur(weight, (0, 0), soft)
     blended = own * weight[..., None] + partner * (1 - weight[..., None])

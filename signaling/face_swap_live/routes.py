@@ -123,7 +123,7 @@ class FaceSwapLiveRoutes:
             except WorkerBusy as exc:
                 return fail(503, str(exc))
         try:
-            face = await self.engine.pool.call(lambda engine: engine.combine_sources(photos))
+            face = await self.engine.combine_sources(photos)
         except WorkerBusy as exc:
             return fail(503, str(exc))
         self.sessions.uploads.set([face], self.sessions.now())

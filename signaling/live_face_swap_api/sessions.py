@@ -202,11 +202,8 @@ class LiveSessions:
             raise PrepareFailed(f"sourceImage[{i}]: {exc}") from None
 
     async def _combine(self, photos: list[SourceFace]) -> SourceFace:
-        """Photos of one person as one source face (see Engine.combine_sources)."""
-        if len(photos) == 1:
-            return photos[0]
         try:
-            return await self.engine.pool.call(lambda engine: engine.combine_sources(photos))
+            return await self.engine.combine_sources(photos)
         except WorkerBusy as exc:
             raise PrepareFailed(str(exc)) from None
 
