@@ -11,6 +11,16 @@ from collections.abc import Sequence
 
 from settings import Settings, parse_settings
 
+# numpy's OpenBLAS starts a thread per core that spins after every call. The engine's solves are
+# tiny and its parallelism is the worker pool (one engine thread per core), so those threads only
+# burned the cores the workers, decoders and encoders need: server CPU per 640x480 frame was 57 ms
+# with them and 26 ms without (bench.webrtc). Read when numpy loads, so set before anything imports
+# it (testing/server_process.py hands the same to the servers benchmarks start); a value the user
+# set is kept.
+PROCESS_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+for _name, _value in PROCESS_ENV.items():
+    os.environ.setdefault(_name, _value)
+
 log = logging.getLogger("faceswap")
 
 
@@ -67,6 +77,12 @@ class MalformedHttp(logging.Filter):
 
 # glibc's mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+# Blocks above this are mapped on allocation and returned on free. At 256 KB every full-frame
+# temporary of the engine was a fresh mapping paid in page faults (+3 ms a 640x480 frame, +7 ms at
+# 720p); at 2 MB the engine's frame-sized work reuses arena memory and is as fast as with glibc's
+# defaults, while 1,000 connection cycles grew RSS by 13 MB (4 MB: 52 MB; no threshold: 44 MB and
+# climbing; bench.soak).
+MMAP_THRESHOLD = 2 * 1024 * 1024
 
 
 def tame_the_allocator() -> bool:
@@ -74,15 +90,15 @@ def tame_the_allocator() -> bool:
 
     Every WebRTC connection decodes on a thread of its own; glibc gives threads arenas of their own
     (up to 8 per core), and memory freed in one arena is not reused by another: RSS climbed ~4 MB
-    per connection cycle with three at a time. Two arenas, and frame-sized blocks (>256 KB) always
-    mapped and returned on free, keep it flat after a warm-up. Call before threads start; a no-op
-    (False) outside glibc.
+    per connection cycle with three at a time. Two arenas, and blocks over MMAP_THRESHOLD always
+    mapped and returned on free, keep it near flat after a warm-up. Call before threads start; a
+    no-op (False) outside glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
-    return bool(libc.mallopt(M_ARENA_MAX, 2)) and bool(libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024))
+    return bool(libc.mallopt(M_ARENA_MAX, 2)) and bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def configure_process(settings: Settings) -> None:

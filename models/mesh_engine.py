@@ -170,7 +170,7 @@ class MeshStream:
         if occluded is not None:
             inside &= occluded < 128
         warped = cv2.remap(out, back_x, back_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        out[box[1] : box[3], box[0] : box[2]][inside] = warped[inside]
+        np.copyto(out[box[1] : box[3], box[0] : box[2]], warped, where=inside[:, :, None])
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
@@ -376,10 +376,10 @@ def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
     far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
     and under the nose. Pixels far from their 3 x 3 median take the median."""
     median = cv2.medianBlur(image, 3)
-    odd = cv2.absdiff(image, median).max(axis=2) > threshold
-    out = image.copy()
-    out[odd] = median[odd]
-    return out
+    b, g, r = cv2.split(cv2.absdiff(image, median))  # OpenCV's per-channel max: numpy's is 5x slower
+    odd = cv2.max(cv2.max(b, g), r) > threshold
+    np.copyto(median, image, where=~odd[:, :, None])
+    return median
 
 
 def _visible_triangles(points: np.ndarray, alpha: np.ndarray) -> np.ndarray:

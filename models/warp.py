@@ -166,11 +166,13 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     near_x = cv2.resize(map_x, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
     near_y = cv2.resize(map_y, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
     torn = np.abs(smooth_x - near_x) + np.abs(smooth_y - near_y) > 2.0 * step * slope
-    map_x = np.where(torn, near_x, smooth_x)
-    map_y = np.where(torn, near_y, smooth_y)
-    map_x[outside] = -10
-    map_y[outside] = -10
-    return map_x, map_y
+    torn |= outside
+    # in place, and no boolean indexing: these maps are the size of the face box, every frame
+    np.copyto(smooth_x, near_x, where=torn)
+    np.copyto(smooth_y, near_y, where=torn)
+    np.putmask(smooth_x, outside, -10)
+    np.putmask(smooth_y, outside, -10)
+    return smooth_x, smooth_y
 
 
 def warp(

@@ -13,6 +13,8 @@ import aiohttp
 import cv2
 import numpy as np
 
+from server import PROCESS_ENV
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -45,7 +47,7 @@ async def running(*command: str, port: int, source: np.ndarray | None = None,
     yields (base URL, pid) and stops the process afterwards. Its log goes to `log_path`."""
     log = open(log_path, "wb") if log_path else None  # noqa: ASYNC230 - a local file, opened once
     proc = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.DEVNULL,
+        *command, env={**PROCESS_ENV, **os.environ}, stdout=asyncio.subprocess.DEVNULL,
         stderr=log if log is not None else asyncio.subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
