@@ -20,7 +20,12 @@ UPLOADS = 16
 # One decode at a time (~6 bytes a pixel: 150 MB at 25 MP), decoded stills of 2048 px waiting for
 # the engine (12 MB each, at most 8), and the engine's buffers for a still that size, sized once.
 PEAK_BOUND_MB = 450
-SECOND_ROUND_GROWTH_MB = 30  # those buffers are reused: the same load again must not add to them
+# Those buffers are reused: the same load again must not add to them. What the allocator keeps in
+# its two arenas settles after the first rounds and then moves by about 12 MB either way
+# (515, 540, 528, 528, 540 MB over five rounds), so the last round is compared with the highest
+# before it.
+ROUNDS = 3
+REPEAT_GROWTH_MB = 30
 
 
 def big_png(side: int = 5000) -> bytes:
@@ -56,14 +61,14 @@ async def test_sixteen_pixel_bombs_at_once_stay_within_the_stated_bound(tmp_path
         watcher = asyncio.create_task(watch())
         settled = []
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-            for _ in range(2):
+            for _ in range(ROUNDS):
                 statuses = await asyncio.gather(*(upload(http) for _ in range(UPLOADS)))
                 await asyncio.sleep(3.0)
                 settled.append(figures(pid)["rss_mb"])
         done.set()
         await watcher
-    print(f"RSS {baseline:.0f} MB -> peak {peak:.0f} MB -> settled {settled[0]:.0f}, then "
-          f"{settled[1]:.0f} MB after a second round; answers {statuses}")
+    print(f"RSS {baseline:.0f} MB -> peak {peak:.0f} MB -> settled after each round "
+          f"{', '.join(f'{mb:.0f}' for mb in settled)} MB; answers {statuses}")
     assert set(statuses) <= {400, 503}, statuses  # no face in a flat image, or the engine queue is full
     assert peak - baseline < PEAK_BOUND_MB, (baseline, peak)
-    assert settled[1] - settled[0] < SECOND_ROUND_GROWTH_MB, settled
+    assert settled[-1] - max(settled[:-1]) < REPEAT_GROWTH_MB, settled
