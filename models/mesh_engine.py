@@ -43,9 +43,6 @@ SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
 SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again
 _SPECK = np.ones((3, 3), np.uint8)
-# How far past the mesh the mask's feather reaches, in face widths (models/mask.py: its edge is
-# eroded by half a feather of 6% and blurred by a quarter; 4% past it the mask is under 1/255).
-FEATHER_REACH = 0.04
 GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greyscale photo
 
 
@@ -75,14 +72,6 @@ def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
     x0, y0 = np.floor(points.min(0)).astype(int) - 2
     x1, y1 = np.ceil(points.max(0)).astype(int) + 2
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
-
-
-def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
-    """The pixel box a face's swap writes: every mesh point (on a turned face the far cheek lies
-    outside the oval), and the mask's feather, which fades out a little beyond the mesh's edge. A
-    box that cut the feather left a straight seam down a turned face's far cheek."""
-    pad = FEATHER_REACH * float(np.ptp(points[:, 0]))
-    return _box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -124,7 +113,7 @@ class MeshStream:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
-        box = _face_box(dst, w, h)
+        box = _box_around(dst[ft.face_oval()], w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
         changed = box
@@ -207,7 +196,7 @@ class MeshStream:
         occluded = self.occluder.mask(outer, face.track_id)
         self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)
-        x0, y0, x1, y1 = _face_box(moved[:MESH_POINTS], w, h)
+        x0, y0, x1, y1 = _box_around(moved[ft.face_oval()], w, h)
         inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])

@@ -217,22 +217,3 @@ def test_the_swap_writes_only_inside_the_regions_it_reports(mesh_engine, astrona
     for x0, y0, x1, y1 in result.regions:
         changed[y0:y1, x0:x1] = False
     assert not changed.any(), f"{changed.sum()} pixels changed outside the reported regions"
-
-
-@pytest.mark.parametrize("turn", [0.0, 0.5])
-def test_the_box_a_swap_writes_holds_the_whole_feathered_mask(mesh_engine, astronaut, turn):
-    # a box that cut the mask's feather left a straight seam down a turned face's far cheek
-    from models.mask import face_alpha
-    from models.mesh_engine import MESH_POINTS, _face_box
-    from testing.faces import turned
-
-    image = turned(astronaut, far=turn) if turn else astronaut
-    found = mesh_engine._source_mesh(image, None)
-    assert found is not None
-    points = found[1][:MESH_POINTS]
-    h, w = image.shape[:2]
-    alpha = face_alpha((h, w), points)
-    x0, y0, x1, y1 = _face_box(points, w, h)
-    outside = alpha.copy()
-    outside[y0:y1, x0:x1] = 0
-    assert alpha.max() == 255 and outside.max() <= 1, outside.max()  # the old box cut it at 15-21
