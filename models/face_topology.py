@@ -11,6 +11,8 @@ from functools import cache
 import numpy as np
 from mediapipe.python.solutions import face_mesh_connections as fmc
 
+MESH_POINTS = 468  # the tessellated points; 468..477, with refine_landmarks, are the irises
+
 # Landmarks used by name. "Left"/"right" are the person's own sides.
 NOSE_TIP = 1
 CHIN = 152

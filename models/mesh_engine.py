@@ -38,7 +38,7 @@ from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weigh
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, side_share
 from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
 
-MESH_POINTS = 468  # the tessellated points; 468..477 are irises
+MESH_POINTS = ft.MESH_POINTS
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
 SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again

@@ -39,7 +39,7 @@ def rigid_groups() -> tuple[np.ndarray, ...]:
     fmc = mp.solutions.face_mesh_connections
 
     def points(*sets: frozenset) -> np.ndarray:
-        return np.array(sorted({i for s in sets for edge in s for i in edge if i < 468}), np.int32)
+        return np.array(sorted({i for s in sets for edge in s for i in edge if i < ft.MESH_POINTS}), np.int32)
 
     return (points(fmc.FACEMESH_LEFT_EYE), points(fmc.FACEMESH_RIGHT_EYE), points(fmc.FACEMESH_LIPS))
 
@@ -48,8 +48,8 @@ def shape_weights(points: np.ndarray) -> np.ndarray:
     """float32 (N,) per mesh point: 0 on the face's outline, rising to 1 inside it."""
     oval = points[ft.face_oval()].astype(np.float32).reshape(-1, 1, 2)
     width = max(float(np.ptp(points[:, 0])), 1.0)
-    inside = np.array([cv2.pointPolygonTest(oval, (float(x), float(y)), True) for x, y in points[:468]],
-                      np.float32)
+    inside = np.array([cv2.pointPolygonTest(oval, (float(x), float(y)), True)
+                       for x, y in points[: ft.MESH_POINTS]], np.float32)
     weights = np.clip(inside / (FADE * width), 0.0, 1.0)
     weights[ft.face_oval()] = 0.0
     return weights
@@ -78,7 +78,7 @@ def ring_triangles() -> np.ndarray:
     outside it, numbered 468 + k in the order of ft.face_oval()."""
     oval = ft.face_oval()
     k = len(oval)
-    ring = 468 + np.arange(k)
+    ring = ft.MESH_POINTS + np.arange(k)
     nxt = (np.arange(k) + 1) % k
     return np.concatenate([np.stack([oval, oval[nxt], ring], 1),
                            np.stack([oval[nxt], ring[nxt], ring], 1)]).astype(np.int32)
@@ -88,4 +88,4 @@ def with_ring(points: np.ndarray) -> np.ndarray:
     """`points` (468 x 2) followed by the ring outside their outline (see ring_triangles)."""
     oval = points[ft.face_oval()]
     centre = oval.mean(0)
-    return np.concatenate([points[:468], centre + (oval - centre) * (1 + RING)]).astype(np.float32)
+    return np.concatenate([points[:ft.MESH_POINTS], centre + (oval - centre) * (1 + RING)]).astype(np.float32)

@@ -30,7 +30,6 @@ from models.shape import fit_affine
 from models.warp import label_triangles, sampling_maps, triangle_affines
 
 MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
-POINTS = 468
 FRONTAL = 0.7  # far half's area over the near half's at or above which a source is left as it is
 # Midline points on the face's surface (forehead, between the brows, lips, chin); the nose's
 # midline stands out of it and would tilt the axis of a turned head.
@@ -64,18 +63,18 @@ def derive(meshes: list[np.ndarray], flipped: list[np.ndarray], widths: list[int
     (in the flipped photo's pixels); widths[k]: photo k's width."""
     from scipy.optimize import linear_sum_assignment
 
-    cost = np.zeros((POINTS, POINTS), np.float64)
+    cost = np.zeros((ft.MESH_POINTS, ft.MESH_POINTS), np.float64)
     for pts, flip, w in zip(meshes, flipped, widths, strict=True):
-        back = flip[:POINTS, :2].astype(np.float64).copy()
+        back = flip[:ft.MESH_POINTS, :2].astype(np.float64).copy()
         back[:, 0] = w - 1 - back[:, 0]  # point i of the flipped photo is point mirror(i) here
-        pts = pts[:POINTS, :2].astype(np.float64)
+        pts = pts[:ft.MESH_POINTS, :2].astype(np.float64)
         cost += np.linalg.norm(back[:, None] - pts[None], axis=2) / np.ptp(pts[:, 0])
     _, partner = linear_sum_assignment(cost)
-    if not (partner[partner] == np.arange(POINTS)).all():
+    if not (partner[partner] == np.arange(ft.MESH_POINTS)).all():
         raise ValueError("the meshes do not give a consistent pairing; use more or more frontal photos")
-    x = np.mean([pts[:POINTS, 0] for pts in meshes], axis=0)
+    x = np.mean([pts[:ft.MESH_POINTS, 0] for pts in meshes], axis=0)
     side = np.sign(x - x[partner]).astype(int)
-    side[partner == np.arange(POINTS)] = 0
+    side[partner == np.arange(ft.MESH_POINTS)] = 0
     return partner.tolist(), side.tolist()
 
 
@@ -109,7 +108,7 @@ def _triangle_sides() -> np.ndarray:
 
 def side_share(points: np.ndarray, side: int) -> float:
     """The area of the face's `side` half (+1, -1) in a photo over its other half's."""
-    areas = _areas(points[:POINTS])
+    areas = _areas(points[:ft.MESH_POINTS])
     return float(areas[_triangle_sides() == side].sum() / max(areas[_triangle_sides() == -side].sum(), 1e-6))
 
 
@@ -176,7 +175,7 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
     person, gives the far half instead of the mirror (it should show that half; its colour is
     matched to this photo's). Returns the new (image, inside, points), or None when the face is
     frontal enough to use as it is."""
-    points = points[:POINTS, :2].astype(np.float32)
+    points = points[:ft.MESH_POINTS, :2].astype(np.float32)
     far, ratio = far_side(points)
     if ratio >= FRONTAL:
         return None
@@ -199,7 +198,7 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
                                        label)
     else:
         other_image, other_inside, other_points = other
-        seen = other_points[:POINTS, :2].astype(np.float32)
+        seen = other_points[:ft.MESH_POINTS, :2].astype(np.float32)
         partner, partner_in = _warp_to(other_image, other_inside, seen, layout, (w, h), label)
         partner = _match_colour(partner, own, face_mask(layout, (w, h)))
 
@@ -235,7 +234,7 @@ def _write_table() -> None:
     with open(MIRROR_FILE, "w") as f:
         json.dump({"mirror": partner, "side": side}, f, separators=(",", ":"))
     midline = sum(s == 0 for s in side)
-    print(f"{MIRROR_FILE}: {midline} midline points, {POINTS - midline} paired")
+    print(f"{MIRROR_FILE}: {midline} midline points, {ft.MESH_POINTS - midline} paired")
 
 
 if __name__ == "__main__":

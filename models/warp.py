@@ -166,7 +166,6 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     near_x = cv2.resize(map_x, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
     near_y = cv2.resize(map_y, size, interpolation=cv2.INTER_NEAREST)[:h, :w]
     torn = np.abs(smooth_x - near_x) + np.abs(smooth_y - near_y) > 2.0 * step * slope
-    torn |= outside
     # in place, and no boolean indexing: these maps are the size of the face box, every frame
     np.copyto(smooth_x, near_x, where=torn)
     np.copyto(smooth_y, near_y, where=torn)
