@@ -1,8 +1,12 @@
-"""The swap's alpha mask, drawn once per source face in the source's own pixels.
+"""The swap's alpha mask: drawn once per source face in the source's own pixels, and the mouth's
+opening cut out of it per frame in the target's.
 
-Drawn in source space and warped with the texture, it lands on each target through the same
-mesh, so it costs nothing per frame. The holes sit on the source's eye and mouth contours, which
-the mesh maps onto the target's: the target's own eyes and mouth show through.
+Drawn in source space and warped with the texture, the mask lands on each target through the same
+mesh, so it costs nothing per frame. The eye openings are cut at the lid line with a narrow
+feather: the lids and lashes are the source's (a recognizer reads them: bench.quality), the eyes
+themselves the target's, so its gaze and blinks stay. The mouth is cut in the target's pixels, at
+its own lip line: a smiling source's teeth squashed onto a closed mouth would otherwise show as a
+dotted line between the lips.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ from models import face_topology as ft
 # pastes a band of the source's hair across the target's forehead.
 FADE_FROM = 0.70
 FADE_TO = 0.97
+# Edges of the openings, as fractions of the face's width: the blur (sigma) of the eyes' and the
+# mouth's, and the band along the target's lip line that stays the target's (a closed mouth's
+# opening is a line: the source's lips would meet there in a seam).
+EYE_FEATHER = 0.01
+MOUTH_FEATHER = 0.01
+MOUTH_LINE = 0.03
+# The wide holes used before (`openings="wide"`): eyes and mouth cut in source space, grown by
+# this much, then blurred with the outer edge (the target's lids, lashes and lips showed).
+WIDE_GROW = 0.02
 
 
 def forehead_fade(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -29,8 +42,10 @@ def forehead_fade(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return np.clip((FADE_TO - t) / (FADE_TO - FADE_FROM), 0.0, 1.0)
 
 
-def face_alpha(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
-    """uint8 (h, w) alpha for a face with mesh landmarks `pts` (N x 2+) in that image."""
+def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = False) -> np.ndarray:
+    """uint8 (h, w) alpha for a face with mesh landmarks `pts` (N x 2+) in that image: the eye
+    openings cut at the lid line (the mouth is cut per frame: cut_mouth), or with
+    `wide_openings`, eyes and mouth cut wide."""
     h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = float(np.ptp(p[ft.face_oval(), 0]))
@@ -41,13 +56,47 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     # pull the edge in so the blurred border stays inside the face
     mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (feather, feather)))
 
-    holes = np.zeros((h, w), np.uint8)
-    for contour in (ft.left_eye(), ft.right_eye(), ft.inner_lips()):
-        cv2.fillPoly(holes, [np.round(p[contour]).astype(np.int32)], 255)
-    grow = max(1, round(face_w * 0.02))
-    holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-    mask[holes > 0] = 0
+    eyes = [p[ft.left_eye()], p[ft.right_eye()]]
+    if wide_openings:
+        holes = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(holes, [np.round(c).astype(np.int32) for c in [*eyes, p[ft.inner_lips()]]], 255)
+        grow = max(1, round(face_w * WIDE_GROW))
+        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        mask[holes > 0] = 0
 
     sigma = feather / 2.0
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma) * forehead_fade(shape, p)
+    if not wide_openings:
+        soft *= _kept_outside(shape, eyes, face_w * EYE_FEATHER)
     return np.clip(soft, 0, 255).astype(np.uint8)
+
+
+def _kept_outside(shape: tuple[int, int], polygons: list[np.ndarray], sigma: float,
+                  line: int = 0) -> np.ndarray:
+    """float32 (h, w): 0 inside the polygons (and within line / 2 px of their edge), rising to 1
+    outside them over about 2 sigma."""
+    inside = np.zeros(shape, np.float32)
+    outlines = [np.round(poly * 16).astype(np.int32) for poly in polygons]
+    cv2.fillPoly(inside, outlines, 1.0, shift=4)
+    if line > 0:
+        cv2.polylines(inside, outlines, True, 1.0, line, cv2.LINE_8, shift=4)
+    return 1.0 - cv2.GaussianBlur(inside, (0, 0), max(0.5, sigma))
+
+
+def cut_mouth(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """`alpha` (a frame's swap mask) with the mouth opening of the mesh `pts` (in alpha's pixels)
+    cut out, feathered: the target's own lips part, whatever the source's mouth does."""
+    lips = pts[ft.inner_lips(), :2]
+    face_w = float(np.ptp(pts[ft.face_oval(), 0]))
+    sigma = max(0.5, face_w * MOUTH_FEATHER)
+    h, w = alpha.shape
+    line = max(1, round(face_w * MOUTH_LINE))
+    reach = int(np.ceil(3 * sigma)) + line
+    x0, y0 = np.floor(lips.min(0)).astype(int) - reach
+    x1, y1 = np.ceil(lips.max(0)).astype(int) + reach
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return alpha
+    keep = _kept_outside((y1 - y0, x1 - x0), [lips - np.float32([x0, y0])], sigma, line)
+    alpha[y0:y1, x0:x1] = (alpha[y0:y1, x0:x1] * keep).astype(np.uint8)
+    return alpha

@@ -30,7 +30,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.mask import face_alpha
+from models.mask import cut_mouth, face_alpha
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
@@ -44,6 +44,10 @@ TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a t
 SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again
 _SPECK = np.ones((3, 3), np.uint8)
 GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greyscale photo
+# How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
+# the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
+# in the source's pixels (the target's lids, lashes and lips showed too).
+OPENINGS = ("exact", "wide")
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,10 @@ class MeshStream:
         box = _box_around(dst[ft.face_oval()], w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
-        changed = box
+        changed, moved = box, dst
         if self.engine.shape > 0 and self.engine.outline > 0:
-            changed, box, (map_x, map_y), occluded = self._reshape_with_outline(out, face, src, timings)
+            changed, box, (map_x, map_y), occluded, moved = self._reshape_with_outline(
+                out, face, src, timings)
             t = time.perf_counter()
         else:
             occluded = self.occluder.mask(box, face.track_id)
@@ -138,6 +143,8 @@ class MeshStream:
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
         alpha = hold_out(alpha, occluded)
+        if self.engine.openings == "exact":
+            alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
         t = _timed(timings, "warp", t)
 
         texture = src.bgr
@@ -174,11 +181,12 @@ class MeshStream:
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
-    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray], np.ndarray | None]:
+    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray], np.ndarray | None, np.ndarray]:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
         never tears. Returns the box of changed pixels, the box the face's texture goes in, the
-        texture's sampling maps over it and what stands in front of the face there."""
+        texture's sampling maps over it, what stands in front of the face there and the face's
+        mesh after the move."""
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
@@ -202,7 +210,7 @@ class MeshStream:
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)
         return (outer, inner, (map_x[rows, cols], map_y[rows, cols]),
-                None if occluded is None else occluded[rows, cols])
+                None if occluded is None else occluded[rows, cols], moved[:MESH_POINTS])
 
     def close(self) -> None:
         self.tracker.close()
@@ -217,8 +225,12 @@ class MeshEngine:
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
-                 shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE) -> None:
+                 shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
+                 openings: str = "exact") -> None:
+        if openings not in OPENINGS:
+            raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         self.max_faces = max_faces
+        self.openings = openings
         self.outline = outline
         self.fill_hidden = fill_hidden
         self.shape = shape
@@ -276,7 +288,8 @@ class MeshEngine:
             raise NoFaceError("No face detected")
         box, pts = found
         view = _crop_view(image, pts, self.coverage)
-        return SourceFace(self.name, box, _make_source(view, self.coverage, self.fill_hidden))
+        return SourceFace(self.name, box, _make_source(view, self.coverage, self.fill_hidden,
+                                                       wide_openings=self.openings == "wide"))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half
@@ -294,7 +307,8 @@ class MeshEngine:
         if shown[other] < FRONTAL:
             return faces[best]  # no photo shows the far half well: its mirror, as prepared already
         return SourceFace(self.name, faces[best].box,
-                          _make_source(views[best], self.coverage, self.fill_hidden, views[other]))
+                          _make_source(views[best], self.coverage, self.fill_hidden, views[other],
+                                       self.openings == "wide"))
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
@@ -341,7 +355,7 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> Sou
 
 
 def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = True,
-                 other: SourceView | None = None) -> MeshSource:
+                 other: SourceView | None = None, wide_openings: bool = False) -> MeshSource:
     """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
 
     With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
@@ -355,7 +369,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
         if filled is not None:
             crop, inside, local = filled
     crop = np.ascontiguousarray(crop)
-    alpha = face_alpha(crop.shape[:2], local)
+    alpha = face_alpha(crop.shape[:2], local, wide_openings)
     if not inside.all():
         feather = max(3, round(float(np.ptp(local[:, 0])) * 0.06)) | 1
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)

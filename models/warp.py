@@ -93,6 +93,20 @@ def close_holes(label: np.ndarray, rounds: int = 8) -> tuple[np.ndarray, np.ndar
     return label, face
 
 
+def folded_first(triangles: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
+    """`triangles` reordered so that those the map turns over come first. A turned head hides its
+    far cheek behind the near one: there the mesh folds, and its triangles face away (their
+    corners run the other way round than in the source). Rasterised first, they are drawn over by
+    the triangles facing the camera and only fill what nothing else covers; in index order they
+    cut jagged pieces of mirrored texture into the far cheek."""
+    def turn(p: np.ndarray) -> np.ndarray:
+        a, b, c = p[:, 0], p[:, 1], p[:, 2]
+        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+
+    facing = np.sign(turn(src_pts[triangles])) == np.sign(turn(dst_pts[triangles]))
+    return triangles[np.argsort(facing, kind="stable")]
+
+
 def mesh_maps(
     src_pts: np.ndarray,
     dst_pts: np.ndarray,
@@ -124,6 +138,7 @@ def mesh_maps_many(
     again. (With one ring, pixels between the ring and the marker got a coordinate halfway to it,
     which could land anywhere on the source face: bright dots along the jaw and around holes.)
     """
+    triangles = folded_first(triangles, sources[0], dst_pts)
     dst_tri = dst_pts[triangles]
     affine_sets = [triangle_affines(dst_tri, src[triangles]) for src in sources]
     x0, y0, x1, y1 = box

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.warp import label_triangles, sampling_maps, triangle_affines, warp
+from models.warp import folded_first, label_triangles, mesh_maps, sampling_maps, triangle_affines, warp
 
 GRID = np.array([[x, y] for y in (10, 60, 110) for x in (10, 60, 110)], np.float32)
 TRIS = np.array([[0, 1, 4], [0, 3, 4], [1, 2, 5], [1, 4, 5], [3, 4, 7], [3, 6, 7], [4, 5, 8], [4, 7, 8]])
@@ -134,3 +134,16 @@ def test_coarse_maps_do_not_blend_across_a_fold_in_the_mesh():
             best = np.where(ok, np.minimum(best, np.hypot(step_x - fx, step_y - fy)), best)
     inside = (fine_x >= 0) & (step_x >= 0)
     assert best[inside].max() < 3.5, best[inside].max()  # blending across the fold gave 8.4
+
+
+def test_where_the_mesh_folds_the_triangles_facing_the_camera_are_drawn_over_those_turned_away():
+    # a square in two triangles; the second one's free corner pulled across the shared edge, as a
+    # turned head's far cheek folds behind the near one: it now lies over the first, turned over
+    src = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], np.float32)
+    dst = src.copy()
+    dst[3] = (20, 20)
+    tris = np.array([[0, 1, 2], [1, 3, 2]])  # index order draws the turned-over one last
+    map_x, map_y = mesh_maps(src, dst, tris, (0, 0, 100, 100), max_side=200)
+    # (30, 30) is covered by both; the first triangle is the identity there
+    assert abs(map_x[30, 30] - 30) < 0.01 and abs(map_y[30, 30] - 30) < 0.01
+    assert folded_first(tris, src, dst).tolist() == [[1, 3, 2], [0, 1, 2]]
