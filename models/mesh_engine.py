@@ -36,13 +36,18 @@ from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weights, with_ring
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, side_share
-from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap
+from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
 SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again
 _SPECK = np.ones((3, 3), np.uint8)
+# How far past the mesh the mask's feather reaches, in face widths (models/mask.py: its edge is
+# eroded by half a feather of 6% and blurred by a quarter; 4% past it the mask is under 1/255).
+FEATHER_REACH = 0.04
+EDGE_FADE = 0.015  # of the face's width: how far inside the mesh's own edge the mask reaches 0
+MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' move (warp.smooth_move)
 GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greyscale photo
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
@@ -76,6 +81,14 @@ def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
     x0, y0 = np.floor(points.min(0)).astype(int) - 2
     x1, y1 = np.ceil(points.max(0)).astype(int) + 2
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
+    """The pixel box a face's texture is written in: every mesh point (where a turned head's mesh
+    folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box that cut
+    the feather left a seam and specks down a turned face's far cheek."""
+    pad = FEATHER_REACH * float(np.ptp(points[:, 0]))
+    return _box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -142,6 +155,7 @@ class MeshStream:
         alpha = remap(src.alpha, map_x, map_y)
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
+            alpha = _fade_at_mesh_edge(alpha, map_x, dst)
         alpha = hold_out(alpha, occluded)
         if self.engine.openings == "exact":
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
@@ -150,8 +164,10 @@ class MeshStream:
         texture = src.bgr
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
-            # source texture, which the same maps then warp: cost independent of face size.
-            dst_stats = color.lab_stats(np.ascontiguousarray(region[::2, ::2]), color.core(alpha[::2, ::2]))
+            # source texture, which the same maps then warp: cost independent of face size. The
+            # pixels are the frame's even ones, whatever the box: the same face, the same figures.
+            even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
+            dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(alpha[even]))
             if dst_stats is not None:
                 lut = color.transfer_lut(src.lab_stats, dst_stats, self.engine.color_strength)
                 texture = color.apply_lut(src.lab, lut)
@@ -200,11 +216,13 @@ class MeshStream:
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
-        back_x[within == 0] = -10
+        within[back_x < -5] = 0
+        sigma = MOVE_BLUR * float(np.ptp(dst[:, 0]))
+        back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, sigma)
         occluded = self.occluder.mask(outer, face.track_id)
         self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)
-        x0, y0, x1, y1 = _box_around(moved[ft.face_oval()], w, h)
+        x0, y0, x1, y1 = _face_box(moved[:MESH_POINTS], w, h)
         inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
@@ -383,6 +401,20 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     grey = coverage and bool(stats[1][1:].max() <= GREY_CHROMA_STD)
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), view)
+
+
+def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """`alpha` faded out toward the edge of the target's mesh. On a frontal face the mask has
+    faded long before it; on a turned one the far cheek's edge is where the mesh folds, the
+    source's cheek arrives there at full strength, and the swap ended in a hard, jagged line
+    against the background (and notches in that edge, which the mask's closing filled, took the
+    texture's black)."""
+    reach = max(1, round(EDGE_FADE * float(np.ptp(mesh[:, 0]))))
+    inside = np.where(map_x > -5, np.uint8(255), np.uint8(0))
+    square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    inside = cv2.erode(inside, square, borderType=cv2.BORDER_REPLICATE)
+    inside = cv2.GaussianBlur(inside, (0, 0), reach / 3.0)  # under 1/255 a reach (3 sigma) out
+    return cv2.multiply(alpha, inside, scale=1.0 / 255.0)
 
 
 def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:

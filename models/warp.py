@@ -189,6 +189,24 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     return smooth_x, smooth_y
 
 
+def smooth_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
+                sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling maps over a box at `origin` whose displacement (where each pixel is taken from,
+    less where it is) is blurred by `sigma` px; it is zero where `moving` is 0. Where the mesh
+    folds (a turned head's far cheek) a piecewise-affine map jumps from one triangle to the next,
+    and the pixels it moves come apart in blocks: dark and light specks along the jaw. A shape
+    change is smooth, so a smooth displacement loses nothing and cannot tear."""
+    h, w = map_x.shape
+    xs = np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :]
+    ys = np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None]
+    still = moving == 0
+    dx = np.where(still, 0.0, map_x - xs).astype(np.float32)
+    dy = np.where(still, 0.0, map_y - ys).astype(np.float32)
+    dx = cv2.GaussianBlur(dx, (0, 0), sigma)
+    dy = cv2.GaussianBlur(dy, (0, 0), sigma)
+    return xs + dx, ys + dy
+
+
 def warp(
     src: np.ndarray,
     src_pts: np.ndarray,

@@ -217,3 +217,18 @@ def test_the_swap_writes_only_inside_the_regions_it_reports(mesh_engine, astrona
     for x0, y0, x1, y1 in result.regions:
         changed[y0:y1, x0:x1] = False
     assert not changed.any(), f"{changed.sum()} pixels changed outside the reported regions"
+
+
+def test_the_mask_fades_out_inside_the_edge_of_the_targets_mesh():
+    # a turned head's far cheek ends where its mesh folds, where the source's cheek arrives at full
+    # strength: without the fade the swap ended there in a hard, jagged line against the background
+    from models.mesh_engine import _fade_at_mesh_edge
+
+    alpha = np.full((100, 100), 255, np.uint8)
+    map_x = np.full((100, 100), -10, np.float32)
+    map_x[:, :70] = 5.0  # the mesh covers the left 70 columns
+    mesh = np.array([[0, 0], [100, 0]], np.float32)  # a face 100 px wide
+    faded = _fade_at_mesh_edge(alpha, map_x, mesh)
+    assert faded[:, 70:].max() == 0  # nothing where the mesh is not (the texture is black there)
+    assert faded[50, 69] < 64 and faded[50, 50] == 255  # a ramp inside the edge, full strength within
+    assert faded[0, 30] == 255 and faded[99, 30] == 255  # the box's own edges are no mesh edge

@@ -5,7 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.warp import folded_first, label_triangles, mesh_maps, sampling_maps, triangle_affines, warp
+from models.warp import (
+    folded_first,
+    label_triangles,
+    mesh_maps,
+    sampling_maps,
+    smooth_move,
+    triangle_affines,
+    warp,
+)
 
 GRID = np.array([[x, y] for y in (10, 60, 110) for x in (10, 60, 110)], np.float32)
 TRIS = np.array([[0, 1, 4], [0, 3, 4], [1, 2, 5], [1, 4, 5], [3, 4, 7], [3, 6, 7], [4, 5, 8], [4, 7, 8]])
@@ -147,3 +155,19 @@ def test_where_the_mesh_folds_the_triangles_facing_the_camera_are_drawn_over_tho
     # (30, 30) is covered by both; the first triangle is the identity there
     assert abs(map_x[30, 30] - 30) < 0.01 and abs(map_y[30, 30] - 30) < 0.01
     assert folded_first(tris, src, dst).tolist() == [[1, 3, 2], [0, 1, 2]]
+
+
+def test_a_smoothed_move_does_not_tear_where_the_maps_jump_and_leaves_still_pixels_alone():
+    # the left half of a box taken from 3 px to its right, the right half from 3 px to its left:
+    # a fold's jump, where the moved pixels come apart in blocks
+    h, w = 40, 60
+    xs = np.arange(100, 100 + w, dtype=np.float32)[None, :].repeat(h, 0)
+    ys = np.arange(50, 50 + h, dtype=np.float32)[:, None].repeat(w, 1)
+    map_x = np.where(xs < 130, xs + 3, xs - 3).astype(np.float32)
+    moving = np.zeros((h, w), np.uint8)
+    moving[:, 10:50] = 1
+    new_x, new_y = smooth_move(map_x, ys.copy(), (100, 50), moving, sigma=2.0)
+    steps = np.abs(np.diff(new_x - xs, axis=1))
+    assert steps.max() < 1.5, steps.max()  # unsmoothed: 6 px in one step
+    assert abs((new_x - xs)[20, 20] - 3) < 0.1 and abs((new_x - xs)[20, 40] + 3) < 0.1  # the move stays
+    assert np.abs(new_x - xs)[:, :2].max() < 0.01 and np.abs(new_y - ys).max() < 0.01  # still pixels stay
