@@ -410,10 +410,11 @@ def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, mesh: np.ndarray) -
     against the background (and notches in that edge, which the mask's closing filled, took the
     texture's black)."""
     reach = max(1, round(EDGE_FADE * float(np.ptp(mesh[:, 0]))))
-    inside = np.where(map_x > -5, np.uint8(255), np.uint8(0))
+    inside = cv2.compare(map_x, -5.0, cv2.CMP_GT)
     square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     inside = cv2.erode(inside, square, borderType=cv2.BORDER_REPLICATE)
-    inside = cv2.GaussianBlur(inside, (0, 0), reach / 3.0)  # under 1/255 a reach (3 sigma) out
+    # a box filter as wide as the erosion: a linear ramp that reaches 0 at the mesh's edge
+    inside = cv2.blur(inside, (2 * reach + 1, 2 * reach + 1), borderType=cv2.BORDER_REPLICATE)
     return cv2.multiply(alpha, inside, scale=1.0 / 255.0)
 
 
