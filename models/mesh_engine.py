@@ -85,8 +85,8 @@ def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
 
 def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
     """The pixel box a face's texture is written in: every mesh point (where a turned head's mesh
-    folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box that cut
-    the feather left a seam and specks down a turned face's far cheek."""
+    folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box around
+    the oval alone cut the feather: a straight seam down a turned face's cheek."""
     pad = FEATHER_REACH * float(np.ptp(points[:, 0]))
     return _box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
 
@@ -216,7 +216,7 @@ class MeshStream:
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
-        within[back_x < -5] = 0
+        np.putmask(within, back_x < -5, 0)
         sigma = MOVE_BLUR * float(np.ptp(dst[:, 0]))
         back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, sigma)
         occluded = self.occluder.mask(outer, face.track_id)

@@ -27,7 +27,7 @@ import numpy as np
 from models import color
 from models import face_topology as ft
 from models.shape import fit_affine
-from models.warp import label_triangles, sampling_maps, triangle_affines
+from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_affines
 
 MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
 FRONTAL = 0.7  # far half's area over the near half's at or above which a source is left as it is
@@ -96,9 +96,7 @@ def reflect(points: np.ndarray, origin: np.ndarray, direction: np.ndarray) -> np
 
 
 def _areas(points: np.ndarray) -> np.ndarray:
-    tri = points[ft.triangles()]
-    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    return np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) / 2
+    return np.abs(doubled_areas(points[ft.triangles()])) / 2
 
 
 @cache

@@ -93,17 +93,20 @@ def close_holes(label: np.ndarray, rounds: int = 8) -> tuple[np.ndarray, np.ndar
     return label, face
 
 
+def doubled_areas(tri: np.ndarray) -> np.ndarray:
+    """(T,) twice each triangle's signed area, for (T, 3, 2) corners: its sign says which way
+    round the corners run."""
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+
 def folded_first(triangles: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
     """`triangles` reordered so that those the map turns over come first. A turned head hides its
     far cheek behind the near one: there the mesh folds, and its triangles face away (their
     corners run the other way round than in the source). Rasterised first, they are drawn over by
     the triangles facing the camera and only fill what nothing else covers; in index order they
     cut jagged pieces of mirrored texture into the far cheek."""
-    def turn(p: np.ndarray) -> np.ndarray:
-        a, b, c = p[:, 0], p[:, 1], p[:, 2]
-        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
-
-    facing = np.sign(turn(src_pts[triangles])) == np.sign(turn(dst_pts[triangles]))
+    facing = np.sign(doubled_areas(src_pts[triangles])) == np.sign(doubled_areas(dst_pts[triangles]))
     return triangles[np.argsort(facing, kind="stable")]
 
 
