@@ -70,6 +70,12 @@ def face_oval() -> np.ndarray:
     return np.array(_cycles(fmc.FACEMESH_FACE_OVAL)[0], dtype=np.int32)
 
 
+def face_width(points: np.ndarray) -> float:
+    """The face's width in `points`' pixels: the x-extent of its outline. Feathers, blurs and
+    margins are fractions of it, so they scale with the face."""
+    return max(float(np.ptp(points[face_oval(), 0])), 1.0)
+
+
 @cache
 def left_eye() -> np.ndarray:
     return np.array(_cycles(fmc.FACEMESH_LEFT_EYE)[0], dtype=np.int32)

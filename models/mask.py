@@ -48,7 +48,7 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = Fa
     `wide_openings`, eyes and mouth cut wide."""
     h, w = shape
     p = pts[:, :2].astype(np.float32)
-    face_w = float(np.ptp(p[ft.face_oval(), 0]))
+    face_w = ft.face_width(p)
     feather = max(2, round(face_w * 0.06))
 
     mask = np.zeros((h, w), np.uint8)
@@ -87,7 +87,7 @@ def cut_mouth(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """`alpha` (a frame's swap mask) with the mouth opening of the mesh `pts` (in alpha's pixels)
     cut out, feathered: the target's own lips part, whatever the source's mouth does."""
     lips = pts[ft.inner_lips(), :2]
-    face_w = float(np.ptp(pts[ft.face_oval(), 0]))
+    face_w = ft.face_width(pts)
     sigma = max(0.5, face_w * MOUTH_FEATHER)
     h, w = alpha.shape
     line = max(1, round(face_w * MOUTH_LINE))

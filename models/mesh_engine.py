@@ -87,7 +87,7 @@ def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
     """The pixel box a face's texture is written in: every mesh point (where a turned head's mesh
     folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box around
     the oval alone cut the feather: a straight seam down a turned face's cheek."""
-    pad = FEATHER_REACH * float(np.ptp(points[:, 0]))
+    pad = FEATHER_REACH * ft.face_width(points)
     return _box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
 
 
@@ -130,7 +130,7 @@ class MeshStream:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
-        box = _box_around(dst[ft.face_oval()], w, h)
+        box = _face_box(dst, w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
         changed, moved = box, dst
@@ -147,7 +147,7 @@ class MeshStream:
                 moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
                 maps = mesh_maps_many([src.points, dst], moved, src.triangles, box)
                 (map_x, map_y), (back_x, back_y) = maps
-                self._move_target(out, box, back_x, back_y, occluded)
+                self._move_target(out, box, back_x, back_y, occluded, back_x > -5)
                 t = _timed(timings, "shape", t)
             else:
                 map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
@@ -155,7 +155,7 @@ class MeshStream:
         alpha = remap(src.alpha, map_x, map_y)
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
-            alpha = _fade_at_mesh_edge(alpha, map_x, dst)
+            alpha = _fade_at_mesh_edge(alpha, map_x, ft.face_width(dst))
         alpha = hold_out(alpha, occluded)
         if self.engine.openings == "exact":
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
@@ -187,13 +187,18 @@ class MeshStream:
         return changed
 
     def _move_target(self, out: np.ndarray, box: PixelBox, back_x: np.ndarray, back_y: np.ndarray,
-                     occluded: np.ndarray | None) -> None:
-        """The target's pixels in `box` moved along the back maps (-10: left where they are)."""
-        inside = back_x > -5
-        if occluded is not None:
-            inside &= occluded < 128
+                     occluded: np.ndarray | None, moving: np.ndarray | None = None) -> None:
+        """The target's pixels in `box` moved along the back maps, where `moving` is set (all of
+        the box without it); what stands in front of the face (`occluded`) stays where it is."""
         warped = cv2.remap(out, back_x, back_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        np.copyto(out[box[1] : box[3], box[0] : box[2]], warped, where=inside[:, :, None])
+        region = out[box[1] : box[3], box[0] : box[2]]
+        if moving is None and occluded is None:
+            region[:] = warped
+            return
+        keep = moving if moving is not None else np.ones(back_x.shape, bool)
+        if occluded is not None:
+            keep = keep & (occluded < 128)
+        np.copyto(region, warped, where=keep[:, :, None])
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
@@ -217,7 +222,7 @@ class MeshStream:
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
         np.putmask(within, back_x < -5, 0)
-        sigma = MOVE_BLUR * float(np.ptp(dst[:, 0]))
+        sigma = MOVE_BLUR * ft.face_width(dst)
         back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, sigma)
         occluded = self.occluder.mask(outer, face.track_id)
         self._move_target(out, outer, back_x, back_y, occluded)
@@ -364,7 +369,7 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> Sou
     crop = image[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
     crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
     local = pts - np.array([x0, y0], np.float32)
-    scale = min(1.0, SOURCE_FACE_WIDTH / max(float(np.ptp(local[:, 0])), 1.0))
+    scale = min(1.0, SOURCE_FACE_WIDTH / ft.face_width(local))
     if scale < 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         inside = cv2.resize(inside, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
@@ -389,7 +394,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local, wide_openings)
     if not inside.all():
-        feather = max(3, round(float(np.ptp(local[:, 0])) * 0.06)) | 1
+        feather = max(3, round(ft.face_width(local) * 0.06)) | 1  # as the mask's own (models/mask.py)
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
         alpha = cv2.multiply(alpha, cv2.GaussianBlur(inside, (2 * feather + 1, 2 * feather + 1), 0),
                              scale=1.0 / 255.0)
@@ -403,13 +408,13 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
                       shape_weights(points), view)
 
 
-def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, mesh: np.ndarray) -> np.ndarray:
-    """`alpha` faded out toward the edge of the target's mesh. On a frontal face the mask has
-    faded long before it; on a turned one the far cheek's edge is where the mesh folds, the
-    source's cheek arrives there at full strength, and the swap ended in a hard, jagged line
-    against the background (and notches in that edge, which the mask's closing filled, took the
-    texture's black)."""
-    reach = max(1, round(EDGE_FADE * float(np.ptp(mesh[:, 0]))))
+def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:
+    """`alpha` faded out toward the edge of the target's mesh (a face `face_w` px wide). On a
+    frontal face the mask has faded long before it; on a turned one the far cheek's edge is where
+    the mesh folds, the source's cheek arrives there at full strength, and the swap ended in a
+    hard, jagged line against the background (and notches in that edge, which the mask's closing
+    filled, took the texture's black)."""
+    reach = max(1, round(EDGE_FADE * face_w))
     inside = cv2.compare(map_x, -5.0, cv2.CMP_GT)
     square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     inside = cv2.erode(inside, square, borderType=cv2.BORDER_REPLICATE)

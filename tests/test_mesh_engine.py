@@ -227,8 +227,7 @@ def test_the_mask_fades_out_inside_the_edge_of_the_targets_mesh():
     alpha = np.full((100, 100), 255, np.uint8)
     map_x = np.full((100, 100), -10, np.float32)
     map_x[:, :70] = 5.0  # the mesh covers the left 70 columns
-    mesh = np.array([[0, 0], [100, 0]], np.float32)  # a face 100 px wide
-    faded = _fade_at_mesh_edge(alpha, map_x, mesh)
+    faded = _fade_at_mesh_edge(alpha, map_x, 100.0)  # a face 100 px wide
     assert faded[:, 70:].max() == 0  # nothing where the mesh is not (the texture is black there)
     assert faded[50, 69] < 64 and faded[50, 50] == 255  # a ramp inside the edge, full strength within
     assert faded[0, 30] == 255 and faded[99, 30] == 255  # the box's own edges are no mesh edge
