@@ -44,13 +44,16 @@ TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
+_EARLIER = {"openings": "wide", "forehead": "fixed"}  # the mask's openings and forehead before
 CONFIGS: dict[str, dict] = {
-    "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, "openings": "wide"},
-    "coverage": {"relight": False, "shape": 0, "fill_hidden": False, "openings": "wide"},
-    "relight": {"shape": 0, "fill_hidden": False, "openings": "wide"},
-    "shape": {"fill_hidden": False, "outline": 0.0, "openings": "wide"},
-    "mirror": {"outline": 0.0, "openings": "wide"},
-    "wide": {"openings": "wide"},
+    "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
+    "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
+    "relight": {"shape": 0, "fill_hidden": False, **_EARLIER},
+    "shape": {"fill_hidden": False, "outline": 0.0, **_EARLIER},
+    "mirror": {"outline": 0.0, **_EARLIER},
+    "wide": _EARLIER,
+    "fixed": {"forehead": "fixed"},  # everything but the forehead from the brows up
+    "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
     "after": {},
 }
 

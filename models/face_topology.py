@@ -87,6 +87,13 @@ def right_eye() -> np.ndarray:
 
 
 @cache
+def brows() -> np.ndarray:
+    """Both eyebrows' points."""
+    edges = fmc.FACEMESH_LEFT_EYEBROW | fmc.FACEMESH_RIGHT_EYEBROW
+    return np.array(sorted({i for edge in edges for i in edge}), dtype=np.int32)
+
+
+@cache
 def inner_lips() -> np.ndarray:
     """The inner lip line: the mouth opening."""
     for cycle in _cycles(fmc.FACEMESH_LIPS):

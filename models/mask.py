@@ -7,6 +7,11 @@ feather: the lids and lashes are the source's (a recognizer reads them: bench.qu
 themselves the target's, so its gaze and blinks stay. The mouth is cut in the target's pixels, at
 its own lip line: a smiling source's teeth squashed onto a closed mouth would otherwise show as a
 dotted line between the lips.
+
+The brows are the source's at full strength (a recognizer reads them as much as the eyes:
+bench.quality); above them the mask fades out toward the mesh's top edge, and there, per frame,
+the source is only taken where it looks like the target (forehead_agreement): skin over skin, not
+the source's fringe over the target's forehead, nor the source's forehead over the target's fringe.
 """
 
 from __future__ import annotations
@@ -16,11 +21,20 @@ import numpy as np
 
 from models import face_topology as ft
 
-# Forehead fade, as a fraction of the chin-to-forehead-top axis: full strength below FADE_FROM,
-# nothing at FADE_TO. The mesh's top edge sits on or above the hairline, so a hard cut there
-# pastes a band of the source's hair across the target's forehead.
+# Forehead fade, as fractions of the chin-to-forehead-top axis: full strength up to BROW_MARGIN
+# above the brows' highest point, nothing at FADE_TO. The mesh's top edge sits on or above the
+# hairline, so a hard cut there pastes a band of the source's hair across the target's forehead.
+# (FADE_FROM, the start of the fixed fade used before, cut the brows to half strength.)
+BROW_MARGIN = 0.02
 FADE_FROM = 0.70
 FADE_TO = 0.97
+AGREE_FROM = 0.0  # of the axis: how far above the brows' highest point the agreement test starts
+FOREHEAD_RAMP = 0.05  # and how far it takes to come in fully
+# Above the brows the source shows where it differs from the target by at most AGREE (the largest
+# of the B, G, R differences, blurred), fading out by DISAGREE.
+AGREE = 35.0
+DISAGREE = 70.0
+AGREEMENT_BLUR = 0.08  # of the face's width
 # Edges of the openings, as fractions of the face's width: the blur (sigma) of the eyes' and the
 # mouth's, and the band along the target's lip line that stays the target's (a closed mouth's
 # opening is a line: the source's lips would meet there in a seam).
@@ -32,20 +46,51 @@ MOUTH_LINE = 0.03
 WIDE_GROW = 0.02
 
 
-def forehead_fade(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
-    """float32 (h, w): 1 up to the brows, falling to 0 toward the hairline."""
+def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float]:
+    """float32 (h, w): each pixel's height on the chin (0) to forehead-top (1) axis; and the
+    brows' highest point on it."""
     h, w = shape
     chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
     axis = top - chin
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     t = ((xs - chin[0]) * axis[0] + (ys - chin[1]) * axis[1]) / float(axis @ axis)
-    return np.clip((FADE_TO - t) / (FADE_TO - FADE_FROM), 0.0, 1.0)
+    brows = float(((pts[ft.brows(), :2] - chin) @ axis).max() / float(axis @ axis))
+    return t, brows
 
 
-def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = False) -> np.ndarray:
+def forehead_fade(shape: tuple[int, int], pts: np.ndarray, from_brows: bool = True) -> np.ndarray:
+    """float32 (h, w): 1 up to the brows, falling to 0 toward the hairline; without
+    `from_brows`, falling from the fixed FADE_FROM (through the brows)."""
+    t, brows = _heights(shape, pts)
+    start = min(brows + BROW_MARGIN, FADE_TO - 0.05) if from_brows else FADE_FROM
+    return np.clip((FADE_TO - t) / (FADE_TO - start), 0.0, 1.0)
+
+
+def above_brows(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): 255 on the forehead above the brows, 0 below them: where the source is
+    taken only if it agrees with the target (forehead_agreement)."""
+    t, brows = _heights(shape, pts)
+    return (np.clip((t - brows - AGREE_FROM) / FOREHEAD_RAMP, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def forehead_agreement(alpha: np.ndarray, above: np.ndarray, face: np.ndarray, target: np.ndarray,
+                       face_w: float) -> np.ndarray:
+    """`alpha` (a frame's swap mask, uint8) kept above the brows (`above`, warped with it) only
+    where the warped source `face` and the `target` (BGR, the same box) agree in colour."""
+    b, g, r = cv2.split(cv2.absdiff(face, target))
+    diff = cv2.max(cv2.max(b, g), r).astype(np.float32)
+    diff = cv2.GaussianBlur(diff, (0, 0), max(1.0, AGREEMENT_BLUR * face_w))
+    agree = np.clip((DISAGREE - diff) * (1.0 / (DISAGREE - AGREE)), 0.0, 1.0)
+    keep = 1.0 - above.astype(np.float32) * (1.0 / 255.0) * (1.0 - agree)  # 1 below the brows
+    return (alpha * keep).astype(np.uint8)
+
+
+def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = False,
+               from_brows: bool = True) -> np.ndarray:
     """uint8 (h, w) alpha for a face with mesh landmarks `pts` (N x 2+) in that image: the eye
     openings cut at the lid line (the mouth is cut per frame: cut_mouth), or with
-    `wide_openings`, eyes and mouth cut wide."""
+    `wide_openings`, eyes and mouth cut wide; the forehead fades from the brows up (or, without
+    `from_brows`, from a fixed height, through the brows)."""
     h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
@@ -65,7 +110,7 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = Fa
         mask[holes > 0] = 0
 
     sigma = feather / 2.0
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma) * forehead_fade(shape, p)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma) * forehead_fade(shape, p, from_brows)
     if not wide_openings:
         soft *= _kept_outside(shape, eyes, face_w * EYE_FEATHER)
     return np.clip(soft, 0, 255).astype(np.uint8)

@@ -30,7 +30,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.mask import cut_mouth, face_alpha
+from models.mask import above_brows, cut_mouth, face_alpha, forehead_agreement
 from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
@@ -53,6 +53,10 @@ GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greysca
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
 OPENINGS = ("exact", "wide")
+# The forehead (models/mask.py): "brows" keeps the source's brows at full strength and, above
+# them, takes the source only where it agrees with the target; "fixed", the earlier way, faded
+# from a fixed height through the brows, whatever was there (a fringe showed as a band).
+FOREHEADS = ("brows", "fixed")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class MeshSource:
     grey: bool = False  # a greyscale photo: frames keep the target's colour, take the source's light
     shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
     view: SourceView | None = None  # the photo's face as cropped, before filling: for combining photos
+    above: np.ndarray | None = None  # uint8: the forehead above the brows (FOREHEADS "brows")
 
 
 class SourceView(NamedTuple):
@@ -177,6 +182,10 @@ class MeshStream:
         if self.engine.coverage:
             face_bgr = _despeck(face_bgr)
         t = _timed(timings, "warp", t)
+        if src.above is not None:
+            alpha = forehead_agreement(alpha, remap(src.above, map_x, map_y), face_bgr, region,
+                                       ft.face_width(dst))
+            t = _timed(timings, "blend", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
             t = _timed(timings, "relight", t)
@@ -249,9 +258,12 @@ class MeshEngine:
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
-                 openings: str = "exact") -> None:
+                 openings: str = "exact", forehead: str = "brows") -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
+        if forehead not in FOREHEADS:
+            raise ValueError(f"forehead must be one of {FOREHEADS}, not {forehead!r}")
+        self.forehead = forehead
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline
@@ -311,8 +323,7 @@ class MeshEngine:
             raise NoFaceError("No face detected")
         box, pts = found
         view = _crop_view(image, pts, self.coverage)
-        return SourceFace(self.name, box, _make_source(view, self.coverage, self.fill_hidden,
-                                                       wide_openings=self.openings == "wide"))
+        return SourceFace(self.name, box, self._make_source(view))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half
@@ -329,9 +340,11 @@ class MeshEngine:
         other = int(np.argmax(shown))
         if shown[other] < FRONTAL:
             return faces[best]  # no photo shows the far half well: its mirror, as prepared already
-        return SourceFace(self.name, faces[best].box,
-                          _make_source(views[best], self.coverage, self.fill_hidden, views[other],
-                                       self.openings == "wide"))
+        return SourceFace(self.name, faces[best].box, self._make_source(views[best], views[other]))
+
+    def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
+        return _make_source(view, self.coverage, self.fill_hidden, other, self.openings == "wide",
+                            self.forehead == "brows")
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
@@ -378,7 +391,8 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> Sou
 
 
 def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = True,
-                 other: SourceView | None = None, wide_openings: bool = False) -> MeshSource:
+                 other: SourceView | None = None, wide_openings: bool = False,
+                 from_brows: bool = True) -> MeshSource:
     """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
 
     With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
@@ -392,7 +406,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
         if filled is not None:
             crop, inside, local = filled
     crop = np.ascontiguousarray(crop)
-    alpha = face_alpha(crop.shape[:2], local, wide_openings)
+    alpha = face_alpha(crop.shape[:2], local, wide_openings, from_brows)
     if not inside.all():
         feather = max(3, round(ft.face_width(local) * 0.06)) | 1  # as the mask's own (models/mask.py)
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
@@ -404,8 +418,9 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = coverage and bool(stats[1][1:].max() <= GREY_CHROMA_STD)
+    above = above_brows(crop.shape[:2], local) if from_brows else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
-                      shape_weights(points), view)
+                      shape_weights(points), view, above)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

@@ -61,7 +61,7 @@ def identity_scores(
     """
     lt, ls = measure.landmarks(target), measure.landmarks(source)
     canon = canonical_mesh(lt)
-    inner = face_alpha((CANON, CANON), canon, wide_openings=True) > 230
+    inner = face_alpha((CANON, CANON), canon, wide_openings=True, from_brows=False) > 230
     out_c, tgt_c, src_c = align(output, lt, canon), align(target, lt, canon), align(source, ls, canon)
     return correlation(out_c, src_c, inner), correlation(out_c, tgt_c, inner)
 

@@ -159,10 +159,12 @@ def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(mesh_engi
         out = play(mesh_engine, [target] * 4, source)
         return min(likeness(out, truth, near), likeness(out, truth, far))
 
-    # measured: one photo alone 0.75 and 0.69 (one half is its mirror's); the two together 0.85
+    # measured: one photo alone 0.70 and 0.69 (one half is its mirror's); the two together 0.79.
+    # (0.85 when the forehead faded from a fixed height: the brows, now the source's at full
+    # strength, are where a turned photo's far half differs most from the frontal one's)
     alone = max(worse_third(to_left), worse_third(to_right))
     both = worse_third(mesh_engine.combine_sources([to_left, to_right]))
-    assert both > 0.8 and both > alone + 0.05, (both, alone)
+    assert both > 0.75 and both > alone + 0.05, (both, alone)
 
 
 def test_the_outline_takes_the_sources_shape_and_the_background_follows_without_a_tear(
@@ -303,3 +305,35 @@ def test_an_open_mouth_shows_its_own_teeth_under_a_closed_mouthed_source(unshape
     # the target's open mouth: a grey smear where the teeth were)
     new, old = change(swapped(exact, target, source)), change(swapped(wide, target, source))
     assert new < 3 and old > 30, (new, old)
+
+
+def test_the_sources_brows_arrive_whole_and_its_fringe_stays_off_the_targets_forehead(target, measure,
+                                                                                        astronaut):
+    # the astronaut's fringe comes down almost to her brows; the target's forehead is bare
+    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    mesh = measure.landmarks(target)
+    points = mesh[ft.brows()]
+    left = points[:, 0] < mesh[ft.NOSE_TIP, 0]
+    brows = [cv2.convexHull(points[side])[:, 0] for side in (left, ~left)]
+    brow_area = _within(target.shape[:2], brows, 1)
+    top, brow_top = mesh[ft.FOREHEAD_TOP, 1], points[:, 1].min()
+    inner = sorted(mesh[[107, 336], 0])  # the brows' inner ends
+    forehead = np.zeros(target.shape[:2], bool)  # the middle of the forehead, between brows and top
+    forehead[round(top + 0.3 * (brow_top - top)) : round(brow_top - 0.2 * (brow_top - top)),
+             round(inner[0]) : round(inner[1])] = True
+
+    def change(out: np.ndarray, where: np.ndarray) -> float:
+        return float(np.abs(out.astype(int) - target.astype(int)).max(axis=2)[where].mean())
+
+    engines = MeshEngine(shape=0), MeshEngine(shape=0, forehead="fixed")
+    try:
+        new, old = (swapped(engine, target, source) for engine in engines)
+    finally:
+        for engine in engines:
+            engine.close()
+    # measured: the brows 68.8 (fixed fade: 33.4, half the target's brows showed through); the
+    # forehead 0.0 (fixed fade: 25.4, a band of the source's fringe)
+    brows_now, brows_fixed = change(new, brow_area), change(old, brow_area)
+    forehead_now, forehead_fixed = change(new, forehead), change(old, forehead)
+    assert brows_now > brows_fixed + 15, (brows_now, brows_fixed)
+    assert forehead_now < 3 and forehead_fixed > 10, (forehead_now, forehead_fixed)
