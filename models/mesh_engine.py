@@ -183,9 +183,11 @@ class MeshStream:
             face_bgr = _despeck(face_bgr)
         t = _timed(timings, "warp", t)
         if src.above is not None:
+            # before the light is fitted: its fit covers only what the swap shows (a source's
+            # fringe, held out here, darkened the whole face's fit)
             alpha = forehead_agreement(alpha, remap(src.above, map_x, map_y), face_bgr, region,
                                        ft.face_width(dst))
-            t = _timed(timings, "blend", t)
+            t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
             t = _timed(timings, "relight", t)
