@@ -31,6 +31,7 @@ from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_
 
 MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
 FRONTAL = 0.7  # far half's area over the near half's at or above which a source is left as it is
+NOSE_CARRY = 0.12  # of the face's width: how far from the axis the near half follows the nose's move
 # Midline points on the face's surface (forehead, between the brows, lips, chin); the nose's
 # midline stands out of it and would tilt the axis of a turned head.
 AXIS_POINTS = (10, 151, 9, 8, 168, 0, 13, 14, 17, 18, 200, 199, 175, 152)
@@ -117,14 +118,25 @@ def far_side(points: np.ndarray) -> tuple[int, float]:
 
 
 def symmetric_layout(points: np.ndarray, far: int) -> np.ndarray:
-    """The near half of `points` as it is, the far half its reflection, the midline on the axis."""
+    """The near half of `points` as it is, the far half its reflection, the midline on the axis.
+
+    On a turned head the nose stands out of the face toward the far side: its midline points are
+    moved back onto the axis, and the near half's points beside them move with them (by the move
+    of the nearest midline point, fading over NOSE_CARRY of the face's width from the axis).
+    Left where they were, the nose's near flank folded over the axis, and its reflection with it:
+    a hard line down the bridge of the nose."""
     origin, direction = _axis(points)
-    mirrored = reflect(points[mirror()], origin, direction)  # point i where its partner's reflection is
-    layout = points.astype(np.float32).copy()
     s = sides()
-    layout[s == far] = mirrored[s == far]
-    mid = s == 0
-    layout[mid] = (points[mid] + mirrored[mid]) / 2  # onto the axis
+    mid, near = s == 0, s == -far
+    layout = points.astype(np.float32).copy()
+    onto_axis = (reflect(points[mirror()], origin, direction)[mid] - points[mid]) / 2
+    layout[mid] += onto_axis
+    normal = np.array([-direction[1], direction[0]], np.float32)
+    across = np.abs((points[near] - origin) @ normal)  # each near point's distance from the axis
+    nearest = np.argmin(np.linalg.norm(points[near][:, None] - points[mid][None], axis=2), axis=1)
+    carry = np.exp(-((across / (NOSE_CARRY * ft.face_width(points))) ** 2))
+    layout[near] += carry[:, None] * onto_axis[nearest]
+    layout[s == far] = reflect(layout[mirror()], origin, direction)[s == far]
     return layout
 
 
