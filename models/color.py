@@ -11,6 +11,13 @@ def core(alpha: np.ndarray) -> np.ndarray:
     return cv2.threshold(alpha, 128, 255, cv2.THRESH_BINARY)[1]
 
 
+def largest_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): per pixel, the largest of the B, G and R differences between two BGR images
+    (OpenCV's per-channel max: numpy's is 5x slower)."""
+    blue, green, red = cv2.split(cv2.absdiff(a, b))
+    return cv2.max(cv2.max(blue, green), red)
+
+
 def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-channel mean and std of LAB inside `mask` (uint8), or None when the mask is empty."""
     if cv2.countNonZero(mask) < 16:

@@ -135,6 +135,7 @@ class MeshStream:
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
+        face_w = ft.face_width(dst)
         box = _face_box(dst, w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
@@ -160,7 +161,7 @@ class MeshStream:
         alpha = remap(src.alpha, map_x, map_y)
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
-            alpha = _fade_at_mesh_edge(alpha, map_x, ft.face_width(dst))
+            alpha = _fade_at_mesh_edge(alpha, map_x, face_w)
         alpha = hold_out(alpha, occluded)
         if self.engine.openings == "exact":
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
@@ -185,8 +186,7 @@ class MeshStream:
         if src.above is not None:
             # before the light is fitted: its fit covers only what the swap shows (a source's
             # fringe, held out here, darkened the whole face's fit)
-            alpha = forehead_agreement(alpha, remap(src.above, map_x, map_y), face_bgr, region,
-                                       ft.face_width(dst))
+            alpha = forehead_agreement(alpha, remap(src.above, map_x, map_y), face_bgr, region, face_w)
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
@@ -445,8 +445,7 @@ def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
     far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
     and under the nose. Pixels far from their 3 x 3 median take the median."""
     median = cv2.medianBlur(image, 3)
-    b, g, r = cv2.split(cv2.absdiff(image, median))  # OpenCV's per-channel max: numpy's is 5x slower
-    odd = cv2.max(cv2.max(b, g), r) > threshold
+    odd = color.largest_difference(image, median) > threshold
     np.copyto(median, image, where=~odd[:, :, None])
     return median
 
