@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a face counts as greyscale (a photo, a frame)
+
 
 def core(alpha: np.ndarray) -> np.ndarray:
     """The part of a swap mask where statistics are taken: source and target must use the same."""
@@ -27,6 +29,11 @@ def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean.reshape(3), np.maximum(std.reshape(3), 1.0)
 
 
+def is_grey(stats: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether LAB statistics (lab_stats) are those of a greyscale image."""
+    return bool(stats[1][1:].max() <= GREY_CHROMA_STD)
+
+
 def transfer_lut(
     src_stats: tuple[np.ndarray, np.ndarray],
     dst_stats: tuple[np.ndarray, np.ndarray],
@@ -39,6 +46,10 @@ def transfer_lut(
     # is what makes it the source's face, and the target's lighting arrives through the mean.
     ratio = np.clip(sd / ss, 0.7, 1.3)
     ratio[0] = 1.0 + (ratio[0] - 1.0) * 0.5
+    if is_grey(dst_stats):
+        # a greyscale frame: the face grey too. Its colours kept at the clamp's 70% around a grey
+        # mean showed as hues (a bright cheek cyan, a shadowed jaw orange: a blue face)
+        ratio[1:] = 0.0
     ratio = 1.0 + (ratio - 1.0) * strength
     # (x - ms) * ratio + ms + (md - ms) * strength, as one multiply-add
     bias = ms * (1.0 - ratio) + (md - ms) * strength

@@ -46,9 +46,12 @@ _SPECK = np.ones((3, 3), np.uint8)
 # How far past the mesh the mask's feather reaches, in face widths (models/mask.py: its edge is
 # eroded by half a feather of 6% and blurred by a quarter; 4% past it the mask is under 1/255).
 FEATHER_REACH = 0.04
+# of the face's width: the feather where a tight crop's photo ends. The mask's own (6%) faded out
+# 4-22% of what an ID photo shows (the strip above the brows, the lower lip, the cheeks at its
+# sides), and the target's face showed there (bench.quality, tight-grey: 40% retrieved -> 60%)
+CROP_FEATHER = 0.015
 EDGE_FADE = 0.015  # of the face's width: how far inside the mesh's own edge the mask reaches 0
 MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' move (warp.smooth_move)
-GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a source counts as a greyscale photo
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
@@ -410,7 +413,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local, wide_openings, from_brows)
     if not inside.all():
-        feather = max(3, round(ft.face_width(local) * 0.06)) | 1  # as the mask's own (models/mask.py)
+        feather = max(3, round(ft.face_width(local) * CROP_FEATHER)) | 1
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
         alpha = cv2.multiply(alpha, cv2.GaussianBlur(inside, (2 * feather + 1, 2 * feather + 1), 0),
                              scale=1.0 / 255.0)
@@ -419,7 +422,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
-    grey = coverage and bool(stats[1][1:].max() <= GREY_CHROMA_STD)
+    grey = coverage and color.is_grey(stats)
     above = above_brows(crop.shape[:2], local) if from_brows else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), view, above)

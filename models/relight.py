@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
+COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 
 
 def _basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -45,6 +46,27 @@ def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """(h, w, 2) uint8 LAB a and b for a greyscale source's face of `lightness`: the target's
+    colour as a line in lightness (fitted where `core` is set), plus what the line leaves of the
+    target's colour (the lips' red, a blush), blurred. The target's a and b taken pixel by pixel
+    put its highlights' near-grey on the source's shadows: grey-green patches on the cheeks."""
+    pick = core[::STEP, ::STEP]
+    if pick.sum() < 24:
+        return target_lab[:, :, 1:]
+    target_light = target_lab[:, :, 0].astype(np.float32)
+    samples = target_lab[::STEP, ::STEP][pick].astype(np.float32)
+    basis = np.stack([np.ones(len(samples), np.float32), samples[:, 0]], axis=1)
+    (offset, slope), *_ = np.linalg.lstsq(basis, samples[:, 1:], rcond=None)  # each (2,): a, b
+    left = target_lab[:, :, 1:].astype(np.float32) - (offset + target_light[..., None] * slope)
+    left = cv2.GaussianBlur(left, (0, 0), COLOUR_DETAIL * max(core.shape))
+    # inside the lightness the line was fitted on: a pupil far darker than any skin would take
+    # whatever colour the line reaches there
+    lightness = np.clip(lightness.astype(np.float32), samples[:, 0].min(), samples[:, 0].max())
+    colour = offset + lightness[..., None] * slope + left
+    return np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+
+
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`) and,
@@ -61,5 +83,5 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             change = surface(target_light - source_light, core.shape)
             out[:, :, 0] = np.clip(face_lab[:, :, 0] + change, 0, 255).astype(np.uint8)
     if colour_from_target:
-        out[:, :, 1:] = target_lab[:, :, 1:]
+        out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], alpha > 128)
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)
