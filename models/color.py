@@ -20,6 +20,16 @@ def largest_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(blue, green), red)
 
 
+def despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
+    """Where a mesh is seen edge-on (a turned cheek, the nostrils), neighbouring pixels sample
+    far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
+    and under the nose. Pixels far from their 3 x 3 median take the median."""
+    median = cv2.medianBlur(image, 3)
+    odd = largest_difference(image, median) > threshold
+    np.copyto(median, image, where=~odd[:, :, None])
+    return median
+
+
 def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-channel mean and std of LAB inside `mask` (uint8), or None when the mask is empty."""
     if cv2.countNonZero(mask) < 16:

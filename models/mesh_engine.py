@@ -184,7 +184,7 @@ class MeshStream:
 
         face_bgr = remap(texture, map_x, map_y)
         if self.engine.coverage:
-            face_bgr = _despeck(face_bgr)
+            face_bgr = color.despeck(face_bgr)
         t = _timed(timings, "warp", t)
         if src.above is not None:
             # before the light is fitted: its fit covers only what the swap shows (a source's
@@ -441,16 +441,6 @@ def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> n
     # a box filter as wide as the erosion: a linear ramp that reaches 0 at the mesh's edge
     inside = cv2.blur(inside, (2 * reach + 1, 2 * reach + 1), borderType=cv2.BORDER_REPLICATE)
     return cv2.multiply(alpha, inside, scale=1.0 / 255.0)
-
-
-def _despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
-    """Where the mesh is seen edge-on (a turned cheek, the nostrils), neighbouring pixels sample
-    far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
-    and under the nose. Pixels far from their 3 x 3 median take the median."""
-    median = cv2.medianBlur(image, 3)
-    odd = color.largest_difference(image, median) > threshold
-    np.copyto(median, image, where=~odd[:, :, None])
-    return median
 
 
 def _visible_triangles(points: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -218,9 +218,12 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
     soft = max(1.0, 0.02 * float(np.ptp(layout[:, 0])))
     weight = cv2.GaussianBlur(weight, (0, 0), soft)
     blended = own * weight[..., None] + partner * (1 - weight[..., None])
+    blended = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     covered = own_in * weight + partner_in * (1 - weight)
-    return (np.clip(blended + 0.5, 0, 255).astype(np.uint8), np.clip(covered + 0.5, 0, 255).astype(np.uint8),
-            layout)
+    # the nostrils, in the mirror and where the nose's move carried the near half, are seen
+    # edge-on: thin triangles stretched into lines and dots (a dark dash beside the nose), which
+    # every frame's swap would enlarge
+    return color.despeck(blended), np.clip(covered + 0.5, 0, 255).astype(np.uint8), layout
 
 
 def _write_table() -> None:
