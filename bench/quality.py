@@ -158,6 +158,8 @@ def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) ->
         print(f"  source refused: {exc}")
         return list(clip), 0
     stream = engine.open_stream()
+    ticks = itertools.count(0.0, 1 / 15)  # frames 1/15 s apart, however fast this machine is
+    stream.clock = lambda: next(ticks)
     try:
         results = [stream.swap(frame, [source]) for frame in clip]
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -113,6 +114,9 @@ class MeshStream:
         self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
+        # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
+        # benchmark sets a clock of its own, so its figures do not depend on the machine's speed)
+        self.clock: Callable[[], float] = time.monotonic
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
         t0 = time.perf_counter()
@@ -120,7 +124,7 @@ class MeshStream:
         if bad:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
-        faces = self.tracker.update(frame)
+        faces = self.tracker.update(frame, self.clock())
         t = _timed(timings, "landmarks", t0)
         if sources:
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
