@@ -21,6 +21,7 @@ import numpy as np
 
 from models import color
 from models import face_topology as ft
+from models.fields import blur_smooth
 
 # Forehead fade, as fractions of the chin-to-forehead-top axis: full strength up to BROW_MARGIN
 # above the brows' highest point, nothing at FADE_TO. The mesh's top edge sits on or above the
@@ -81,12 +82,9 @@ def forehead_agreement(alpha: np.ndarray, above: np.ndarray, face: np.ndarray, t
     if w == 0 or h == 0:
         return alpha
     part = (slice(y, y + h), slice(x, x + w))
-    diff = color.largest_difference(face[part], target[part])
+    diff = color.largest_difference(face[part], target[part]).astype(np.float32)
     # a blur this wide is smooth: done at a quarter of the size, a sixteenth of the work
-    small = cv2.resize(diff, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, AGREEMENT_BLUR * face_w / 4),
-                             borderType=cv2.BORDER_REPLICATE)
-    diff = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    diff = blur_smooth(diff, AGREEMENT_BLUR * face_w, 4, cv2.BORDER_REPLICATE)
     agree = np.clip((DISAGREE - diff) * (1.0 / (DISAGREE - AGREE)), 0.0, 1.0)
     keep = 1.0 - above[part].astype(np.float32) * (1.0 / 255.0) * (1.0 - agree)  # 1 below the brows
     alpha = alpha.copy()

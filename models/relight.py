@@ -14,6 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.fields import blur_enlarged, shrink
+
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 
@@ -60,11 +62,9 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
     # what the line leaves is blurred anyway: worked out at a quarter of the size (a sixteenth of
     # the work; at full size this cost 3 ms a frame at 640x480)
     h, w = core.shape
-    small = cv2.resize(target_lab, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    small = small.astype(np.float32)
+    small = shrink(target_lab, 4).astype(np.float32)
     left = small[:, :, 1:] - (offset + small[:, :, :1] * slope)
-    left = cv2.GaussianBlur(left, (0, 0), max(0.5, COLOUR_DETAIL * max(h, w) / 4))
-    left = cv2.resize(left, (w, h), interpolation=cv2.INTER_LINEAR)
+    left = blur_enlarged(left, COLOUR_DETAIL * max(h, w), 4, (w, h))
     # the line as a lookup table over the 256 lightnesses, held inside those it was fitted on (a
     # pupil far darker than any skin would take whatever colour the line reaches there)
     levels = np.clip(np.arange(256, dtype=np.float32), samples[:, 0].min(), samples[:, 0].max())

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.fields import blur_smooth
+
 
 def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
     """(T, 2, 3) affine maps taking destination points to source points, per triangle.
@@ -203,14 +205,10 @@ def smooth_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], m
     xs = np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :]
     ys = np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None]
     still = moving == 0
-    half = ((w + 1) // 2, (h + 1) // 2)
 
     def smoothed(shift: np.ndarray) -> np.ndarray:
         np.copyto(shift, 0.0, where=still)
-        # a smooth field: blurred at half size, a quarter of the work
-        small = cv2.resize(shift, half, interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / 2))
-        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        return blur_smooth(shift, sigma, 2)  # a smooth field: blurred at half size
 
     dx, dy = smoothed(map_x - xs), smoothed(map_y - ys)
     return xs + dx, ys + dy

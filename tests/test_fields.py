@@ -1,0 +1,26 @@
+"""Smooth fields blurred at a fraction of their size: pure array code, no models."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from models.fields import blur_smooth
+
+
+def test_a_blur_done_small_matches_the_full_size_blur_of_a_smooth_field():
+    rng = np.random.default_rng(0)
+    field = cv2.GaussianBlur(rng.normal(0, 20, (123, 157)).astype(np.float32), (0, 0), 6)
+    full = cv2.GaussianBlur(field, (0, 0), 12)
+    for factor in (2, 4):
+        small = blur_smooth(field, 12, factor)
+        assert small.shape == field.shape
+        inner = (slice(20, -20), slice(20, -20))  # the borders are treated alike, not the same
+        assert np.abs(small - full)[inner].max() < 0.1 * np.abs(full).max(), factor
+
+
+def test_an_odd_sized_field_keeps_its_size_and_a_constant_stays_constant():
+    field = np.full((7, 5, 2), 3.0, np.float32)
+    out = blur_smooth(field, 3.0, 4)
+    assert out.shape == field.shape
+    np.testing.assert_allclose(out, 3.0, atol=1e-5)
