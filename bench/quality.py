@@ -308,6 +308,12 @@ def main() -> None:
         mine = [o for o in results[last][0] if o.source == src]
         weak = [k for k in kinds if figures([o for o in mine if o.kind == k], gallery)["retrieval"] < 0.5]
         print(f"  {src:<10} {', '.join(weak) or '-'}")
+    print(f"\npairs not retrieved in both judged frames ({last}): source, form -> target, retrieved, dist.")
+    for o in results[last][0]:
+        got = figures([o], gallery)
+        if got["retrieval"] < 1:
+            pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
+            print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
     print(f"\nframes swapped by target ({last})")
     for tgt in ids:
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
