@@ -81,13 +81,13 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)
     out = face_lab.copy()
+    core = alpha > 128
     if light:
-        core = alpha > 128
         source_light = shading_fit(face_lab[:, :, 0], core)
         target_light = shading_fit(target_lab[:, :, 0], core)
         if source_light is not None and target_light is not None:
             change = surface(target_light - source_light, core.shape)
             out[:, :, 0] = np.clip(face_lab[:, :, 0] + change, 0, 255).astype(np.uint8)
     if colour_from_target:
-        out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], alpha > 128)
+        out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)
