@@ -238,6 +238,26 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
     return outcomes, float(np.mean(ratios)) if ratios else float("nan")
 
 
+def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray]
+               ) -> dict[str, tuple[float | None, float | None]]:
+    """Each identity's plain photo swapped onto its own frames: the distance to itself measures
+    what the engine loses of a face on its own. Per identity, the distance of the unswapped frame
+    and of the swapped one (None where dlib finds no face)."""
+    out = {}
+    for name in ids:
+        clip = target_clip(*ids[name], CLIP)
+        outs, _ = swap(source_form(*ids[name], "plain"), clip)
+        dists = [judge.descriptor(img) for img in (clip[-1], outs[-1])]
+        out[name] = tuple(None if d is None else float(np.linalg.norm(d - gallery[name])) for d in dists)
+    return out
+
+
+def self_swap_mean(selves: dict[str, tuple[float | None, float | None]]) -> float:
+    """Mean over the identities dlib reads in the unswapped frame; 1.0 where the swap lost the face."""
+    judged = [1.0 if swapped is None else swapped for frame, swapped in selves.values() if frame is not None]
+    return float(np.mean(judged)) if judged else float("nan")
+
+
 def figures(outcomes: list[Outcome], gallery: dict[str, np.ndarray]) -> dict[str, float]:
     names = list(gallery)
     retrieved = nearer = total = 0
@@ -274,7 +294,7 @@ def main() -> None:
     gallery = {n: judge.descriptor(frontal(*ids[n], 0.8)) for n in ids}
     print(f"{len(ids)} identities: {', '.join(ids)}; {len(kinds)} source forms; "
           f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
-    results = {}
+    results, selves = {}, {}
     for config in args.configs.split(","):
         engine = MeshEngine(**CONFIGS[config])
         if args.server:
@@ -284,6 +304,7 @@ def main() -> None:
                 return swap_clips_engine(engine, img, clip)
         outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine)
         results[config] = (outcomes, flick)
+        selves[config] = self_swaps(swap, judge, ids, gallery)
         engine.close()
 
     width = max(13, *(len(c) + 2 for c in results))  # columns as wide as the longest config name
@@ -297,6 +318,8 @@ def main() -> None:
         print(f"{label:<58}" + "".join(f"{fmt.format(figs[c][key]):>{width}}" for c in results))
     print(f"{'flicker: output frame-to-frame change over the input':<58}"
           + "".join(f"{results[c][1]:>{width}.2f}" for c in results))
+    print(f"{'self-swap: a photo onto its own frames, mean distance':<58}"
+          + "".join(f"{self_swap_mean(selves[c]):>{width}.3f}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(ids)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:
@@ -314,6 +337,9 @@ def main() -> None:
         if got["retrieval"] < 1:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
+    print(f"\nself-swap distance by identity ({last}): the unswapped frame, the swapped one")
+    for name, dists in selves[last].items():
+        print(f"  {name:<10} " + "  ".join("no face" if d is None else f"{d:.3f}  " for d in dists))
     print(f"\nframes swapped by target ({last})")
     for tgt in ids:
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]

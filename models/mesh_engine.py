@@ -11,7 +11,7 @@ import glob
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import cv2
@@ -36,8 +36,8 @@ from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, Track
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weights, with_ring
-from models.symmetry import FRONTAL, far_side, fill_hidden_half, side_share
-from models.warp import label_triangles, mesh_maps, mesh_maps_many, remap, smooth_move
+from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, side_share
+from models.warp import label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
@@ -75,6 +75,10 @@ class MeshSource:
     shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
     view: SourceView | None = None  # the photo's face as cropped, before filling: for combining photos
     above: np.ndarray | None = None  # uint8: the forehead above the brows (FOREHEADS "brows")
+    # a turned photo's own texture, kept beside the one with its far half mirrored: for targets
+    # that turn the same way (models/symmetry.py: own_weight); and its turn (far side, share)
+    own: MeshSource | None = None
+    turn: tuple[int, float] | None = None
 
 
 class SourceView(NamedTuple):
@@ -104,6 +108,35 @@ def _timed(timings: dict[str, float], key: str, start: float) -> float:
     now = time.perf_counter()
     timings[key] = timings.get(key, 0.0) + (now - start) * 1000
     return now
+
+
+def _layers(src: MeshSource, dst: np.ndarray) -> list[tuple[MeshSource, float]]:
+    """The textures a frame's face is drawn from, with their weights: a turned source's mirrored
+    texture, its own, or both (models/symmetry.py: own_weight)."""
+    if src.own is None or src.turn is None:
+        return [(src, 1.0)]
+    far, share = src.turn
+    k = own_weight(share, side_share(dst, far))
+    if k >= 1.0:
+        return [(src.own, 1.0)]
+    if k <= 0.0:
+        return [(src, 1.0)]
+    return [(src.own, k), (src, 1.0 - k)]
+
+
+def _mixed_points(weighted: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    if len(weighted) == 1:
+        return weighted[0][0]
+    return sum(p * np.float32(k) for p, k in weighted).astype(np.float32)
+
+
+def _warped(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]], weights: list[float]
+            ) -> np.ndarray:
+    """Each layer's image warped by its maps, mixed by weight."""
+    out = remap(images[0], *maps[0])
+    if len(images) == 2:
+        out = cv2.addWeighted(out, weights[0], remap(images[1], *maps[1]), weights[1], 0.0)
+    return out
 
 
 class MeshStream:
@@ -146,10 +179,10 @@ class MeshStream:
         box = _face_box(dst, w, h)
         if box[2] - box[0] < 4 or box[3] - box[1] < 4:
             return None
+        layers = _layers(src, dst)
         changed, moved = box, dst
         if self.engine.shape > 0 and self.engine.outline > 0:
-            changed, box, (map_x, map_y), occluded, moved = self._reshape_with_outline(
-                out, face, src, timings)
+            changed, box, maps, occluded, moved = self._reshape_with_outline(out, face, layers, timings)
             t = time.perf_counter()
         else:
             occluded = self.occluder.mask(box, face.track_id)
@@ -157,15 +190,18 @@ class MeshStream:
                 # The target's face takes the source's shape: its pixels move to the new mesh first
                 # (not what stands in front of it: a hand stays where it is). One rasterisation of
                 # the new mesh serves both this warp and the texture's.
-                moved = reshape(src.points, dst, src.shape_weights, self.engine.shape)
-                maps = mesh_maps_many([src.points, dst], moved, src.triangles, box)
-                (map_x, map_y), (back_x, back_y) = maps
+                moved = _mixed_points(
+                    [(reshape(s.points, dst, s.shape_weights, self.engine.shape), k) for s, k in layers])
+                *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
+                                                         src.triangles, box)
                 self._move_target(out, box, back_x, back_y, occluded, back_x > -5)
                 t = _timed(timings, "shape", t)
             else:
-                map_x, map_y = mesh_maps(src.points, dst, src.triangles, box)
+                maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box)
         region = out[box[1] : box[3], box[0] : box[2]]
-        alpha = remap(src.alpha, map_x, map_y)
+        weights = [k for _, k in layers]
+        alpha = _warped([s.alpha for s, _ in layers], maps, weights)
+        map_x = maps[0][0]  # every layer's maps cover the same triangles
         if self.engine.coverage:
             alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
             alpha = _fade_at_mesh_edge(alpha, map_x, face_w)
@@ -174,7 +210,7 @@ class MeshStream:
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
         t = _timed(timings, "warp", t)
 
-        texture = src.bgr
+        textures = [s.bgr for s, _ in layers]
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
             # source texture, which the same maps then warp: cost independent of face size. The
@@ -182,18 +218,20 @@ class MeshStream:
             even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
             dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(alpha[even]))
             if dst_stats is not None:
-                lut = color.transfer_lut(src.lab_stats, dst_stats, self.engine.color_strength)
-                texture = color.apply_lut(src.lab, lut)
+                textures = [color.apply_lut(s.lab, color.transfer_lut(s.lab_stats, dst_stats,
+                                                                      self.engine.color_strength))
+                            for s, _ in layers]
         t = _timed(timings, "colour", t)
 
-        face_bgr = remap(texture, map_x, map_y)
+        face_bgr = _warped(textures, maps, weights)
         if self.engine.coverage:
             face_bgr = color.despeck(face_bgr)
         t = _timed(timings, "warp", t)
         if src.above is not None:
             # before the light is fitted: its fit covers only what the swap shows (a source's
             # fringe, held out here, darkened the whole face's fit)
-            alpha = forehead_agreement(alpha, remap(src.above, map_x, map_y), face_bgr, region, face_w)
+            above = _warped([s.above for s, _ in layers], maps, weights)
+            alpha = forehead_agreement(alpha, above, face_bgr, region, face_w)
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
@@ -219,23 +257,25 @@ class MeshStream:
         np.copyto(region, warped, where=keep[:, :, None])
 
     def _reshape_with_outline(
-        self, out: np.ndarray, face: TrackedFace, src: MeshSource, timings: dict[str, float]
-    ) -> tuple[PixelBox, PixelBox, tuple[np.ndarray, np.ndarray], np.ndarray | None, np.ndarray]:
+        self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
+        timings: dict[str, float],
+    ) -> tuple[PixelBox, PixelBox, list[tuple[np.ndarray, np.ndarray]], np.ndarray | None, np.ndarray]:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
-        never tears. Returns the box of changed pixels, the box the face's texture goes in, the
-        texture's sampling maps over it, what stands in front of the face there and the face's
-        mesh after the move."""
+        never tears. Returns the box of changed pixels, the box the face's texture goes in, each
+        layer's sampling maps over it, what stands in front of the face there and the face's mesh
+        after the move."""
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
-        weights = np.maximum(src.shape_weights, self.engine.outline)
         ring_dst = with_ring(dst)
-        moved = np.concatenate([reshape(src.points, dst, weights, self.engine.shape), ring_dst[MESH_POINTS:]])
+        moved = _mixed_points([(reshape(s.points, dst, np.maximum(s.shape_weights, self.engine.outline),
+                                        self.engine.shape), k) for s, k in layers])
+        moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
         outer = _box_around(ring_dst, w, h)
-        tris = np.concatenate([src.triangles, ring_triangles()])
-        maps = mesh_maps_many([with_ring(src.points), ring_dst], moved, tris, outer)
-        (map_x, map_y), (back_x, back_y) = maps
+        tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
+        *maps, (back_x, back_y) = mesh_maps_many([with_ring(s.points) for s, _ in layers] + [ring_dst],
+                                                 moved, tris, outer)
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
@@ -250,7 +290,7 @@ class MeshStream:
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)
-        return (outer, inner, (map_x[rows, cols], map_y[rows, cols]),
+        return (outer, inner, [(mx[rows, cols], my[rows, cols]) for mx, my in maps],
                 None if occluded is None else occluded[rows, cols], moved[:MESH_POINTS])
 
     def close(self) -> None:
@@ -407,13 +447,22 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
     the target's own face shows through instead of smeared patches. A greyscale photo is marked so
     frames keep the target's colour (a grey face would otherwise be painted in one flat tone). With
-    `fill_hidden`, a turned face is redrawn on a symmetric layout, its hidden half from its seen
-    one, or from `other`, a photo of the same person that shows that half (models/symmetry.py)."""
-    crop, inside, local = view
-    if fill_hidden:
-        filled = fill_hidden_half(crop, inside, local, other)
-        if filled is not None:
-            crop, inside, local = filled
+    `fill_hidden`, a turned face is also redrawn on a symmetric layout, its hidden half from its
+    seen one, or from `other`, a photo of the same person that shows that half
+    (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
+    filled = fill_hidden_half(*view, other) if fill_hidden else None
+    if filled is None:
+        return _textured(*view, view, coverage, wide_openings, from_brows)
+    mirrored = _textured(*filled, view, coverage, wide_openings, from_brows)
+    own = _textured(*view, view, coverage, wide_openings, from_brows)
+    # one set of triangles for both: a frame mixing them warps both with the same maps
+    tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
+    return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))
+
+
+def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView,
+              coverage: bool, wide_openings: bool, from_brows: bool) -> MeshSource:
+    """One texture of a source face (see _make_source)."""
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local, wide_openings, from_brows)
     if not inside.all():

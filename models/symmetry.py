@@ -13,6 +13,9 @@ layout (the near half and its reflection): the near half keeps its own pixels,
 the far half from the near half in the flipped photo, blended softly across the midline. Light
 differences between the halves do not matter: the engine relights
 the face with the target's light every frame.
+
+The photo's own texture is kept too: a target turned the same way shows the far half as narrowly
+as the photo does, and there the real half is right and its mirror is not (own_weight).
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_
 
 MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
 FRONTAL = 0.7  # far half's area over the near half's at or above which a source is left as it is
+# A turned source keeps its own far half for a target that shows that half about as little: up
+# to OWN_FULL more of it (as a share of the near half's area) wholly, fading to the mirrored
+# half by OWN_NONE. Swapped onto itself, the mirror had cost a turned photo most of its identity
+# (bench.quality, self-swap: dlib distance 0.49 for t1-2, 0.19 with its own half).
+OWN_FULL = 0.1
+OWN_NONE = 0.3
 NOSE_CARRY = 0.12  # of the face's width: how far from the axis the near half follows the nose's move
 # Midline points on the face's surface (forehead, between the brows, lips, chin); the nose's
 # midline stands out of it and would tilt the axis of a turned head.
@@ -115,6 +124,14 @@ def far_side(points: np.ndarray) -> tuple[int, float]:
     """The side (+1, -1) that shows less of the face, and its area over the other side's."""
     left = side_share(points, 1)
     return (1, left) if left <= 1.0 else (-1, 1.0 / left)
+
+
+def own_weight(source_share: float, target_share: float) -> float:
+    """How much of a turned source's own texture a frame uses (the rest is the texture with its far
+    half mirrored): 1 while the target shows the source's far half (`target_share`, its area over
+    the near half's, as side_share) at most OWN_FULL more than the source photo did
+    (`source_share`), 0 from OWN_NONE more; linear between, so a turning head changes smoothly."""
+    return float(np.clip((source_share + OWN_NONE - target_share) / (OWN_NONE - OWN_FULL), 0.0, 1.0))
 
 
 def symmetric_layout(points: np.ndarray, far: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -94,3 +96,18 @@ def test_a_nose_standing_out_of_a_turned_face_does_not_fold_the_layout(frontal):
     # the near half stayed where it was
     own = folded(symmetry.symmetric_layout(frontal, 1))
     assert folded(symmetry.symmetric_layout(turned, symmetry.far_side(turned)[0])) <= own
+
+
+def test_a_turned_source_keeps_its_own_far_half_for_a_target_turned_as_far_and_its_mirror_for_others():
+    own = symmetry.own_weight
+    source = 0.45  # the photo shows its far half at 45% of the near half's area
+    assert own(source, 0.30) == 1.0  # the target turns further the same way
+    assert own(source, source + symmetry.OWN_FULL) == pytest.approx(1.0)
+    assert own(source, 1.0) == 0.0  # a frontal target
+    assert own(source, 2.2) == 0.0  # one turned the other way
+    middle = source + (symmetry.OWN_FULL + symmetry.OWN_NONE) / 2
+    assert own(source, middle) == pytest.approx(0.5)
+    # a head turning toward the camera moves from one texture to the other without a jump
+    sweep = [own(source, s) for s in np.linspace(0.3, 1.0, 141)]
+    assert all(b <= a for a, b in itertools.pairwise(sweep))
+    assert max(a - b for a, b in itertools.pairwise(sweep)) <= 0.03
