@@ -5,12 +5,15 @@ every face the wheels carry come from bench.quality (dlib), not from here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from bench.quality import source_form
 from models import face_topology as ft
+from models import symmetry
 from models.color import largest_difference
 from models.mask import face_alpha
 from models.mesh_engine import MeshEngine
@@ -233,6 +236,32 @@ def test_a_turned_photo_swapped_onto_itself_comes_back_as_it_was(mesh_engine, me
     out = swapped(mesh_engine, frame, face)
     # measured: 0.96 and 0.98 now; 0.64 and 0.63 with the mirrored texture
     assert min(likeness(out, frame, third) for third in thirds) > 0.85
+
+
+def test_a_target_turning_between_the_photos_pose_and_frontal_gets_both_textures_mixed(
+        mesh_engine, measure, t1):
+    """Between the photo's own pose and a frontal one the own texture gives way to the mirrored one
+    gradually (symmetry.own_weight): a head turning toward the camera does not jump from one face
+    to the other. The photo's recorded turn is moved so the same frame falls where each applies."""
+    face = crop_face(t1, (275, 179, 362, 266), 0.8)
+    frame = place(face, (640, 480), 2.0)
+    source = mesh_engine.prepare_source(face)
+    far, _ = source.data.turn
+    seen = symmetry.side_share(measure.landmarks(frame)[: ft.MESH_POINTS], far)
+
+    def swapped_as_if(share: float) -> np.ndarray:
+        posed = replace(source, data=replace(source.data, turn=(far, share)))
+        return play(mesh_engine, [frame] * 4, posed).astype(np.float32)
+
+    own = swapped_as_if(seen)
+    mirrored = swapped_as_if(seen - 2 * symmetry.OWN_NONE)
+    mixed = swapped_as_if(seen - (symmetry.OWN_FULL + symmetry.OWN_NONE) / 2)
+    apart = np.abs(own - mirrored).mean()
+    assert apart > 1.0, "the two textures look alike here: the test tells nothing"
+    # measured: the two 2.1 apart (a mean over the frame); the mix 1.0 from the own, 1.3 from the
+    # mirrored (a switch at the zone's middle would put it 0 from one and 2.1 from the other)
+    assert np.abs(mixed - own).mean() < 0.8 * apart
+    assert np.abs(mixed - mirrored).mean() < 0.8 * apart
 
 
 def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(mesh_engine, target, inner_face,
