@@ -99,9 +99,9 @@ class SlowStream:
         self.inner = inner
         self.delay = delay
 
-    def swap(self, frame, sources):
+    def swap(self, frame, sources, taken_at=None):
         time.sleep(self.delay)
-        return self.inner.swap(frame, sources)
+        return self.inner.swap(frame, sources, taken_at)
 
     def close(self) -> None:
         self.inner.close()

@@ -7,6 +7,7 @@ when there is no source face, and then neither decoded nor shown to the engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -73,12 +74,12 @@ class FramePath:
 
     async def swap(self, load: Callable[[], Awaitable[np.ndarray]]) -> FrameResult:
         """Swap the frame that `load` decodes; `load` runs only when there is a source face."""
-        result = await self._swap(load)
+        result = await self._swap(load, time.monotonic())
         if result.reason is not None:
             self.accounting.passed(result.reason, self.transport)
         return result
 
-    async def _swap(self, load: Callable[[], Awaitable[np.ndarray]]) -> FrameResult:
+    async def _swap(self, load: Callable[[], Awaitable[np.ndarray]], arrived: float) -> FrameResult:
         sources = list(self.sources())
         if not sources:
             return passed(PassReason.NO_SOURCE, NO_SOURCE)
@@ -89,7 +90,8 @@ class FramePath:
         except Overtaken:
             self.drop(DropReason.SUPERSEDED)
             return DROPPED
-        outcome = await self.worker.process(self.session_id, image, sources)
+        # the time it arrived, before decoding and the wait for the engine (landmark smoothing)
+        outcome = await self.worker.process(self.session_id, image, sources, arrived)
         if outcome.status is Status.DROPPED:
             return DROPPED
         if outcome.status is Status.ERROR or outcome.result is None:

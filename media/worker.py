@@ -51,6 +51,8 @@ class _Pending:
     sources: list[SourceFace]
     future: asyncio.Future[FrameOutcome]
     loop: asyncio.AbstractEventLoop
+    taken_at: float  # time.monotonic() when the frame arrived: the engine's landmark smoothing
+    # reads frames' motion against it, not against when the worker got to the frame
 
 
 def _resolve(fut: asyncio.Future[Any], value: Any = None, exc: BaseException | None = None) -> None:
@@ -121,15 +123,18 @@ class FrameWorker:
         return len(self._calls)
 
     # -- API for the event loop --------------------------------------------------------------
-    async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
-        """Swap `frame` for this session; resolves DROPPED if a newer frame replaces it first."""
+    async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace],
+                      taken_at: float | None = None) -> FrameOutcome:
+        """Swap `frame` for this session; resolves DROPPED if a newer frame replaces it first.
+        `taken_at` (time.monotonic()) is when the frame arrived; by default, now."""
+        taken_at = time.monotonic() if taken_at is None else taken_at
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[FrameOutcome] = loop.create_future()
         with self._cond:
             if self._stop:
                 return FrameOutcome(Status.DROPPED)
             old = self._slots.pop(session_id, None)
-            self._slots[session_id] = _Pending(frame, list(sources), fut, loop)
+            self._slots[session_id] = _Pending(frame, list(sources), fut, loop, taken_at)
             self._cond.notify()
         if old is not None:
             self.accounting.dropped(session_id, DropReason.SUPERSEDED)
@@ -196,7 +201,7 @@ class FrameWorker:
             stream = self._streams.get(sid)
             if stream is None:
                 stream = self._streams[sid] = self.engine.open_stream()
-            result = stream.swap(pending.frame, pending.sources)
+            result = stream.swap(pending.frame, pending.sources, pending.taken_at)
         except Exception as exc:
             ms = self._count(t0)
             self.consecutive_errors += 1

@@ -78,9 +78,10 @@ class WorkerPool:
         return chosen
 
     # -- the worker API, routed -------------------------------------------------------------------
-    async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace]) -> FrameOutcome:
+    async def process(self, session_id: str, frame: np.ndarray, sources: list[SourceFace],
+                      taken_at: float | None = None) -> FrameOutcome:
         worker = self.worker_for(session_id)
-        outcome = await worker.process(session_id, frame, sources)
+        outcome = await worker.process(session_id, frame, sources, taken_at)
         if outcome.status is Status.ERROR and worker.consecutive_errors >= FAILURES_TO_RETIRE:
             self._retire(worker)
         return outcome

@@ -135,8 +135,10 @@ def nearest_first(faces: list[Any], near: tuple[float, float] | None, box: Calla
 
 
 class Stream(Protocol):
-    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
-        """Swap every face in a BGR frame; never raises for a frame without faces."""
+    def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
+        """Swap every face in a BGR frame; never raises for a frame without faces. `taken_at`:
+        when the frame arrived (time.monotonic() seconds; None: now). A stream that smooths
+        landmarks over time uses it, so a frame's wait for the engine does not count as motion."""
         ...
 
     def close(self) -> None: ...

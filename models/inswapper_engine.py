@@ -134,7 +134,8 @@ class InswapperStream:
         self._boxes = {face.track_id: face.box for face in faces}
         return faces
 
-    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+    def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
+        # taken_at is not needed: the detector's boxes are matched frame to frame, not smoothed
         t0 = time.perf_counter()
         bad = check_frame(frame)
         if bad:

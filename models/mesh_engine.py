@@ -151,13 +151,13 @@ class MeshStream:
         # benchmark sets a clock of its own, so its figures do not depend on the machine's speed)
         self.clock: Callable[[], float] = time.monotonic
 
-    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+    def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
         t0 = time.perf_counter()
         bad = check_frame(frame)
         if bad:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
-        faces = self.tracker.update(frame, self.clock())
+        faces = self.tracker.update(frame, self.clock() if taken_at is None else taken_at)
         t = _timed(timings, "landmarks", t0)
         if sources:
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])

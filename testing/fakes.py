@@ -19,9 +19,10 @@ class FakeStream:
     def __init__(self, engine: FakeEngine) -> None:
         self.engine = engine
 
-    def swap(self, frame: np.ndarray, sources: list[SourceFace]) -> SwapResult:
+    def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
         """Takes `delay` seconds; with a source, inverts the picture's lower half (a visible "swap")."""
         self.engine.threads.add(threading.get_ident())
+        self.engine.taken.append(taken_at)
         self.engine.seen.append(int(frame[0, 0, 0]))
         time.sleep(self.engine.delay)
         if int(frame[0, 0, 0]) in self.engine.fail_on:
@@ -49,6 +50,7 @@ class FakeEngine:
         self.delay = delay
         self.fail_on = set(fail_on)
         self.seen: list[int] = []
+        self.taken: list[float | None] = []  # each frame's taken_at, as the stream was given it
         self.threads: set[int] = set()
         self.closed_streams = 0
         self.closed = False

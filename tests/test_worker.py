@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -37,6 +38,23 @@ async def test_drops_stale_frames_when_engine_is_slow(started):
     assert done <= 20 * 0.005 / 0.05 + 2, "more frames processed than the engine had time for"
     assert worker.accounting.session("s").dropped == dropped
     assert engine.seen == sorted(engine.seen)  # never an older frame after a newer one
+
+
+async def test_a_frame_reaches_the_engine_with_its_arrival_time_not_when_the_worker_got_to_it(started):
+    """The landmarks' smoothing reads motion against frame times: a frame that waited for the
+    engine must not look as if it came later (the wait is not motion)."""
+    engine = FakeEngine(delay=0.1)
+    worker = started(FrameWorker(engine, Accounting()))
+    first = asyncio.create_task(worker.process("s", frame(1), [FAKE_SOURCE]))
+    await asyncio.sleep(0.02)  # the engine is busy with frame 1 for 0.1 s
+    arrived = time.monotonic()
+    second = await worker.process("s", frame(2), [FAKE_SOURCE])
+    await first
+    assert second.status is Status.DONE and engine.seen == [1, 2]
+    assert engine.taken[1] == pytest.approx(arrived, abs=0.01)  # it waited about 0.08 s
+    # a caller's own time (a decoded frame's arrival, before decoding) is passed as given
+    await worker.process("s", frame(3), [FAKE_SOURCE], taken_at=123.0)
+    assert engine.taken[2] == 123.0
 
 
 async def test_engine_exception_is_reported_and_next_frame_works(started):

@@ -54,9 +54,9 @@ class MeetingEngine(FakeEngine):
         stream = super().open_stream()
         swap = stream.swap
 
-        def swap_when_met(frame, sources):
+        def swap_when_met(frame, sources, taken_at=None):
             self.meeting.wait()  # BrokenBarrierError (a failed frame) when nobody else is swapping
-            return swap(frame, sources)
+            return swap(frame, sources, taken_at)
 
         stream.swap = swap_when_met
         return stream
