@@ -337,6 +337,9 @@ def main() -> None:
         if got["retrieval"] < 1:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
+    first = next(iter(results))
+    if first != last:
+        changed(results[first][0], results[last][0], first, last, gallery)
     print(f"\nself-swap distance by identity ({last}): the unswapped frame, the swapped one")
     for name, dists in selves[last].items():
         print(f"  {name:<10} " + "  ".join("no face" if d is None else f"{d:.3f}  " for d in dists))
@@ -345,6 +348,20 @@ def main() -> None:
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
         print(f"  {tgt:<10} {share:.0%}")
     sheet(results, ids, kinds)
+
+
+def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,
+            gallery: dict[str, np.ndarray], by: float = 0.05) -> None:
+    """The pairs whose outcome differs between two configurations: retrieved or nearer in a
+    different number of judged frames, or a distance `by` or more apart."""
+    print(f"\npairs that changed from {first} to {last}: retrieved, nearer, distance")
+    for a, b in zip(before, after, strict=True):
+        fa, fb = figures([a], gallery), figures([b], gallery)
+        if (fa["retrieval"], fa["nearer"]) != (fb["retrieval"], fb["nearer"]) or \
+                abs(fa["distance"] - fb["distance"]) >= by:
+            print(f"  {a.source:<10} {a.kind:<11} -> {a.target:<10} "
+                  f"{fa['retrieval']:>4.0%} {fa['nearer']:>4.0%} {fa['distance']:.3f}  ->  "
+                  f"{fb['retrieval']:>4.0%} {fb['nearer']:>4.0%} {fb['distance']:.3f}")
 
 
 def server_swapper(engine):
