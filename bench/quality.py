@@ -252,6 +252,21 @@ def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray]
     return out
 
 
+def source_distances(judge: Judge, ids: dict, kind: str, gallery: dict[str, np.ndarray]
+                     ) -> list[float | None]:
+    """Each identity's source photo in form `kind`, judged itself (small photos enlarged 2x so the
+    detector can find them): None where dlib finds no face. A simulated turn or a tight crop
+    changes what dlib reads before any swap."""
+    out = []
+    for name in ids:
+        img = source_form(*ids[name], kind)
+        if img.shape[1] < 200:
+            img = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        d = judge.descriptor(img)
+        out.append(None if d is None else float(np.linalg.norm(d - gallery[name])))
+    return out
+
+
 def self_swap_mean(selves: dict[str, tuple[float | None, float | None]]) -> float:
     """Mean over the identities dlib reads in the unswapped frame; 1.0 where the swap lost the face."""
     judged = [1.0 if swapped is None else swapped for frame, swapped in selves.values() if frame is not None]
@@ -325,6 +340,12 @@ def main() -> None:
     for kind in kinds:
         cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
         print(f"{kind:<14}" + "".join(f"{v:>{width}.0%}" for v in cells))
+    print("\nthe source photos themselves, as dlib reads them (what a swap can carry at best):")
+    for kind in kinds:
+        own = source_distances(judge, ids, kind, gallery)
+        read = [d for d in own if d is not None]
+        mean = f"mean distance to their identity {np.mean(read):.3f}" if read else "none read"
+        print(f"  {kind:<12} {len(read)} of {len(own)} read; {mean}")
     last = list(results)[-1]
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
     for src in ids:
