@@ -238,15 +238,15 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
     return outcomes, float(np.mean(ratios)) if ratios else float("nan")
 
 
-def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray]
+def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray], kind: str = "plain"
                ) -> dict[str, tuple[float | None, float | None]]:
-    """Each identity's plain photo swapped onto its own frames: the distance to itself measures
-    what the engine loses of a face on its own. Per identity, the distance of the unswapped frame
-    and of the swapped one (None where dlib finds no face)."""
+    """Each identity's photo (in form `kind`) swapped onto its own frames: the distance to itself
+    measures what the engine loses of a face on its own. Per identity, the distance of the
+    unswapped frame and of the swapped one (None where dlib finds no face)."""
     out = {}
     for name in ids:
         clip = target_clip(*ids[name], CLIP)
-        outs, _ = swap(source_form(*ids[name], "plain"), clip)
+        outs, _ = swap(source_form(*ids[name], kind), clip)
         dists = [judge.descriptor(img) for img in (clip[-1], outs[-1])]
         out[name] = tuple(None if d is None else float(np.linalg.norm(d - gallery[name])) for d in dists)
     return out
@@ -310,7 +310,8 @@ def main() -> None:
     print(f"{len(ids)} identities: {', '.join(ids)}; {len(kinds)} source forms; "
           f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
     results, selves = {}, {}
-    for config in args.configs.split(","):
+    configs = args.configs.split(",")
+    for config in configs:
         engine = MeshEngine(**CONFIGS[config])
         if args.server:
             swap = server_swapper(engine)
@@ -320,6 +321,8 @@ def main() -> None:
         outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine)
         results[config] = (outcomes, flick)
         selves[config] = self_swaps(swap, judge, ids, gallery)
+        if config == configs[-1]:
+            by_form = {k: self_swap_mean(self_swaps(swap, judge, ids, gallery, k)) for k in kinds}
         engine.close()
 
     width = max(13, *(len(c) + 2 for c in results))  # columns as wide as the longest config name
@@ -345,7 +348,8 @@ def main() -> None:
         own = source_distances(judge, ids, kind, gallery)
         read = [d for d in own if d is not None]
         mean = f"mean distance to their identity {np.mean(read):.3f}" if read else "none read"
-        print(f"  {kind:<12} {len(read)} of {len(own)} read; {mean}")
+        print(f"  {kind:<12} {len(read)} of {len(own)} read; {mean}; swapped onto its own frames "
+              f"({configs[-1]}) {by_form[kind]:.3f}")
     last = list(results)[-1]
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
     for src in ids:
