@@ -33,17 +33,22 @@ def target(t1_face):
     return place(t1_face, (640, 480), 1.6)
 
 
+def face_and_thirds(image: np.ndarray, measure, inset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The face in `image` inside its outline (`inset` px in), and its left and right thirds."""
+    oval = measure.landmarks(image)[ft.face_oval()]
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 255)
+    inner = cv2.erode(mask, np.ones((inset, inset), np.uint8)) > 0
+    x0, x1 = oval[:, 0].min(), oval[:, 0].max()
+    cols = np.arange(image.shape[1])[None, :]
+    third = 0.4 * (x1 - x0)
+    return inner, inner & (cols < x0 + third), inner & (cols > x1 - third)
+
+
 @pytest.fixture(scope="module")
 def inner_face(target, measure):
     """The target's face inside its outline (25 px in), and its left and right thirds."""
-    oval = measure.landmarks(target)[ft.face_oval()]
-    mask = np.zeros(target.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 255)
-    inner = cv2.erode(mask, np.ones((25, 25), np.uint8)) > 0
-    x0, x1 = oval[:, 0].min(), oval[:, 0].max()
-    cols = np.arange(target.shape[1])[None, :]
-    third = 0.4 * (x1 - x0)
-    return inner, inner & (cols < x0 + third), inner & (cols > x1 - third)
+    return face_and_thirds(target, measure, 25)
 
 
 @pytest.fixture(scope="module")
@@ -226,13 +231,7 @@ def test_a_turned_photo_swapped_onto_itself_comes_back_as_it_was(mesh_engine, me
     cost her most of her identity, dlib distance 0.49 against 0.19; bench.quality.)"""
     face = crop_face(t1, (275, 179, 362, 266), 0.8)
     frame = place(face, (640, 480), 2.0)
-    oval = measure.landmarks(frame)[ft.face_oval()]
-    inside = np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillPoly(inside, [np.round(oval).astype(np.int32)], 255)
-    inner = cv2.erode(inside, np.ones((15, 15), np.uint8)) > 0
-    x0, x1 = oval[:, 0].min(), oval[:, 0].max()
-    cols = np.arange(frame.shape[1])[None, :]
-    thirds = inner & (cols < x0 + 0.4 * (x1 - x0)), inner & (cols > x1 - 0.4 * (x1 - x0))
+    _, *thirds = face_and_thirds(frame, measure, 15)
     out = swapped(mesh_engine, frame, face)
     # measured: 0.96 and 0.98 now; 0.64 and 0.63 with the mirrored texture
     assert min(likeness(out, frame, third) for third in thirds) > 0.85
