@@ -311,6 +311,7 @@ def main() -> None:
           f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
     results, selves = {}, {}
     configs = args.configs.split(",")
+    last = configs[-1]
     for config in configs:
         engine = MeshEngine(**CONFIGS[config])
         if args.server:
@@ -321,8 +322,10 @@ def main() -> None:
         outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine)
         results[config] = (outcomes, flick)
         selves[config] = self_swaps(swap, judge, ids, gallery)
-        if config == configs[-1]:
-            by_form = {k: self_swap_mean(self_swaps(swap, judge, ids, gallery, k)) for k in kinds}
+        if config == last:  # every form onto its own frames; the plain one is done above
+            forms = {k: selves[config] if k == "plain" else self_swaps(swap, judge, ids, gallery, k)
+                     for k in kinds}
+            by_form = {k: self_swap_mean(v) for k, v in forms.items()}
         engine.close()
 
     width = max(13, *(len(c) + 2 for c in results))  # columns as wide as the longest config name
@@ -349,8 +352,7 @@ def main() -> None:
         read = [d for d in own if d is not None]
         mean = f"mean distance to their identity {np.mean(read):.3f}" if read else "none read"
         print(f"  {kind:<12} {len(read)} of {len(own)} read; {mean}; swapped onto its own frames "
-              f"({configs[-1]}) {by_form[kind]:.3f}")
-    last = list(results)[-1]
+              f"({last}) {by_form[kind]:.3f}")
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
     for src in ids:
         mine = [o for o in results[last][0] if o.source == src]
