@@ -48,9 +48,12 @@ def label_triangles(dst_tri: np.ndarray, box: tuple[int, int, int, int]) -> np.n
     label = np.zeros((y1 - y0, x1 - x0), dtype=np.uint16)
     # fixed point with 4 fractional bits keeps sub-pixel vertex positions
     pts = np.round((dst_tri - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
-    for i, tri in enumerate(pts):
-        # the one per-triangle Python step left (~2 us a call); everything else is vectorised
-        cv2.fillConvexPoly(label, tri, i + 1, lineType=cv2.LINE_8, shift=4)
+    # the one per-triangle Python step left; everything else is vectorised. Positional arguments
+    # and a list of rows: keyword parsing and numpy's row indexing were a third of its time
+    # (1.4 -> 1.0 ms for the 972 triangles of a face and its ring)
+    fill, line8 = cv2.fillConvexPoly, cv2.LINE_8
+    for i, tri in enumerate(list(pts), 1):
+        fill(label, tri, i, line8, 4)
     return label
 
 
