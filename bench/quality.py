@@ -44,7 +44,7 @@ TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
-_EARLIER = {"openings": "wide", "forehead": "fixed"}  # the mask's openings and forehead before
+_EARLIER = {"openings": "wide", "forehead": "fixed", "temples": False}  # the mask before
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -52,8 +52,9 @@ CONFIGS: dict[str, dict] = {
     "shape": {"fill_hidden": False, "outline": 0.0, **_EARLIER},
     "mirror": {"outline": 0.0, **_EARLIER},
     "wide": _EARLIER,
-    "fixed": {"forehead": "fixed"},  # everything but the forehead from the brows up
+    "fixed": {"forehead": "fixed", "temples": False},  # the forehead, from the brows up, before
     "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
+    "no-temples": {"temples": False},  # everything but the temples' agreement
     "after": {},
 }
 

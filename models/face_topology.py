@@ -86,6 +86,13 @@ def right_eye() -> np.ndarray:
     return np.array(_cycles(fmc.FACEMESH_RIGHT_EYE)[0], dtype=np.int32)
 
 
+# Each brow's outline: its upper edge from the tail in, its lower edge back out (mediapipe's
+# eyebrow connections are these two open lines per brow). A convex hull of the brow's points
+# also took in the skin above its tail and under its arch.
+LEFT_BROW = (276, 283, 282, 295, 285, 336, 296, 334, 293, 300)
+RIGHT_BROW = (46, 53, 52, 65, 55, 107, 66, 105, 63, 70)
+
+
 @cache
 def brows() -> np.ndarray:
     """Both eyebrows' points."""

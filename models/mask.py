@@ -12,6 +12,7 @@ The brows are the source's at full strength (a recognizer reads them as much as 
 bench.quality); above them the mask fades out toward the mesh's top edge, and there, per frame,
 the source is only taken where it looks like the target (forehead_agreement): skin over skin, not
 the source's fringe over the target's forehead, nor the source's forehead over the target's fringe.
+The temples are held to the same test (temples()): a source's side hair lies inside the mesh there.
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ FOREHEAD_RAMP = 0.05  # of the axis: the agreement test comes in over this, from
 AGREE = 35.0
 DISAGREE = 70.0
 AGREEMENT_BLUR = 0.08  # of the face's width
+# The temples (temples()): held to the same agreement, after the relight (a side-lit source's dark
+# half would disagree before it), within TEMPLE_IN of the outline and fading out by TEMPLE_OUT;
+# the brows and eyes, grown by TEMPLE_CLEAR, stay the source's. The blur is narrower than the
+# forehead's: a sideburn's dark stripe, averaged with the skin beside it, agreed. (Each a fraction
+# of the face's width; bench.quality's figures moved by at most one output over 0.12-0.15 / 0.18-
+# 0.22 and a blur of 0.03-0.08.)
+TEMPLE_IN = 0.12
+TEMPLE_OUT = 0.18
+TEMPLE_CLEAR = 0.02
+TEMPLE_BLUR = 0.03
 # Edges of the openings, as fractions of the face's width: the blur (sigma) of the eyes' and the
 # mouth's, and the band along the target's lip line that stays the target's (a closed mouth's
 # opening is a line: the source's lips would meet there in a seam).
@@ -55,8 +66,14 @@ def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float
     axis = top - chin
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     t = ((xs - chin[0]) * axis[0] + (ys - chin[1]) * axis[1]) / float(axis @ axis)
-    brows = float(((pts[ft.brows(), :2] - chin) @ axis).max() / float(axis @ axis))
-    return t, brows
+    return t, float(_height(pts, ft.brows()).max())
+
+
+def _height(pts: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """The points `which` of the mesh `pts`: their heights on the chin-to-forehead-top axis."""
+    chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
+    axis = top - chin
+    return (pts[which, :2] - chin) @ axis / float(axis @ axis)
 
 
 def forehead_fade(shape: tuple[int, int], pts: np.ndarray, from_brows: bool = True) -> np.ndarray:
@@ -74,17 +91,44 @@ def above_brows(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return (np.clip((t - brows) / FOREHEAD_RAMP, 0.0, 1.0) * 255).astype(np.uint8)
 
 
+def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): 255 along the outline from the eyes up to the brows (the temples), 0 on the
+    brows, the eyes and inward of the band: where, per frame, the source is taken only if it
+    agrees with the target after the relight (forehead_agreement). A source's side hair or
+    sideburn lies inside the mesh there (and a turned photo's mirror brings its near side's hair
+    across): it was pasted as a dark wedge beside the brow onto the target's temple."""
+    h, w = shape
+    p = pts[:, :2].astype(np.float32)
+    face_w = ft.face_width(p)
+    oval = np.zeros((h + 2, w + 2), np.uint8)  # a pixel of border: the outline may leave the image
+    cv2.fillPoly(oval, [np.round(p[ft.face_oval()] + 1).astype(np.int32)], 255)
+    inward = cv2.distanceTransform(oval, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    band = np.clip((TEMPLE_OUT * face_w - inward) / ((TEMPLE_OUT - TEMPLE_IN) * face_w), 0.0, 1.0)
+    # from the eyes' lowest point to the brows' highest: above them the forehead has its own test
+    t, brows = _heights(shape, p)
+    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
+    band *= np.clip(np.minimum(t - _height(p, eyes).min(), brows - t) / FOREHEAD_RAMP + 1.0, 0.0, 1.0)
+    clear = np.zeros((h, w), np.uint8)
+    parts = [ft.LEFT_BROW, ft.RIGHT_BROW, ft.left_eye(), ft.right_eye()]
+    cv2.fillPoly(clear, [np.round(p[list(i)]).astype(np.int32) for i in parts], 255)
+    grow = max(1, round(TEMPLE_CLEAR * face_w))
+    clear = cv2.dilate(clear, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    clear = cv2.GaussianBlur(clear, (0, 0), max(0.5, grow / 2.0))
+    return (band * (255 - clear).astype(np.float32)).astype(np.uint8)
+
+
 def forehead_agreement(alpha: np.ndarray, above: np.ndarray, face: np.ndarray, target: np.ndarray,
-                       face_w: float) -> np.ndarray:
-    """`alpha` (a frame's swap mask, uint8) kept above the brows (`above`, warped with it) only
-    where the warped source `face` and the `target` (BGR, the same box) agree in colour."""
+                       face_w: float, blur: float = AGREEMENT_BLUR) -> np.ndarray:
+    """`alpha` (a frame's swap mask, uint8) kept where `above` is set (the forehead above the
+    brows, or the temples; warped with it) only where the warped source `face` and the `target`
+    (BGR, the same box) agree in colour; their difference is blurred by `blur` face widths."""
     x, y, w, h = cv2.boundingRect(above)  # the forehead: about a quarter of the face's box
     if w == 0 or h == 0:
         return alpha
     part = (slice(y, y + h), slice(x, x + w))
     diff = color.largest_difference(face[part], target[part]).astype(np.float32)
     # a blur this wide is smooth: done at a quarter of the size, a sixteenth of the work
-    diff = blur_smooth(diff, AGREEMENT_BLUR * face_w, 4, cv2.BORDER_REPLICATE)
+    diff = blur_smooth(diff, blur * face_w, 4, cv2.BORDER_REPLICATE)
     agree = np.clip((DISAGREE - diff) * (1.0 / (DISAGREE - AGREE)), 0.0, 1.0)
     keep = 1.0 - above[part].astype(np.float32) * (1.0 / 255.0) * (1.0 - agree)  # 1 below the brows
     alpha = alpha.copy()

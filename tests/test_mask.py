@@ -1,11 +1,11 @@
-"""The swap mask's forehead: pure array code, no models."""
+"""The swap mask's forehead and temples: array code (a real mesh where the shape matters)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import FADE_FROM, FADE_TO, above_brows, forehead_agreement, forehead_fade
+from models.mask import FADE_FROM, FADE_TO, above_brows, forehead_agreement, forehead_fade, temples
 
 
 def upright_mesh(brows_at: float) -> np.ndarray:
@@ -41,3 +41,35 @@ def test_above_the_brows_the_source_is_kept_only_where_it_agrees_with_the_target
     assert kept[:30, :35].min() == 255  # above the brows, where they agree
     assert kept[:30, 65:].max() == 0  # above the brows, where they do not
     assert kept[70:].min() == 255  # below the brows everything, agreeing or not
+
+
+def test_the_brow_outlines_follow_mediapipes_eyebrow_lines():
+    import mediapipe.python.solutions.face_mesh_connections as fmc
+
+    brows = ((ft.LEFT_BROW, fmc.FACEMESH_LEFT_EYEBROW), (ft.RIGHT_BROW, fmc.FACEMESH_RIGHT_EYEBROW))
+    for outline, lines in brows:
+        edges = {frozenset(e) for e in lines}
+        # the upper line, the step across the inner end, the lower line back, the step at the tail
+        steps = {frozenset(pair) for pair in zip(outline, outline[1:] + outline[:1], strict=True)}
+        assert len(outline) == len(set(outline)) == 10
+        assert edges <= steps and len(steps - edges) == 2
+
+
+def test_the_temples_are_held_to_agreement_beside_the_eyes_not_on_the_brows_or_mid_face(measure, astronaut):
+    from testing.faces import crop_face
+
+    face = crop_face(astronaut, (174, 68, 278, 172), 0.8)
+    pts = measure.landmarks(face)[: ft.MESH_POINTS]
+    held = temples(face.shape[:2], pts)
+    width = ft.face_width(pts)
+    oval = pts[ft.face_oval()]
+    eye_corner = pts[33]  # the left eye's outer corner
+    left = oval[:, 0].min()
+    # beside the eye's outer corner, just inside the outline: held
+    assert held[round(eye_corner[1]) - 2, round(left + 0.05 * width)] == 255
+    # the middle of the face at the same height, the brows, the eyes and the cheeks: not
+    assert held[round(eye_corner[1]), round(pts[ft.NOSE_TIP, 0])] == 0
+    for i in (*ft.LEFT_BROW, *ft.RIGHT_BROW, *ft.left_eye(), *ft.right_eye()):
+        x, y = np.round(pts[i]).astype(int)
+        assert held[y, x] < 40, i
+    assert held[round(pts[ft.NOSE_TIP, 1]) + 5:].max() == 0  # nothing below the eyes' level
