@@ -28,6 +28,10 @@ FALLBACK_SECONDS = 60.0
 SOCKET_IO_SECONDS = 15.0
 MAX_GAP_MS = 300
 DELAY_TOLERANCE = 0.25
+# The truth is timed at the page's frame presentations, one display refresh apart (60 Hz: every
+# samples printed read 33.3 and 50 ms in a run whose mean was 40), so the tolerance is never under one
+# refresh: at 40 ms a quarter is 10 ms, and a run failed by 11 against the steps of 16.7.
+DISPLAY_REFRESH_MS = 1000 / 60
 SOCKET_IO_JS = Path(__file__).resolve().parent.parent / "node_modules/socket.io-client/dist/socket.io.min.js"
 
 # Mean absolute difference between the camera frame and the answer, in the face and in a corner away
@@ -102,7 +106,7 @@ def assert_delay_is_truthful(measured: list[float], shown: list[float]) -> None:
     assert len(measured) > 20 and shown, (len(measured), shown)
     truth, figure = statistics.mean(measured), statistics.mean(shown)
     print(f"delay: shown {figure:.0f} ms, measured {truth:.0f} ms (n={len(measured)})")
-    assert abs(figure - truth) <= DELAY_TOLERANCE * truth, (figure, truth)
+    assert abs(figure - truth) <= max(DELAY_TOLERANCE * truth, DISPLAY_REFRESH_MS), (figure, truth)
 
 
 async def test_demo_page_swaps_the_camera_over_webrtc_and_shows_a_truthful_delay(
