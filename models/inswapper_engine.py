@@ -107,7 +107,8 @@ class InswapperSource:
 class InswapperStream:
     def __init__(self, engine: InswapperEngine) -> None:
         self.engine = engine
-        self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval)
+        self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval,
+                                    engine.mp_close_up)
                         if engine.mp_detector is not None else None)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
@@ -177,6 +178,7 @@ class InswapperEngine:
         self.swapper: INSwapper = _load(files.swapper, "swapper", INSwapper, self.providers)  # type: ignore[assignment]
         self.scrfd = None
         self.mp_detector: FaceDetector | None = None
+        self.mp_close_up: FaceDetector | None = None  # the short-range model, where the other finds none
         self.still: StillMesher | None = None
         if files.detector:
             self.scrfd = _load(files.detector, "detector", object, self.providers)
@@ -185,6 +187,7 @@ class InswapperEngine:
             self.scrfd.prepare(0, input_size=(DET_SIZE, DET_SIZE), det_thresh=0.5)  # one size only
         else:
             self.mp_detector, self.still = FaceDetector(), StillMesher()
+            self.mp_close_up = FaceDetector(close_up=True)
         # what onnxruntime actually runs, which is not what was asked for when CUDA fails to load
         self.provider = self.swapper.session.get_providers()[0]
         self.model_files = [p for p in (files.identity, files.swapper, files.detector) if p]
@@ -217,9 +220,9 @@ class InswapperEngine:
                 kp4 = tuple((float(x), float(y)) for x, y in (*kps[:3], mouth))
                 found.append((DetectedFace(box, 1.0, kp4), kps))
             return found
-        assert self.mp_detector is not None and self.still is not None
+        assert self.mp_detector is not None and self.mp_close_up is not None and self.still is not None
         found = []
-        for det in self.mp_detector.detect(image)[:limit]:
+        for det in (self.mp_detector.detect(image) or self.mp_close_up.detect(image))[:limit]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
                 continue
@@ -274,5 +277,7 @@ class InswapperEngine:
     def close(self) -> None:
         if self.mp_detector is not None:
             self.mp_detector.close()
+        if self.mp_close_up is not None:
+            self.mp_close_up.close()
         if self.still is not None:
             self.still.close()

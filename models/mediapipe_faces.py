@@ -136,15 +136,20 @@ class TrackedFace:
 
 
 class FaceTracker:
-    """Follows up to `max_faces` faces through a video stream. One per stream."""
+    """Follows up to `max_faces` faces through a video stream. One per stream. Faces are found by
+    `detector`, and where it finds none, by `close_up` (the short-range model): the full-range
+    model missed a face filling a third of the frame's height in half its frames (bench.quality's
+    `Tom_Hanks_54745.png` target), and the stream started unswapped."""
 
     def __init__(
         self,
         detector: FaceDetector,
         max_faces: int = 4,
         detect_interval: int = 10,
+        close_up: FaceDetector | None = None,
     ) -> None:
         self.detector = detector
+        self.close_up = close_up
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
         self._tracks: dict[int, _Track] = {}
@@ -174,7 +179,10 @@ class FaceTracker:
         if len(self._tracks) >= self.max_faces or (self._tracks and not due):
             return
         self._since_detect = 0
-        for face in self.detector.detect(frame):
+        found = self.detector.detect(frame)
+        if not found and self.close_up is not None:
+            found = self.close_up.detect(frame)
+        for face in found:
             if len(self._tracks) >= self.max_faces:
                 break
             x1, y1, x2, y2 = face.box

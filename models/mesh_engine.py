@@ -145,7 +145,7 @@ class MeshStream:
 
     def __init__(self, engine: MeshEngine) -> None:
         self.engine = engine
-        self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval)
+        self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval, engine.close_up)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
@@ -347,7 +347,9 @@ class MeshEngine:
         if check_frame(image, min_side=16):
             return []
         faces = []
-        for det in self.detector.detect(image)[:max_faces]:
+        # a close-up the full-range model misses, the short-range one finds (as FaceTracker does)
+        found = self.detector.detect(image) or self.close_up.detect(image)
+        for det in found[:max_faces]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
                 faces.append(det)

@@ -231,3 +231,37 @@ def test_the_mask_fades_out_inside_the_edge_of_the_targets_mesh():
     assert faded[:, 70:].max() == 0  # nothing where the mesh is not (the texture is black there)
     assert faded[50, 69] < 64 and faded[50, 50] == 255  # a ramp inside the edge, full strength within
     assert faded[0, 30] == 255 and faded[99, 30] == 255  # the box's own edges are no mesh edge
+
+
+@pytest.fixture(scope="module")
+def hanks() -> np.ndarray:
+    """insightface's `Tom_Hanks_54745.png`: a 112 px greyscale close-up, the face filling it."""
+    import os
+
+    import cv2
+
+    from testing.faces import t1_path
+
+    return cv2.imread(os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png"))
+
+
+def test_a_face_close_to_the_camera_is_swapped_from_the_first_frame(mesh_engine, hanks, astronaut):
+    # his face a third of the frame's height: the full-range detector found it in 6 of these 12
+    # frames, the first not among them; the short-range one in all 12
+    from testing.faces import video
+
+    box = tuple(int(v) for v in mesh_engine.detect(hanks)[0].box)
+    clip = video(crop_face(hanks, box, 0.8), (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:12]
+    stream = mesh_engine.open_stream()
+    source = mesh_engine.prepare_source(astronaut)
+    try:
+        swapped = [stream.swap(frame, [source]).faces_swapped for frame in clip]
+    finally:
+        stream.close()
+    assert swapped == [1] * 12
+
+
+def test_detect_finds_a_close_up_the_full_range_detector_misses(mesh_engine, hanks):
+    # the photo enlarged 1.5x in a 640x480 frame: measured, the full-range model finds no face
+    found = mesh_engine.detect(place(hanks, (640, 480), 1.5))
+    assert len(found) == 1 and len(found[0].keypoints) == 4
