@@ -28,9 +28,9 @@ FALLBACK_SECONDS = 60.0
 SOCKET_IO_SECONDS = 15.0
 MAX_GAP_MS = 300
 DELAY_TOLERANCE = 0.25
-# The truth is timed at the page's frame presentations, one display refresh apart (60 Hz: every
-# samples printed read 33.3 and 50 ms in a run whose mean was 40), so the tolerance is never under one
-# refresh: at 40 ms a quarter is 10 ms, and a run failed by 11 against the steps of 16.7.
+# The truth is timed at the page's frame presentations, one display refresh apart (60 Hz: the
+# samples printed read 33.3 and 50 ms in a run whose mean was 40), so the tolerance is never under
+# one refresh: at 40 ms a quarter is 10 ms, and a run failed by 11 against the steps of 16.7.
 DISPLAY_REFRESH_MS = 1000 / 60
 SOCKET_IO_JS = Path(__file__).resolve().parent.parent / "node_modules/socket.io-client/dist/socket.io.min.js"
 
