@@ -379,6 +379,10 @@ class MeshEngine:
                 x0, y0, x1, y1 = ((v - pad) / scale for v in box)
                 found = (x0, y0, x1, y1), (pts - pad) / scale
         if found is None:
+            # a close-up the full-range model misses, the short-range one finds: a large selfie,
+            # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
+            found = self._source_mesh(image, near, self.close_up)
+        if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
         view = _crop_view(image, pts, self.coverage)

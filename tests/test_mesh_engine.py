@@ -265,3 +265,13 @@ def test_detect_finds_a_close_up_the_full_range_detector_misses(mesh_engine, han
     # the photo enlarged 1.5x in a 640x480 frame: measured, the full-range model finds no face
     found = mesh_engine.detect(place(hanks, (640, 480), 1.5))
     assert len(found) == 1 and len(found[0].keypoints) == 4
+
+
+def test_a_large_close_up_photo_is_taken_as_a_source(mesh_engine, hanks, astronaut):
+    # a high-resolution selfie, the face filling it: the full-range detector finds no face in
+    # it at any size, and over 1024 px nothing looked again (refused: "No face detected")
+    import cv2
+
+    big = cv2.resize(hanks, (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    source = mesh_engine.prepare_source(big)
+    assert swap_once(mesh_engine, place(astronaut, (640, 480), 0.9), [source]).faces_swapped == 1
