@@ -378,7 +378,7 @@ class MeshEngine:
                 box, pts = again
                 x0, y0, x1, y1 = ((v - pad) / scale for v in box)
                 found = (x0, y0, x1, y1), (pts - pad) / scale
-        if found is None:
+        if found is None and self.coverage:
             # a close-up the full-range model misses, the short-range one finds: a large selfie,
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
             found = self._source_mesh(image, near, self.close_up)
