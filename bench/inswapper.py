@@ -57,7 +57,7 @@ def run(frames_by_size: dict[str, list[np.ndarray]], source_image: np.ndarray, w
             for k in ("detect", "swap", "paste", "total"):
                 stages[k].append(r.timings_ms.get(k, float("nan")))
             # insightface's paste-back on the same face: get(paste_back=True) minus get(paste_back=False)
-            if engine.mp_detector is not None:
+            if engine.mp_faces is not None:
                 pts = engine.still.mesh(frame, r.assigned[0][0]) if engine.still else None
                 if pts is None:
                     continue

@@ -40,7 +40,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, iou
+from models.mediapipe_faces import FaceFinder, FaceTracker, StillMesher, iou
 from models.occlusion import FaceView, make_occluder
 from models.paste_back import PasteBack
 from models.weights import InswapperFiles
@@ -107,9 +107,8 @@ class InswapperSource:
 class InswapperStream:
     def __init__(self, engine: InswapperEngine) -> None:
         self.engine = engine
-        self.tracker = (FaceTracker(engine.mp_detector, engine.max_faces, engine.detect_interval,
-                                    engine.mp_close_up)
-                        if engine.mp_detector is not None else None)
+        self.tracker = (FaceTracker(engine.mp_faces, engine.max_faces, engine.detect_interval)
+                        if engine.mp_faces is not None else None)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         self._boxes: dict[int, Box] = {}  # SCRFD: last box per face id
@@ -177,8 +176,7 @@ class InswapperEngine:
             files.identity, "identity", ArcFaceONNX, self.providers)
         self.swapper: INSwapper = _load(files.swapper, "swapper", INSwapper, self.providers)  # type: ignore[assignment]
         self.scrfd = None
-        self.mp_detector: FaceDetector | None = None
-        self.mp_close_up: FaceDetector | None = None  # the short-range model, where the other finds none
+        self.mp_faces: FaceFinder | None = None
         self.still: StillMesher | None = None
         if files.detector:
             self.scrfd = _load(files.detector, "detector", object, self.providers)
@@ -186,8 +184,7 @@ class InswapperEngine:
                 raise ModelFileError(f"detector model {files.detector} is not a face detector")
             self.scrfd.prepare(0, input_size=(DET_SIZE, DET_SIZE), det_thresh=0.5)  # one size only
         else:
-            self.mp_detector, self.still = FaceDetector(), StillMesher()
-            self.mp_close_up = FaceDetector(close_up=True)
+            self.mp_faces, self.still = FaceFinder(), StillMesher()
         # what onnxruntime actually runs, which is not what was asked for when CUDA fails to load
         self.provider = self.swapper.session.get_providers()[0]
         self.model_files = [p for p in (files.identity, files.swapper, files.detector) if p]
@@ -220,9 +217,9 @@ class InswapperEngine:
                 kp4 = tuple((float(x), float(y)) for x, y in (*kps[:3], mouth))
                 found.append((DetectedFace(box, 1.0, kp4), kps))
             return found
-        assert self.mp_detector is not None and self.mp_close_up is not None and self.still is not None
+        assert self.mp_faces is not None and self.still is not None
         found = []
-        for det in (self.mp_detector.detect(image) or self.mp_close_up.detect(image))[:limit]:
+        for det in self.mp_faces.detect(image)[:limit]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
                 continue
@@ -275,9 +272,7 @@ class InswapperEngine:
         return InswapperStream(self)
 
     def close(self) -> None:
-        if self.mp_detector is not None:
-            self.mp_detector.close()
-        if self.mp_close_up is not None:
-            self.mp_close_up.close()
+        if self.mp_faces is not None:
+            self.mp_faces.close()
         if self.still is not None:
             self.still.close()

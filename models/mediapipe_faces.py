@@ -95,6 +95,24 @@ class FaceDetector:
         self._fd.close()
 
 
+class FaceFinder:
+    """Both BlazeFace models: `detect` asks the full-range one and, where it finds no face, the
+    short-range one. The full-range model missed a face filling a third of the frame's height in
+    half its frames (bench.quality's `Tom_Hanks_54745.png` target), and a stream started
+    unswapped; a close-up photo of him it finds at no size."""
+
+    def __init__(self, min_score: float = 0.5) -> None:
+        self.full = FaceDetector(min_score)
+        self.close_up = FaceDetector(min_score, close_up=True)
+
+    def detect(self, bgr: np.ndarray) -> list[DetectedFace]:
+        return self.full.detect(bgr) or self.close_up.detect(bgr)
+
+    def close(self) -> None:
+        self.full.close()
+        self.close_up.close()
+
+
 class StillMesher:
     """Mesh landmarks of one face in a still image, inside a crop around its detection box."""
 
@@ -136,20 +154,15 @@ class TrackedFace:
 
 
 class FaceTracker:
-    """Follows up to `max_faces` faces through a video stream. One per stream. Faces are found by
-    `detector`, and where it finds none, by `close_up` (the short-range model): the full-range
-    model missed a face filling a third of the frame's height in half its frames (bench.quality's
-    `Tom_Hanks_54745.png` target), and the stream started unswapped."""
+    """Follows up to `max_faces` faces through a video stream. One per stream."""
 
     def __init__(
         self,
-        detector: FaceDetector,
+        finder: FaceFinder,
         max_faces: int = 4,
         detect_interval: int = 10,
-        close_up: FaceDetector | None = None,
     ) -> None:
-        self.detector = detector
-        self.close_up = close_up
+        self.finder = finder
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
         self._tracks: dict[int, _Track] = {}
@@ -179,10 +192,7 @@ class FaceTracker:
         if len(self._tracks) >= self.max_faces or (self._tracks and not due):
             return
         self._since_detect = 0
-        found = self.detector.detect(frame)
-        if not found and self.close_up is not None:
-            found = self.close_up.detect(frame)
-        for face in found:
+        for face in self.finder.detect(frame):
             if len(self._tracks) >= self.max_faces:
                 break
             x1, y1, x2, y2 = face.box

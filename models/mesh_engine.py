@@ -32,7 +32,7 @@ from models.engine import (
     swap_tracked,
 )
 from models.mask import TEMPLE_BLUR, above_brows, cut_mouth, face_alpha, forehead_agreement, temples
-from models.mediapipe_faces import FaceDetector, FaceTracker, StillMesher, TrackedFace
+from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weights, with_ring
@@ -145,7 +145,7 @@ class MeshStream:
 
     def __init__(self, engine: MeshEngine) -> None:
         self.engine = engine
-        self.tracker = FaceTracker(engine.detector, engine.max_faces, engine.detect_interval, engine.close_up)
+        self.tracker = FaceTracker(engine.faces, engine.max_faces, engine.detect_interval)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
@@ -331,8 +331,7 @@ class MeshEngine:
         self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength
-        self.detector = FaceDetector()
-        self.close_up = FaceDetector(close_up=True)
+        self.faces = FaceFinder()
         self.still = StillMesher()
         root = os.path.dirname(mp.__file__)
         self.model_files = sorted(
@@ -347,9 +346,7 @@ class MeshEngine:
         if check_frame(image, min_side=16):
             return []
         faces = []
-        # a close-up the full-range model misses, the short-range one finds (as FaceTracker does)
-        found = self.detector.detect(image) or self.close_up.detect(image)
-        for det in found[:max_faces]:
+        for det in self.faces.detect(image)[:max_faces]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
                 faces.append(det)
@@ -373,7 +370,7 @@ class MeshEngine:
             moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
             # the full-range model misses some close-up faces (measured: 3 of 8 identities cropped
             # as ID photos); the short-range model, made for them, found all 8
-            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.close_up)
+            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.faces.close_up)
             if again is not None:
                 box, pts = again
                 x0, y0, x1, y1 = ((v - pad) / scale for v in box)
@@ -381,7 +378,7 @@ class MeshEngine:
         if found is None and self.coverage:
             # a close-up the full-range model misses, the short-range one finds: a large selfie,
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
-            found = self._source_mesh(image, near, self.close_up)
+            found = self._source_mesh(image, near, self.faces.close_up)
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
@@ -412,7 +409,7 @@ class MeshEngine:
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
                      ) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
-        dets = (detector or self.detector).detect(image)
+        dets = (detector or self.faces.full).detect(image)
         if not dets:
             return None
         det = nearest_first(dets, near, lambda d: d.box)[0]
@@ -423,8 +420,7 @@ class MeshEngine:
         return MeshStream(self)
 
     def close(self) -> None:
-        self.detector.close()
-        self.close_up.close()
+        self.faces.close()
         self.still.close()
 
 

@@ -205,7 +205,7 @@ def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
     left, right = (100.0, 100.0, 200.0, 220.0), (400.0, 100.0, 500.0, 220.0)
 
     class StubEngine:
-        mp_detector = None
+        mp_faces = None
         max_faces = 4
         detect_interval = 10
         occlusion = "off"
