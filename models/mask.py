@@ -117,12 +117,12 @@ def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return (band * (255 - clear).astype(np.float32)).astype(np.uint8)
 
 
-def forehead_agreement(alpha: np.ndarray, above: np.ndarray, face: np.ndarray, target: np.ndarray,
+def forehead_agreement(alpha: np.ndarray, held: np.ndarray, face: np.ndarray, target: np.ndarray,
                        face_w: float, blur: float = AGREEMENT_BLUR) -> np.ndarray:
-    """`alpha` (a frame's swap mask, uint8) kept where `above` is set (the forehead above the
+    """`alpha` (a frame's swap mask, uint8) kept where `held` is set (the forehead above the
     brows, or the temples; warped with it) only where the warped source `face` and the `target`
     (BGR, the same box) agree in colour; their difference is blurred by `blur` face widths."""
-    x, y, w, h = cv2.boundingRect(above)  # the forehead: about a quarter of the face's box
+    x, y, w, h = cv2.boundingRect(held)  # the forehead: about a quarter of the face's box
     if w == 0 or h == 0:
         return alpha
     part = (slice(y, y + h), slice(x, x + w))
@@ -130,7 +130,7 @@ def forehead_agreement(alpha: np.ndarray, above: np.ndarray, face: np.ndarray, t
     # a blur this wide is smooth: done at a quarter of the size, a sixteenth of the work
     diff = blur_smooth(diff, blur * face_w, 4, cv2.BORDER_REPLICATE)
     agree = np.clip((DISAGREE - diff) * (1.0 / (DISAGREE - AGREE)), 0.0, 1.0)
-    keep = 1.0 - above[part].astype(np.float32) * (1.0 / 255.0) * (1.0 - agree)  # 1 below the brows
+    keep = 1.0 - held[part].astype(np.float32) * (1.0 / 255.0) * (1.0 - agree)  # 1 where nothing is held
     alpha = alpha.copy()
     alpha[part] = (alpha[part] * keep).astype(np.uint8)
     return alpha
