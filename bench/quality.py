@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from testing.faces import astronaut, crop_face, t1, t1_path, turned, video
+from testing.faces import astronaut, crop_face, hanks, t1, turned, video
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
@@ -98,8 +97,8 @@ def identities(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int,
     group = t1()
     for i, box in enumerate(sorted(judge.boxes(group, 0))):  # left to right
         out[f"t1-{i + 1}"] = (group, box)
-    hanks = cv2.imread(os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png"))
-    out["hanks"] = (hanks, judge.boxes(hanks, 1)[0])
+    photo = hanks()
+    out["hanks"] = (photo, judge.boxes(photo, 1)[0])
     return out
 
 

@@ -36,6 +36,15 @@ def t1() -> np.ndarray:
     return img
 
 
+def hanks() -> np.ndarray:
+    """insightface's Tom_Hanks_54745.png beside t1.jpg: BGR 112x112, a greyscale close-up, the
+    face filling it."""
+    path = os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png")
+    img = cv2.imread(path)
+    assert img is not None, path
+    return img
+
+
 def crop_face(image: np.ndarray, box: tuple[int, int, int, int], pad: float = 1.2) -> np.ndarray:
     """The face in `box` with `pad` face-widths of room on each side."""
     x1, y1, x2, y2 = box

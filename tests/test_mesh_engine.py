@@ -235,14 +235,9 @@ def test_the_mask_fades_out_inside_the_edge_of_the_targets_mesh():
 
 @pytest.fixture(scope="module")
 def hanks() -> np.ndarray:
-    """insightface's `Tom_Hanks_54745.png`: a 112 px greyscale close-up, the face filling it."""
-    import os
+    from testing.faces import hanks
 
-    import cv2
-
-    from testing.faces import t1_path
-
-    return cv2.imread(os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png"))
+    return hanks()
 
 
 def test_a_face_close_to_the_camera_is_swapped_from_the_first_frame(mesh_engine, hanks, astronaut):

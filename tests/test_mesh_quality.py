@@ -471,10 +471,10 @@ def test_a_sources_side_hair_at_the_temple_is_not_pasted_onto_the_targets_bare_t
     # dark hair's colour onto the astronaut's left temple
     source = crop_face(astronaut, ASTRONAUT_BOX, 0.8).copy()
     mesh = measure.landmarks(source)
-    hair = _temple(source, mesh, 0.1 * float(np.ptp(mesh[ft.face_oval(), 0])))
+    hair = _temple(source, mesh, 0.1 * ft.face_width(mesh))
     source[hair] = (28, 32, 40)
     tmesh = measure.landmarks(target)
-    temple = _temple(target, tmesh, 0.08 * float(np.ptp(tmesh[ft.face_oval(), 0])))
+    temple = _temple(target, tmesh, 0.08 * ft.face_width(tmesh))
 
     def darkened(out: np.ndarray) -> float:
         return float((lightness(target) - lightness(out))[temple].mean())
