@@ -20,6 +20,10 @@ landmarks. Figures, as face-swap papers report them:
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
 /ws). A contact sheet is saved to test-artifacts/quality.png.
+`--faces held-out` takes its sources from photographs of five other people in Debian's opencv-doc
+(two men, one smiling, one with a goatee; a man with glasses; a soft photo of a woman turned and
+lit from the side; a tight greyscale crop), which the engine was never tuned on; their targets and
+the gallery include the faces above (13 identities). Its sheet is test-artifacts/quality-held-out.png.
 """
 
 from __future__ import annotations
@@ -102,6 +106,31 @@ def identities(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int,
     return out
 
 
+# Photographs of people in Debian's opencv-doc (its tutorials' pictures), never used to tune the
+# engine: a held-out check of what was tuned on the faces above (`--faces held-out`)
+OPENCV_DOC = Path("/usr/share/doc/opencv-doc/opencv4/html")
+HELD_OUT = {  # name -> (file, the part of it that is one photo: x0, y0, x1, y1 as fractions)
+    "smile": ("227943776_1.jpg", (0, 0, 1, 1)),  # a smiling man, teeth showing
+    "goatee": ("230501201_1.jpg", (0, 0, 1, 1)),  # a man with a goatee, outdoors
+    "glasses": ("example.jpg", (0, 0, 1 / 3, 1)),  # a man with glasses (the first of three panels)
+    "lena": ("blurred.png", (0, 0, 1, 1)),  # a soft photo, the face turned and lit from the side
+    "yale": ("lbp_yale.jpg", (0, 0, 0.25, 0.5)),  # a tight greyscale crop (Yale face database)
+}
+
+
+def held_out(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """name -> (photo, face box) for HELD_OUT; empty without Debian's opencv-doc."""
+    out = {}
+    for name, (file, (x0, y0, x1, y1)) in HELD_OUT.items():
+        photo = cv2.imread(str(OPENCV_DOC / file))
+        if photo is None:
+            return {}
+        h, w = photo.shape[:2]
+        photo = np.ascontiguousarray(photo[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
+        out[name] = (photo, judge.boxes(photo, 1)[0])
+    return out
+
+
 def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8) -> np.ndarray:
     return crop_face(photo, box, pad)
 
@@ -124,7 +153,9 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "tight-grey":
         x0, y0, x1, y1 = box
         bw, bh = x1 - x0, y1 - y0
-        tight = photo[y0 + int(0.12 * bh) : y1 - int(0.08 * bh), x0 + int(0.02 * bw) : x1 - int(0.02 * bw)]
+        # dlib's box may reach past the photo (a negative start would wrap around)
+        tight = photo[max(0, y0 + int(0.12 * bh)) : y1 - int(0.08 * bh),
+                      max(0, x0 + int(0.02 * bw)) : x1 - int(0.02 * bw)]
         size = (112, round(112 * tight.shape[0] / tight.shape[1]))
         tight = cv2.resize(tight, size, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(cv2.cvtColor(tight, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
@@ -210,12 +241,15 @@ def flicker(engine, judge_box, clip_frame: np.ndarray, source_img: np.ndarray, n
     return change(outs) / change(frames)
 
 
-def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=None
-             ) -> tuple[list[Outcome], float]:
+def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=None,
+             sources: list[str] | None = None) -> tuple[list[Outcome], float]:
+    """Each of `sources` (all identities without it) in each form onto the next
+    TARGETS_PER_SOURCE identities."""
     names = list(ids)
     outcomes = []
     t = time.perf_counter()
-    for si, src in enumerate(names):
+    for src in sources or names:
+        si = names.index(src)
         for kind in kinds:
             source_img = source_form(*ids[src], kind)
             for k in range(1, TARGETS_PER_SOURCE + 1):
@@ -298,6 +332,9 @@ def main() -> None:
                     help=f"engine settings to compare: {', '.join(CONFIGS)}")
     ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
     ap.add_argument("--kinds", default=",".join(KINDS), help="source forms to use (a subset is quicker)")
+    ap.add_argument("--faces", choices=("wheels", "held-out"), default="wheels",
+                    help="sources: the faces the wheels carry, or opencv-doc's photographs, which the "
+                         "engine was never tuned on (their targets and gallery include the wheels' faces)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     if unknown := set(kinds) - set(KINDS):
@@ -306,9 +343,17 @@ def main() -> None:
 
     judge = Judge()
     ids = identities(judge)
+    sources = list(ids)
+    if args.faces == "held-out":
+        extra = held_out(judge)
+        if not extra:
+            sys.exit(f"--faces held-out needs Debian's opencv-doc ({OPENCV_DOC})")
+        ids |= extra
+        sources = list(extra)
+    own = {n: ids[n] for n in sources}
     gallery = {n: judge.descriptor(frontal(*ids[n], 0.8)) for n in ids}
-    print(f"{len(ids)} identities: {', '.join(ids)}; {len(kinds)} source forms; "
-          f"{TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
+    print(f"{len(ids)} identities: {', '.join(ids)}; sources {', '.join(sources)}; {len(kinds)} source "
+          f"forms; {TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
     results, selves = {}, {}
     configs = args.configs.split(",")
     last = configs[-1]
@@ -319,11 +364,11 @@ def main() -> None:
         else:
             def swap(img, clip, engine=engine):
                 return swap_clips_engine(engine, img, clip)
-        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine)
+        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine, sources)
         results[config] = (outcomes, flick)
-        selves[config] = self_swaps(swap, judge, ids, gallery)
+        selves[config] = self_swaps(swap, judge, own, gallery)
         if config == last:  # every form onto its own frames; the plain one is done above
-            forms = {k: selves[config] if k == "plain" else self_swaps(swap, judge, ids, gallery, k)
+            forms = {k: selves[config] if k == "plain" else self_swaps(swap, judge, own, gallery, k)
                      for k in kinds}
             by_form = {k: self_swap_mean(v) for k, v in forms.items()}
         engine.close()
@@ -341,20 +386,20 @@ def main() -> None:
           + "".join(f"{results[c][1]:>{width}.2f}" for c in results))
     print(f"{'self-swap: a photo onto its own frames, mean distance':<58}"
           + "".join(f"{self_swap_mean(selves[c]):>{width}.3f}" for c in results))
-    print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(ids)} outputs each)")
+    print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:
         cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
         print(f"{kind:<14}" + "".join(f"{v:>{width}.0%}" for v in cells))
     print("\nthe source photos themselves, as dlib reads them (what a swap can carry at best):")
     for kind in kinds:
-        own = source_distances(judge, ids, kind, gallery)
-        read = [d for d in own if d is not None]
+        dists = source_distances(judge, own, kind, gallery)
+        read = [d for d in dists if d is not None]
         mean = f"mean distance to their identity {np.mean(read):.3f}" if read else "none read"
-        print(f"  {kind:<12} {len(read)} of {len(own)} read; {mean}; swapped onto its own frames "
+        print(f"  {kind:<12} {len(read)} of {len(dists)} read; {mean}; swapped onto its own frames "
               f"({last}) {by_form[kind]:.3f}")
     print(f"\nper source ({last}): the forms where fewer than half the outputs are retrieved")
-    for src in ids:
+    for src in sources:
         mine = [o for o in results[last][0] if o.source == src]
         weak = [k for k in kinds if figures([o for o in mine if o.kind == k], gallery)["retrieval"] < 0.5]
         print(f"  {src:<10} {', '.join(weak) or '-'}")
@@ -371,10 +416,11 @@ def main() -> None:
     for name, dists in selves[last].items():
         print(f"  {name:<10} " + "  ".join("no face" if d is None else f"{d:.3f}  " for d in dists))
     print(f"\nframes swapped by target ({last})")
-    for tgt in ids:
+    for tgt in dict.fromkeys(o.target for o in results[last][0]):
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
         print(f"  {tgt:<10} {share:.0%}")
-    sheet(results, ids, kinds)
+    name = "quality.png" if args.faces == "wheels" else "quality-held-out.png"
+    sheet(results, ids, kinds, sources[0], name)
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,
@@ -420,10 +466,9 @@ def server_swapper(engine):
     return lambda img, clip: swap_clips_server(base, img, clip)
 
 
-def sheet(results: dict, ids: dict, kinds: list[str]) -> None:
-    """One row per source form (the first identity onto the next): target, then each config."""
+def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str) -> None:
+    """One row per source form (`src` onto the next identity): target, then each config."""
     rows = []
-    src = next(iter(ids))
     for kind in kinds:
         picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
         target = target_clip(*ids[picks[0].target], CLIP)[-1]
@@ -436,7 +481,7 @@ def sheet(results: dict, ids: dict, kinds: list[str]) -> None:
         tiles = [thumb, target] + [p.image for p in picks]
         rows.append(np.hstack([t[:, 80:560] if t.shape[1] == 640 else t for t in tiles]))
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / "quality.png"
+    path = ARTIFACTS / name
     cv2.imwrite(str(path), cv2.resize(np.vstack(rows), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
     print(f"\ncontact sheet (source, target, {', '.join(results)}): {path}")
 
