@@ -31,7 +31,15 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.mask import TEMPLE_BLUR, above_brows, cut_mouth, face_alpha, forehead_agreement, temples
+from models.mask import (
+    TEMPLE_BLUR,
+    above_brows,
+    cut_mouth,
+    face_alpha,
+    forehead_agreement,
+    forehead_hair,
+    temples,
+)
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
@@ -314,13 +322,15 @@ class MeshEngine:
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
-                 openings: str = "exact", forehead: str = "brows", temples: bool = True) -> None:
+                 openings: str = "exact", forehead: str = "brows", temples: bool = True,
+                 hair: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
             raise ValueError(f"forehead must be one of {FOREHEADS}, not {forehead!r}")
         self.forehead = forehead
         self.temples = temples
+        self.hair = hair
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline
@@ -404,7 +414,7 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         return _make_source(view, self.coverage, self.fill_hidden, other, self.openings == "wide",
-                            self.forehead == "brows", self.temples)
+                            self.forehead == "brows", self.temples, self.hair)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
@@ -451,7 +461,7 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True) -> Sou
 
 def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = True,
                  other: SourceView | None = None, wide_openings: bool = False,
-                 from_brows: bool = True, with_temples: bool = True) -> MeshSource:
+                 from_brows: bool = True, with_temples: bool = True, without_hair: bool = True) -> MeshSource:
     """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
 
     With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
@@ -461,7 +471,7 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
     seen one, or from `other`, a photo of the same person that shows that half
     (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
     filled = fill_hidden_half(*view, other) if fill_hidden else None
-    kinds = (coverage, wide_openings, from_brows, with_temples)
+    kinds = (coverage, wide_openings, from_brows, with_temples, without_hair)
     if filled is None:
         return _textured(*view, view, *kinds)
     mirrored = _textured(*filled, view, *kinds)
@@ -472,7 +482,8 @@ def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = Tr
 
 
 def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView,
-              coverage: bool, wide_openings: bool, from_brows: bool, with_temples: bool) -> MeshSource:
+              coverage: bool, wide_openings: bool, from_brows: bool, with_temples: bool,
+              without_hair: bool) -> MeshSource:
     """One texture of a source face (see _make_source)."""
     crop = np.ascontiguousarray(crop)
     alpha = face_alpha(crop.shape[:2], local, wide_openings, from_brows)
@@ -488,6 +499,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = coverage and color.is_grey(stats)
     above = above_brows(crop.shape[:2], local) if from_brows else None
+    if without_hair and (hair := forehead_hair(crop, inside, local)) is not None:
+        alpha = cv2.multiply(alpha, cv2.bitwise_not(hair), scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if with_temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), view, above, temples=side)

@@ -1,4 +1,5 @@
-"""Real face photos that ship inside installed wheels, and synthetic camera video made from them."""
+"""Real face photos that ship inside installed wheels (and a few in Debian's opencv-doc), and
+synthetic camera video made from them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import numpy as np
 _INSIGHTFACE_DATA = os.path.join("insightface", "data", "images", "t1.jpg")
 
 # Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
+# Debian's opencv-doc (.ci/run installs it): photographs in its tutorials
+OPENCV_DOC = "/usr/share/doc/opencv-doc/opencv4/html"
+# a woman's face from the Yale face database (the first of its LBP tutorial's pictures): a tight
+# greyscale crop, her fringe down over her brows
+YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
+
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
 
 
@@ -43,6 +50,17 @@ def hanks() -> np.ndarray:
     img = cv2.imread(path)
     assert img is not None, path
     return img
+
+
+def opencv_doc_photo(name: str, part: tuple[float, float, float, float] = (0, 0, 1, 1)) -> np.ndarray | None:
+    """A photograph of Debian's opencv-doc (BGR), or the `part` of it that is one photo (x0, y0,
+    x1, y1 as fractions); None where opencv-doc is not installed."""
+    photo = cv2.imread(os.path.join(OPENCV_DOC, name))
+    if photo is None:
+        return None
+    h, w = photo.shape[:2]
+    x0, y0, x1, y1 = part
+    return np.ascontiguousarray(photo[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
 
 
 def crop_face(image: np.ndarray, box: tuple[int, int, int, int], pad: float = 1.2) -> np.ndarray:
