@@ -43,7 +43,7 @@ from models.mask import (
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
-from models.shape import OUTLINE, STRENGTH, reshape, ring_triangles, shape_weights, with_ring
+from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, side_share
 from models.warp import label_triangles, mesh_maps_many, remap, smooth_move
 
@@ -81,6 +81,7 @@ class MeshSource:
     triangles: np.ndarray  # (T, 3) the mesh triangles the mask leaves visible
     grey: bool = False  # a greyscale photo: frames keep the target's colour, take the source's light
     shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
+    carry: np.ndarray | None = None  # (3, 468) how far each point follows the eyes' and mouth's moves
     view: SourceView | None = None  # the photo's face as cropped, before filling: for combining photos
     above: np.ndarray | None = None  # uint8: the forehead above the brows (FOREHEADS "brows")
     temples: np.ndarray | None = None  # uint8: the temples, held to agreement after the relight
@@ -200,7 +201,8 @@ class MeshStream:
                 # (not what stands in front of it: a hand stays where it is). One rasterisation of
                 # the new mesh serves both this warp and the texture's.
                 moved = _mixed_points(
-                    [(reshape(s.points, dst, s.shape_weights, self.engine.shape), k) for s, k in layers])
+                    [(reshape(s.points, dst, s.shape_weights, self.engine.shape, s.carry), k)
+                     for s, k in layers])
                 *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
                                                          src.triangles, box)
                 self._move_target(out, box, back_x, back_y, occluded, back_x > -5)
@@ -285,7 +287,7 @@ class MeshStream:
         dst = face.points[:MESH_POINTS]
         ring_dst = with_ring(dst)
         moved = _mixed_points([(reshape(s.points, dst, np.maximum(s.shape_weights, self.engine.outline),
-                                        self.engine.shape), k) for s, k in layers])
+                                        self.engine.shape, s.carry), k) for s, k in layers])
         moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
         outer = _box_around(ring_dst, w, h)
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
@@ -503,7 +505,7 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         alpha = cv2.multiply(alpha, cv2.bitwise_not(hair), scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if with_temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
-                      shape_weights(points), view, above, temples=side)
+                      shape_weights(points), group_carry(points), view, above, temples=side)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

@@ -12,7 +12,8 @@ rules:
   background (the jaw line and the face's width carry much of what a recognizer sees);
 - each eye and the mouth move as one piece and take the source's size along their length (a
   uniform scale about their centre), never changing form: blinks, gaze and speech stay the
-  target's (bench.quality: 72% -> 75% retrieval against moving them only);
+  target's (bench.quality: 72% -> 75% retrieval against moving them only); where that squeezes
+  the skin around them, the skin follows their move, fading over CARRY of the face's width;
 - `strength` says how far (0: the target's shape, 1: the source's).
 The target's own pixels are warped to the new mesh too (the eyes and mouth show through the mask).
 """
@@ -26,11 +27,15 @@ import mediapipe as mp
 import numpy as np
 
 from models import face_topology as ft
+from models.warp import doubled_areas
 
 STRENGTH = 0.7
 MAX_GROUP_SCALE = 1.25  # an eye or the mouth grows or shrinks at most this much toward the source's
 OUTLINE = 0.75  # how much of STRENGTH the face's outline takes (bench.quality: 0, 0.5, 0.75, 1 measured)
 FADE = 0.2  # the weight reaches 1 this far inside the outline, as a fraction of the face's width
+CARRY = 0.05  # of the face's width: how far around an eye or the mouth the skin follows its move
+SQUEEZE_FULL = 0.2  # a triangle's area, of its own: the skin follows the group fully at this
+SQUEEZE_NONE = 0.5  # and not at all from this
 RING = 0.2  # a fixed ring this far outside the outline (of its distance to the centre), inside
 # what tests call "well outside the face" (15% of its width)
 
@@ -64,26 +69,87 @@ def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m.T.astype(np.float32)
 
 
-def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
-    """The target mesh `dst` (N x 2) moved toward the source mesh `src`'s shape."""
+def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: float = STRENGTH,
+            carry: np.ndarray | None = None) -> np.ndarray:
+    """The target mesh `dst` (N x 2) moved toward the source mesh `src`'s shape. `carry`, from
+    group_carry (of either mesh: it is in face widths), is computed here without it."""
     m = fit_affine(src, dst)
     fitted = src @ m[:, :2].T + m[:, 2]
-    delta = fitted - dst
+    groups = rigid_groups()
+    moves = np.stack([group_move(fitted[g], dst[g], dst) for g in groups])  # each group's, everywhere
+    own = _own_group()
+
+    def moved(spread: np.ndarray | None, carry: np.ndarray | None = None) -> np.ndarray:
+        k = own if spread is None or carry is None else own + spread[:, None] * (carry - own)
+        total = k.sum(0)
+        share = np.minimum(total, 1.0)[:, None]
+        pulled = (k[:, :, None] * moves).sum(0) / np.maximum(total, 1e-6)[:, None]
+        delta = (1.0 - share) * (fitted - dst) + share * pulled
+        return (dst + strength * weights[:, None] * delta).astype(np.float32)
+
+    plain = moved(None)
+    # Where a group's move squeezes the skin around it (the rest follows the source's whole
+    # expression: a smiling source's mouth, moved as one piece, squeezed the skin under a closed
+    # lower lip into a row or two, a bright dash of the source's chin, and folded the mouth's
+    # corners into specks), the skin follows the group: fully at SQUEEZE_FULL of a triangle's
+    # area, not at all from SQUEEZE_NONE, smoothly between so a face in motion does not jump.
+    tris, touching = _around_groups()
+    before = doubled_areas(dst[tris])
+    ratio = doubled_areas(plain[tris]) / np.where(before == 0, 1.0, before)
+    judged = np.abs(before) > 0.1 * float(np.median(np.abs(before)))  # not those seen edge-on
+    spread = np.array([np.clip((SQUEEZE_NONE - ratio[near & judged].min(initial=1.0))
+                               / (SQUEEZE_NONE - SQUEEZE_FULL), 0.0, 1.0)
+                       for near in touching], np.float32)
+    if not spread.any():
+        return plain
+    return moved(spread, group_carry(dst) if carry is None else carry)
+
+
+@cache
+def _own_group() -> np.ndarray:
+    """float32 (groups, 468): 1 on each rigid group's points."""
+    out = np.zeros((len(rigid_groups()), ft.MESH_POINTS), np.float32)
+    for k, group in enumerate(rigid_groups()):
+        out[k, group] = 1.0
+    return out
+
+
+@cache
+def _around_groups() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The triangles (of ft.triangles()) with a corner on an eye or the lips, and per group,
+    which of them touch it."""
+    tris = ft.triangles()
+    touching = [np.isin(tris, group).any(1) for group in rigid_groups()]
+    near = np.any(touching, axis=0)
+    return tris[near], tuple(t[near] for t in touching)
+
+
+def group_carry(points: np.ndarray) -> np.ndarray:
+    """float32 (groups, N): how far each point of the mesh `points` follows each eye's and the
+    mouth's move where it squeezes the skin (reshape): 1 on the group, falling off over CARRY of
+    the face's width from it."""
+    reach = CARRY * ft.face_width(points)
+    out = []
     for group in rigid_groups():
-        delta[group] = group_move(fitted[group], dst[group])
-    return (dst + strength * weights[:, None] * delta).astype(np.float32)
+        near = np.sqrt(((points[:, None, :2] - points[group][None, :, :2]) ** 2).sum(2).min(1))
+        k = np.exp(-((near / reach) ** 2)).astype(np.float32)
+        k[group] = 1.0
+        out.append(k)
+    return np.stack(out)
 
 
-def group_move(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """How each point of an eye or the lips moves: the whole group to the source's place and, about
-    its centre, to the source's size along the group's length (a uniform scale: an open eye stays
-    as open, a closed one closed)."""
+def group_move(source: np.ndarray, target: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+    """How each point of an eye or the lips moves: the whole group to the source's place and,
+    about its centre, to the source's size along the group's length (a uniform scale: an open eye
+    stays as open, a closed one closed). `points` (default: the group's own) are moved the same
+    way."""
     centre_s, centre_t = source.mean(0), target.mean(0)
     t = target - centre_t
     axis = np.linalg.svd(t, full_matrices=False)[2][0]  # the group's long direction
     scale = float(np.ptp((source - centre_s) @ axis)) / max(float(np.ptp(t @ axis)), 1e-3)
     scale = float(np.clip(scale, 1 / MAX_GROUP_SCALE, MAX_GROUP_SCALE))
-    return (centre_s - centre_t) + (scale - 1.0) * t
+    rel = (target if points is None else points) - centre_t
+    return (centre_s - centre_t + (scale - 1.0) * rel).astype(np.float32)
 
 
 @cache
