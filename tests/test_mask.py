@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import FADE_FROM, FADE_TO, above_brows, forehead_agreement, forehead_fade, temples
+from models.mask import (
+    FADE_FROM,
+    FADE_TO,
+    above_brows,
+    forehead_agreement,
+    forehead_fade,
+    forehead_hair,
+    temples,
+)
 
 
 def upright_mesh(brows_at: float) -> np.ndarray:
@@ -73,3 +81,30 @@ def test_the_temples_are_held_to_agreement_beside_the_eyes_not_on_the_brows_or_m
         x, y = np.round(pts[i]).astype(int)
         assert held[y, x] < 40, i
     assert held[round(pts[ft.NOSE_TIP, 1]) + 5:].max() == 0  # nothing below the eyes' level
+
+
+def test_a_fringe_over_the_brows_is_cut_from_the_brows_up_and_a_bare_forehead_is_not(measure, astronaut):
+    import cv2
+    import pytest
+
+    from testing.faces import YALE, crop_face, opencv_doc_photo
+
+    photo = opencv_doc_photo(*YALE)
+    if photo is None:
+        pytest.skip("needs Debian's opencv-doc")  # CI has it: test_mesh_quality fails without it
+    # a tight crop: the face needs a margin to be found (repeated edge pixels, not the photo's)
+    pad = 80
+    inside = np.pad(np.full(photo.shape[:2], 255, np.uint8), pad)
+    photo = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    pts = measure.landmarks(photo)[: ft.MESH_POINTS]
+    hair = forehead_hair(photo, inside, pts)
+    assert hair is not None
+    brows = np.zeros(photo.shape[:2], np.uint8)
+    cv2.fillPoly(brows, [np.round(pts[list(b)]).astype(np.int32) for b in (ft.LEFT_BROW, ft.RIGHT_BROW)], 255)
+    assert (hair[brows > 0] > 128).mean() > 0.6  # the brows under her fringe are cut with it (0.8)
+    nose = pts[ft.NOSE_TIP]
+    assert hair[round(nose[1]):].max() == 0  # nothing below the nose's tip
+    # the astronaut's fringe stops above her brows: her forehead is left to the agreement
+    face = crop_face(astronaut, (174, 68, 278, 172), 0.8)
+    bare = measure.landmarks(face)[: ft.MESH_POINTS]
+    assert forehead_hair(face, np.full(face.shape[:2], 255, np.uint8), bare) is None
