@@ -47,7 +47,7 @@ TEMPLE_IN = 0.12
 TEMPLE_OUT = 0.18
 TEMPLE_CLEAR = 0.02
 TEMPLE_BLUR = 0.03
-# A fringe down to the brows (brows_under_fringe): a strip of the brow's shape, FRINGE_ABOVE of the
+# A fringe down to the brows (forehead_hair): a strip of the brow's shape, FRINGE_ABOVE of the
 # face's width above it, clear of it by FRINGE_GAP (the mesh's brow outline is not exact) is looked
 # at in the source photo; where more than FRINGE_SHARE of it is darker than FRINGE_DARK of the
 # skin's lightness (L: hair, not a shadow; a side-lit forehead was 0.8 of the cheeks'), the brow
@@ -77,6 +77,11 @@ def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     t = ((xs - chin[0]) * axis[0] + (ys - chin[1]) * axis[1]) / float(axis @ axis)
     return t, float(_height(pts, ft.brows()).max())
+
+
+def _disc(radius: int) -> np.ndarray:
+    """A round structuring element `radius` px out from its centre pixel."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _height(pts: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -122,7 +127,7 @@ def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     parts = [ft.LEFT_BROW, ft.RIGHT_BROW, ft.left_eye(), ft.right_eye()]
     cv2.fillPoly(clear, [np.round(p[list(i)]).astype(np.int32) for i in parts], 255)
     grow = max(1, round(TEMPLE_CLEAR * face_w))
-    clear = cv2.dilate(clear, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    clear = cv2.dilate(clear, _disc(grow))
     clear = cv2.GaussianBlur(clear, (0, 0), max(0.5, grow / 2.0))
     return (band * (255 - clear).astype(np.float32)).astype(np.uint8)
 
@@ -159,7 +164,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     up = up / max(float(np.linalg.norm(up)), 1e-6) * FRINGE_ABOVE * face_w
     shift = np.float32([[1, 0, up[0]], [0, 1, up[1]]])
     gap = max(1, round(FRINGE_GAP * face_w))
-    clear = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
+    clear = _disc(gap)
     # the forehead: from the brows' lowest point up, less the brows grown by FRINGE_GAP
     looked = t > _height(p, ft.brows()).min()
     fringe = False
@@ -180,7 +185,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     if cv2.countNonZero(hair) < 0.001 * face_w * face_w:
         return None
     grow = max(1, round(HAIR_GROW * face_w))
-    hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    hair = cv2.dilate(hair, _disc(grow))
     return cv2.GaussianBlur(hair, (0, 0), max(0.5, grow / 2.0))
 
 
@@ -224,7 +229,7 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = Fa
         holes = np.zeros((h, w), np.uint8)
         cv2.fillPoly(holes, [np.round(c).astype(np.int32) for c in [*eyes, p[ft.inner_lips()]]], 255)
         grow = max(1, round(face_w * WIDE_GROW))
-        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        holes = cv2.dilate(holes, _disc(grow))
         mask[holes > 0] = 0
 
     sigma = feather / 2.0

@@ -79,15 +79,14 @@ def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: flo
     moves = np.stack([group_move(fitted[g], dst[g], dst) for g in groups])  # each group's, everywhere
     own = _own_group()
 
-    def moved(spread: np.ndarray | None, carry: np.ndarray | None = None) -> np.ndarray:
-        k = own if spread is None or carry is None else own + spread[:, None] * (carry - own)
+    def moved(k: np.ndarray) -> np.ndarray:  # k: (groups, N), how far each point follows each group
         total = k.sum(0)
         share = np.minimum(total, 1.0)[:, None]
         pulled = (k[:, :, None] * moves).sum(0) / np.maximum(total, 1e-6)[:, None]
         delta = (1.0 - share) * (fitted - dst) + share * pulled
         return (dst + strength * weights[:, None] * delta).astype(np.float32)
 
-    plain = moved(None)
+    plain = moved(own)
     # Where a group's move squeezes the skin around it (the rest follows the source's whole
     # expression: a smiling source's mouth, moved as one piece, squeezed the skin under a closed
     # lower lip into a row or two, a bright dash of the source's chin, and folded the mouth's
@@ -102,7 +101,9 @@ def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: flo
                        for near in touching], np.float32)
     if not spread.any():
         return plain
-    return moved(spread, group_carry(dst) if carry is None else carry)
+    if carry is None:
+        carry = group_carry(dst)
+    return moved(own + spread[:, None] * (carry - own))
 
 
 @cache
