@@ -9,7 +9,8 @@ import os
 import cv2
 import numpy as np
 
-HAND_DIR = "/usr/share/doc/opencv-doc/opencv4/html"
+from testing.faces import OPENCV_DOC as HAND_DIR
+
 HAND_PHOTOS = ("handSrc.jpg", "handDst.jpg")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -30,6 +32,18 @@ def t1_face(t1: np.ndarray) -> np.ndarray:
 def frame(t1_face: np.ndarray) -> np.ndarray:
     """A 640x480 camera frame: the man from the centre of t1.jpg."""
     return faces.place(t1_face, (640, 480), 1.6)
+
+
+@pytest.fixture(scope="session")
+def yale() -> np.ndarray:
+    """The Yale face database's woman from Debian's opencv-doc: a tight greyscale crop, her fringe
+    down over her brows. CI must have it (.ci/run installs opencv-doc); elsewhere tests skip."""
+    photo = faces.opencv_doc_photo(*faces.YALE)
+    if photo is None:
+        if os.environ.get("CI"):
+            pytest.fail("the Yale photo is missing: .ci/run installs Debian's opencv-doc")
+        pytest.skip("needs Debian's opencv-doc (the Yale photo)")
+    return photo
 
 
 @pytest.fixture(scope="session")

@@ -83,19 +83,16 @@ def test_the_temples_are_held_to_agreement_beside_the_eyes_not_on_the_brows_or_m
     assert held[round(pts[ft.NOSE_TIP, 1]) + 5:].max() == 0  # nothing below the eyes' level
 
 
-def test_a_fringe_over_the_brows_is_cut_from_the_brows_up_and_a_bare_forehead_is_not(measure, astronaut):
+def test_a_fringe_over_the_brows_is_cut_from_the_brows_up_and_a_bare_forehead_is_not(measure, astronaut,
+                                                                                       yale):
     import cv2
-    import pytest
 
-    from testing.faces import YALE, crop_face, opencv_doc_photo
+    from testing.faces import crop_face
 
-    photo = opencv_doc_photo(*YALE)
-    if photo is None:
-        pytest.skip("needs Debian's opencv-doc")  # CI has it: test_mesh_quality fails without it
     # a tight crop: the face needs a margin to be found (repeated edge pixels, not the photo's)
     pad = 80
-    inside = np.pad(np.full(photo.shape[:2], 255, np.uint8), pad)
-    photo = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    inside = np.pad(np.full(yale.shape[:2], 255, np.uint8), pad)
+    photo = cv2.copyMakeBorder(yale, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     pts = measure.landmarks(photo)[: ft.MESH_POINTS]
     hair = forehead_hair(photo, inside, pts)
     assert hair is not None

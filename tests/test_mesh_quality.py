@@ -5,7 +5,6 @@ every face the wheels carry come from bench.quality (dlib), not from here."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import cv2
@@ -20,7 +19,7 @@ from models.mask import face_alpha
 from models.mesh_engine import MeshEngine
 from models.shape import OUTLINE, fit_affine, reshape, rigid_groups, shape_weights, with_ring
 from models.warp import doubled_areas
-from testing.faces import T1_FACE_BOXES, YALE, crop_face, faces, opencv_doc_photo, place, turned, video
+from testing.faces import T1_FACE_BOXES, crop_face, faces, place, turned, video
 from tests.browser import ARTIFACTS
 from tests.face_checks import play
 
@@ -63,6 +62,18 @@ def before():
 
 def swapped(engine, frame: np.ndarray, source_image: np.ndarray, n: int = 4) -> np.ndarray:
     return play(engine, [frame] * n, engine.prepare_source(source_image))
+
+
+def swapped_by(frame: np.ndarray, source_image: np.ndarray, *settings: dict) -> list[np.ndarray]:
+    """`frame` swapped by an unshaped engine with each of `settings` in turn (each closed after)."""
+    outs = []
+    for kwargs in settings:
+        engine = MeshEngine(shape=0, **kwargs)
+        try:
+            outs.append(swapped(engine, frame, source_image))
+        finally:
+            engine.close()
+    return outs
 
 
 def lightness(image: np.ndarray) -> np.ndarray:
@@ -442,12 +453,7 @@ def test_the_sources_brows_arrive_whole_and_its_fringe_stays_off_the_targets_for
     def change(out: np.ndarray, where: np.ndarray) -> float:
         return float(np.abs(out.astype(int) - target.astype(int)).max(axis=2)[where].mean())
 
-    engines = MeshEngine(shape=0), MeshEngine(shape=0, forehead="fixed")
-    try:
-        new, old = (swapped(engine, target, source) for engine in engines)
-    finally:
-        for engine in engines:
-            engine.close()
+    new, old = swapped_by(target, source, {}, {"forehead": "fixed"})
     # measured: the brows changed by 45 (fixed fade: 28, half the target's brows showed through);
     # the forehead by 0.0 (fixed fade: 25, a band of the source's fringe)
     brows_now, brows_fixed = change(new, brow_area), change(old, brow_area)
@@ -481,24 +487,15 @@ def test_a_sources_side_hair_at_the_temple_is_not_pasted_onto_the_targets_bare_t
     def darkened(out: np.ndarray) -> float:
         return float((lightness(target) - lightness(out))[temple].mean())
 
-    engines = MeshEngine(shape=0), MeshEngine(shape=0, temples=False)
-    try:
-        new, old = (swapped(engine, target, source) for engine in engines)
-    finally:
-        for engine in engines:
-            engine.close()
+    new, old = swapped_by(target, source, {}, {"temples": False})
     cv2.imwrite(str(ARTIFACTS / "temple_hair.png"), np.hstack([target, new, old]))
     # measured: 0.2 (without the temples' agreement: 37.7, the source's hair across the temple)
     assert darkened(new) < 10 and darkened(old) > 30, (darkened(new), darkened(old))
 
 
-def test_a_fringe_over_the_sources_brows_is_not_pasted_across_the_targets_bare_forehead(target, measure):
+def test_a_fringe_over_the_sources_brows_is_not_pasted_across_the_targets_bare_forehead(target, measure,
+                                                                                         yale):
     # a real photo: the Yale face database's woman, her fringe down over her brows (opencv-doc)
-    source = opencv_doc_photo(*YALE)
-    if source is None:
-        if os.environ.get("CI"):
-            pytest.fail("the photo is missing: .ci/run installs Debian's opencv-doc")
-        pytest.skip("needs Debian's opencv-doc")
     mesh = measure.landmarks(target)
     face_w = ft.face_width(mesh)
     # the target's brows and the skin around them
@@ -508,12 +505,7 @@ def test_a_fringe_over_the_sources_brows_is_not_pasted_across_the_targets_bare_f
     def change(out: np.ndarray) -> float:
         return float(np.abs(lightness(target) - lightness(out))[band].mean())
 
-    engines = MeshEngine(shape=0), MeshEngine(shape=0, hair=False)
-    try:
-        new, old = (swapped(engine, target, source) for engine in engines)
-    finally:
-        for engine in engines:
-            engine.close()
+    new, old = swapped_by(target, yale, {}, {"hair": False})
     cv2.imwrite(str(ARTIFACTS / "fringe.png"), np.hstack([target, new, old]))
     # measured: 12.9 (the target's own brows show, the swap's light around them); without the
     # hair cut out, 46.5: her fringe's strands as a band across his brows, pale streaks above
