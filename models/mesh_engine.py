@@ -31,6 +31,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
+from models.glasses import GlassesVote, frames, in_box, look, score
 from models.mask import (
     TEMPLE_BLUR,
     above_brows,
@@ -157,6 +158,7 @@ class MeshStream:
         self.tracker = FaceTracker(engine.faces, engine.max_faces, engine.detect_interval)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
+        self.glasses = GlassesVote() if engine.glasses else None
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
         # benchmark sets a clock of its own, so its figures do not depend on the machine's speed)
         self.clock: Callable[[], float] = time.monotonic
@@ -171,6 +173,8 @@ class MeshStream:
         t = _timed(timings, "landmarks", t0)
         if sources:
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
+            if self.glasses is not None:
+                self.glasses.keep_only({f.track_id for f in faces})
             _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
@@ -183,6 +187,8 @@ class MeshStream:
     def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
                   timings: dict[str, float]) -> PixelBox | None:
         t = time.perf_counter()
+        glasses = self._glasses(out, face)  # counted with what else stands in front of the face
+        t = _timed(timings, "occlusion", t)
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
         face_w = ft.face_width(dst)
@@ -192,10 +198,11 @@ class MeshStream:
         layers = _layers(src, dst)
         changed, moved = box, dst
         if self.engine.shape > 0 and self.engine.outline > 0:
-            changed, box, maps, occluded, moved = self._reshape_with_outline(out, face, layers, timings)
+            changed, box, maps, occluded, moved = self._reshape_with_outline(out, face, layers, glasses,
+                                                                             timings)
             t = time.perf_counter()
         else:
-            occluded = self.occluder.mask(box, face.track_id)
+            occluded = self._in_front(box, face.track_id, glasses)
             if self.engine.shape > 0:
                 # The target's face takes the source's shape: its pixels move to the new mesh first
                 # (not what stands in front of it: a hand stays where it is). One rasterisation of
@@ -259,6 +266,35 @@ class MeshStream:
         _timed(timings, "blend", t)
         return changed
 
+    def _glasses(self, frame: np.ndarray, face: TrackedFace) -> tuple[np.ndarray, PixelBox] | None:
+        """The target's glasses in this frame (their strength and its box), where its track is
+        judged to wear them."""
+        vote = self.glasses
+        if vote is None:
+            return None
+        found = None
+        if vote.due(face.track_id):
+            found = look(frame, face.points[:MESH_POINTS])
+            wearing = vote.update(face.track_id, 0.0 if found is None else score(found))
+        else:
+            wearing = vote.wearing.get(face.track_id, False)
+            if wearing:
+                found = look(frame, face.points[:MESH_POINTS])
+        if not wearing or found is None:
+            return None
+        held = frames(found)
+        return None if held is None else (held, found.box)
+
+    def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None
+                  ) -> np.ndarray | None:
+        """What stands in front of the face over `box` (uint8, or None where nothing does): the
+        occluder's find and the target's glasses."""
+        occluded = self.occluder.mask(box, track_id)
+        held = None if glasses is None else in_box(*glasses, box)
+        if held is None or occluded is None:
+            return occluded if held is None else held
+        return np.maximum(occluded, held)
+
     def _move_target(self, out: np.ndarray, box: PixelBox, back_x: np.ndarray, back_y: np.ndarray,
                      occluded: np.ndarray | None, moving: np.ndarray | None = None) -> None:
         """The target's pixels in `box` moved along the back maps, where `moving` is set (all of
@@ -275,7 +311,7 @@ class MeshStream:
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
-        timings: dict[str, float],
+        glasses: tuple[np.ndarray, PixelBox] | None, timings: dict[str, float],
     ) -> tuple[PixelBox, PixelBox, list[tuple[np.ndarray, np.ndarray]], np.ndarray | None, np.ndarray]:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
@@ -299,7 +335,7 @@ class MeshStream:
         np.putmask(within, back_x < -5, 0)
         sigma = MOVE_BLUR * ft.face_width(dst)
         back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, sigma)
-        occluded = self.occluder.mask(outer, face.track_id)
+        occluded = self._in_front(outer, face.track_id, glasses)
         self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)
         x0, y0, x1, y1 = _face_box(moved[:MESH_POINTS], w, h)
@@ -325,7 +361,7 @@ class MeshEngine:
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
-                 hair: bool = True) -> None:
+                 hair: bool = True, glasses: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -333,6 +369,7 @@ class MeshEngine:
         self.forehead = forehead
         self.temples = temples
         self.hair = hair
+        self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline

@@ -16,6 +16,10 @@ OPENCV_DOC = "/usr/share/doc/opencv-doc/opencv4/html"
 # a woman's face from the Yale face database (the first of its LBP tutorial's pictures): a tight
 # greyscale crop, her fringe down over her brows
 YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
+# a man with thin metal-rimmed glasses (the first of three panels), and his lower rims in it (x0,
+# y0, x1, y1): the left lens' and the right lens' (found by the darkest row per column)
+GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
+GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
 
@@ -47,6 +51,16 @@ def hanks() -> np.ndarray:
     """insightface's Tom_Hanks_54745.png beside t1.jpg: BGR 112x112, a greyscale close-up, the
     face filling it."""
     path = os.path.join(os.path.dirname(t1_path()), "Tom_Hanks_54745.png")
+    img = cv2.imread(path)
+    assert img is not None, path
+    return img
+
+
+def grace_hopper() -> np.ndarray:
+    """matplotlib's sample photo of Grace Hopper, BGR 512x600: thick plastic-framed glasses."""
+    import matplotlib
+
+    path = os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")
     img = cv2.imread(path)
     assert img is not None, path
     return img

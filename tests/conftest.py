@@ -34,16 +34,28 @@ def frame(t1_face: np.ndarray) -> np.ndarray:
     return faces.place(t1_face, (640, 480), 1.6)
 
 
+def _opencv_doc(name: str, part: tuple[float, float, float, float], what: str) -> np.ndarray:
+    """A photo from Debian's opencv-doc. CI must have it (.ci/run installs opencv-doc); elsewhere the
+    test that needs it skips."""
+    photo = faces.opencv_doc_photo(name, part)
+    if photo is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing: .ci/run installs Debian's opencv-doc")
+        pytest.skip(f"needs Debian's opencv-doc ({what})")
+    return photo
+
+
 @pytest.fixture(scope="session")
 def yale() -> np.ndarray:
     """The Yale face database's woman from Debian's opencv-doc: a tight greyscale crop, her fringe
-    down over her brows. CI must have it (.ci/run installs opencv-doc); elsewhere tests skip."""
-    photo = faces.opencv_doc_photo(*faces.YALE)
-    if photo is None:
-        if os.environ.get("CI"):
-            pytest.fail("the Yale photo is missing: .ci/run installs Debian's opencv-doc")
-        pytest.skip("needs Debian's opencv-doc (the Yale photo)")
-    return photo
+    down over her brows."""
+    return _opencv_doc(*faces.YALE, "the Yale photo")
+
+
+@pytest.fixture(scope="session")
+def glasses_man() -> np.ndarray:
+    """A man with thin metal-rimmed glasses, from Debian's opencv-doc (faces.GLASSES)."""
+    return _opencv_doc(*faces.GLASSES, "the photo of a man with glasses")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,288 @@
+"""The target's glasses, kept in front of the swapped face.
+
+Glasses stand in front of the face as a hand does. Swapped over, their rims vanished from around the
+eyes but stayed where the mask fades (the hinges at the temples): half a pair of glasses, ghosted.
+
+Found per frame from the target's mesh, without a model: frames are thin lines darker than the skin
+around them (a black-hat filter: the grey level's closing minus itself). A lens' rim runs round its
+eye, so around each eye a ring (1.25 to 2.6 times the eye's half width, flattened to an ellipse) is
+cut into angular sectors, and the longest unbroken run of sectors a line crosses is the eye's score;
+a lid's crease, a cheek's shadow or a wrinkle crosses a few sectors, a rim most. Sectors on the eye
+or a brow count as crossed. A bridge crosses the nose between the eyes: the share of a strip's
+columns a line crosses there is the bridge's score. The face's score is the least of the three.
+
+Where a track wears glasses, the long dark lines around the eyes and between them, below the brows'
+middle and off the nose, are held out of the swap with the strength of their darkness: the target's
+own frames show over the source's eyes and cheeks. The decision is smoothed over frames
+(`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
+
+Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), the
+top bar of browline frames (the brows are the source's), glasses on a face turned far or under about
+100 px wide. A source's own glasses are the source's face: they are swapped on as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+
+import cv2
+import numpy as np
+
+from models import face_topology as ft
+from models.engine import PixelBox
+
+KERNEL = 0.06  # of the face's width: lines thinner than this are found
+DARKER = 12.0  # grey levels under the closing at which a pixel is a line (for the score)
+# held out of the swap from HELD_FROM grey levels darker, fully at HELD_FULL: a frame is far darker
+# than its surroundings (the metal rims of tests/test_glasses.py: 60), a fold of skin beside the
+# nose or under the brow a little, and held out it showed as a patch of the target's skin
+HELD_FROM = 20.0
+HELD_FULL = 36.0
+RING = (1.25, 2.6)  # radii, in the eye's half width, between which a rim is looked for
+REACH = 2.8  # radius out to which lines are held out (a rim a little wider than the ring)
+FLAT = 0.75  # the ring's height over its width
+SECTORS = 24
+ANGLES_PER_SECTOR = 3  # rays sampled per sector
+# the bridge's strip across the nose, in eye half widths: half its width, how far above the eyes'
+# line and how far below it it reaches; cut into columns, the share crossed by a line is its score
+BRIDGE = (0.4, 1.6, 0.6)
+BRIDGE_COLUMNS = 10
+# the nose below the eyes' line, never held out: from NOSE[0] half widths below it, NOSE[1] either
+# side of the middle, widening by NOSE[2] per half width down
+NOSE = (0.5, 0.8, 0.6)
+# a track's smoothed score at which it wears glasses, and under which it no longer does. Measured on
+# bench.quality's 13 faces and Grace Hopper's photo in its forms: without glasses 0.00-0.46 (a
+# fringe over the brows highest); with, 0.67-1.00 frontal or side-lit, 0.25-0.54 turned, 0.25-0.50
+# at 80 px
+FOUND = 0.5
+LOST = 0.3
+FOLLOW = 0.3  # the smoothed score's step toward each new score
+SCORE_EVERY = 3  # frames
+MIN_LENGTH = 0.12  # of the face's width: a line's extent (its box's diagonal) to be held out as a frame
+EYE_MARGIN = 0.02  # of the face's width: the eye and its lashes, never a frame
+# per eye, its corners (outer, inner) in mediapipe's mesh and its brow
+EYES = (((33, 133), ft.RIGHT_BROW), ((263, 362), ft.LEFT_BROW))
+
+
+@dataclass(frozen=True)
+class Look:
+    """One face's eye region, looked at for glasses: `dark` is how much darker each pixel of `box`
+    is than its closed surroundings (uint8), `points` the mesh in the box's coordinates."""
+
+    box: PixelBox
+    dark: np.ndarray
+    points: np.ndarray
+    face_w: float
+
+    @cached_property
+    def free(self) -> np.ndarray:
+        """Where a frame may be (bool over the box): not the eyes, not the brows, grown by
+        EYE_MARGIN: the lashes, and a brow's edge beyond its landmarks (the target's brow under the
+        source's read as a second brow; a top rim just under a brow is lost with it)."""
+        never = np.zeros(self.dark.shape, np.uint8)
+        margin = max(1, round(EYE_MARGIN * self.face_w))
+        for poly in (ft.left_eye(), ft.right_eye(), list(ft.LEFT_BROW), list(ft.RIGHT_BROW)):
+            outline = [np.round(self.points[poly]).astype(np.int32)]
+            cv2.fillPoly(never, outline, 255)
+            cv2.polylines(never, outline, True, 255, 2 * margin + 1)  # grown by the margin, cheaply
+        return never == 0
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """A frame of reference on the face: a centre, a unit axis, its normal (down the image) and the
+    unit length along each."""
+
+    centre: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    along: float
+    down: float
+
+    def at(self, along: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """Pixel positions of (along, down) in units, as an (..., 2) array."""
+        return (self.centre + self.u * (along * self.along)[..., None]
+                + self.v * (down * self.down)[..., None])
+
+
+def _between(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The middle of a and b, the unit axis from a to b, its normal pointing down the image, and
+    half the distance."""
+    axis = b - a
+    half = max(float(np.hypot(*axis)) / 2, 1.0)
+    u = (axis / (2 * half)).astype(np.float32)
+    v = np.array([-u[1], u[0]], np.float32)
+    return (a + b) / 2, u, (v if v[1] >= 0 else -v), half
+
+
+def _eyes(points: np.ndarray) -> list[_Axes]:
+    """Each eye's axes: centred between its corners, along the line from its outer to its inner
+    corner, in its half width (FLAT of it down the face)."""
+    out = []
+    for (outer, inner), _ in EYES:
+        centre, u, v, half = _between(points[outer], points[inner])
+        out.append(_Axes(centre, u, v, half, FLAT * half))
+    return out
+
+
+def _bridge(eyes: list[_Axes]) -> _Axes:
+    """Axes between the eyes' centres, along the line joining them, in the eyes' mean half width."""
+    centre, u, v, _ = _between(eyes[0].centre, eyes[1].centre)
+    unit = (eyes[0].along + eyes[1].along) / 2
+    return _Axes(centre, u, v, unit, unit)
+
+
+def look(frame: np.ndarray, points: np.ndarray) -> Look | None:
+    """The eye region of the face of mesh `points` (frame coordinates) in `frame` (BGR), ready to be
+    scored and, where glasses are worn, cut out; None where too little of it is in the frame."""
+    h, w = frame.shape[:2]
+    eyes = _eyes(points)
+    reach = max(REACH * eye.along for eye in eyes)
+    centres = np.array([eye.centre for eye in eyes])
+    x0, y0 = np.floor(centres.min(0) - reach).astype(int)
+    x1, y1 = np.ceil(centres.max(0) + reach).astype(int)
+    box = (max(int(x0), 0), max(int(y0), 0), min(int(x1), w), min(int(y1), h))
+    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+        return None
+    face_w = ft.face_width(points)
+    grey = cv2.cvtColor(frame[box[1] : box[3], box[0] : box[2]], cv2.COLOR_BGR2GRAY)
+    k = max(3, round(KERNEL * face_w) | 1)
+    # a square closing: separable, a fraction of a round one's cost, and a line is thin either way
+    dark = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    return Look(box, dark, points - np.float32(box[:2]), face_w)
+
+
+def _sample(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """`image` at the nearest pixels of `positions` (..., 2), 0 outside it."""
+    where = positions.astype(np.float32)
+    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=0)
+
+
+@cache
+def _ring(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ring's sample points (along, down) in units, SECTORS * ANGLES_PER_SECTOR rays of `steps`
+    radii each, a sector's rays in consecutive rows."""
+    angles = np.linspace(-np.pi, np.pi, SECTORS * ANGLES_PER_SECTOR, endpoint=False)
+    radii = np.linspace(RING[0], RING[1], steps)
+    return np.outer(np.cos(angles), radii), np.outer(np.sin(angles), radii)
+
+
+def score(found: Look) -> float:
+    """How surely the face wears glasses, 0..1: the least of each eye's longest unbroken run of
+    ring sectors crossed by a line (sectors on an eye or a brow count as crossed) and the share of
+    the bridge's columns crossed by one. Sampled along rays and columns about a pixel apart."""
+    line, free = 1, 2  # one code image sampled once: a line; a place a frame may be
+    code = (found.dark > DARKER).view(np.uint8) | (found.free.view(np.uint8) << 1)
+    eyes = _eyes(found.points)
+    along, down = _ring(max(2, round((RING[1] - RING[0]) * max(eye.along for eye in eyes))))
+    result = 1.0
+    for eye in eyes:
+        seen = _sample(code, eye.at(along, down)).reshape(SECTORS, -1)
+        crossed = (seen == (line | free)).any(1)
+        known = (seen & free).any(1)
+        result = min(result, _longest_run(crossed | ~known) / SECTORS)
+    bridge = _bridge(eyes)
+    half_width, above, below = BRIDGE
+    per_column = max(1, round(2 * half_width * bridge.along / BRIDGE_COLUMNS))  # about a pixel apart
+    samples = BRIDGE_COLUMNS * per_column
+    across = (np.arange(samples) + 0.5) * (2 * half_width / samples) - half_width
+    downs = np.linspace(-above, below, max(2, round((above + below) * bridge.down)))
+    seen = _sample(code, bridge.at(*np.meshgrid(across, downs)))
+    crossed = (seen & line).reshape(len(downs), BRIDGE_COLUMNS, per_column).any(axis=(0, 2))
+    return min(result, float(crossed.mean()))
+
+
+def frames(found: Look) -> np.ndarray | None:
+    """The glasses' frames over `found.box` (uint8 strength, with the darkness of the line), or None
+    where no line long enough lies in the glasses' zone: around each eye out to REACH, below its
+    brow's middle, and between the eyes above the nose."""
+    zone = np.zeros(found.dark.shape, np.uint8)
+    far = 4 * REACH  # units: a polygon edge well outside the box
+    eyes = _eyes(found.points)
+    for eye, (_, brow) in zip(eyes, EYES, strict=True):
+        one = np.zeros_like(zone)
+        cv2.ellipse(one, ((float(eye.centre[0]), float(eye.centre[1])),
+                          (2 * REACH * eye.along, 2 * REACH * eye.down),
+                          float(np.degrees(np.arctan2(eye.u[1], eye.u[0])))), 255, -1)
+        # nothing above the brow's middle (negative: the brow lies above the eye)
+        ceiling = float(np.mean((found.points[list(brow)] - eye.centre) @ eye.v)) / eye.down
+        above = eye.at(np.array([-far, far, far, -far]), np.array([ceiling, ceiling, -far, -far]))
+        cv2.fillPoly(one, [np.round(above).astype(np.int32)], 0)
+        zone |= one
+    # the nose below the bridge: its sides' shadows, and the pads, would cross the source's nose
+    top, width, widening = NOSE
+    nose = _bridge(eyes).at(np.array([-width, width, width + widening * far, -width - widening * far]),
+                            np.array([top, top, top + far, top + far]))
+    cv2.fillPoly(zone, [np.round(nose).astype(np.int32)], 0)
+
+    # a frame is a long line: a wrinkle, a lash or a speck of shadow is short
+    lines = ((found.dark > DARKER) & (zone > 0) & found.free).view(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    long = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= MIN_LENGTH * found.face_w
+    long[0] = False  # the background
+    if not long.any():
+        return None
+    scale = 255.0 / (HELD_FULL - HELD_FROM)
+    strength = np.clip((found.dark.astype(np.float32) - HELD_FROM) * scale, 0, 255)
+    held = np.where(long[labels], strength, 0).astype(np.uint8)
+    return held if held.any() else None
+
+
+def _longest_run(ok: np.ndarray) -> int:
+    """The longest run of True in a circular sequence."""
+    if ok.all():
+        return len(ok)
+    best = run = 0
+    for value in np.concatenate([ok, ok]):
+        run = run + 1 if value else 0
+        best = max(best, run)
+    return best
+
+
+@dataclass
+class GlassesVote:
+    """Per track: whether it wears glasses, from its scores, smoothed so a blink or a reflection
+    does not switch the decision (on at FOUND, off again under LOST). A track is scored on its
+    first frame and then every SCORE_EVERY frames (`due`): a face without glasses costs a third."""
+
+    scores: dict[int, float] = field(default_factory=dict)
+    wearing: dict[int, bool] = field(default_factory=dict)
+    frames: dict[int, int] = field(default_factory=dict)
+
+    def due(self, track_id: int) -> bool:
+        """Whether this frame of the track is to be scored (call once per frame)."""
+        seen = self.frames.get(track_id, 0)
+        self.frames[track_id] = seen + 1
+        return seen % SCORE_EVERY == 0
+
+    def update(self, track_id: int, score: float) -> bool:
+        """The decision after a frame that scored `score`."""
+        smoothed = self.scores.get(track_id)
+        smoothed = score if smoothed is None else smoothed + FOLLOW * (score - smoothed)
+        self.scores[track_id] = smoothed
+        was = self.wearing.get(track_id, False)
+        now = smoothed >= FOUND or (was and smoothed >= LOST)
+        self.wearing[track_id] = now
+        return now
+
+    def keep_only(self, track_ids: set[int]) -> None:
+        """Forget the tracks that are gone."""
+        for gone in (set(self.frames) | set(self.scores)) - track_ids:
+            self.frames.pop(gone, None)
+            self.scores.pop(gone, None)
+            self.wearing.pop(gone, None)
+
+
+def in_box(held: np.ndarray, held_box: PixelBox, box: PixelBox) -> np.ndarray | None:
+    """`held` (over `held_box`) over `box` (uint8, zeros where it does not reach), or None where
+    the two boxes do not meet."""
+    x0, y0 = max(box[0], held_box[0]), max(box[1], held_box[1])
+    x1, y1 = min(box[2], held_box[2]), min(box[3], held_box[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    out = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
+    out[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = \
+        held[y0 - held_box[1] : y1 - held_box[1], x0 - held_box[0] : x1 - held_box[0]]
+    return out
