@@ -39,7 +39,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from testing.faces import OPENCV_DOC, YALE, astronaut, crop_face, hanks, opencv_doc_photo, t1, turned, video
+from testing.faces import (
+    GLASSES,
+    OPENCV_DOC,
+    YALE,
+    astronaut,
+    crop_face,
+    hanks,
+    opencv_doc_photo,
+    t1,
+    turned,
+    video,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
@@ -47,7 +58,8 @@ TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
-_EARLIER = {"openings": "wide", "forehead": "fixed", "temples": False, "hair": False}  # the mask before
+_EARLIER = {"openings": "wide", "forehead": "fixed", "temples": False, "hair": False,  # the mask before
+            "glasses": False}
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -56,10 +68,11 @@ CONFIGS: dict[str, dict] = {
     "mirror": {"outline": 0.0, **_EARLIER},
     "wide": _EARLIER,
     # the forehead, from the brows up, as it was before
-    "fixed": {"forehead": "fixed", "temples": False, "hair": False},
+    "fixed": {"forehead": "fixed", "temples": False, "hair": False, "glasses": False},
     "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
-    "no-temples": {"temples": False, "hair": False},  # everything but the temples and the hair
-    "no-hair": {"hair": False},  # everything but the source's hair cut from its forehead
+    "no-temples": {"temples": False, "hair": False, "glasses": False},  # ... but the temples, hair, glasses
+    "no-hair": {"hair": False, "glasses": False},  # ... but the source's hair cut from its forehead, glasses
+    "no-glasses": {"glasses": False},  # everything but the target's glasses kept in front of the swap
     "after": {},
 }
 
@@ -113,7 +126,7 @@ def identities(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int,
 HELD_OUT = {  # name -> (file, the part of it that is one photo: x0, y0, x1, y1 as fractions)
     "smile": ("227943776_1.jpg", (0, 0, 1, 1)),  # a smiling man, teeth showing
     "goatee": ("230501201_1.jpg", (0, 0, 1, 1)),  # a man with a goatee, outdoors
-    "glasses": ("example.jpg", (0, 0, 1 / 3, 1)),  # a man with glasses (the first of three panels)
+    "glasses": GLASSES,  # a man with glasses (the first of three panels)
     "lena": ("blurred.png", (0, 0, 1, 1)),  # a soft photo, the face turned and lit from the side
     "yale": YALE,  # a tight greyscale crop, a fringe over the brows (Yale face database)
 }
