@@ -21,11 +21,14 @@ UPLOADS = 16
 # the engine (12 MB each, at most 8), and the engine's buffers for a still that size, sized once.
 PEAK_BOUND_MB = 450
 # Those buffers are reused: the same load again must not add to them. What the allocator keeps in
-# its two arenas settles after the first rounds and then moves by about 12 MB either way
-# (515, 540, 528, 528, 540 MB over five rounds), so the last round is compared with the highest
-# before it.
+# its two arenas after a round is not one figure: 397-418 MB after the first round, then 349-515 MB
+# (17 runs on 2026-12-01, before and after an unrelated change: 408, 469, 470; 397, 361, 469; 397,
+# 445, 433; with a malloc_trim after each decode 407, 394, 515), so a round that settles low and the
+# next high looked like growth to a comparison of the last round with the highest before it. What
+# it must catch is growth that every round adds: one decoded still kept per upload is 16 x 12 MB a
+# round, 384 MB over the two repeats; the last round is compared with the first.
 ROUNDS = 3
-REPEAT_GROWTH_MB = 30
+REPEAT_GROWTH_MB = 150
 
 
 def big_png(side: int = 5000) -> bytes:
@@ -71,4 +74,4 @@ async def test_sixteen_pixel_bombs_at_once_stay_within_the_stated_bound(tmp_path
           f"{', '.join(f'{mb:.0f}' for mb in settled)} MB; answers {statuses}")
     assert set(statuses) <= {400, 503}, statuses  # no face in a flat image, or the engine queue is full
     assert peak - baseline < PEAK_BOUND_MB, (baseline, peak)
-    assert settled[-1] - max(settled[:-1]) < REPEAT_GROWTH_MB, settled
+    assert settled[-1] - settled[0] < REPEAT_GROWTH_MB, settled
