@@ -59,7 +59,7 @@ CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
 _EARLIER = {"openings": "wide", "forehead": "fixed", "temples": False, "hair": False,  # the mask before
-            "glasses": False}
+            "glasses": False, "enlarge": False}
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -68,11 +68,13 @@ CONFIGS: dict[str, dict] = {
     "mirror": {"outline": 0.0, **_EARLIER},
     "wide": _EARLIER,
     # the forehead, from the brows up, as it was before
-    "fixed": {"forehead": "fixed", "temples": False, "hair": False, "glasses": False},
+    "fixed": {"forehead": "fixed", "temples": False, "hair": False, "glasses": False, "enlarge": False},
     "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
-    "no-temples": {"temples": False, "hair": False, "glasses": False},  # ... but the temples, hair, glasses
-    "no-hair": {"hair": False, "glasses": False},  # ... but the source's hair cut from its forehead, glasses
-    "no-glasses": {"glasses": False},  # everything but the target's glasses kept in front of the swap
+    # everything but the temples, and what came after them: hair, glasses, enlarging
+    "no-temples": {"temples": False, "hair": False, "glasses": False, "enlarge": False},
+    "no-hair": {"hair": False, "glasses": False, "enlarge": False},  # ... but the fringe's cut, and after
+    "no-glasses": {"glasses": False, "enlarge": False},  # ... but the target's glasses, and after
+    "no-enlarge": {"enlarge": False},  # everything but a small source enlarged once at upload
     "after": {},
 }
 
