@@ -12,6 +12,7 @@ from models.glasses import FOUND, GlassesVote, look, score
 from models.mesh_engine import MeshEngine
 from testing import faces
 from testing.faces import GLASSES_LOWER_RIMS, place
+from tests.face_checks import play
 from tests.test_mesh_quality import ARTIFACTS, lightness
 
 SIZE = (640, 480)
@@ -88,22 +89,13 @@ def test_glasses_are_found_whether_thin_metal_or_thick_plastic(who, request, mea
 
 
 # -- the swap -----------------------------------------------------------------------------------
-def swapped_on_a_fixed_clock(frame: np.ndarray, source_image: np.ndarray, **settings) -> np.ndarray:
-    """`frame` swapped four times by a fresh engine, the frames 1/15 s apart whatever this
-    machine's speed (the landmarks' smoothing depends on the time between frames)."""
+def swapped(frame: np.ndarray, source_image: np.ndarray, **settings) -> np.ndarray:
+    """`frame` swapped four times by a fresh engine with `settings` (closed after)."""
     engine = MeshEngine(**settings)
     try:
-        stream = engine.open_stream()
-        stream.clock = iter(np.arange(4) / 15).__next__
-        try:
-            source = engine.prepare_source(source_image)
-            results = [stream.swap(frame, [source]) for _ in range(4)]
-        finally:
-            stream.close()
+        return play(engine, [frame] * 4, engine.prepare_source(source_image))
     finally:
         engine.close()
-    assert results[-1].faces_swapped == 1
-    return results[-1].image
 
 
 Rim = tuple[np.ndarray, np.ndarray, int, int]
@@ -133,7 +125,7 @@ def _rim_contrast(image: np.ndarray, rims: list[Rim]) -> float:
 def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astronaut, measure):
     target = place(glasses_man, SIZE, PLACE_SCALE)
     rims = _rim_pixels(target, glasses_man.shape[:2])
-    kept, lost = (swapped_on_a_fixed_clock(target, astronaut, glasses=keep) for keep in (True, False))
+    kept, lost = (swapped(target, astronaut, glasses=keep) for keep in (True, False))
     ARTIFACTS.mkdir(exist_ok=True)
     cv2.imwrite(str(ARTIFACTS / "glasses.png"), np.hstack([target, kept, lost]))
     before, after, without = (_rim_contrast(img, rims) for img in (target, kept, lost))
@@ -147,5 +139,5 @@ def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astr
 
 
 def test_a_target_without_glasses_is_swapped_exactly_as_before(frame, astronaut):
-    kept, unkept = (swapped_on_a_fixed_clock(frame, astronaut, glasses=keep) for keep in (True, False))
+    kept, unkept = (swapped(frame, astronaut, glasses=keep) for keep in (True, False))
     assert np.array_equal(kept, unkept)
