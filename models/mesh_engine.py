@@ -52,9 +52,10 @@ MESH_POINTS = ft.MESH_POINTS
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 # px: smaller sources are enlarged once, at upload, by bicubic interpolation. Drawn from a small
 # texture, the face was enlarged by every frame's bilinear warp, softer (bench.quality on the wheel
-# faces: 84% / 89% / 0.555 without, 86% / 91% / 0.550 at 200 px; 160-240 px measured alike on the
-# small, tight and turned forms)
-SOURCE_MIN_FACE_WIDTH = 200
+# faces: 84% / 89% / 0.555 without; 87% / 91% / 0.552 at 140 px, 85% / 90% / 0.552 at 160, 86% / 91%
+# / 0.550 at 200). The colour transfer runs on the texture every frame: 140 px costs less than 200
+# (at 200 the colour stage took 1.3 ms a frame instead of 0.4)
+SOURCE_MIN_FACE_WIDTH = 140
 TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
 SOURCE_LOOK_AGAIN = 256  # px: the larger side of a source photo the detector missed, looked at again
 _SPECK = np.ones((3, 3), np.uint8)

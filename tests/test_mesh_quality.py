@@ -529,8 +529,8 @@ def test_the_sources_mouth_folds_no_skin_around_the_targets_lips(measure, astron
 
 def test_a_small_source_is_not_softened_by_being_enlarged_every_frame(target, inner_face, astronaut):
     # the astronaut's face 80 px wide (a small upload, a face far from the camera) onto a face
-    # twice that size: drawn straight from the small texture, every frame's bilinear warp
-    # enlarged it; enlarged once at upload by bicubic interpolation, the swap keeps more detail
+    # more than twice that size: drawn straight from the small texture, every frame's bilinear
+    # warp enlarged it; enlarged once at upload by bicubic interpolation, the swap keeps more detail
     face = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
     small = cv2.resize(face, None, fx=80 / 104, fy=80 / 104, interpolation=cv2.INTER_AREA)
     inner, _, _ = inner_face
@@ -539,5 +539,6 @@ def test_a_small_source_is_not_softened_by_being_enlarged_every_frame(target, in
         return float(np.abs(cv2.Laplacian(lightness(out), cv2.CV_32F))[inner].mean())
 
     enlarged, drawn = swapped_by(target, small, {}, {"enlarge": False})
-    # measured: 3.64 against 3.36 (mean |Laplacian| of L in the face; the target's own: 3.00)
-    assert detail(enlarged) > 1.04 * detail(drawn), (detail(enlarged), detail(drawn))
+    # measured: 3.48 against 3.36 (mean |Laplacian| of L in the face; the target's own: 3.00;
+    # enlarged to 200 px instead of 140, 3.64)
+    assert detail(enlarged) > 1.02 * detail(drawn), (detail(enlarged), detail(drawn))
