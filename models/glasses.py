@@ -257,13 +257,16 @@ class GlassesVote:
         self.frames[track_id] = seen + 1
         return seen % SCORE_EVERY == 0
 
+    def wears(self, track_id: int) -> bool:
+        """The track's decision as it stands."""
+        return self.wearing.get(track_id, False)
+
     def update(self, track_id: int, score: float) -> bool:
         """The decision after a frame that scored `score`."""
         smoothed = self.scores.get(track_id)
         smoothed = score if smoothed is None else smoothed + FOLLOW * (score - smoothed)
         self.scores[track_id] = smoothed
-        was = self.wearing.get(track_id, False)
-        now = smoothed >= FOUND or (was and smoothed >= LOST)
+        now = smoothed >= FOUND or (self.wears(track_id) and smoothed >= LOST)
         self.wearing[track_id] = now
         return now
 

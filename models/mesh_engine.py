@@ -283,7 +283,7 @@ class MeshStream:
             found = look(frame, face.points[:MESH_POINTS])
             wearing = vote.update(face.track_id, 0.0 if found is None else score(found))
         else:
-            wearing = vote.wearing.get(face.track_id, False)
+            wearing = vote.wears(face.track_id)
             if wearing:
                 found = look(frame, face.points[:MESH_POINTS])
         if not wearing or found is None:

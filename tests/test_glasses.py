@@ -61,7 +61,8 @@ def test_each_track_is_judged_alone_and_a_track_gone_is_forgotten():
     vote.update(1, 1.0)
     assert not vote.update(2, 0.0)
     vote.keep_only({2})
-    assert vote.scores == {2: 0.0} and not vote.update(1, 0.0)  # track 1 starts afresh
+    assert vote.scores == {2: 0.0} and not vote.wears(1)
+    assert not vote.update(1, 0.0)  # track 1 starts afresh
 
 
 # -- the look on real photos --------------------------------------------------------------------
