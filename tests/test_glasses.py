@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models import glasses
-from models.glasses import FOUND, GlassesVote, look, score
+from models.glasses import FOUND, GlassesVote, in_box, look, score
 from models.mesh_engine import MeshEngine
 from testing import faces
 from testing.faces import GLASSES_LOWER_RIMS, place
@@ -63,6 +63,15 @@ def test_each_track_is_judged_alone_and_a_track_gone_is_forgotten():
     vote.keep_only({2})
     assert vote.scores == {2: 0.0} and not vote.wears(1)
     assert not vote.update(1, 0.0)  # track 1 starts afresh
+
+
+def test_the_frames_found_in_the_eye_region_are_cut_to_any_box_they_meet():
+    held = np.arange(1, 13, dtype=np.uint8).reshape(3, 4)  # over the box (10, 20, 14, 23)
+    part = in_box(held, (10, 20, 14, 23), (12, 21, 20, 30))  # the face's box, down and to the right
+    assert part.shape == (9, 8) and part[:2, :2].tolist() == [[7, 8], [11, 12]] and part.sum() == 38
+    whole = in_box(held, (10, 20, 14, 23), (0, 0, 40, 40))
+    assert whole[20:23, 10:14].tolist() == held.tolist() and whole.sum() == held.sum()
+    assert in_box(held, (10, 20, 14, 23), (14, 20, 30, 30)) is None  # they only touch
 
 
 # -- the look on real photos --------------------------------------------------------------------
