@@ -76,6 +76,11 @@ class Look:
     face_w: float
 
     @cached_property
+    def lines(self) -> np.ndarray:
+        """Where a line is (bool over the box): DARKER under its closing."""
+        return self.dark > DARKER
+
+    @cached_property
     def free(self) -> np.ndarray:
         """Where a frame may be (bool over the box): not the eyes, not the brows, grown by
         EYE_MARGIN: the lashes, and a brow's edge beyond its landmarks (the target's brow under the
@@ -174,7 +179,7 @@ def score(found: Look) -> float:
     ring sectors crossed by a line (sectors on an eye or a brow count as crossed) and the share of
     the bridge's columns crossed by one. Sampled along rays and columns about a pixel apart."""
     line, free = 1, 2  # one code image sampled once: a line; a place a frame may be
-    code = (found.dark > DARKER).view(np.uint8) | (found.free.view(np.uint8) << 1)
+    code = found.lines.view(np.uint8) | (found.free.view(np.uint8) << 1)
     eyes = _eyes(found.points)
     along, down = _ring(max(2, round((RING[1] - RING[0]) * max(eye.along for eye in eyes))))
     result = 1.0
@@ -218,7 +223,7 @@ def frames(found: Look) -> np.ndarray | None:
     cv2.fillPoly(zone, [np.round(nose).astype(np.int32)], 0)
 
     # a frame is a long line: a wrinkle, a lash or a speck of shadow is short
-    lines = ((found.dark > DARKER) & (zone > 0) & found.free).view(np.uint8)
+    lines = (found.lines & (zone > 0) & found.free).view(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     long = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= MIN_LENGTH * found.face_w
     long[0] = False  # the background

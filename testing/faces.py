@@ -10,7 +10,6 @@ import numpy as np
 
 _INSIGHTFACE_DATA = os.path.join("insightface", "data", "images", "t1.jpg")
 
-# Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 # Debian's opencv-doc (.ci/run installs it): photographs in its tutorials
 OPENCV_DOC = "/usr/share/doc/opencv-doc/opencv4/html"
 # a woman's face from the Yale face database (the first of its LBP tutorial's pictures): a tight
@@ -21,6 +20,7 @@ YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
 GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
 GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 
+# Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
 
 

@@ -9,11 +9,9 @@ import pytest
 
 from models import glasses
 from models.glasses import FOUND, GlassesVote, in_box, look, score
-from models.mesh_engine import MeshEngine
 from testing import faces
 from testing.faces import GLASSES_LOWER_RIMS, place
-from tests.face_checks import play
-from tests.test_mesh_quality import ARTIFACTS, lightness
+from tests.test_mesh_quality import ARTIFACTS, lightness, swapped_with
 
 SIZE = (640, 480)
 PLACE_SCALE = 0.8  # the glasses photo (387x580) in a 640x480 frame, its face about 200 px wide
@@ -99,15 +97,6 @@ def test_glasses_are_found_whether_thin_metal_or_thick_plastic(who, request, mea
 
 
 # -- the swap -----------------------------------------------------------------------------------
-def swapped(frame: np.ndarray, source_image: np.ndarray, **settings) -> np.ndarray:
-    """`frame` swapped four times by a fresh engine with `settings` (closed after)."""
-    engine = MeshEngine(**settings)
-    try:
-        return play(engine, [frame] * 4, engine.prepare_source(source_image))
-    finally:
-        engine.close()
-
-
 Rim = tuple[np.ndarray, np.ndarray, int, int]
 
 
@@ -135,7 +124,7 @@ def _rim_contrast(image: np.ndarray, rims: list[Rim]) -> float:
 def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astronaut, measure):
     target = place(glasses_man, SIZE, PLACE_SCALE)
     rims = _rim_pixels(target, glasses_man.shape[:2])
-    kept, lost = (swapped(target, astronaut, glasses=keep) for keep in (True, False))
+    kept, lost = (swapped_with(target, astronaut, glasses=keep) for keep in (True, False))
     ARTIFACTS.mkdir(exist_ok=True)
     cv2.imwrite(str(ARTIFACTS / "glasses.png"), np.hstack([target, kept, lost]))
     before, after, without = (_rim_contrast(img, rims) for img in (target, kept, lost))
@@ -149,5 +138,5 @@ def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astr
 
 
 def test_a_target_without_glasses_is_swapped_exactly_as_before(frame, astronaut):
-    kept, unkept = (swapped(frame, astronaut, glasses=keep) for keep in (True, False))
+    kept, unkept = (swapped_with(frame, astronaut, glasses=keep) for keep in (True, False))
     assert np.array_equal(kept, unkept)

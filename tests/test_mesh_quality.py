@@ -64,16 +64,18 @@ def swapped(engine, frame: np.ndarray, source_image: np.ndarray, n: int = 4) -> 
     return play(engine, [frame] * n, engine.prepare_source(source_image))
 
 
+def swapped_with(frame: np.ndarray, source_image: np.ndarray, **settings) -> np.ndarray:
+    """`frame` swapped by a fresh engine with `settings` (closed after)."""
+    engine = MeshEngine(**settings)
+    try:
+        return swapped(engine, frame, source_image)
+    finally:
+        engine.close()
+
+
 def swapped_by(frame: np.ndarray, source_image: np.ndarray, *settings: dict) -> list[np.ndarray]:
-    """`frame` swapped by an unshaped engine with each of `settings` in turn (each closed after)."""
-    outs = []
-    for kwargs in settings:
-        engine = MeshEngine(shape=0, **kwargs)
-        try:
-            outs.append(swapped(engine, frame, source_image))
-        finally:
-            engine.close()
-    return outs
+    """`frame` swapped by an unshaped engine with each of `settings` in turn."""
+    return [swapped_with(frame, source_image, shape=0, **kwargs) for kwargs in settings]
 
 
 def lightness(image: np.ndarray) -> np.ndarray:

@@ -38,4 +38,3 @@ def test_an_eye_grows_or_shrinks_only_so_far_toward_a_very_different_source():
     shrunk = eye(30, 10) + group_move(eye(10, 3), eye(30, 10))
     assert abs(extent(grown)[0] - 30 * MAX_GROUP_SCALE) < 0.01
     assert abs(extent(shrunk)[0] - 30 / MAX_GROUP_SCALE) < 0.01
-
