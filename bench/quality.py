@@ -41,7 +41,9 @@ import numpy as np
 
 from testing.faces import (
     GLASSES,
+    GOATEE,
     OPENCV_DOC,
+    SMILE,
     YALE,
     astronaut,
     crop_face,
@@ -58,8 +60,15 @@ TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
-_EARLIER = {"openings": "wide", "forehead": "fixed", "temples": False, "hair": False,  # the mask before
-            "glasses": False, "enlarge": False}
+# each later improvement off, with all that came after it (the configs "no-..." below)
+_NO_EDGES = {"edges": False}  # background or hair inside the outline left in the source's mask
+_NO_POSE = {"smoothing": "points", **_NO_EDGES}  # the landmarks smoothed as one filter over every point
+_NO_ENLARGE = {"enlarge": False, **_NO_POSE}
+_NO_GLASSES = {"glasses": False, **_NO_ENLARGE}
+_NO_HAIR = {"hair": False, **_NO_GLASSES}
+_NO_TEMPLES = {"temples": False, **_NO_HAIR}
+_FIXED = {"forehead": "fixed", **_NO_TEMPLES}
+_EARLIER = {"openings": "wide", **_FIXED}  # the mask before
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -67,14 +76,14 @@ CONFIGS: dict[str, dict] = {
     "shape": {"fill_hidden": False, "outline": 0.0, **_EARLIER},
     "mirror": {"outline": 0.0, **_EARLIER},
     "wide": _EARLIER,
-    # the forehead, from the brows up, as it was before
-    "fixed": {"forehead": "fixed", "temples": False, "hair": False, "glasses": False, "enlarge": False},
+    "fixed": _FIXED,  # the forehead, from the brows up, as it was before
     "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
-    # everything but the temples, and what came after them: hair, glasses, enlarging
-    "no-temples": {"temples": False, "hair": False, "glasses": False, "enlarge": False},
-    "no-hair": {"hair": False, "glasses": False, "enlarge": False},  # ... but the fringe's cut, and after
-    "no-glasses": {"glasses": False, "enlarge": False},  # ... but the target's glasses, and after
-    "no-enlarge": {"enlarge": False},  # everything but a small source enlarged once at upload
+    "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
+    "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
+    "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
+    "no-enlarge": _NO_ENLARGE,  # ... but a small source enlarged once at upload, and after
+    "no-pose": _NO_POSE,  # ... but the landmarks' pose smoothed apart from their shape, and after
+    "no-edges": _NO_EDGES,  # everything but the background and hair cut from inside the outline
     "after": {},
 }
 
@@ -126,8 +135,8 @@ def identities(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int,
 # Photographs of people in Debian's opencv-doc (its tutorials' pictures), never used to tune the
 # engine: a held-out check of what was tuned on the faces above (`--faces held-out`)
 HELD_OUT = {  # name -> (file, the part of it that is one photo: x0, y0, x1, y1 as fractions)
-    "smile": ("227943776_1.jpg", (0, 0, 1, 1)),  # a smiling man, teeth showing
-    "goatee": ("230501201_1.jpg", (0, 0, 1, 1)),  # a man with a goatee, outdoors
+    "smile": SMILE,  # a smiling man, teeth showing
+    "goatee": GOATEE,  # a man with a goatee, outdoors
     "glasses": GLASSES,  # a man with glasses (the first of three panels)
     "lena": ("blurred.png", (0, 0, 1, 1)),  # a soft photo, the face turned and lit from the side
     "yale": YALE,  # a tight greyscale crop, a fringe over the brows (Yale face database)

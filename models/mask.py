@@ -57,6 +57,16 @@ FRINGE_GAP = 0.03
 FRINGE_DARK = 0.6
 FRINGE_SHARE = 0.5
 HAIR_GROW = 0.02
+# Background or hair inside the outline at the sides (edge_intrusions), in the source photo:
+# within EDGE_BAND of the outline, from the mouth's corners up to the brows, pixels further than
+# NOT_SKIN (Mahalanobis, LAB) from the cheeks' skin and within SIMILAR (LAB) of the photo just
+# outside the outline (EDGE_RING), itself not skin; cut with what they reach from the outline,
+# grown by EDGE_GROW. (Fractions of the face's width.)
+EDGE_BAND = 0.12
+EDGE_RING = (0.02, 0.06)
+NOT_SKIN = 4.0
+SIMILAR = 25.0
+EDGE_GROW = 0.015
 # Edges of the openings, as fractions of the face's width: the blur (sigma) of the eyes' and the
 # mouth's, and the band along the target's lip line that stays the target's (a closed mouth's
 # opening is a line: the source's lips would meet there in a seam).
@@ -187,6 +197,67 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     grow = max(1, round(HAIR_GROW * face_w))
     hair = cv2.dilate(hair, _disc(grow))
     return cv2.GaussianBlur(hair, (0, 0), max(0.5, grow / 2.0))
+
+
+def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.ndarray | None:
+    """uint8 (h, w): what lies inside the source photo's outline at the sides but belongs outside
+    it (background, side hair, a hat's brim), to be cut out of its mask; None where there is none.
+    `image` is BGR, `inside` 255 where it holds the photo's own pixels.
+
+    The mesh's outline does not follow every face's edge: on a mildly turned head (too little for
+    the mirror fill) it reached past the far cheek into the dark background, and long hair falls
+    inside it. Pasted, that was a dark stripe down the target's cheek. A pixel is cut where it is
+    not skin and looks like what lies just outside the outline, which is not skin either, and only
+    with what it reaches from the outline itself: a beard or a shadow inside the face is skin's
+    neighbour, not the background's, and below the mouth's corners (the jaw, a beard) nothing is
+    looked at."""
+    h, w = image.shape[:2]
+    p = pts[:, :2].astype(np.float32)
+    face_w = ft.face_width(p)
+    oval = np.zeros((h + 2, w + 2), np.uint8)  # a pixel of border: the outline may leave the image
+    cv2.fillPoly(oval, [np.round(p[ft.face_oval()] + 1).astype(np.int32)], 255)
+    inward = cv2.distanceTransform(oval, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    outward = cv2.distanceTransform(cv2.bitwise_not(oval), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    photo = inside > 200
+    t, brows = _heights((h, w), p)
+    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
+    cheeks = ((inward > 0.08 * face_w) & photo & (t < _height(p, eyes).min())
+              & (t > _height(p, [ft.NOSE_TIP])[0]))
+    ring = (outward >= EDGE_RING[0] * face_w) & (outward < EDGE_RING[1] * face_w) & photo
+    if cheeks.sum() < 50 or ring.sum() < 20:
+        return None
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    skin = lab[cheeks]
+    mean = skin.mean(0)
+    spread = np.linalg.inv(np.cov(skin.T) + np.eye(3) * 4.0)  # 2 levels of noise in each channel
+
+    def not_skin(colours: np.ndarray) -> np.ndarray:
+        d = colours - mean
+        return np.einsum("...i,ij,...j->...", d, spread, d) > NOT_SKIN**2
+
+    # what lies outside the outline nearest each pixel: the ring's pixels, in raster order, are
+    # the labels' order
+    _, nearest = cv2.distanceTransformWithLabels(np.where(ring, 0, 255).astype(np.uint8), cv2.DIST_L2, 3,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    band = (inward > 0) & (inward < EDGE_BAND * face_w) & photo & (t < brows)
+    here = lab[band]  # judged only in the band: a fifth of the crop
+    outside = lab[ring][np.clip(nearest[band] - 1, 0, int(ring.sum()) - 1)]
+    near = np.linalg.norm(here - outside, axis=1)
+    found = np.zeros((h, w), np.uint8)
+    found[band] = (not_skin(here) & not_skin(outside) & (near < SIMILAR)
+                   & (near < np.linalg.norm(here - mean, axis=1)))
+    # only what reaches the outline above the mouth's corners
+    count, parts = cv2.connectedComponents(found, connectivity=8)
+    entry = (found > 0) & (inward <= 2.5) & (t > _height(p, list(ft.MOUTH_CORNERS)).max())
+    kept = np.zeros(count, bool)
+    kept[np.unique(parts[entry])] = True
+    kept[0] = False
+    cut = kept[parts]
+    if cut.sum() < 0.002 * face_w * face_w:
+        return None
+    grow = max(1, round(EDGE_GROW * face_w))
+    cut = cv2.dilate(cut.astype(np.uint8) * 255, _disc(grow))
+    return cv2.GaussianBlur(cut, (0, 0), max(0.5, grow / 2.0))
 
 
 def forehead_agreement(alpha: np.ndarray, held: np.ndarray, face: np.ndarray, target: np.ndarray,

@@ -12,6 +12,7 @@ All objects here are single-threaded: mediapipe graphs must be used from one thr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -20,7 +21,7 @@ import numpy as np
 
 from models import face_topology as ft
 from models.engine import DetectedFace
-from models.smoothing import OneEuroFilter
+from models.smoothing import LandmarkFilter, PoseShapeFilter
 
 CROP_SIZE = 256  # px of the square crop a mesh runs on (FaceMesh itself works at 192)
 CROP_PAD = 1.7  # crop side / face size
@@ -142,7 +143,7 @@ class _Track:
     cx: float
     cy: float
     side: float
-    filter: OneEuroFilter = field(default_factory=OneEuroFilter)
+    filter: LandmarkFilter = field(default_factory=PoseShapeFilter)
     box: tuple[float, float, float, float] = (0, 0, 0, 0)
 
 
@@ -161,8 +162,10 @@ class FaceTracker:
         finder: FaceFinder,
         max_faces: int = 4,
         detect_interval: int = 10,
+        smoothing: Callable[[], LandmarkFilter] = PoseShapeFilter,
     ) -> None:
         self.finder = finder
+        self.smoothing = smoothing  # a new landmark filter per track
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
         self._tracks: dict[int, _Track] = {}
@@ -200,7 +203,7 @@ class FaceTracker:
             if any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in self._tracks.values()):
                 continue
             side = max(x2 - x1, y2 - y1) * CROP_PAD
-            self._tracks[self._next_id] = _Track(self._new_mesh(), cx, cy, side, box=face.box)
+            self._tracks[self._next_id] = _Track(self._new_mesh(), cx, cy, side, self.smoothing(), face.box)
             self._next_id += 1
 
     def update(self, frame: np.ndarray, t: float | None = None) -> list[TrackedFace]:

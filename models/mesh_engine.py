@@ -36,6 +36,7 @@ from models.mask import (
     TEMPLE_BLUR,
     above_brows,
     cut_mouth,
+    edge_intrusions,
     face_alpha,
     forehead_agreement,
     forehead_hair,
@@ -45,6 +46,7 @@ from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillM
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
+from models.smoothing import SMOOTHINGS
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, side_share
 from models.warp import label_triangles, mesh_maps_many, remap, smooth_move
 
@@ -161,7 +163,8 @@ class MeshStream:
 
     def __init__(self, engine: MeshEngine) -> None:
         self.engine = engine
-        self.tracker = FaceTracker(engine.faces, engine.max_faces, engine.detect_interval)
+        self.tracker = FaceTracker(engine.faces, engine.max_faces, engine.detect_interval,
+                                   SMOOTHINGS[engine.smoothing])
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         self.glasses = GlassesVote() if engine.glasses else None
@@ -367,14 +370,19 @@ class MeshEngine:
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
-                 hair: bool = True, glasses: bool = True, enlarge: bool = True) -> None:
+                 hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
+                 edges: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
             raise ValueError(f"forehead must be one of {FOREHEADS}, not {forehead!r}")
+        if smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
+        self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
         self.forehead = forehead
         self.temples = temples
         self.hair = hair
+        self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.max_faces = max_faces
@@ -459,8 +467,9 @@ class MeshEngine:
         return SourceFace(self.name, faces[best].box, self._make_source(views[best], views[other]))
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
-        return _make_source(view, self.coverage, self.fill_hidden, other, self.openings == "wide",
-                            self.forehead == "brows", self.temples, self.hair)
+        cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
+                    self.edges)
+        return _make_source(view, cuts, self.fill_hidden, other)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
@@ -510,34 +519,42 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
     return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32))
 
 
-def _make_source(view: SourceView, coverage: bool = True, fill_hidden: bool = True,
-                 other: SourceView | None = None, wide_openings: bool = False,
-                 from_brows: bool = True, with_temples: bool = True, without_hair: bool = True) -> MeshSource:
+class Cuts(NamedTuple):
+    """What a source texture's mask leaves out, set once per engine (see MeshEngine)."""
+
+    coverage: bool = True  # the parts of the crop outside the photo
+    wide_openings: bool = False  # eyes and mouth cut wide in the source's pixels (as before)
+    from_brows: bool = True  # the forehead judged from the brows up (FOREHEADS "brows")
+    temples: bool = True  # the temples held to agreement with the target
+    hair: bool = True  # a fringe over the brows
+    edges: bool = True  # background or hair inside the outline at the sides (mask.edge_intrusions)
+
+
+def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
+                 other: SourceView | None = None) -> MeshSource:
     """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
 
-    With `coverage`, the parts of the crop outside the photo are left out of the mask, feathered:
-    the target's own face shows through instead of smeared patches. A greyscale photo is marked so
-    frames keep the target's colour (a grey face would otherwise be painted in one flat tone). With
-    `fill_hidden`, a turned face is also redrawn on a symmetric layout, its hidden half from its
-    seen one, or from `other`, a photo of the same person that shows that half
+    With `cuts.coverage`, the parts of the crop outside the photo are left out of the mask,
+    feathered: the target's own face shows through instead of smeared patches. A greyscale photo is
+    marked so frames keep the target's colour (a grey face would otherwise be painted in one flat
+    tone). With `fill_hidden`, a turned face is also redrawn on a symmetric layout, its hidden half
+    from its seen one, or from `other`, a photo of the same person that shows that half
     (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
     filled = fill_hidden_half(*view, other) if fill_hidden else None
-    kinds = (coverage, wide_openings, from_brows, with_temples, without_hair)
     if filled is None:
-        return _textured(*view, view, *kinds)
-    mirrored = _textured(*filled, view, *kinds)
-    own = _textured(*view, view, *kinds)
+        return _textured(*view, view, cuts)
+    mirrored = _textured(*filled, view, cuts)
+    own = _textured(*view, view, cuts)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
     return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))
 
 
-def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView,
-              coverage: bool, wide_openings: bool, from_brows: bool, with_temples: bool,
-              without_hair: bool) -> MeshSource:
+def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView, cuts: Cuts
+              ) -> MeshSource:
     """One texture of a source face (see _make_source)."""
     crop = np.ascontiguousarray(crop)
-    alpha = face_alpha(crop.shape[:2], local, wide_openings, from_brows)
+    alpha = face_alpha(crop.shape[:2], local, cuts.wide_openings, cuts.from_brows)
     if not inside.all():
         feather = max(3, round(ft.face_width(local) * CROP_FEATHER)) | 1
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
@@ -548,11 +565,13 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
-    grey = coverage and color.is_grey(stats)
-    above = above_brows(crop.shape[:2], local) if from_brows else None
-    if without_hair and (hair := forehead_hair(crop, inside, local)) is not None:
+    grey = cuts.coverage and color.is_grey(stats)
+    above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
+    if cuts.hair and (hair := forehead_hair(crop, inside, local)) is not None:
         alpha = cv2.multiply(alpha, cv2.bitwise_not(hair), scale=1.0 / 255.0)
-    side = temples(crop.shape[:2], local) if with_temples else None
+    if cuts.edges and (intruding := edge_intrusions(crop, inside, local)) is not None:
+        alpha = cv2.multiply(alpha, cv2.bitwise_not(intruding), scale=1.0 / 255.0)
+    side = temples(crop.shape[:2], local) if cuts.temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side)
 

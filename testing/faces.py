@@ -12,6 +12,8 @@ _INSIGHTFACE_DATA = os.path.join("insightface", "data", "images", "t1.jpg")
 
 # Debian's opencv-doc (.ci/run installs it): photographs in its tutorials
 OPENCV_DOC = "/usr/share/doc/opencv-doc/opencv4/html"
+SMILE = ("227943776_1.jpg", (0, 0, 1, 1))  # a smiling man, teeth showing, his head a little turned
+GOATEE = ("230501201_1.jpg", (0, 0, 1, 1))  # a man with a goatee, outdoors
 # a woman's face from the Yale face database (the first of its LBP tutorial's pictures): a tight
 # greyscale crop, her fringe down over her brows
 YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
@@ -21,6 +23,7 @@ GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
 GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 
 # Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
+ASTRONAUT_BOX = (174, 68, 278, 172)  # her face in skimage.data.astronaut()
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
 
 

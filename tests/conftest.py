@@ -53,6 +53,18 @@ def yale() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def smiling_man() -> np.ndarray:
+    """A smiling man, his head a little turned, from Debian's opencv-doc (faces.SMILE)."""
+    return _opencv_doc(*faces.SMILE, "the photo of a smiling man")
+
+
+@pytest.fixture(scope="session")
+def goatee_man() -> np.ndarray:
+    """A man with a goatee, outdoors against green, from Debian's opencv-doc (faces.GOATEE)."""
+    return _opencv_doc(*faces.GOATEE, "the photo of a man with a goatee")
+
+
+@pytest.fixture(scope="session")
 def glasses_man() -> np.ndarray:
     """A man with thin metal-rimmed glasses, from Debian's opencv-doc (faces.GLASSES)."""
     return _opencv_doc(*faces.GLASSES, "the photo of a man with glasses")
