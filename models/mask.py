@@ -78,6 +78,9 @@ MOUTH_LINE = 0.03
 WIDE_GROW = 0.02
 
 
+_EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
+
+
 def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float]:
     """float32 (h, w): each pixel's height on the chin (0) to forehead-top (1) axis; and the
     brows' highest point on it."""
@@ -99,6 +102,26 @@ def _height(pts: np.ndarray, which: np.ndarray) -> np.ndarray:
     chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
     axis = top - chin
     return (pts[which, :2] - chin) @ axis / float(axis @ axis)
+
+
+def _outline(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    """uint8 (h + 2, w + 2): 255 inside the face's outline, with a pixel of border all round (the
+    outline may leave the image; distances measured in it then do not stop at the image's edge)."""
+    h, w = shape
+    oval = np.zeros((h + 2, w + 2), np.uint8)
+    cv2.fillPoly(oval, [np.round(pts[ft.face_oval(), :2] + 1).astype(np.int32)], 255)
+    return oval
+
+
+def _distance(mask: np.ndarray) -> np.ndarray:
+    """float32: each pixel's distance from the nearest zero of a bordered `mask` (_outline), the
+    border dropped."""
+    return cv2.distanceTransform(mask, cv2.DIST_L2, 3)[1:-1, 1:-1]
+
+
+def _cheeks(t: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """bool: the heights (_heights) between the eyes' lowest point and the nose's tip."""
+    return (t < _height(pts, _EYES).min()) & (t > _height(pts, [ft.NOSE_TIP])[0])
 
 
 def forehead_fade(shape: tuple[int, int], pts: np.ndarray, from_brows: bool = True) -> np.ndarray:
@@ -125,14 +148,11 @@ def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
-    oval = np.zeros((h + 2, w + 2), np.uint8)  # a pixel of border: the outline may leave the image
-    cv2.fillPoly(oval, [np.round(p[ft.face_oval()] + 1).astype(np.int32)], 255)
-    inward = cv2.distanceTransform(oval, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    inward = _distance(_outline(shape, p))
     band = np.clip((TEMPLE_OUT * face_w - inward) / ((TEMPLE_OUT - TEMPLE_IN) * face_w), 0.0, 1.0)
     # from the eyes' lowest point to the brows' highest: above them the forehead has its own test
     t, brows = _heights(shape, p)
-    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
-    band *= np.clip(np.minimum(t - _height(p, eyes).min(), brows - t) / FOREHEAD_RAMP + 1.0, 0.0, 1.0)
+    band *= np.clip(np.minimum(t - _height(p, _EYES).min(), brows - t) / FOREHEAD_RAMP + 1.0, 0.0, 1.0)
     clear = np.zeros((h, w), np.uint8)
     parts = [ft.LEFT_BROW, ft.RIGHT_BROW, ft.left_eye(), ft.right_eye()]
     cv2.fillPoly(clear, [np.round(p[list(i)]).astype(np.int32) for i in parts], 255)
@@ -161,12 +181,10 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     face_w = ft.face_width(p)
     light = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0]
     photo = inside > 200
-    oval = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(oval, [np.round(p[ft.face_oval()]).astype(np.int32)], 255)
+    oval = _outline((h, w), p)[1:-1, 1:-1]
     # the skin: cheeks and nose, between the eyes' lowest point and the nose's tip
     t, _ = _heights((h, w), p)
-    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
-    cheeks = (oval > 0) & photo & (t < _height(p, eyes).min()) & (t > _height(p, [ft.NOSE_TIP])[0])
+    cheeks = (oval > 0) & photo & _cheeks(t, p)
     if cheeks.sum() < 20:
         return None
     dark = light < FRINGE_DARK * float(np.median(light[cheeks]))
@@ -214,15 +232,11 @@ def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> n
     h, w = image.shape[:2]
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
-    oval = np.zeros((h + 2, w + 2), np.uint8)  # a pixel of border: the outline may leave the image
-    cv2.fillPoly(oval, [np.round(p[ft.face_oval()] + 1).astype(np.int32)], 255)
-    inward = cv2.distanceTransform(oval, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    outward = cv2.distanceTransform(cv2.bitwise_not(oval), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    oval = _outline((h, w), p)
+    inward, outward = _distance(oval), _distance(cv2.bitwise_not(oval))
     photo = inside > 200
     t, brows = _heights((h, w), p)
-    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
-    cheeks = ((inward > 0.08 * face_w) & photo & (t < _height(p, eyes).min())
-              & (t > _height(p, [ft.NOSE_TIP])[0]))
+    cheeks = (inward > 0.08 * face_w) & photo & _cheeks(t, p)
     ring = (outward >= EDGE_RING[0] * face_w) & (outward < EDGE_RING[1] * face_w) & photo
     if cheeks.sum() < 50 or ring.sum() < 20:
         return None
