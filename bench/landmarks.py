@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from bench.table import pct
+from models import face_topology as ft
 from models.mediapipe_faces import FaceFinder, FaceTracker
 from models.smoothing import SMOOTHINGS, LandmarkFilter
 from testing.faces import ASTRONAUT_BOX, T1_FACE_BOXES, astronaut, crop_face, t1, video
@@ -71,10 +72,10 @@ def raw_points(finder: FaceFinder, frames: list[np.ndarray]) -> list[tuple[np.nd
 
 
 def talking(frame: np.ndarray, points: np.ndarray, n: int) -> list[np.ndarray]:
-    """`frame` with its jaw opening and closing three times a second: below the upper lip (mesh
-    point 13) the face is drawn down, fully from the chin (152) on, fading out sideways."""
+    """`frame` with its jaw opening and closing three times a second: below the upper lip the face
+    is drawn down, fully from the chin on, fading out sideways."""
     h, w = frame.shape[:2]
-    lip, chin = points[13], points[152]
+    lip, chin = points[ft.UPPER_INNER_LIP], points[ft.CHIN]
     face_w = float(np.ptp(points[:, 0]))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     weight = np.clip((ys - lip[1]) / max(chin[1] - lip[1], 1.0), 0, 1)

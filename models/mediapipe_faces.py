@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import mediapipe as mp
@@ -143,7 +143,7 @@ class _Track:
     cx: float
     cy: float
     side: float
-    filter: LandmarkFilter = field(default_factory=PoseShapeFilter)
+    filter: LandmarkFilter
     box: tuple[float, float, float, float] = (0, 0, 0, 0)
 
 
