@@ -22,8 +22,8 @@ YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
 GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
 GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 
-# Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 ASTRONAUT_BOX = (174, 68, 278, 172)  # her face in skimage.data.astronaut()
+# Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
 
 

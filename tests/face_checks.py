@@ -91,19 +91,24 @@ def assert_swapped(measure: FaceMeasure, output: np.ndarray, target: np.ndarray,
     assert face > max(5.0, 3 * background), f"the face hardly changed ({face:.1f})"
 
 
-def play(engine: Any, frames: list[np.ndarray], source: Any) -> np.ndarray:
-    """What a fresh stream of `engine` shows after `frames` (one face, swapped in the last), the
-    frames 1/15 s apart whatever this machine's speed: the landmarks' smoothing depends on the time
-    between frames, and on a real clock two runs differed in thousands of pixels."""
+def play_all(engine: Any, frames: list[np.ndarray], source: Any) -> list[Any]:
+    """Each frame's SwapResult from a fresh stream of `engine`, the frames 1/15 s apart whatever this
+    machine's speed: the landmarks' smoothing depends on the time between frames, and on a real
+    clock two runs differed in thousands of pixels."""
     stream = engine.open_stream()
     stream.clock = iter(np.arange(len(frames)) / 15).__next__
     try:
-        for frame in frames:
-            result = stream.swap(frame, [source])
-        assert result.faces_swapped == 1
-        return result.image
+        return [stream.swap(frame, [source]) for frame in frames]
     finally:
         stream.close()
+
+
+def play(engine: Any, frames: list[np.ndarray], source: Any) -> np.ndarray:
+    """What a fresh stream of `engine` shows after `frames` (one face, swapped in the last; see
+    play_all)."""
+    result = play_all(engine, frames, source)[-1]
+    assert result.faces_swapped == 1
+    return result.image
 
 
 def swap_once(engine: Any, frame: np.ndarray, sources: list[Any]) -> Any:
