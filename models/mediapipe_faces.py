@@ -25,6 +25,7 @@ from models.smoothing import LandmarkFilter, PoseShapeFilter
 
 CROP_SIZE = 256  # px of the square crop a mesh runs on (FaceMesh itself works at 192)
 CROP_PAD = 1.7  # crop side / face size
+_EMPTY = np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)  # RGB: a picture with no face
 
 
 def _rgb(bgr: np.ndarray) -> np.ndarray:
@@ -175,9 +176,7 @@ class FaceTracker:
 
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
-            mesh = self._pool.pop()
-            mesh.reset()
-            return mesh
+            return self._pool.pop()  # it follows nothing (see _drop)
         return mp.solutions.face_mesh.FaceMesh(
             static_image_mode=False,
             max_num_faces=1,
@@ -186,8 +185,15 @@ class FaceTracker:
             min_tracking_confidence=0.5,
         )
 
-    def _drop(self, track_id: int) -> None:
-        self._pool.append(self._tracks.pop(track_id).mesh)
+    def _drop(self, track_id: int, following: bool = True) -> None:
+        """Ends a track; its mesh is kept for the next. `following`: the mesh still follows a
+        face (it was dropped as implausible, or as a second track on one face)."""
+        mesh = self._tracks.pop(track_id).mesh
+        if following:
+            # made to forget it by a picture with no face (3-4 ms): a restart (reset) did the
+            # same and cost the mesh's next frame, the one a face comes back in, 13-20 ms more
+            mesh.process(_EMPTY)
+        self._pool.append(mesh)
 
     def _maybe_detect(self, frame: np.ndarray) -> None:
         self._since_detect += 1
@@ -229,7 +235,7 @@ class FaceTracker:
             crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
             res = track.mesh.process(_rgb(crop))
             if not res.multi_face_landmarks:
-                self._drop(tid)
+                self._drop(tid, following=False)
                 continue
             pts = _landmarks_to_image(res.multi_face_landmarks[0], m, CROP_SIZE)
             if not plausible(pts, track.side):
@@ -255,10 +261,9 @@ class FaceTracker:
         return kept
 
     def close(self) -> None:
-        for tid in list(self._tracks):
-            self._drop(tid)
-        for mesh in self._pool:
+        for mesh in [t.mesh for t in self._tracks.values()] + self._pool:
             mesh.close()
+        self._tracks.clear()
         self._pool.clear()
 
 

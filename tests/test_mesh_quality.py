@@ -16,6 +16,7 @@ from models import face_topology as ft
 from models import symmetry
 from models.color import largest_difference
 from models.mask import edge_intrusions, face_alpha
+from models.mediapipe_faces import FaceFinder, FaceTracker
 from models.mesh_engine import MeshEngine
 from models.shape import OUTLINE, fit_affine, reshape, rigid_groups, shape_weights, with_ring
 from models.warp import doubled_areas
@@ -103,11 +104,18 @@ def test_a_side_lit_source_leaves_no_one_sided_gradient_on_an_evenly_lit_target(
         light = lightness(image)
         return float(light[right].mean() - light[left].mean())
 
-    source = side_lit(astronaut)
-    old, new = gradient(swapped(before, target, source)), gradient(swapped(mesh_engine, target, source))
-    # measured: the target -5.7, the engine before -26, now -3
-    assert abs(old - gradient(target)) > 12, "the scene tests nothing: the old engine had no gradient"
-    assert abs(new - gradient(target)) < 6, (new, gradient(target))
+    def carried(engine) -> float:
+        """Half the difference between the swaps of the photo lit from its left and from its
+        right: the gradient the source's light brings (the face's own shape, and where the
+        source's shape puts the target's cheeks, are the same in both)."""
+        from_right = np.ascontiguousarray(side_lit(astronaut[:, ::-1])[:, ::-1])
+        return (gradient(swapped(engine, target, side_lit(astronaut)))
+                - gradient(swapped(engine, target, from_right))) / 2
+
+    # measured: the engine before -8.7, now -0.9
+    old, new = carried(before), carried(mesh_engine)
+    assert abs(old) > 6, "the scene tests nothing: the old engine kept no side light"
+    assert abs(new) < 2.5, (old, new)
 
 
 def test_a_tight_greyscale_source_is_taken_and_covers_the_face_in_the_targets_colour(mesh_engine, before,
@@ -381,6 +389,26 @@ def test_a_track_lost_in_a_jump_is_found_again_in_the_same_frame(astronaut):
         stream.close()
         engine.close()
     assert swaps == [1] * len(swaps), swaps
+
+
+def test_a_mesh_dropped_while_it_follows_a_face_forgets_it_before_it_follows_another():
+    """A track is dropped while its mesh still follows a face (the mesh turned implausible, or a
+    second track converged on the same face). Its mesh is kept for the next track: that track
+    must see what a new mesh sees, not the old face's place (the mesh is made to forget it with
+    a picture without a face, where a restart had cost the next face's first frame 13-20 ms)."""
+    head = faces()["t1-centre"]
+    here, there = place(head, (640, 480), 1.2), place(head, (640, 480), 1.0, 10, (420, 260))
+    used, new = FaceTracker(FaceFinder()), FaceTracker(FaceFinder())
+    try:
+        for i in range(3):
+            (followed,) = used.update(here, i / 30)
+        used._drop(followed.track_id)  # as _dedupe or an implausible mesh drops it
+        (again,) = used.update(there, 3 / 30)
+        (first,) = new.update(there, 0.0)
+    finally:
+        used.close()
+        new.close()
+    assert np.array_equal(again.points, first.points)
 
 
 def test_the_swap_stays_on_a_swaying_head_instead_of_trailing_it(mesh_engine, t1_face):
