@@ -414,6 +414,11 @@ def main() -> None:
     for kind in kinds:
         cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["retrieval"] for c in results]
         print(f"{kind:<14}" + "".join(f"{v:>{width}.0%}" for v in cells))
+    print("\nmean descriptor distance to the source by source form")
+    print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
+    for kind in kinds:
+        cells = [figures([o for o in results[c][0] if o.kind == kind], gallery)["distance"] for c in results]
+        print(f"{kind:<14}" + "".join(f"{v:>{width}.3f}" for v in cells))
     print("\nthe source photos themselves, as dlib reads them (what a swap can carry at best):")
     for kind in kinds:
         dists = source_distances(judge, own, kind, gallery)

@@ -197,6 +197,18 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     return smooth_x, smooth_y
 
 
+def believable_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], reach: float
+                    ) -> np.ndarray:
+    """bool: where sampling maps over a box at `origin` take each pixel from inside the mesh
+    (outside it the maps hold values below -5) and from no further than `reach` px away. The maps
+    of a moved mesh sent a few pixels at the edge of a face 200-270 px away, where the mesh is
+    thin (a red shirt's pixels as specks on a cheek)."""
+    h, w = map_x.shape
+    dx = map_x - np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :]
+    dy = map_y - np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None]
+    return (map_x > -5) & (dx * dx + dy * dy <= reach * reach)
+
+
 def smooth_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Sampling maps over a box at `origin` whose displacement (where each pixel is taken from,

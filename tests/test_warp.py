@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from models.warp import (
+    believable_move,
     folded_first,
     label_triangles,
     mesh_maps,
@@ -171,3 +172,16 @@ def test_a_smoothed_move_does_not_tear_where_the_maps_jump_and_leaves_still_pixe
     assert steps.max() < 1.5, steps.max()  # unsmoothed: 6 px in one step
     assert abs((new_x - xs)[20, 20] - 3) < 0.1 and abs((new_x - xs)[20, 40] + 3) < 0.1  # the move stays
     assert np.abs(new_x - xs)[:, :2].max() < 0.01 and np.abs(new_y - ys).max() < 0.01  # still pixels stay
+
+
+def test_a_move_from_outside_the_mesh_or_from_far_away_is_not_believed():
+    h, w, origin = 20, 30, (100, 50)
+    xs = np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :].repeat(h, 0)
+    ys = np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None].repeat(w, 1)
+    map_x, map_y = xs + 3.0, ys - 4.0  # every pixel taken from 5 px away
+    map_x[2, 2] = -10.0  # outside the mesh
+    map_x[5, 7] += 250.0  # a fold's stray map: from across the frame
+    map_y[9, 9] += 16.0  # 12.4 px away in all
+    ok = believable_move(map_x, map_y, origin, reach=10.0)
+    assert not ok[2, 2] and not ok[5, 7] and not ok[9, 9]
+    assert ok.sum() == h * w - 3
