@@ -71,9 +71,9 @@ CROP_FEATHER = 0.015
 EDGE_FADE = 0.015  # of the face's width: how far inside the mesh's own edge the mask reaches 0
 MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' move (warp.smooth_move)
 # of the face's width: the farthest the target's own pixels are moved (warp.believable_move).
-# Over bench.quality's 1020 frames a frame's moves were under 0.073 face widths (median frame,
-# 99.9% of its pixels); stray maps, a few pixels at the mesh's thin edges in 42% of the frames,
-# reached 0.16 face widths in the median frame and 8.7 or more in 1% of them
+# Over bench.quality's 1020 frames, 99.9% of a frame's pixels moved under 0.073 face widths (the
+# median frame); its farthest pixel, 0.16 (median) and 8.7 or more in 1% of frames: a few pixels
+# at the mesh's thin edges, passed this reach in 42% of the frames
 MOVE_REACH = 0.25
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
