@@ -13,6 +13,13 @@ import numpy as np
 
 from models.fields import blur_smooth
 
+# Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
+# 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
+# blocks: pixels far from their 3 x 3 median, in the judged frames of bench.quality's 120 pairs
+# (most on the turned t1-5), 844 at 160 and 251 at 320, where such a box is one px to a cell. It
+# cost a 640x480 frame about 0.5 ms (bench.engine's shape stage), a 720p one 1.5-2 ms.
+MAX_GRID = 320
+
 
 def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
     """(T, 2, 3) affine maps taking destination points to source points, per triangle.
@@ -120,7 +127,7 @@ def mesh_maps(
     dst_pts: np.ndarray,
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
-    max_side: int = 160,
+    max_side: int = MAX_GRID,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap (see
     mesh_maps_many)."""
@@ -132,7 +139,7 @@ def mesh_maps_many(
     dst_pts: np.ndarray,
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
-    max_side: int = 160,
+    max_side: int = MAX_GRID,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each of `sources`, the sampling maps over `box` that take those points onto dst_pts,
     ready for cv2.remap; the destination mesh is rasterised once for all of them.
@@ -235,7 +242,7 @@ def warp(
     dst_pts: np.ndarray,
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
-    max_side: int = 160,
+    max_side: int = MAX_GRID,
 ) -> np.ndarray:
     """Warp `src` so that src_pts land on dst_pts; returns the pixels of `box` in the destination."""
     map_x, map_y = mesh_maps(src_pts, dst_pts, triangles, box, max_side)
