@@ -25,6 +25,14 @@ from bench.table import pct
 from testing.faces import crop_face, faces, video
 
 
+def pin_to_one_core() -> None:
+    """This process, and OpenCV's threads, on one CPU core: the budget one stream gets on a busy
+    server (where the OS allows pinning)."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        cv2.setNumThreads(1)
+
+
 def make_engine(name: str, occlusion: str = "off"):
     from models.mesh_engine import MeshEngine
 
@@ -48,9 +56,8 @@ def main() -> None:
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     ap.add_argument("--occlusion", default="off", help="comma-separated occlusion modes to time (off,hands)")
     args = ap.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        cv2.setNumThreads(1)
+    if not args.all_cores:
+        pin_to_one_core()
 
     imgs = faces()
     if args.engine == "inswapper":

@@ -12,11 +12,11 @@ is built then) is left out. Pinned to one core, as bench.engine.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
 
+from bench.engine import pin_to_one_core
 from bench.table import pct
 from testing.faces import faces, place
 
@@ -27,8 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cycles", type=int, default=20)
     args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    pin_to_one_core()
     from models.mesh_engine import MeshEngine
 
     engine = MeshEngine()
