@@ -347,9 +347,9 @@ class MeshStream:
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
-        np.putmask(within, ~believable_move(back_x, back_y, outer[:2], MOVE_REACH * ft.face_width(dst)), 0)
-        sigma = MOVE_BLUR * ft.face_width(dst)
-        back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, sigma)
+        face_w = ft.face_width(dst)
+        np.putmask(within, ~believable_move(back_x, back_y, outer[:2], MOVE_REACH * face_w), 0)
+        back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, MOVE_BLUR * face_w)
         occluded = self._in_front(outer, face.track_id, glasses)
         self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)
