@@ -153,6 +153,9 @@ class TrackedFace:
     points: np.ndarray  # (N, 2) smoothed landmarks in frame pixels
     box: tuple[float, float, float, float]
     track_id: int
+    # (N,) each landmark's depth in frame pixels as FaceMesh read it in this frame (smaller is
+    # nearer the camera). Not smoothed: it only orders the mesh's triangles (warp.drawing_order)
+    depth: np.ndarray | None = None
 
 
 class FaceTracker:
@@ -247,7 +250,7 @@ class FaceTracker:
             track.cx, track.cy = (x1 + x2) / 2, (y1 + y2) / 2
             size = float(max(x2 - x1, y2 - y1))
             track.side = size * CROP_PAD
-            faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid))
+            faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid, pts[:, 2].copy()))
         return faces
 
     def _dedupe(self, faces: list[TrackedFace]) -> list[TrackedFace]:

@@ -225,12 +225,13 @@ class MeshStream:
                     [(reshape(s.points, dst, s.shape_weights, self.engine.shape, s.carry), k)
                      for s, k in layers])
                 *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
-                                                         src.triangles, box)
+                                                         src.triangles, box, depth=face.depth)
                 self._move_target(out, box, back_x, back_y, occluded,
                                   believable_move(back_x, back_y, box[:2], MOVE_REACH * face_w))
                 t = _timed(timings, "shape", t)
             else:
-                maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box)
+                maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box,
+                                      depth=face.depth)
         region = out[box[1] : box[3], box[0] : box[2]]
         weights = [k for _, k in layers]
         alpha = _warped([s.alpha for s, _ in layers], maps, weights)
@@ -343,7 +344,7 @@ class MeshStream:
         outer = _box_around(ring_dst, w, h)
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
         *maps, (back_x, back_y) = mesh_maps_many([with_ring(s.points) for s, _ in layers] + [ring_dst],
-                                                 moved, tris, outer)
+                                                 moved, tris, outer, depth=face.depth)
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)

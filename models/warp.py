@@ -16,8 +16,9 @@ from models.fields import blur_smooth
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
 # 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
 # blocks: pixels far from their 3 x 3 median, in the judged frames of bench.quality's 120 pairs
-# (most on the turned t1-5), 844 at 160 and 251 at 320, where such a box is one px to a cell. It
-# cost a 640x480 frame about 0.5 ms (bench.engine's shape stage), a 720p one 1.5-2 ms.
+# (most on the turned t1-5), 844 at 160 and 251 at 320, where such a box is one px to a cell (139
+# since drawing_order draws far to near). It cost a 640x480 frame about 0.5 ms (bench.engine's
+# shape stage), a 720p one 1.5-2 ms.
 MAX_GRID = 320
 
 
@@ -112,14 +113,28 @@ def doubled_areas(tri: np.ndarray) -> np.ndarray:
     return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
 
-def folded_first(triangles: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray) -> np.ndarray:
-    """`triangles` reordered so that those the map turns over come first. A turned head hides its
-    far cheek behind the near one: there the mesh folds, and its triangles face away (their
-    corners run the other way round than in the source). Rasterised first, they are drawn over by
-    the triangles facing the camera and only fill what nothing else covers; in index order they
-    cut jagged pieces of mirrored texture into the far cheek."""
+def drawing_order(triangles: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray,
+                  depth: np.ndarray | None = None) -> np.ndarray:
+    """`triangles` in the order they are rasterised, each drawn over those before it.
+
+    Those the map turns over come first. A turned head hides its far cheek behind the near one:
+    there the mesh folds, and its triangles face away (their corners run the other way round than
+    in the source). Drawn first, they only fill what nothing else covers; in index order they cut
+    jagged pieces of mirrored texture into the far cheek.
+
+    With `depth` (each destination point's distance from the camera, as FaceMesh reads it: smaller
+    is nearer; points past its end count as farthest), each group is then drawn far to near. On a
+    head turned toward profile the far cheek's triangles that still face the camera overlap the
+    nose and lips; in index order some were drawn over them, and the target's own nose tip and
+    lips showed beside the swapped ones, with notches of the cheek's mask cut into the profile."""
     facing = np.sign(doubled_areas(src_pts[triangles])) == np.sign(doubled_areas(dst_pts[triangles]))
-    return triangles[np.argsort(facing, kind="stable")]
+    if depth is None:
+        return triangles[np.argsort(facing, kind="stable")]
+    far = np.full(len(dst_pts), np.inf, np.float32)
+    n = min(len(depth), len(dst_pts))
+    far[:n] = depth[:n]
+    # stable sort: the last key is the primary one; equal depths (ring points) keep index order
+    return triangles[np.lexsort((-far[triangles].mean(1), facing))]
 
 
 def mesh_maps(
@@ -128,10 +143,11 @@ def mesh_maps(
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
     max_side: int = MAX_GRID,
+    depth: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sampling maps over `box` that take src_pts onto dst_pts, ready for cv2.remap (see
     mesh_maps_many)."""
-    return mesh_maps_many([src_pts], dst_pts, triangles, box, max_side)[0]
+    return mesh_maps_many([src_pts], dst_pts, triangles, box, max_side, depth)[0]
 
 
 def mesh_maps_many(
@@ -140,9 +156,11 @@ def mesh_maps_many(
     triangles: np.ndarray,
     box: tuple[int, int, int, int],
     max_side: int = MAX_GRID,
+    depth: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each of `sources`, the sampling maps over `box` that take those points onto dst_pts,
-    ready for cv2.remap; the destination mesh is rasterised once for all of them.
+    ready for cv2.remap; the destination mesh is rasterised once for all of them, in
+    drawing_order (far to near with the destination points' `depth`).
     A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
     is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
     gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
@@ -153,7 +171,7 @@ def mesh_maps_many(
     again. (With one ring, pixels between the ring and the marker got a coordinate halfway to it,
     which could land anywhere on the source face: bright dots along the jaw and around holes.)
     """
-    triangles = folded_first(triangles, sources[0], dst_pts)
+    triangles = drawing_order(triangles, sources[0], dst_pts, depth)
     dst_tri = dst_pts[triangles]
     affine_sets = [triangle_affines(dst_tri, src[triangles]) for src in sources]
     x0, y0, x1, y1 = box

@@ -7,7 +7,7 @@ import numpy as np
 
 from models.warp import (
     believable_move,
-    folded_first,
+    drawing_order,
     label_triangles,
     mesh_maps,
     sampling_maps,
@@ -155,7 +155,24 @@ def test_where_the_mesh_folds_the_triangles_facing_the_camera_are_drawn_over_tho
     map_x, map_y = mesh_maps(src, dst, tris, (0, 0, 100, 100), max_side=200)
     # (30, 30) is covered by both; the first triangle is the identity there
     assert abs(map_x[30, 30] - 30) < 0.01 and abs(map_y[30, 30] - 30) < 0.01
-    assert folded_first(tris, src, dst).tolist() == [[1, 3, 2], [0, 1, 2]]
+    assert drawing_order(tris, src, dst).tolist() == [[1, 3, 2], [0, 1, 2]]
+
+
+def test_where_triangles_facing_the_camera_overlap_the_nearer_one_is_drawn_over_the_farther():
+    # two triangles from two places in the source, both facing the camera, overlapping on the
+    # target: a nose (points 3-5, near) over the far cheek beside it (points 0-2, far), the cheek
+    # later in index order, as on a head turned toward profile
+    src = np.array([[0, 0], [40, 0], [0, 40], [60, 0], [100, 0], [60, 40]], np.float32)
+    dst = np.array([[10, 10], [50, 10], [10, 50], [0, 0], [40, 0], [0, 40]], np.float32)
+    tris = np.array([[3, 4, 5], [0, 1, 2]])
+    depth = np.array([30, 30, 30, -20, -20, -20], np.float32)
+    # (20, 20) is covered by both: the cheek's map takes it from (10, 10), the nose's from (80, 20)
+    in_index_order = mesh_maps(src, dst, tris, (0, 0, 60, 60), max_side=200)
+    nearest_last = mesh_maps(src, dst, tris, (0, 0, 60, 60), max_side=200, depth=depth)
+    assert abs(in_index_order[0][20, 20] - 10) < 0.01
+    assert abs(nearest_last[0][20, 20] - 80) < 0.01 and abs(nearest_last[1][20, 20] - 20) < 0.01
+    # points past the depth's end (the ring around a face) count as farthest: drawn first
+    assert drawing_order(tris, src, dst, depth[:3]).tolist() == [[3, 4, 5], [0, 1, 2]]
 
 
 def test_a_smoothed_move_does_not_tear_where_the_maps_jump_and_leaves_still_pixels_alone():
