@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 
 GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a face counts as greyscale (a photo, a frame)
+NEUTRAL = 128.0  # LAB a and b of a grey
+MIN_SKIN_CHROMA = 4.0  # a skin mean's a or b this near neutral is shifted, not scaled (_chroma_map)
 
 
 def core(alpha: np.ndarray) -> np.ndarray:
@@ -49,22 +51,43 @@ def transfer_lut(
     dst_stats: tuple[np.ndarray, np.ndarray],
     strength: float = 1.0,
 ) -> np.ndarray:
-    """A (256, 1, 3) uint8 LAB lookup table moving src_stats towards dst_stats (Reinhard)."""
+    """A (256, 1, 3) uint8 LAB lookup table moving src_stats towards dst_stats (Reinhard), with
+    neutral colours held neutral (_chroma_map)."""
     (ms, ss), (md, sd) = src_stats, dst_stats
     # Contrast ratios are clamped: a pale target under a saturated source would otherwise blow
     # blush into red blotches. Luminance contrast is only half matched: the source's own shading
     # is what makes it the source's face, and the target's lighting arrives through the mean.
     ratio = np.clip(sd / ss, 0.7, 1.3)
     ratio[0] = 1.0 + (ratio[0] - 1.0) * 0.5
+    x = np.arange(256, dtype=np.float32)
+    out = np.empty((256, 3), np.float32)
     if is_grey(dst_stats):
         # a greyscale frame: the face grey too. Its colours kept at the clamp's 70% around a grey
         # mean showed as hues (a bright cheek cyan, a shadowed jaw orange: a blue face)
         ratio[1:] = 0.0
-    ratio = 1.0 + (ratio - 1.0) * strength
-    # (x - ms) * ratio + ms + (md - ms) * strength, as one multiply-add
-    bias = ms * (1.0 - ratio) + (md - ms) * strength
-    x = np.arange(256, dtype=np.float32)[:, None]
-    return np.clip(x * ratio[None, :] + bias[None, :], 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    for c in range(3):
+        k = 1.0 + (ratio[c] - 1.0) * strength
+        # (x - ms) * k + ms + (md - ms) * strength
+        out[:, c] = (x - ms[c]) * k + ms[c] + (md[c] - ms[c]) * strength
+        if c > 0 and ratio[c] > 0:
+            out[:, c] = x + (_chroma_map(x, ms[c], md[c], ratio[c]) - x) * strength
+    return np.clip(out, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+def _chroma_map(x: np.ndarray, ms: float, md: float, ratio: float) -> np.ndarray:
+    """One of LAB's a and b channels mapped from a source skin's mean `ms` onto a target's `md`,
+    neutral (128) held where it is: from neutral to the mean scaled, beyond the mean shifted with
+    the contrast `ratio`. Shifted all alike, as Reinhard does, the grey and dark-brown features of
+    a warm source (brows, lashes, hair, eye whites) were pushed past neutral on a paler target:
+    blue-grey patches around the eyes."""
+    s, d = ms - NEUTRAL, md - NEUTRAL
+    shifted = md + (x - ms) * ratio
+    if s * d <= 0 or abs(s) < MIN_SKIN_CHROMA:
+        return shifted  # a skin near neutral, or on the other side of it: no scale to take
+    u = x - NEUTRAL
+    skin_side = u * np.sign(s) > 0
+    return np.where(skin_side & (np.abs(u) <= abs(s)), NEUTRAL + u * (d / s),
+                    np.where(skin_side, shifted, NEUTRAL + u * ratio))
 
 
 def apply_lut(lab: np.ndarray, lut: np.ndarray) -> np.ndarray:

@@ -21,11 +21,26 @@ def test_a_greyscale_target_turns_every_colour_grey():
     assert lut[100, 0, 0] != lut[200, 0, 0]  # lightness still varies
 
 
-def test_a_coloured_target_keeps_at_least_most_of_the_sources_colour_spread():
+def test_a_coloured_target_takes_the_skins_tone_and_keeps_most_of_its_spread():
     skin = (np.array([180.0, 140.0, 150.0]), np.array([20.0, 8.0, 10.0]))
     pale = (np.array([170.0, 135.0, 140.0]), np.array([20.0, 2.0, 2.0]))
     lut = color.transfer_lut(skin, pale).astype(int)
-    assert lut[150, 0, 1] - lut[130, 0, 1] == 14  # the clamp's 0.7 of 20: only a grey target gets 0
+    assert lut[140, 0, 1] == 135 and lut[150, 0, 2] == 140  # the source's skin onto the target's
+    assert lut[160, 0, 1] - lut[150, 0, 1] == 7  # the clamp's 0.7 of 10: only a grey target gets 0
+
+
+def test_a_warm_sources_grey_and_brown_features_are_not_pushed_past_neutral_on_a_paler_target():
+    # the skin means of bench.quality's t1-3 (a warm photo) and t1-6 (a paler one)
+    warm = (np.array([171.0, 148.0, 159.0]), np.array([20.0, 6.0, 8.0]))
+    paler = (np.array([193.0, 137.0, 152.0]), np.array([20.0, 6.0, 8.0]))
+    lut = color.transfer_lut(warm, paler).astype(int)
+    assert lut[148, 0, 1] == 137 and lut[159, 0, 2] == 152  # the skin still takes the target's tone
+    # a grey brow stays grey (shifted as the skin is, it became a = 117: green-grey), a dark
+    # brown one stays on the warm side of grey in both a and b (it became blue-green)
+    assert lut[128, 0, 1] == 128 and lut[128, 0, 2] == 128
+    assert lut[133, 0, 1] >= 129 and lut[138, 0, 2] >= 130
+    # a colour on the other side of grey from the skin is left where it is, with the contrast
+    assert lut[120, 0, 1] == 128 - 8
 
 
 def test_a_grey_face_takes_the_targets_colour_as_a_line_in_lightness():
