@@ -375,7 +375,8 @@ class MeshEngine:
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, coverage: bool = True,
-                 shape: float = STRENGTH, fill_hidden: bool = True, outline: float = OUTLINE,
+                 shape: float = STRENGTH, fill_hidden: bool = True, mirror_below: float = FRONTAL,
+                 outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True) -> None:
@@ -396,6 +397,9 @@ class MeshEngine:
         self.openings = openings
         self.outline = outline
         self.fill_hidden = fill_hidden
+        # a source whose far half shows under this share of the near half's area has that half
+        # mirrored (symmetry.FRONTAL)
+        self.mirror_below = mirror_below
         self.shape = shape
         self.relight = relight
         self.coverage = coverage
@@ -465,18 +469,18 @@ class MeshEngine:
         turns = [far_side(v.points) for v in views]
         best = int(np.argmax([ratio for _, ratio in turns]))
         far, ratio = turns[best]
-        if not self.fill_hidden or ratio >= FRONTAL:
+        if not self.fill_hidden or ratio >= self.mirror_below:
             return faces[best]
         shown = [side_share(v.points, far) if i != best else 0.0 for i, v in enumerate(views)]
         other = int(np.argmax(shown))
-        if shown[other] < FRONTAL:
+        if shown[other] < self.mirror_below:
             return faces[best]  # no photo shows the far half well: its mirror, as prepared already
         return SourceFace(self.name, faces[best].box, self._make_source(views[best], views[other]))
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
                     self.edges)
-        return _make_source(view, cuts, self.fill_hidden, other)
+        return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
                      detector: FaceDetector | None = None
@@ -538,7 +542,7 @@ class Cuts(NamedTuple):
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
-                 other: SourceView | None = None) -> MeshSource:
+                 other: SourceView | None = None, mirror_below: float = FRONTAL) -> MeshSource:
     """A cropped face made ready for frames: its mask, colour statistics, visible triangles.
 
     With `cuts.coverage`, the parts of the crop outside the photo are left out of the mask,
@@ -547,7 +551,7 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     tone). With `fill_hidden`, a turned face is also redrawn on a symmetric layout, its hidden half
     from its seen one, or from `other`, a photo of the same person that shows that half
     (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
-    filled = fill_hidden_half(*view, other) if fill_hidden else None
+    filled = fill_hidden_half(*view, other, mirror_below) if fill_hidden else None
     if filled is None:
         return _textured(*view, view, cuts)
     mirrored = _textured(*filled, view, cuts)

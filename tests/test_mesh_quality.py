@@ -207,6 +207,18 @@ def frontal_swap(mesh_engine, target, astronaut):
     return face, swapped(mesh_engine, target, face)
 
 
+@pytest.fixture(scope="module")
+def squeezed_engine():
+    """An engine that mirrors the far half of the squeezed photos below. Half of the astronaut's
+    frontal photo squeezed to 45% of its width (the only turned photo with a frontal one to judge it
+    by) reads to FaceMesh as a far half at 0.58 of the near one's area: the mesh does not follow
+    the squeeze. Real photos are mirrored under 0.5 (symmetry.FRONTAL), so the mirror fill itself is
+    tested on the squeezed photo with the threshold raised to 0.7, where it was before."""
+    engine = MeshEngine(mirror_below=0.7)
+    yield engine
+    engine.close()
+
+
 def test_a_turned_sources_filled_texture_has_no_dark_dash_beside_the_nose(mesh_engine, t1):
     """Redrawn on a symmetric layout, a turned face's nostrils are seen edge-on: thin triangles
     stretched into lines and dots, which every frame's swap enlarges. The texture is despeckled once,
@@ -222,7 +234,7 @@ def test_a_turned_sources_filled_texture_has_no_dark_dash_beside_the_nose(mesh_e
     assert dark.sum() == 0, np.argwhere(dark).tolist()
 
 
-def test_a_turned_sources_hidden_half_is_not_stretched_across_the_target(mesh_engine, target, inner_face,
+def test_a_turned_sources_hidden_half_is_not_stretched_across_the_target(squeezed_engine, target, inner_face,
                                                                           frontal_swap):
     """A head turned away shows its far half narrowed; stretched back over a frontal target, that
     half is a smear. Judged against the swap of the same person's frontal photo: the detail on the
@@ -232,7 +244,7 @@ def test_a_turned_sources_hidden_half_is_not_stretched_across_the_target(mesh_en
     stretched = MeshEngine(fill_hidden=False)
     try:
         source = turned(face, far=0.45, tilt=0)  # her left half (the image's right) narrowed
-        old, new = swapped(stretched, target, source), swapped(mesh_engine, target, source)
+        old, new = swapped(stretched, target, source), swapped(squeezed_engine, target, source)
     finally:
         stretched.close()
     crop = (slice(100, 380), slice(180, 460))
@@ -287,22 +299,23 @@ def test_a_target_turning_between_the_photos_pose_and_frontal_gets_both_textures
     assert np.abs(mixed - mirrored).mean() < 0.8 * apart
 
 
-def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(mesh_engine, target, inner_face,
+def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(squeezed_engine, target, inner_face,
                                                                        frontal_swap):
     _, near, far = inner_face
     face, truth = frontal_swap
-    to_left = mesh_engine.prepare_source(turned(face, far=0.45, tilt=0))
-    to_right = mesh_engine.prepare_source(cv2.flip(turned(cv2.flip(face, 1), far=0.45, tilt=0), 1))
+    engine = squeezed_engine
+    to_left = engine.prepare_source(turned(face, far=0.45, tilt=0))
+    to_right = engine.prepare_source(cv2.flip(turned(cv2.flip(face, 1), far=0.45, tilt=0), 1))
 
     def worse_third(source) -> float:
-        out = play(mesh_engine, [target] * 4, source)
+        out = play(engine, [target] * 4, source)
         return min(likeness(out, truth, near), likeness(out, truth, far))
 
     # measured: one photo alone 0.70 and 0.69 (one half is its mirror's); the two together 0.79.
     # (0.85 when the forehead faded from a fixed height: the brows, now the source's at full
     # strength, are where a turned photo's far half differs most from the frontal one's)
     alone = max(worse_third(to_left), worse_third(to_right))
-    both = worse_third(mesh_engine.combine_sources([to_left, to_right]))
+    both = worse_third(engine.combine_sources([to_left, to_right]))
     assert both > 0.75 and both > alone + 0.05, (both, alone)
 
 
