@@ -5,7 +5,8 @@
 
 Identities: skimage's astronaut, the six people of insightface's t1.jpg and Tom_Hanks_54745.png
 beside it (8 in all; dlib finds the faces). Each identity is a source in five forms: as photographed
-(`plain`), turned (a simulated three-quarter view: the face's far half narrowed, then tilted),
+(`plain`), turned (a simulated three-quarter view: the face's far half narrowed, then tilted; FaceMesh
+does not follow the squeeze, and reads most such halves at 0.52-0.62 of the near half's area),
 `side-lit` (dark on one side), `tight-grey` (a 112 px greyscale crop without chin and forehead, as an
 ID photo) and `small` (the face 80 px wide). Each is swapped onto three other identities' frontal
 faces, moving gently in a 640x480 frame; the last two frames of each clip are judged.
