@@ -66,11 +66,11 @@ def transfer_lut(
         # mean showed as hues (a bright cheek cyan, a shadowed jaw orange: a blue face)
         ratio[1:] = 0.0
     for c in range(3):
-        k = 1.0 + (ratio[c] - 1.0) * strength
-        # (x - ms) * k + ms + (md - ms) * strength
-        out[:, c] = (x - ms[c]) * k + ms[c] + (md[c] - ms[c]) * strength
         if c > 0 and ratio[c] > 0:
             out[:, c] = x + (_chroma_map(x, ms[c], md[c], ratio[c]) - x) * strength
+        else:  # the lightness, and a grey frame's a and b: (x - ms) * k + ms + (md - ms) * strength
+            k = 1.0 + (ratio[c] - 1.0) * strength
+            out[:, c] = (x - ms[c]) * k + ms[c] + (md[c] - ms[c]) * strength
     return np.clip(out, 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
 
