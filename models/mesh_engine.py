@@ -268,7 +268,8 @@ class MeshStream:
             alpha = forehead_agreement(alpha, above, face_bgr, region, face_w)
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
-            face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey)
+            face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
+                               self.engine.relight_colour)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -374,7 +375,8 @@ class MeshEngine:
     provider = "mediapipe-cpu"
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
-                 occlusion: str = "off", relight: bool = True, coverage: bool = True,
+                 occlusion: str = "off", relight: bool = True, relight_colour: bool = True,
+                 coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, mirror_below: float = FRONTAL,
                  outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
@@ -402,6 +404,7 @@ class MeshEngine:
         self.mirror_below = mirror_below
         self.shape = shape
         self.relight = relight
+        self.relight_colour = relight_colour  # the light's broad colour swapped with it (models/relight.py)
         self.coverage = coverage
         self.occlusion = occlusion
         self.detect_interval = detect_interval

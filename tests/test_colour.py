@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from models import color
-from models.relight import colour_by_lightness
+from models.relight import colour_by_lightness, relight
 
 
 def lab_image(light: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -74,3 +74,44 @@ def test_the_targets_lips_keep_their_red_beyond_the_line():
     ab = colour_by_lightness(target, target[:, :, 0], np.ones((h, w), bool))
     assert ab[55, 40, 0] > ab[10, 40, 0] + 10
     assert cv2.absdiff(ab[10, 40], ab[10, 10]).max() <= 1  # the skin away from them is even
+
+
+def bgr(lab: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def relit_ab(face: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The a and b of `face` (LAB) relit by `target` (LAB) over a mask that covers them."""
+    full = np.full(face.shape[:2], 255, np.uint8)
+    return cv2.cvtColor(relight(bgr(face), bgr(target), full), cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32)
+
+
+def test_the_relight_takes_the_targets_broad_colour_and_keeps_the_sources_detail():
+    h, w = 90, 90
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    bowl = ((xs - 45) ** 2 + (ys - 45) ** 2) / 45**2  # 0 at the centre, 1 at the sides
+    detail = np.where((xs // 3 + ys // 3) % 2 == 0, 3.0, -3.0)  # the skin's fine texture
+    light = np.full((h, w), 170, np.float32)
+    # a flash-lit source: its centre bleached, its sides warm; the target evenly coloured
+    face = lab_image(light, 134 + 12 * bowl + detail, 140 + 12 * bowl + detail)
+    target = lab_image(light, np.full((h, w), 142, np.float32), np.full((h, w), 148, np.float32))
+    ab = relit_ab(face, target)
+    broad = cv2.blur(ab, (6, 6))[10:-10, 10:-10]  # the 3 px checks averaged out
+    assert np.abs(broad - (142, 148)).max() < 2.5  # the bowl is gone
+    kept = ab[10:-10, 10:-10] - cv2.blur(ab, (6, 6))[10:-10, 10:-10]
+    assert 2.0 < np.abs(kept).mean() < 4.0  # the checks are as strong as they were
+
+
+def test_the_relight_never_pushes_a_colour_through_grey():
+    h, w = 60, 90
+    xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    light = np.full((h, w), 170, np.float32)
+    # the source's skin redder on the left than on the right, a grey brow on the left; the target
+    # even: the relight takes 8 off the left's a
+    a = 150 - 16 * xs / (w - 1)
+    a[20:30, 5:25] = 129
+    face = lab_image(light, a, np.full((h, w), 150, np.float32))
+    target = lab_image(light, np.full((h, w), 142, np.float32), np.full((h, w), 150, np.float32))
+    ab = relit_ab(face, target)
+    assert abs(ab[40, 10, 0] - 142) < 2.5  # the skin takes the target's colour
+    assert ab[20:30, 5:25, 0].min() >= 127  # the brow stays grey (moved alike, it went to a = 125)
