@@ -48,7 +48,7 @@ from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, side_share
-from models.warp import believable_move, label_triangles, mesh_maps_many, remap, smooth_move
+from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
@@ -227,7 +227,8 @@ class MeshStream:
                 *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
                                                          src.triangles, box, depth=face.depth)
                 self._move_target(out, box, back_x, back_y, occluded,
-                                  believable_move(back_x, back_y, box[:2], MOVE_REACH * face_w))
+                                  believable_move(back_x, *displacement(back_x, back_y, box[:2]),
+                                                  MOVE_REACH * face_w))
                 t = _timed(timings, "shape", t)
             else:
                 maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box,
@@ -350,8 +351,9 @@ class MeshStream:
         within = np.zeros(back_x.shape, np.uint8)
         cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
         face_w = ft.face_width(dst)
-        np.putmask(within, ~believable_move(back_x, back_y, outer[:2], MOVE_REACH * face_w), 0)
-        back_x, back_y = smooth_move(back_x, back_y, outer[:2], within, MOVE_BLUR * face_w)
+        dx, dy = displacement(back_x, back_y, outer[:2])
+        np.putmask(within, ~believable_move(back_x, dx, dy, MOVE_REACH * face_w), 0)
+        back_x, back_y = smooth_move(dx, dy, outer[:2], within, MOVE_BLUR * face_w)
         occluded = self._in_front(outer, face.track_id, glasses)
         self._move_target(out, outer, back_x, back_y, occluded)
         # the texture only where the moved face is (about 70% of the ring's box)

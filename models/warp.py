@@ -222,36 +222,38 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     return smooth_x, smooth_y
 
 
-def believable_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], reach: float
-                    ) -> np.ndarray:
-    """bool: where sampling maps over a box at `origin` take each pixel from inside the mesh
-    (outside it the maps hold values below -5) and from no further than `reach` px away. The maps
-    of a moved mesh sent a few pixels at the edge of a face 200-270 px away, where the mesh is
-    thin (a red shirt's pixels as specks on a cheek)."""
+def displacement(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Where sampling maps over a box at `origin` take each pixel from, less where it is (x, y)."""
     h, w = map_x.shape
-    dx = map_x - np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :]
-    dy = map_y - np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None]
+    return (map_x - np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :],
+            map_y - np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None])
+
+
+def believable_move(map_x: np.ndarray, dx: np.ndarray, dy: np.ndarray, reach: float) -> np.ndarray:
+    """bool: where sampling maps (`map_x`, and their `displacement`) take each pixel from inside the
+    mesh (outside it the maps hold values below -5) and from no further than `reach` px away. The
+    maps of a moved mesh sent a few pixels at the edge of a face 200-270 px away, where the mesh is
+    thin (a red shirt's pixels as specks on a cheek)."""
     return (map_x > -5) & (dx * dx + dy * dy <= reach * reach)
 
 
-def smooth_move(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
+def smooth_move(dx: np.ndarray, dy: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sampling maps over a box at `origin` whose displacement (where each pixel is taken from,
-    less where it is) is blurred by `sigma` px; it is zero where `moving` is 0. Where the mesh
-    folds (a turned head's far cheek) a piecewise-affine map jumps from one triangle to the next,
-    and the pixels it moves come apart in blocks: dark and light specks along the jaw. A shape
-    change is smooth, so a smooth displacement loses nothing and cannot tear."""
-    h, w = map_x.shape
-    xs = np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :]
-    ys = np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None]
+    """Sampling maps over a box at `origin` whose displacement (`dx`, `dy`, changed here) is
+    blurred by `sigma` px; it is zero where `moving` is 0. Where the mesh folds (a turned head's
+    far cheek) a piecewise-affine map jumps from one triangle to the next, and the pixels it moves
+    come apart in blocks: dark and light specks along the jaw. A shape change is smooth, so a
+    smooth displacement loses nothing and cannot tear."""
+    h, w = dx.shape
     still = moving == 0
 
     def smoothed(shift: np.ndarray) -> np.ndarray:
         np.copyto(shift, 0.0, where=still)
         return blur_smooth(shift, sigma, 2)  # a smooth field: blurred at half size
 
-    dx, dy = smoothed(map_x - xs), smoothed(map_y - ys)
-    return xs + dx, ys + dy
+    return (np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :] + smoothed(dx),
+            np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None] + smoothed(dy))
 
 
 def warp(

@@ -7,6 +7,7 @@ import numpy as np
 
 from models.warp import (
     believable_move,
+    displacement,
     drawing_order,
     label_triangles,
     mesh_maps,
@@ -184,7 +185,7 @@ def test_a_smoothed_move_does_not_tear_where_the_maps_jump_and_leaves_still_pixe
     map_x = np.where(xs < 130, xs + 3, xs - 3).astype(np.float32)
     moving = np.zeros((h, w), np.uint8)
     moving[:, 10:50] = 1
-    new_x, new_y = smooth_move(map_x, ys.copy(), (100, 50), moving, sigma=2.0)
+    new_x, new_y = smooth_move(*displacement(map_x, ys.copy(), (100, 50)), (100, 50), moving, sigma=2.0)
     steps = np.abs(np.diff(new_x - xs, axis=1))
     assert steps.max() < 1.5, steps.max()  # unsmoothed: 6 px in one step
     assert abs((new_x - xs)[20, 20] - 3) < 0.1 and abs((new_x - xs)[20, 40] + 3) < 0.1  # the move stays
@@ -199,6 +200,6 @@ def test_a_move_from_outside_the_mesh_or_from_far_away_is_not_believed():
     map_x[2, 2] = -10.0  # outside the mesh
     map_x[5, 7] += 250.0  # a fold's stray map: from across the frame
     map_y[9, 9] += 16.0  # 12.4 px away in all
-    ok = believable_move(map_x, map_y, origin, reach=10.0)
+    ok = believable_move(map_x, *displacement(map_x, map_y, origin), reach=10.0)
     assert not ok[2, 2] and not ok[5, 7] and not ok[9, 9]
     assert ok.sum() == h * w - 3
