@@ -78,12 +78,18 @@ def _gather(
 ) -> tuple[np.ndarray, np.ndarray]:
     # prepend an "outside" map that sends pixels to (-10, -10): remap's constant border
     outside = np.array([[[0, 0, -10], [0, 0, -10]]], dtype=np.float32)
-    table = np.concatenate([outside, affines], axis=0)
-    coeff = table[label]  # h, w, 2, 3
+    # one row per coefficient, each gathered alone by np.take with a native index: half the time
+    # of gathering (h, w, 2, 3) at once by fancy indexing with the uint16 labels, the same values
+    table = np.concatenate([outside, affines], axis=0).reshape(-1, 6).T.copy()
+    index = label.astype(np.intp)
     xs = xs[None, :]
     ys = ys[:, None]
-    map_x = coeff[..., 0, 0] * xs + coeff[..., 0, 1] * ys + coeff[..., 0, 2]
-    map_y = coeff[..., 1, 0] * xs + coeff[..., 1, 1] * ys + coeff[..., 1, 2]
+    map_x = np.take(table[0], index) * xs
+    map_x += np.take(table[1], index) * ys
+    map_x += np.take(table[2], index)
+    map_y = np.take(table[3], index) * xs
+    map_y += np.take(table[4], index) * ys
+    map_y += np.take(table[5], index)
     return map_x, map_y
 
 
