@@ -12,6 +12,10 @@ from models import face_topology as ft
 from models import symmetry
 from models.warp import doubled_areas
 
+# the woman on the right of t1.jpg, her head a little turned; not among the faces the mirror table
+# was derived from
+WOMAN_ON_THE_RIGHT = (slice(160, 460), slice(1020, 1280))
+
 
 @pytest.fixture(scope="module")
 def frontal(measure, astronaut) -> np.ndarray:
@@ -40,9 +44,7 @@ def test_the_mirror_table_pairs_every_point_once_and_fixes_the_midline():
 
 
 def test_the_mirror_table_matches_the_model_on_a_face_it_was_not_derived_from(measure, t1):
-    # the woman on the right of t1.jpg, her head a little turned, is not among the faces the
-    # table was derived from
-    face = t1[160:460, 1020:1280]
+    face = t1[WOMAN_ON_THE_RIGHT]
     pts = measure.landmarks(face)
     flipped = measure.landmarks(cv2.flip(face, 1))
     flipped[:, 0] = face.shape[1] - 1 - flipped[:, 0]
@@ -59,9 +61,9 @@ def test_a_frontal_face_is_left_as_it_is(frontal, astronaut):
 
 def test_a_photo_turned_a_little_is_used_as_it_is_and_one_turned_far_has_its_far_half_mirrored(
         mesh_engine, t1):
-    # the woman on the right of t1.jpg, her head a little turned: her own far half is still hers
-    # (bench.quality: mirrored, she and other photos turned as little lost likeness)
-    mild = mesh_engine.prepare_source(t1[160:460, 1020:1280]).data
+    # her own far half is still hers (bench.quality: mirrored, she and other photos turned as
+    # little lost likeness)
+    mild = mesh_engine.prepare_source(t1[WOMAN_ON_THE_RIGHT]).data
     _, ratio = symmetry.far_side(mild.view.points)
     assert 0.5 < ratio < 0.7, ratio  # turned: under the 0.7 that once had her mirrored
     assert mild.turn is None and mild.own is None
