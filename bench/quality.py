@@ -20,11 +20,13 @@ landmarks. Figures, as face-swap papers report them:
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
-/ws). A contact sheet is saved to test-artifacts/quality.png.
+/ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
+quality-sources.png (every source as photographed).
 `--faces held-out` takes its sources from photographs of five other people in Debian's opencv-doc
 (two men, one smiling, one with a goatee; a man with glasses; a soft photo of a woman turned and
 lit from the side; a tight greyscale crop), which the engine was never tuned on; their targets and
-the gallery include the faces above (13 identities). Its sheet is test-artifacts/quality-held-out.png.
+the gallery include the faces above (13 identities). Its sheets are quality-held-out.png and
+quality-held-out-sources.png.
 """
 
 from __future__ import annotations
@@ -450,8 +452,10 @@ def main() -> None:
     for tgt in dict.fromkeys(o.target for o in results[last][0]):
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
         print(f"  {tgt:<10} {share:.0%}")
-    name = "quality.png" if args.faces == "wheels" else "quality-held-out.png"
-    sheet(results, ids, kinds, sources[0], name)
+    name = "quality" if args.faces == "wheels" else "quality-held-out"
+    sheet(results, ids, kinds, sources[0], f"{name}.png")
+    if "plain" in kinds:
+        sources_sheet(results, ids, sources, f"{name}-sources.png")
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,
@@ -499,22 +503,42 @@ def server_swapper(engine):
 
 def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str) -> None:
     """One row per source form (`src` onto the next identity): target, then each config."""
-    rows = []
-    for kind in kinds:
-        picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
-        target = target_clip(*ids[picks[0].target], CLIP)[-1]
-        source = source_form(*ids[src], kind)
-        thumb = np.full((480, 360, 3), 128, np.uint8)
-        s = 300 / max(source.shape[:2])
-        small = cv2.resize(source, None, fx=s, fy=s)
-        thumb[:small.shape[0], :small.shape[1]] = small
-        cv2.putText(thumb, kind, (10, 460), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
-        tiles = [thumb, target] + [p.image for p in picks]
-        rows.append(np.hstack([t[:, 80:560] if t.shape[1] == 640 else t for t in tiles]))
+    rows = [sheet_row(results, ids, src, kind, kind) for kind in kinds]
+    save_sheet(rows, name, f"source, target, {', '.join(results)}")
+
+
+def sources_sheet(results: dict, ids: dict, sources: list[str], name: str) -> None:
+    """One row per source, as photographed, onto its first target: target, then each config.
+    Where `sheet` shows one person in every form, this shows every person once (a flash-lit face, a
+    profile, a hat brim: what the forms of one photo do not)."""
+    rows = [sheet_row(results, ids, src, "plain", src) for src in sources]
+    save_sheet(rows, name, f"each source as photographed: source, target, {', '.join(results)}")
+
+
+def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str) -> np.ndarray:
+    """`src` in form `kind` (labelled `label`), its first target's last frame, and each config's
+    output of that pair."""
+    picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
+    frames = [target_clip(*ids[picks[0].target], CLIP)[-1]] + [p.image for p in picks]
+    return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [f[:, 80:560] for f in frames])
+
+
+def thumbnail(image: np.ndarray, label: str) -> np.ndarray:
+    """`image` fitted into 300 px on a grey 360 x 480 tile, `label` written below it."""
+    tile = np.full((480, 360, 3), 128, np.uint8)
+    s = 300 / max(image.shape[:2])
+    small = cv2.resize(image, None, fx=s, fy=s)
+    tile[:small.shape[0], :small.shape[1]] = small
+    cv2.putText(tile, label, (10, 460), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    return tile
+
+
+def save_sheet(rows: list[np.ndarray], name: str, what: str) -> None:
+    """The rows, stacked and halved, as test-artifacts/`name`."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     cv2.imwrite(str(path), cv2.resize(np.vstack(rows), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
-    print(f"\ncontact sheet (source, target, {', '.join(results)}): {path}")
+    print(f"\ncontact sheet ({what}): {path}")
 
 
 if __name__ == "__main__":
