@@ -101,6 +101,12 @@ def brows() -> np.ndarray:
 
 
 @cache
+def nose() -> np.ndarray:
+    """The nose's points, bridge to nostrils."""
+    return np.array(sorted({i for edge in fmc.FACEMESH_NOSE for i in edge}), dtype=np.int32)
+
+
+@cache
 def inner_lips() -> np.ndarray:
     """The inner lip line: the mouth opening."""
     for cycle in _cycles(fmc.FACEMESH_LIPS):

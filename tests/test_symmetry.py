@@ -126,3 +126,16 @@ def test_a_turned_source_keeps_its_own_far_half_for_a_target_turned_as_far_and_i
     sweep = [own(source, s) for s in np.linspace(0.3, 1.0, 141)]
     assert all(b <= a for a, b in itertools.pairwise(sweep))
     assert max(a - b for a, b in itertools.pairwise(sweep)) <= 0.03
+
+
+def test_a_pale_background_under_the_nose_is_filled_and_dark_nostrils_are_kept(frontal, astronaut):
+    face = astronaut.copy()
+    nose = frontal[ft.nose()]
+    x, y = np.round(nose[np.argmax(nose[:, 1])]).astype(int)  # the nose's lowest point
+    face[y - 3 : y + 3, x - 10 : x - 4] = (235, 230, 225)  # a pale wall, bluish, beside it
+    face[y - 3 : y + 3, x + 4 : x + 10] = (40, 45, 90)  # a dark red nostril
+    cleaned = symmetry.clean_nose(face, frontal)
+    a, b = cv2.cvtColor(cleaned, cv2.COLOR_BGR2LAB)[y, x - 7, 1:].astype(int) - 128
+    assert np.hypot(a, b) > 8  # the wall takes the skin's colour (measured: 3 before, 15 after)
+    assert (cleaned[y - 3 : y + 3, x + 4 : x + 10] == face[y - 3 : y + 3, x + 4 : x + 10]).all()
+    assert (cleaned[: y - 40] == face[: y - 40]).all()  # nothing far from the nose is touched
