@@ -91,7 +91,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel, converted alone (a ninth of the work)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB) if colour_from_target else None
-    out = face_lab.copy()
+    out = face_lab  # written in place: face_lab is not read again after out's writes
     core = alpha > 128
     if light:
         h, w = core.shape
