@@ -83,6 +83,7 @@ CONFIGS: dict[str, dict] = {
     "no-mirror": {"fill_hidden": False},  # everything but the mirrored fill of a turned source
     "mirror-0.7": {"mirror_below": 0.7},  # turned sources mirrored as before: far half under 70%
     "light-only": {"relight_colour": False},  # the relight swaps lightness alone, not broad colour
+    "clipped": {"highlights": False},  # highlights brighter than the target's skin added, held at white
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

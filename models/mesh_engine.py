@@ -270,7 +270,7 @@ class MeshStream:
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
-                               self.engine.relight_colour)
+                               self.engine.relight_colour, self.engine.highlights)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -378,7 +378,7 @@ class MeshEngine:
 
     def __init__(self, max_faces: int = 4, detect_interval: int = 10, color_strength: float = 1.0,
                  occlusion: str = "off", relight: bool = True, relight_colour: bool = True,
-                 coverage: bool = True,
+                 highlights: bool = True, coverage: bool = True,
                  shape: float = STRENGTH, fill_hidden: bool = True, mirror_below: float = FRONTAL,
                  outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
@@ -407,6 +407,7 @@ class MeshEngine:
         self.shape = shape
         self.relight = relight
         self.relight_colour = relight_colour  # the light's broad colour swapped with it (models/relight.py)
+        self.highlights = highlights  # lightness rolled off above the target's brightest skin (relight.py)
         self.coverage = coverage
         self.occlusion = occlusion
         self.detect_interval = detect_interval

@@ -14,6 +14,10 @@ flash-lit source on an evenly coloured target was a grey-green mask with orange 
 bench.quality's plain pairs the swap's broad colour (a and b blurred over 5% of the face's width)
 came within 3.8 of the target's on average, against 5.5, and 0.1% of the skin was greyed (under
 half the target's colour), against 1.3%; dlib's figures did not move beyond a run's noise.
+
+The source's highlights stay its own (a nose ridge, a forehead lit by a flash), and on a brighter
+target they rose past white: blown-out bands, flat at 255. Lightness above the target's own
+brightest skin rolls off toward white instead (roll_off).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from models.fields import blur_enlarged, shrink
 
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
+BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
 
 
 def _basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -57,6 +62,19 @@ def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def roll_off(lightness: np.ndarray, change: np.ndarray, top: float) -> np.ndarray:
+    """uint8 `lightness` + `change` (float32, the same shape), as it is up to `top` and rolling off
+    above it: top + room * (1 - exp(-(v - top) / room)), room = 255 - top, approaching white
+    without reaching it. It starts at slope 1 (no crease at `top`) and keeps a highlight's shape where adding
+    and saturating made it flat."""
+    raw = cv2.add(lightness, change, dtype=cv2.CV_16S)
+    room = max(255.0 - top, 1.0)
+    levels = np.arange(2 * 256, dtype=np.float32)
+    table = np.where(levels > top, top + room * (1.0 - np.exp((top - levels) / room)), levels)
+    table = np.clip(table + 0.5, 0, 255).astype(np.uint8)
+    return np.take(table, np.clip(raw, 0, len(table) - 1))
+
+
 def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
     """(h, w, 2) uint8 LAB a and b for a greyscale source's face of `lightness` (uint8): the target's
     colour as a line in lightness (fitted where `core` is set), plus what the line leaves of the
@@ -83,10 +101,11 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
 
 
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
-            colour_from_target: bool = False, colour: bool = True) -> np.ndarray:
+            colour_from_target: bool = False, colour: bool = True, highlights: bool = True) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
-    `colour`, its broad colour too) and, for a greyscale source, the target's colour; `target` is
-    the same box of the frame, `alpha` the swap mask there."""
+    `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
+    brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
+    the frame, `alpha` the swap mask there."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel, converted alone (a ninth of the work)
@@ -106,8 +125,15 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         coef = shading_fit(samples, xs[pick], ys[pick], float(max(h, w)))
         if coef is not None:
             change = surface(coef[:, n:] - coef[:, :n], core.shape)
+            lightness = cv2.extractChannel(face_lab, 0)
+            change_l = change if n == 1 else cv2.extractChannel(change, 0)
+            if highlights:
+                top = float(np.percentile(sampled[:, :, 0][pick], BRIGHTEST))
+                lightness = roll_off(lightness, change_l, top)
+            else:
+                lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)
             if n == 1:
-                out[:, :, 0] = cv2.add(cv2.extractChannel(face_lab, 0), change, dtype=cv2.CV_8U)
+                out[:, :, 0] = lightness
             else:
                 out = cv2.add(face_lab, change, dtype=cv2.CV_8U)  # rounded, held in 0..255
                 # no colour pushed through grey to the other side (models/color.py: the same
@@ -119,6 +145,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
                 highest = cv2.bitwise_or(above, (255, grey, grey, 0))
                 out = cv2.min(cv2.max(out, lowest), highest)
+                out[:, :, 0] = lightness
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)

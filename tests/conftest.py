@@ -71,6 +71,13 @@ def glasses_man() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def lena() -> np.ndarray:
+    """A soft photo of a woman in a hat, her face turned and lit from the side, from Debian's
+    opencv-doc (the held-out faces' `lena` in bench.quality)."""
+    return _opencv_doc("blurred.png", (0, 0, 1, 1), "the soft photo of a woman in a hat")
+
+
+@pytest.fixture(scope="session")
 def mesh_engine():
     from models.mesh_engine import MeshEngine
 

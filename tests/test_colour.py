@@ -115,3 +115,25 @@ def test_the_relight_never_pushes_a_colour_through_grey():
     ab = relit_ab(face, target)
     assert abs(ab[40, 10, 0] - 142) < 2.5  # the skin takes the target's colour
     assert ab[20:30, 5:25, 0].min() >= 127  # the brow stays grey (moved alike, it went to a = 125)
+
+
+def test_a_highlight_brighter_than_the_targets_skin_rolls_off_instead_of_going_flat_white():
+    h, w = 90, 90
+    xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    # the source's skin at 150 with a lit nose ridge 80 brighter; the target evenly lit at 228
+    ridge = 80 * np.exp(-(((xs - 45) / 4) ** 2))
+    face = lab_image(150 + ridge, np.full((h, w), 136.0), np.full((h, w), 140.0))
+    target = lab_image(np.full((h, w), 228.0), np.full((h, w), 134.0), np.full((h, w), 138.0))
+    full = np.full((h, w), 255, np.uint8)
+
+    def lightness(**kw) -> np.ndarray:
+        out = relight(bgr(face), bgr(target), full, **kw)
+        return cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[:, :, 0].astype(int)
+
+    added, rolled = lightness(highlights=False), lightness()
+    top = added[45, 42:49]  # the ridge's middle 7 px: added and held at white, flat
+    assert (top == top.max()).all(), "the scene tests nothing: the ridge kept its shape without the roll-off"
+    side = rolled[45, 36:46]  # from the skin up the ridge's side to its middle
+    assert (np.diff(side) >= 0).all() and side[-1] - side[-3] >= 2  # it keeps its shape
+    skin = np.abs(xs - 45) > 25
+    assert np.abs(rolled[skin] - added[skin]).max() <= 1  # below the target's brightest, as before

@@ -28,6 +28,7 @@ from tests.face_checks import play, play_all
 T1_DLIB_BOXES = {"centre": (452, 300, 577, 424), "right": (734, 365, 837, 469), "turned": (883, 89, 987, 192),
                  "flash-lit": (1114, 284, 1217, 388)}
 ASTRONAUT_DLIB_BOX = (179, 83, 266, 170)
+LENA_DLIB_BOX = (218, 236, 373, 391)  # in opencv-doc's blurred.png
 
 pytestmark = pytest.mark.slow
 
@@ -521,6 +522,33 @@ def test_a_flash_lit_sources_bleached_centre_takes_the_targets_skin_colour(mesh_
     # measured: 0.148 with the light alone swapped (or no relight), 0.0 with its colour
     assert old > 0.06, "the scene tests nothing: the light alone left no grey patch"
     assert new < 0.02, new
+
+
+def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_target(
+        mesh_engine, measure, lena, astronaut):
+    """A woman lit from the side (opencv-doc's soft photo): her nose ridge and a hat's brim are
+    her brightest skin. Onto the astronaut, lit more brightly, they kept their height over the
+    skin and went past white: a flat white stripe down the nose (models/relight.py: roll_off)."""
+    clip = target_clip(astronaut, ASTRONAUT_DLIB_BOX, 6)
+    source = source_form(lena, LENA_DLIB_BOX, "plain")
+    def whites(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0] >= 254
+
+    # the face, less the few pixels of the target's own that are white already
+    inner = inside_outline(clip[-1].shape[:2], measure.landmarks(clip[-1]), 5) & ~whites(clip[-1])
+
+    def white(out: np.ndarray) -> int:
+        return int((whites(out) & inner).sum())
+
+    added = MeshEngine(highlights=False)
+    try:
+        old = white(play(added, clip, added.prepare_source(source)))
+    finally:
+        added.close()
+    new = white(play(mesh_engine, clip, mesh_engine.prepare_source(source)))
+    # measured: 151 px held at white by the addition, 3 with the roll-off
+    assert old > 50, "the scene tests nothing: no highlight reached white"
+    assert new <= 5, new
 
 
 def test_a_mesh_dropped_while_it_follows_a_face_forgets_it_before_it_follows_another():
