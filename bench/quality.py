@@ -17,6 +17,8 @@ landmarks. Figures, as face-swap papers report them:
 - nearer: the output is nearer the source than the target it was made from;
 - distance: mean descriptor distance to the source (dlib's same-person threshold is 0.6);
 - flicker: frame-to-frame change in the face of a still, noisy target, over the input's own.
+And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
+at white, and the target's skin (found by dlib's 68 landmarks) greyed by the swap.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
@@ -42,6 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench import realism
 from testing.faces import (
     GLASSES,
     GOATEE,
@@ -108,22 +111,39 @@ class Judge:
         self.detector = dlib.get_frontal_face_detector()
         self.aligner = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
         self.net = dlib.face_recognition_model_v1(models.face_recognition_model_location())
+        self.marker = None  # the 68-point predictor, loaded when first needed
 
     def boxes(self, bgr: np.ndarray, upsample: int = 1) -> list[tuple[int, int, int, int]]:
         found = self.detector(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), upsample)
         return [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
 
-    def descriptor(self, bgr: np.ndarray) -> np.ndarray | None:
-        """The descriptor of the face nearest the image's centre."""
+    def _nearest(self, bgr: np.ndarray):
+        """The RGB image and dlib's rectangle of the face nearest its centre (None if there is none)."""
         boxes = self.boxes(bgr)
         if not boxes:
             return None
         h, w = bgr.shape[:2]
         cx, cy = w / 2, h / 2
         x0, y0, x1, y1 = min(boxes, key=lambda b: np.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy))
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        shape = self.aligner(rgb, self.dlib.rectangle(x0, y0, x1, y1))
-        return np.array(self.net.compute_face_descriptor(rgb, shape))
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.dlib.rectangle(x0, y0, x1, y1)
+
+    def descriptor(self, bgr: np.ndarray) -> np.ndarray | None:
+        """The descriptor of the face nearest the image's centre."""
+        if (found := self._nearest(bgr)) is None:
+            return None
+        rgb, rect = found
+        return np.array(self.net.compute_face_descriptor(rgb, self.aligner(rgb, rect)))
+
+    def landmarks(self, bgr: np.ndarray) -> np.ndarray | None:
+        """dlib's 68 landmarks (68, 2) of the face nearest the image's centre (bench.realism)."""
+        if (found := self._nearest(bgr)) is None:
+            return None
+        if self.marker is None:
+            import face_recognition_models as models
+
+            self.marker = self.dlib.shape_predictor(models.pose_predictor_model_location())
+        shape = self.marker(*found)
+        return np.array([(p.x, p.y) for p in shape.parts()], np.float32)
 
 
 # -- the faces -------------------------------------------------------------------------------
@@ -209,6 +229,10 @@ class Outcome:
     descriptors: list[np.ndarray] = field(default_factory=list)
     swapped: int = 0
     image: np.ndarray | None = None
+    # what a person sees wrong, over the judged frames (bench/realism.py)
+    stray: int = 0
+    white: int = 0
+    greyed: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -276,6 +300,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
     TARGETS_PER_SOURCE identities."""
     names = list(ids)
     outcomes = []
+    skins: dict[str, list[tuple[np.ndarray, float] | None]] = {}  # per target, its judged frames' skin
     t = time.perf_counter()
     for src in sources or names:
         si = names.index(src)
@@ -286,10 +311,17 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                 clip = target_clip(*ids[tgt], CLIP)
                 outs, swapped = swap(source_img, clip)
                 o = Outcome(src, kind, tgt, swapped=swapped, image=outs[-1])
-                for img in outs[-2:]:
+                if tgt not in skins:
+                    skins[tgt] = [None if (m := judge.landmarks(f)) is None else realism.skin(f.shape[:2], m)
+                                  for f in clip[-2:]]
+                for img, frame, region in zip(outs[-2:], clip[-2:], skins[tgt], strict=True):
                     d = judge.descriptor(img)
                     if d is not None:
                         o.descriptors.append(d)
+                    o.stray += realism.stray_pixels(img, frame)
+                    o.white += realism.held_at_white(img, frame)
+                    if region is not None:
+                        o.greyed.append(realism.greyed_share(img, frame, *region))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     ratios = []
@@ -415,6 +447,13 @@ def main() -> None:
           + "".join(f"{results[c][1]:>{width}.2f}" for c in results))
     print(f"{'self-swap: a photo onto its own frames, mean distance':<58}"
           + "".join(f"{self_swap_mean(selves[c]):>{width}.3f}" for c in results))
+    print("\nwhat a person sees wrong, in the judged frames (bench/realism.py; skin by dlib's 68 landmarks)")
+    print(f"{'stray pixels (far from their 3 x 3 median), all pairs':<58}"
+          + "".join(f"{sum(o.stray for o in results[c][0]):>{width}}" for c in results))
+    print(f"{'pixels held at white where the target is not, all pairs':<58}"
+          + "".join(f"{sum(o.white for o in results[c][0]):>{width}}" for c in results))
+    print(f"{'skin greyed to under half the target colour, mean share':<58}"
+          + "".join(f"{np.mean([g for o in results[c][0] for g in o.greyed]):>{width}.2%}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:

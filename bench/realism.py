@@ -1,0 +1,68 @@
+"""What a person sees wrong in a swapped frame, counted against the frame it was made from.
+
+Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
+edge, a mesh seen edge-on), skin held at white (a highlight added past white), and skin greyed
+(the swap's broad colour under half the target's). The skin is found by dlib's 68 landmarks
+(bench.quality's judge), never by the engine's FaceMesh.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from models.color import largest_difference
+
+STRAY = 40  # levels from the 3 x 3 median (largest of B, G, R) at which a pixel stands alone
+CHANGED = 20  # levels from the target's frame at which the swap changed a pixel
+WHITE = 254  # LAB lightness (OpenCV's 0..255) at which a pixel is held at white
+GREYED = 0.5  # of the target's colour strength under which the swap's skin counts as greyed
+BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
+
+# dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
+JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
+
+
+def stray_pixels(out: np.ndarray, frame: np.ndarray) -> int:
+    """Pixels of `out` far from their 3 x 3 median where `frame` has none and the swap changed
+    them: specks and one-pixel lines."""
+    odd = largest_difference(out, cv2.medianBlur(out, 3)) > STRAY
+    own = largest_difference(frame, cv2.medianBlur(frame, 3)) > STRAY
+    return int((odd & ~own & (largest_difference(out, frame) > CHANGED)).sum())
+
+
+def held_at_white(out: np.ndarray, frame: np.ndarray) -> int:
+    """Pixels the swap changed and left at white (LAB lightness WHITE or more) where `frame` is not."""
+    white = cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[:, :, 0] >= WHITE
+    own = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)[:, :, 0] >= WHITE
+    return int((white & ~own & (largest_difference(out, frame) > CHANGED)).sum())
+
+
+def skin(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, float]:
+    """bool (h, w): the face inside its jaw and brows, less the brows, eyes and lips (each grown
+    by 4% of the face's width) and 5% of its width along the outline; and the face's width.
+    `marks`: dlib's (68, 2) landmarks."""
+    width = float(np.ptp(marks[list(JAW), 0]))
+    grow = max(1, round(0.04 * width))
+    face = np.zeros(shape, np.uint8)
+    cv2.fillPoly(face, [np.round(marks[[*JAW, *reversed(BROWS)]]).astype(np.int32)], 255)
+    inset = max(1, round(0.05 * width))
+    face = cv2.erode(face, np.ones((2 * inset + 1, 2 * inset + 1), np.uint8))
+    features = np.zeros(shape, np.uint8)
+    for part in (range(17, 22), range(22, 27), *EYES, LIPS):
+        cv2.fillConvexPoly(features, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
+    features = cv2.dilate(features, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return (face > 0) & (features == 0), width
+
+
+def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+    """The share of `region` (the target's skin) where the swap's broad colour (LAB a and b
+    blurred over BLUR of the face's `width`) has under GREYED of the target's strength there."""
+    if not region.any():
+        return float("nan")
+
+    def strength(image: np.ndarray) -> np.ndarray:
+        ab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32) - 128
+        return np.linalg.norm(cv2.GaussianBlur(ab, (0, 0), BLUR * width), axis=2)
+
+    return float(np.mean(strength(out)[region] < GREYED * strength(frame)[region]))

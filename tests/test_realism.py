@@ -1,0 +1,63 @@
+"""bench/realism.py: what a person sees wrong in a swapped frame, measured on made-up images."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from bench import realism
+
+
+def skin_frame(h: int = 120, w: int = 160) -> np.ndarray:
+    """A smooth warm gradient, as a lit cheek: no pixel stands alone."""
+    light = np.tile(np.linspace(120, 200, w, dtype=np.float32), (h, 1))
+    lab = np.stack([light, np.full((h, w), 150.0), np.full((h, w), 155.0)], axis=-1)
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def test_a_speck_the_swap_made_is_stray_and_one_the_target_has_is_not():
+    frame = skin_frame()
+    frame[10, 10] = 255  # the target's own speck
+    out = frame.copy()
+    out[60, 80] = (20, 20, 20)
+    out[30, 40] = (255, 255, 255)
+    assert realism.stray_pixels(out, frame) == 2
+    assert realism.stray_pixels(frame, frame) == 0
+
+
+def test_white_counts_only_where_the_swap_put_it():
+    frame = skin_frame()
+    frame[:, :10] = 255  # the target's own white (a window behind it)
+    out = frame.copy()
+    out[:, :20] = 255
+    out[50:60, 100:110] = 255
+    assert realism.held_at_white(out, frame) == 120 * 10 + 100
+
+
+def test_skin_leaves_out_the_eyes_brows_and_lips():
+    marks = np.zeros((68, 2), np.float32)
+    angle = np.linspace(np.pi, 2 * np.pi, 17)  # the jaw: a half circle under the brows' line
+    marks[:17] = np.stack([100 - 60 * np.cos(angle), 80 - 70 * np.sin(angle)], axis=1)
+    marks[17:27] = np.stack([np.linspace(45, 155, 10), np.full(10, 60)], axis=1)
+    for first, cx in ((36, 70), (42, 130)):  # the eyes
+        t = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+        marks[first:first + 6] = np.stack([cx + 12 * np.cos(t), 80 + 5 * np.sin(t)], axis=1)
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    marks[48:60] = np.stack([100 + 20 * np.cos(t), 125 + 6 * np.sin(t)], axis=1)
+    region, width = realism.skin((200, 200), marks)
+    assert width == 120
+    assert region[100, 60] and region[100, 140]  # the cheeks
+    assert not region[80, 70] and not region[80, 130] and not region[125, 100]  # eyes, lips
+    assert not region[60, 100] and not region[30, 100]  # the brows, and above them
+
+
+def test_a_grey_patch_on_half_the_skin_is_half_greyed():
+    frame = skin_frame()
+    out = frame.copy()
+    grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    out[:, 80:] = grey[:, 80:]
+    region = np.zeros(frame.shape[:2], bool)
+    region[20:100, 20:140] = True
+    share = realism.greyed_share(out, frame, region, width=40)  # a blur of 2 px
+    assert 0.45 < share < 0.55
+    assert realism.greyed_share(frame, frame, region, width=40) == 0
