@@ -1,11 +1,12 @@
-"""bench/realism.py: what a person sees wrong in a swapped frame, measured on made-up images."""
+"""bench/realism.py (what a person sees wrong in a swapped frame) and bench/ceiling.py's paste,
+measured on made-up images."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from bench import realism
+from bench import ceiling, realism
 
 
 def skin_frame(h: int = 120, w: int = 160) -> np.ndarray:
@@ -34,7 +35,9 @@ def test_white_counts_only_where_the_swap_put_it():
     assert realism.held_at_white(out, frame) == 120 * 10 + 100
 
 
-def test_skin_leaves_out_the_eyes_brows_and_lips():
+def face_marks() -> np.ndarray:
+    """dlib's 68 landmarks of a made-up face in a 200 x 200 image: a jaw as a half circle under
+    the brows' line, eyes at (70, 80) and (130, 80), lips at (100, 125)."""
     marks = np.zeros((68, 2), np.float32)
     angle = np.linspace(np.pi, 2 * np.pi, 17)  # the jaw: a half circle under the brows' line
     marks[:17] = np.stack([100 - 60 * np.cos(angle), 80 - 70 * np.sin(angle)], axis=1)
@@ -44,7 +47,11 @@ def test_skin_leaves_out_the_eyes_brows_and_lips():
         marks[first:first + 6] = np.stack([cx + 12 * np.cos(t), 80 + 5 * np.sin(t)], axis=1)
     t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
     marks[48:60] = np.stack([100 + 20 * np.cos(t), 125 + 6 * np.sin(t)], axis=1)
-    region, width = realism.skin((200, 200), marks)
+    return marks
+
+
+def test_skin_leaves_out_the_eyes_brows_and_lips():
+    region, width = realism.skin((200, 200), face_marks())
     assert width == 120
     assert region[100, 60] and region[100, 140]  # the cheeks
     assert not region[80, 70] and not region[80, 130] and not region[125, 100]  # eyes, lips
@@ -61,3 +68,16 @@ def test_a_grey_patch_on_half_the_skin_is_half_greyed():
     share = realism.greyed_share(out, frame, region, width=40)  # a blur of 2 px
     assert 0.45 < share < 0.55
     assert realism.greyed_share(frame, frame, region, width=40) == 0
+
+
+def test_the_ceilings_paste_puts_the_source_inside_the_outline_and_keeps_the_targets_eyes():
+    marks = face_marks()
+    source = np.full((200, 200, 3), (60, 90, 160), np.uint8)  # the source's face, shifted by 10 px
+    source[90:110, 55:85] = (20, 20, 20)  # an open dark eye of the source's, where the target's left is
+    frame = np.full((200, 200, 3), (90, 120, 170), np.uint8)
+    frame[78:83, 60:80] = (200, 200, 200)  # the target's left eye
+    pasted = ceiling.paste(source, marks + np.float32([0, 10]), frame, marks)
+    kept = ceiling.paste(source, marks + np.float32([0, 10]), frame, marks, keep=realism.EYES)
+    assert (pasted[5, 5] == frame[5, 5]).all()  # outside the outline: the target's frame
+    assert pasted[80, 70].max() < 100  # the source's eye, aligned onto the target's (10 px up)
+    assert kept[80, 70].min() > 150  # the target's own eye put back
