@@ -9,7 +9,9 @@ proportions), its colour matched (LAB mean and spread inside the face) and paste
 target's outline (the jaw and the brows' top, feathered). That is every pixel of the source's
 inner face, its expression included, with nothing warped or relit: more than a live swap may
 take. Then the same with the target's own eyes put back (the inside of each eye's six landmarks:
-a live swap keeps its user's blinks and gaze), and with its eyes and lips. Each row is judged
+a live swap keeps its user's blinks and gaze), with its eyes and lips, and that with the paste
+reaching FOREHEAD above the brows (the source's forehead, and its hairline or fringe where it comes
+that low, which bench.quality's engine does not paste over a target's own). Each row is judged
 as bench.quality judges (dlib's descriptor, the gallery of every identity) beside the engine's
 output on the same frame. Distances are averaged over the pairs where dlib finds a face in every
 row's output, so the rows compare like with like; retrieval counts a face not found as a miss.
@@ -31,15 +33,18 @@ FEATHER = 0.03  # of the face's width: the paste's blur at the outline
 
 
 def paste(source: np.ndarray, source_marks: np.ndarray, frame: np.ndarray, marks: np.ndarray,
-          keep: tuple[range, ...] = ()) -> np.ndarray:
+          keep: tuple[range, ...] = (), up: float = 0.0) -> np.ndarray:
     """`source`'s face aligned onto `frame`'s by their landmarks and pasted inside the frame's
-    outline, colour matched; the frame's own pixels kept inside the landmark hulls `keep`."""
+    outline (its top raised by `up` of the landmarks' height: the forehead), colour matched; the
+    frame's own pixels kept inside the landmark hulls `keep`."""
     h, w = frame.shape[:2]
     fit, _ = cv2.estimateAffinePartial2D(source_marks, marks)
     moved = cv2.warpAffine(source, fit, (w, h), borderMode=cv2.BORDER_REPLICATE)
     width = float(np.ptp(marks[list(JAW), 0]))
+    outline = marks[[*JAW, *reversed(BROWS)]].copy()
+    outline[len(JAW):, 1] -= up * float(np.ptp(marks[:, 1]))
     inside = np.zeros((h, w), np.float32)
-    cv2.fillPoly(inside, [np.round(marks[[*JAW, *reversed(BROWS)]]).astype(np.int32)], 1.0)
+    cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 1.0)
     core = (inside > 0).astype(np.uint8) * 255
     have, want = color.lab_stats(moved, core), color.lab_stats(frame, core)
     if have is not None and want is not None:
@@ -55,11 +60,13 @@ def paste(source: np.ndarray, source_marks: np.ndarray, frame: np.ndarray, marks
     return (moved * a + frame * (1.0 - a) + 0.5).astype(np.uint8)
 
 
-ROWS = {  # row -> the target's parts kept (None: the engine's output)
+FOREHEAD = 0.15  # of the landmarks' height (brows to chin): the last row's paste above the brows
+ROWS = {  # row -> the target's parts kept, and the forehead taken (None: the engine's output)
     "the engine (MeshEngine())": None,
-    "the source's face pasted": (),
-    "pasted, the target's eyes kept": EYES,
-    "pasted, the target's eyes and lips kept": (*EYES, LIPS),
+    "the source's face pasted": ((), 0.0),
+    "pasted, the target's eyes kept": (EYES, 0.0),
+    "pasted, the target's eyes and lips kept": ((*EYES, LIPS), 0.0),
+    "... and the source's forehead (hairline)": ((*EYES, LIPS), FOREHEAD),
 }
 
 
@@ -95,8 +102,8 @@ def main() -> None:
                 skipped += 1  # nothing to align: the pair is left out of every row
                 continue
             outs, _ = q.swap_clips_engine(engine, q.source_form(*ids[src], "plain"), clip)
-            images = [outs[-1] if keep is None else paste(photo, source_marks, clip[-1], marks, keep)
-                      for keep in ROWS.values()]
+            images = [outs[-1] if how is None else paste(photo, source_marks, clip[-1], marks, *how)
+                      for how in ROWS.values()]
             if src == sources[0]:
                 sheet.append(np.hstack([clip[-1], *images]))
             for row, image in zip(ROWS, images, strict=True):
