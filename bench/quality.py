@@ -117,7 +117,7 @@ class Judge:
         found = self.detector(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), upsample)
         return [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
 
-    def _nearest(self, bgr: np.ndarray):
+    def _nearest(self, bgr: np.ndarray) -> tuple[np.ndarray, object] | None:
         """The RGB image and dlib's rectangle of the face nearest its centre (None if there is none)."""
         boxes = self.boxes(bgr)
         if not boxes:
@@ -452,8 +452,9 @@ def main() -> None:
           + "".join(f"{sum(o.stray for o in results[c][0]):>{width}}" for c in results))
     print(f"{'pixels held at white where the target is not, all pairs':<58}"
           + "".join(f"{sum(o.white for o in results[c][0]):>{width}}" for c in results))
+    greyed = {c: [g for o in results[c][0] for g in o.greyed] for c in results}
     print(f"{'skin greyed to under half the target colour, mean share':<58}"
-          + "".join(f"{np.mean([g for o in results[c][0] for g in o.greyed]):>{width}.2%}" for c in results))
+          + "".join(f"{np.mean(greyed[c]) if greyed[c] else float('nan'):>{width}.2%}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:
