@@ -45,10 +45,7 @@ def paste(source: np.ndarray, source_marks: np.ndarray, frame: np.ndarray, marks
     outline[len(JAW):, 1] -= up * float(np.ptp(marks[:, 1]))
     inside = np.zeros((h, w), np.float32)
     cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 1.0)
-    core = (inside > 0).astype(np.uint8) * 255
-    have, want = color.lab_stats(moved, core), color.lab_stats(frame, core)
-    if have is not None and want is not None:
-        moved = color.apply_lut(cv2.cvtColor(moved, cv2.COLOR_BGR2LAB), color.transfer_lut(have, want))
+    moved = color.match_colour(moved, frame, (inside > 0).astype(np.uint8) * 255)
     alpha = cv2.GaussianBlur(inside, (0, 0), FEATHER * width)
     if keep:
         own = np.zeros((h, w), np.uint8)

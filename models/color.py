@@ -93,3 +93,12 @@ def _chroma_map(x: np.ndarray, ms: float, md: float, ratio: float) -> np.ndarray
 def apply_lut(lab: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """BGR image from uint8 LAB `lab` mapped through `lut`."""
     return cv2.cvtColor(cv2.LUT(lab, lut), cv2.COLOR_LAB2BGR)
+
+
+def match_colour(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """BGR `image` with its LAB mean and spread inside `mask` (uint8) moved to `reference`'s there
+    (transfer_lut); `image` as it is where either has too little inside the mask."""
+    have, want = lab_stats(image, mask), lab_stats(reference, mask)
+    if have is None or want is None:
+        return image
+    return apply_lut(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), transfer_lut(have, want))

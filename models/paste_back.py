@@ -81,7 +81,7 @@ class PasteBack:
         if box is None:
             return None
         if self.color_correction:
-            fake = self._match_colour(fake, aligned)
+            fake = color.match_colour(fake, aligned, self._core)
         x0, y0, x1, y1 = box
         shifted = inverse.copy()
         shifted[:, 2] -= (x0, y0)
@@ -94,11 +94,3 @@ class PasteBack:
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face, region, a, 1.0 - a)
         return box
-
-    def _match_colour(self, fake: np.ndarray, aligned: np.ndarray) -> np.ndarray:
-        src = color.lab_stats(fake, self._core)
-        dst = color.lab_stats(aligned, self._core)
-        if src is None or dst is None:
-            return fake
-        lut = color.transfer_lut(src, dst, 1.0)
-        return color.apply_lut(cv2.cvtColor(fake, cv2.COLOR_BGR2LAB), lut)

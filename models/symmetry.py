@@ -198,15 +198,6 @@ def face_mask(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def _match_colour(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """`image` with its LAB mean and spread inside `mask` moved to `reference`'s: two photos of
-    one person, taken in different light, meet without a seam in colour."""
-    have, want = color.lab_stats(image, mask), color.lab_stats(reference, mask)
-    if have is None or want is None:
-        return image
-    return color.apply_lut(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), color.transfer_lut(have, want))
-
-
 def clean_nose(image: np.ndarray, layout: np.ndarray) -> np.ndarray:
     """A redrawn face (`image`, its mesh `layout`) with what is not skin under its nose filled
     from around it. Seen toward profile (the fifth person of `t1.jpg`), the photo's background
@@ -269,7 +260,8 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
         other_image, other_inside, other_points = other
         seen = other_points[:ft.MESH_POINTS, :2].astype(np.float32)
         partner, partner_in = _warp_to(other_image, other_inside, seen, layout, (w, h), label)
-        partner = _match_colour(partner, own, face_mask(layout, (w, h)))
+        # two photos of one person, taken in different light, meet without a seam in colour
+        partner = color.match_colour(partner, own, face_mask(layout, (w, h)))
 
     # the far half entirely from its mirror: choosing triangle by triangle, or mixing the two,
     # leaves a patchwork (an eye corner's dark pixels on a cheek) or blurs both
