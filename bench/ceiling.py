@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from bench import quality as q
-from bench.realism import BROWS, EYES, JAW, LIPS
+from bench.realism import EYES, JAW, LIPS, outline
 from models import color
 
 FEATHER = 0.03  # of the face's width: the paste's blur at the outline
@@ -41,10 +41,10 @@ def paste(source: np.ndarray, source_marks: np.ndarray, frame: np.ndarray, marks
     fit, _ = cv2.estimateAffinePartial2D(source_marks, marks)
     moved = cv2.warpAffine(source, fit, (w, h), borderMode=cv2.BORDER_REPLICATE)
     width = float(np.ptp(marks[list(JAW), 0]))
-    outline = marks[[*JAW, *reversed(BROWS)]].copy()
-    outline[len(JAW):, 1] -= up * float(np.ptp(marks[:, 1]))
+    edge = outline(marks).copy()
+    edge[len(JAW):, 1] -= up * float(np.ptp(marks[:, 1]))  # the brows' top, raised
     inside = np.zeros((h, w), np.float32)
-    cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 1.0)
+    cv2.fillPoly(inside, [np.round(edge).astype(np.int32)], 1.0)
     moved = color.match_colour(moved, frame, (inside > 0).astype(np.uint8) * 255)
     alpha = cv2.GaussianBlur(inside, (0, 0), FEATHER * width)
     if keep:

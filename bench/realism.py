@@ -38,6 +38,11 @@ def held_at_white(out: np.ndarray, frame: np.ndarray) -> int:
     return int((white & ~own & (largest_difference(out, frame) > CHANGED)).sum())
 
 
+def outline(marks: np.ndarray) -> np.ndarray:
+    """The face's outline from dlib's (68, 2) landmarks: the jaw, then the brows' top back across."""
+    return marks[[*JAW, *reversed(BROWS)]]
+
+
 def skin(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, float]:
     """bool (h, w): the face inside its jaw and brows, less the brows, eyes and lips (each grown
     by 4% of the face's width) and 5% of its width along the outline; and the face's width.
@@ -45,11 +50,12 @@ def skin(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, float]:
     width = float(np.ptp(marks[list(JAW), 0]))
     grow = max(1, round(0.04 * width))
     face = np.zeros(shape, np.uint8)
-    cv2.fillPoly(face, [np.round(marks[[*JAW, *reversed(BROWS)]]).astype(np.int32)], 255)
+    cv2.fillPoly(face, [np.round(outline(marks)).astype(np.int32)], 255)
     inset = max(1, round(0.05 * width))
     face = cv2.erode(face, np.ones((2 * inset + 1, 2 * inset + 1), np.uint8))
     features = np.zeros(shape, np.uint8)
-    for part in (range(17, 22), range(22, 27), *EYES, LIPS):
+    # each brow alone: one hull over both would take in the skin between them
+    for part in (BROWS[:5], BROWS[5:], *EYES, LIPS):
         cv2.fillConvexPoly(features, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
     features = cv2.dilate(features, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
     return (face > 0) & (features == 0), width

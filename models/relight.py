@@ -65,8 +65,8 @@ def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def roll_off(lightness: np.ndarray, change: np.ndarray, top: float) -> np.ndarray:
     """uint8 `lightness` + `change` (float32, the same shape), as it is up to `top` and rolling off
     above it: top + room * (1 - exp(-(v - top) / room)), room = 255 - top, approaching white
-    without reaching it. It starts at slope 1 (no crease at `top`) and keeps a highlight's shape where adding
-    and saturating made it flat."""
+    without reaching it. It starts at slope 1 (no crease at `top`) and keeps a highlight's shape
+    where adding and saturating made it flat."""
     raw = cv2.add(lightness, change, dtype=cv2.CV_16S)
     room = max(255.0 - top, 1.0)
     levels = np.arange(2 * 256, dtype=np.float32)
@@ -132,9 +132,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 lightness = roll_off(lightness, change_l, top)
             else:
                 lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)
-            if n == 1:
-                out[:, :, 0] = lightness
-            else:
+            if n > 1:
                 out = cv2.add(face_lab, change, dtype=cv2.CV_8U)  # rounded, held in 0..255
                 # no colour pushed through grey to the other side (models/color.py: the same
                 # rule): where a profile's edge lies far out on the fitted surfaces, they part,
@@ -145,7 +143,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
                 highest = cv2.bitwise_or(above, (255, grey, grey, 0))
                 out = cv2.min(cv2.max(out, lowest), highest)
-                out[:, :, 0] = lightness
+            out[:, :, 0] = lightness
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)
