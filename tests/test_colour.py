@@ -80,10 +80,16 @@ def bgr(lab: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
-def relit_ab(face: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The a and b of `face` (LAB) relit by `target` (LAB) over a mask that covers them."""
+def relit(face: np.ndarray, target: np.ndarray, **settings) -> np.ndarray:
+    """`face` (LAB) relit by `target` (LAB) over a mask that covers them, in LAB (float32)."""
     full = np.full(face.shape[:2], 255, np.uint8)
-    return cv2.cvtColor(relight(bgr(face), bgr(target), full), cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32)
+    out = relight(bgr(face), bgr(target), full, **settings)
+    return cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
+
+
+def relit_ab(face: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The a and b of `face` (LAB) relit by `target` (LAB)."""
+    return relit(face, target)[:, :, 1:]
 
 
 def test_the_relight_takes_the_targets_broad_colour_and_keeps_the_sources_detail():
@@ -124,13 +130,8 @@ def test_a_highlight_brighter_than_the_targets_skin_rolls_off_instead_of_going_f
     ridge = 80 * np.exp(-(((xs - 45) / 4) ** 2))
     face = lab_image(150 + ridge, np.full((h, w), 136.0), np.full((h, w), 140.0))
     target = lab_image(np.full((h, w), 228.0), np.full((h, w), 134.0), np.full((h, w), 138.0))
-    full = np.full((h, w), 255, np.uint8)
-
-    def lightness(**kw) -> np.ndarray:
-        out = relight(bgr(face), bgr(target), full, **kw)
-        return cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[:, :, 0].astype(int)
-
-    added, rolled = lightness(highlights=False), lightness()
+    added = relit(face, target, highlights=False)[:, :, 0].astype(int)
+    rolled = relit(face, target)[:, :, 0].astype(int)
     top = added[45, 42:49]  # the ridge's middle 7 px: added and held at white, flat
     assert (top == top.max()).all(), "the scene tests nothing: the ridge kept its shape without the roll-off"
     side = rolled[45, 36:46]  # from the skin up the ridge's side to its middle
