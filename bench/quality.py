@@ -87,6 +87,7 @@ CONFIGS: dict[str, dict] = {
     "mirror-0.7": {"mirror_below": 0.7},  # turned sources mirrored as before: far half under 70%
     "light-only": {"relight_colour": False},  # the relight swaps lightness alone, not broad colour
     "clipped": {"highlights": False},  # highlights brighter than the target's skin added, held at white
+    "layout-shape": {"shape_from_front": False},  # a mirrored source's shape read from its symmetric layout
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

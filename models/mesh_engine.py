@@ -47,7 +47,7 @@ from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
-from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, side_share
+from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, seen_from_front, side_share
 from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
@@ -103,6 +103,9 @@ class MeshSource:
     # that turn the same way (models/symmetry.py: own_weight); and its turn (far side, share)
     own: MeshSource | None = None
     turn: tuple[int, float] | None = None
+    # (468, 2) the face's shape as seen from the front (symmetry.seen_from_front), for the shape's fit:
+    # None where the photo's mesh has no depth (the texture's own points serve)
+    shape: np.ndarray | None = None
 
 
 class SourceView(NamedTuple):
@@ -111,6 +114,14 @@ class SourceView(NamedTuple):
     image: np.ndarray  # BGR
     inside: np.ndarray  # uint8: 255 where the crop holds the photo's own pixels
     points: np.ndarray  # (468, 2) float32 mesh in the crop's pixels
+    # (468,) float32 each point's depth as FaceMesh read it, in the crop's pixels: with `points`,
+    # the face's 3D shape (symmetry.seen_from_front)
+    depth: np.ndarray | None = None
+
+    @property
+    def photo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The crop, where it holds the photo's own pixels, and its flat mesh."""
+        return self.image, self.inside, self.points
 
 
 def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
@@ -222,7 +233,7 @@ class MeshStream:
                 # (not what stands in front of it: a hand stays where it is). One rasterisation of
                 # the new mesh serves both this warp and the texture's.
                 moved = _mixed_points(
-                    [(reshape(s.points, dst, s.shape_weights, self.engine.shape, s.carry), k)
+                    [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry), k)
                      for s, k in layers])
                 *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
                                                          src.triangles, box, depth=face.depth)
@@ -327,6 +338,10 @@ class MeshStream:
             keep = keep & (occluded < 128)
         np.copyto(region, warped, where=keep[:, :, None])
 
+    def _shape(self, src: MeshSource) -> np.ndarray:
+        """The source's shape as the fit takes it (MeshSource.shape)."""
+        return src.shape if self.engine.shape_from_front and src.shape is not None else src.points
+
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
         glasses: tuple[np.ndarray, PixelBox] | None, timings: dict[str, float],
@@ -340,7 +355,7 @@ class MeshStream:
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
         ring_dst = with_ring(dst)
-        moved = _mixed_points([(reshape(s.points, dst, np.maximum(s.shape_weights, self.engine.outline),
+        moved = _mixed_points([(reshape(self._shape(s), dst, np.maximum(s.shape_weights, self.engine.outline),
                                         self.engine.shape, s.carry), k) for s, k in layers])
         moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
         outer = _box_around(ring_dst, w, h)
@@ -383,7 +398,7 @@ class MeshEngine:
                  outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
-                 edges: bool = True) -> None:
+                 edges: bool = True, shape_from_front: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -391,6 +406,9 @@ class MeshEngine:
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
+        # a mirrored source's shape read from its photo's 3D mesh turned to the front, not from
+        # its symmetric layout (MeshSource.shape)
+        self.shape_from_front = shape_from_front
         self.forehead = forehead
         self.temples = temples
         self.hair = hair
@@ -455,7 +473,7 @@ class MeshEngine:
             if again is not None:
                 box, pts = again
                 x0, y0, x1, y1 = ((v - pad) / scale for v in box)
-                found = (x0, y0, x1, y1), (pts - pad) / scale
+                found = (x0, y0, x1, y1), np.column_stack([pts[:, :2] - pad, pts[:, 2:]]) / scale
         if found is None and self.coverage:
             # a close-up the full-range model misses, the short-range one finds: a large selfie,
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
@@ -496,7 +514,7 @@ class MeshEngine:
             return None
         det = nearest_first(dets, near, lambda d: d.box)[0]
         pts = self.still.mesh(image, det.box)
-        return None if pts is None else (det.box, pts[:MESH_POINTS, :2])
+        return None if pts is None else (det.box, pts[:MESH_POINTS, :3])
 
     def open_stream(self) -> MeshStream:
         return MeshStream(self)
@@ -508,9 +526,11 @@ class MeshEngine:
 
 def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarge: bool = True) -> SourceView:
     """The face cropped with a margin and scaled to a working size (with `enlarge`, a small face
-    enlarged to SOURCE_MIN_FACE_WIDTH). With `coverage`, a mesh that reaches outside the photo (a
+    enlarged to SOURCE_MIN_FACE_WIDTH). `pts` is the mesh in the photo's pixels, (N, 2), or (N, 3)
+    with each point's depth. With `coverage`, a mesh that reaches outside the photo (a
     tight crop) gets repeated edge pixels there, marked not inside."""
     h, w = image.shape[:2]
+    pts, depth = pts[:, :2], (pts[:, 2] if pts.shape[1] > 2 else None)
     lo, hi = pts.min(0), pts.max(0)
     margin = (hi - lo) * 0.1 + 4
     x0, y0 = np.floor(lo - margin).astype(int)
@@ -533,7 +553,9 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         inside = cv2.resize(inside, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
         local = local * scale
-    return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32))
+    if depth is not None:
+        depth = (depth * scale).astype(np.float32)
+    return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32), depth)
 
 
 class Cuts(NamedTuple):
@@ -557,11 +579,14 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     tone). With `fill_hidden`, a turned face is also redrawn on a symmetric layout, its hidden half
     from its seen one, or from `other`, a photo of the same person that shows that half
     (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
-    filled = fill_hidden_half(*view, other, mirror_below) if fill_hidden else None
+    seen = None if other is None else other.photo
+    filled = fill_hidden_half(*view.photo, seen, mirror_below) if fill_hidden else None
     if filled is None:
-        return _textured(*view, view, cuts)
+        return _textured(*view.photo, view, cuts)
     mirrored = _textured(*filled, view, cuts)
-    own = _textured(*view, view, cuts)
+    if view.depth is not None:
+        mirrored = replace(mirrored, shape=seen_from_front(view.points, view.depth))
+    own = _textured(*view.photo, view, cuts)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
     return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))

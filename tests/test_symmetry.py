@@ -139,3 +139,39 @@ def test_a_pale_background_under_the_nose_is_filled_and_dark_nostrils_are_kept(f
     assert np.hypot(a, b) > 8  # the wall takes the skin's colour (measured: 3 before, 15 after)
     assert (cleaned[y - 3 : y + 3, x + 4 : x + 10] == face[y - 3 : y + 3, x + 4 : x + 10]).all()
     assert (cleaned[: y - 40] == face[: y - 40]).all()  # nothing far from the nose is touched
+
+
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """3 x 3: turned by `yaw`, then tilted by `pitch`, then rolled by `roll` degrees."""
+    y, p, r = np.radians([yaw, pitch, roll])
+    turn = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    tilt = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    spin = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return spin @ tilt @ turn
+
+
+def centred(points: np.ndarray) -> np.ndarray:
+    """Where a shape lies is the fit's business (models/shape.py): only its form is compared."""
+    return points - points.mean(0)
+
+
+@pytest.mark.parametrize("yaw, pitch, roll", [(35, 0, 0), (-50, 0, 0), (0, -25, 0), (30, 20, -15)])
+def test_a_face_seen_from_the_front_is_the_same_whichever_way_its_head_is_turned(mesh_engine, astronaut,
+                                                                                yaw, pitch, roll):
+    # the astronaut's mesh as FaceMesh reads it, with its depth, turned as a head turns
+    view = mesh_engine.prepare_source(astronaut).data.view
+    mesh = np.column_stack([view.points, view.depth]).astype(np.float64)
+    centre = mesh.mean(0)
+    turned = (mesh - centre) @ rotation(yaw, pitch, roll).T + centre
+    width = ft.face_width(view.points)
+    front = symmetry.seen_from_front(view.points, view.depth)
+    again = symmetry.seen_from_front(turned[:, :2].astype(np.float32), turned[:, 2].astype(np.float32))
+    moved = np.abs(centred(turned[:, :2]) - centred(view.points)).mean()
+    assert moved > 0.015 * width, "the turn changed nothing"
+    assert np.abs(centred(again) - centred(front)).max() < 0.002 * width
+    # and seen from the front, a face is upright and symmetric: its chin below its forehead, on
+    # one vertical line, and every point its mirror partner's reflection across it
+    chin, top = front[ft.CHIN], front[ft.FOREHEAD_TOP]
+    assert chin[1] - top[1] > 0.9 * width and abs(chin[0] - top[0]) < 1e-3 * width
+    reflected = front[symmetry.mirror()] * np.float32([-1, 1]) + np.float32([2 * chin[0], 0])
+    assert np.abs(reflected - front).max() < 1e-3 * width
