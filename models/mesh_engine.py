@@ -103,8 +103,8 @@ class MeshSource:
     # that turn the same way (models/symmetry.py: own_weight); and its turn (far side, share)
     own: MeshSource | None = None
     turn: tuple[int, float] | None = None
-    # (468, 2) the face's shape as seen from the front (symmetry.seen_from_front), for the shape's fit:
-    # None where the photo's mesh has no depth (the texture's own points serve)
+    # (468, 2) a mirrored texture's face shape, seen from the front (symmetry.seen_from_front), for
+    # the shape's fit; None elsewhere: a photo's own points are its shape, a symmetric layout's not
     shape: np.ndarray | None = None
 
 
