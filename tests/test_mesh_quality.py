@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.quality import source_form, target_clip
-from bench.realism import greyed_share, stray_pixels
+from bench.realism import WHITE, greyed_share, stray_pixels
 from models import face_topology as ft
 from models import symmetry
 from models.color import largest_difference
@@ -206,6 +206,17 @@ def band(image: np.ndarray, region: np.ndarray) -> np.ndarray:
     return (cv2.GaussianBlur(grey, (0, 0), 1) - cv2.GaussianBlur(grey, (0, 0), 4))[region]
 
 
+def save_sheet(name: str, tiles: dict[str, np.ndarray]) -> None:
+    """`tiles` side by side, each labelled, saved to test-artifacts/`name` for a person to look at."""
+    sheet = np.hstack(list(tiles.values()))
+    x = 0
+    for label, tile in tiles.items():
+        cv2.putText(sheet, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
+        x += tile.shape[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    cv2.imwrite(str(ARTIFACTS / name), sheet)
+
+
 def likeness(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
     return float(np.corrcoef(band(image, region), band(truth, region))[0, 1])
 
@@ -262,12 +273,9 @@ def test_a_turned_sources_hidden_half_is_not_stretched_across_the_target(squeeze
         stretched.close()
     crop = (slice(100, 380), slice(180, 460))
     tile = cv2.resize(source, (280, round(280 * source.shape[0] / source.shape[1])))[:280]
-    sheet = np.hstack([cv2.copyMakeBorder(tile, 0, 280 - tile.shape[0], 0, 0, cv2.BORDER_CONSTANT),
-                       old[crop], new[crop], truth[crop]])
-    for x, label in ((0, "turned source"), (280, "stretched"), (560, "mirror fill"), (840, "frontal source")):
-        cv2.putText(sheet, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
-    ARTIFACTS.mkdir(exist_ok=True)
-    cv2.imwrite(str(ARTIFACTS / "hidden-half.png"), sheet)
+    save_sheet("hidden-half.png", {
+        "turned source": cv2.copyMakeBorder(tile, 0, 280 - tile.shape[0], 0, 0, cv2.BORDER_CONSTANT),
+        "stretched": old[crop], "mirror fill": new[crop], "frontal source": truth[crop]})
     # measured: the far third 0.46 stretched, 0.75 filled from the near half; the near third 0.85
     assert likeness(old, truth, far) < 0.6, "the scene tests nothing: the stretched half kept its detail"
     assert likeness(new, truth, far) > 0.68, (likeness(new, truth, far), likeness(new, truth, near))
@@ -305,12 +313,9 @@ def test_a_turned_photo_gives_a_frontal_target_its_shape_not_a_rounder_one(mesh_
     own = oval_aspect(measure.landmarks(frame))
     layout, front = (oval_aspect(measure.landmarks(out)) / own for out in outs)
     crop = (slice(60, 420), slice(140, 500))
-    tile = cv2.resize(source, (360, 360))
-    sheet = np.hstack([tile, frame[crop], *(out[crop] for out in outs)])
-    for k, label in enumerate(("source", "target", "shape from the layout", "from the front")):
-        cv2.putText(sheet, label, (360 * k + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
-    ARTIFACTS.mkdir(exist_ok=True)
-    cv2.imwrite(str(ARTIFACTS / f"turned-shape-{name}.png"), sheet)
+    save_sheet(f"turned-shape-{name}.png", {
+        "source": cv2.resize(source, (360, 360)), "target": frame[crop],
+        "shape from the layout": outs[0][crop], "from the front": outs[1][crop]})
     # measured: 0.94 and 0.93 from the layout, 1.00 from the front; frontal photos give 0.97-1.03
     # (ad hoc: the astronaut's onto him, and every unmirrored bench.quality source onto six targets)
     assert layout < 0.96, f"the scene tests nothing: the layout gave {layout:.3f}"
@@ -558,7 +563,7 @@ def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_tar
     clip = target_clip(astronaut, ASTRONAUT_DLIB_BOX, 6)
     source = source_form(lena, LENA_DLIB_BOX, "plain")
     def whites(image: np.ndarray) -> np.ndarray:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0] >= 254
+        return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0] >= WHITE
 
     # the face, less the few pixels of the target's own that are white already
     inner = inside_outline(clip[-1].shape[:2], measure.landmarks(clip[-1]), 5) & ~whites(clip[-1])
