@@ -18,7 +18,8 @@ landmarks. Figures, as face-swap papers report them:
 - distance: mean descriptor distance to the source (dlib's same-person threshold is 0.6);
 - flicker: frame-to-frame change in the face of a still, noisy target, over the input's own.
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
-at white, and the target's skin (found by dlib's 68 landmarks) greyed by the swap.
+at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, and the skin's tone
+off the target's.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
@@ -234,6 +235,7 @@ class Outcome:
     stray: int = 0
     white: int = 0
     greyed: list[float] = field(default_factory=list)
+    tone: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -301,7 +303,8 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
     TARGETS_PER_SOURCE identities."""
     names = list(ids)
     outcomes = []
-    skins: dict[str, list[tuple[np.ndarray, float] | None]] = {}  # per target, its judged frames' skin
+    # per target, each judged frame's skin, the face's width and its landmarks
+    skins: dict[str, list[tuple[np.ndarray, float, np.ndarray] | None]] = {}
     t = time.perf_counter()
     for src in sources or names:
         si = names.index(src)
@@ -313,8 +316,8 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                 outs, swapped = swap(source_img, clip)
                 o = Outcome(src, kind, tgt, swapped=swapped, image=outs[-1])
                 if tgt not in skins:
-                    skins[tgt] = [None if (m := judge.landmarks(f)) is None else realism.skin(f.shape[:2], m)
-                                  for f in clip[-2:]]
+                    skins[tgt] = [None if (m := judge.landmarks(f)) is None
+                                  else (*realism.skin(f.shape[:2], m), m) for f in clip[-2:]]
                 for img, frame, region in zip(outs[-2:], clip[-2:], skins[tgt], strict=True):
                     d = judge.descriptor(img)
                     if d is not None:
@@ -322,7 +325,9 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                     o.stray += realism.stray_pixels(img, frame)
                     o.white += realism.held_at_white(img, frame)
                     if region is not None:
-                        o.greyed.append(realism.greyed_share(img, frame, *region))
+                        face, width, marks = region
+                        o.greyed.append(realism.greyed_share(img, frame, face, width))
+                        o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     ratios = []
@@ -456,6 +461,9 @@ def main() -> None:
     greyed = {c: [g for o in results[c][0] for g in o.greyed] for c in results}
     print(f"{'skin greyed to under half the target colour, mean share':<58}"
           + "".join(f"{np.mean(greyed[c]) if greyed[c] else float('nan'):>{width}.2%}" for c in results))
+    tones = {c: [v for o in results[c][0] for v in o.tone if np.isfinite(v)] for c in results}
+    print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
+          + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:

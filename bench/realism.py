@@ -1,9 +1,9 @@
 """What a person sees wrong in a swapped frame, counted against the frame it was made from.
 
 Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
-edge, a mesh seen edge-on), skin held at white (a highlight added past white), and skin greyed
-(the swap's broad colour under half the target's). The skin is found by dlib's 68 landmarks
-(bench.quality's judge), never by the engine's FaceMesh.
+edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
+swap's broad colour under half the target's) and the skin's tone off the target's. The skin is
+found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
 
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
+NOSE_BOTTOM = 33
 
 
 def stray_pixels(out: np.ndarray, frame: np.ndarray) -> int:
@@ -72,3 +73,24 @@ def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: 
         return np.linalg.norm(cv2.GaussianBlur(ab, (0, 0), BLUR * width), axis=2)
 
     return float(np.mean(strength(out)[region] < GREYED * strength(frame)[region]))
+
+
+def upper(region: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """`region` above the nose's bottom (dlib's `marks`): the cheeks, the nose and the forehead,
+    where neither a beard nor the lips are."""
+    kept = region.copy()
+    kept[max(0, int(np.rint(marks[NOSE_BOTTOM, 1]))):] = False
+    return kept
+
+
+def tone_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
+    """How far the swap's skin tone is from the target's in `region`: the distance in CIE a* and
+    b* between the two images' median colours there (about 2.3 is a just-noticeable difference)."""
+    if not region.any():
+        return float("nan")
+
+    def tone(image: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(image.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
+        return np.median(lab[region][:, 1:], axis=0)
+
+    return float(np.linalg.norm(tone(out) - tone(frame)))

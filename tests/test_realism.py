@@ -70,6 +70,24 @@ def test_a_grey_patch_on_half_the_skin_is_half_greyed():
     assert realism.greyed_share(frame, frame, region, width=40) == 0
 
 
+def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
+    frame = skin_frame(200, 200)
+    marks = face_marks()
+    marks[realism.NOSE_BOTTOM] = (100, 108)
+    region, _ = realism.skin(frame.shape[:2], marks)
+    upper = realism.upper(region, marks)
+    assert upper[100, 60] and not upper[150, 100]  # a cheek counts, the chin (a beard) does not
+    lab = cv2.cvtColor(frame.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
+    lab[..., 1] += 3.0
+    lab[..., 2] -= 4.0
+    tinted = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+    assert 4.0 < realism.tone_shift(tinted, frame, upper) < 6.0  # 5: a* 3 and b* 4 apart
+    bearded = frame.copy()
+    bearded[130:, :] = (40, 45, 50)
+    assert realism.tone_shift(frame, bearded, upper) < 0.5
+    assert realism.tone_shift(frame, frame, upper) == 0
+
+
 def test_the_ceilings_paste_puts_the_source_inside_the_outline_and_keeps_the_targets_eyes():
     marks = face_marks()
     source = np.full((200, 200, 3), (60, 90, 160), np.uint8)  # the source's face, shifted by 10 px
