@@ -44,7 +44,7 @@ from models.mask import (
 )
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
-from models.relight import relight
+from models.relight import COLOUR_DEGREE, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, seen_from_front, side_share
@@ -281,7 +281,7 @@ class MeshStream:
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
-                               self.engine.relight_colour, self.engine.highlights)
+                               self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -398,7 +398,8 @@ class MeshEngine:
                  outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
-                 edges: bool = True, shape_from_front: bool = True) -> None:
+                 edges: bool = True, shape_from_front: bool = True,
+                 colour_degree: int = COLOUR_DEGREE) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -409,6 +410,7 @@ class MeshEngine:
         # a mirrored source's shape read from its photo's 3D mesh turned to the front, not from
         # its symmetric layout (MeshSource.shape)
         self.shape_from_front = shape_from_front
+        self.colour_degree = colour_degree  # the degree of the light's colour surfaces (relight.py)
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

@@ -14,6 +14,10 @@ flash-lit source on an evenly coloured target was a grey-green mask with orange 
 bench.quality's plain pairs the swap's broad colour (a and b blurred over 5% of the face's width)
 came within 3.8 of the target's on average, against 5.5, and 0.1% of the skin was greyed (under
 half the target's colour), against 1.3%; dlib's figures did not move beyond a run's noise.
+The colour's surfaces are of the third degree (ten numbers each), the lightness's of the second:
+many faces are paler above the nose than below it (the lips, a flushed chin, stubble), which a
+quadratic colour surface could not follow; the swap's cheeks kept the face's redder mean (a pink
+face on an orange-tan man). A cubic lightness surface let more highlights reach white.
 
 The source's highlights stay its own (a nose ridge, a forehead lit by a flash), and on a brighter
 target they rose past white: blown-out bands, flat at 255. Lightness above the target's own
@@ -33,32 +37,43 @@ COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colou
 BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
 
 
-def _basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
+COLOUR_DEGREE = 3  # of the broad colour's surfaces (a and b); the lightness's are of the second
 
 
-def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray | None:
-    """The surface's six coefficients fitted to lightness samples `values` at pixels (xs, ys), in
-    units of `scale` (the image's larger side): (6,) for (n,) values, (6, k) for k surfaces fitted
-    at once to (n, k); None when fewer than 24 pixels are sampled."""
+def _basis(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
+    """The polynomial's terms at (xs, ys): six to the second degree, ten to the third."""
+    terms = [np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys]
+    if degree >= 3:
+        terms += [xs * xs * xs, xs * xs * ys, xs * ys * ys, ys * ys * ys]
+    return np.stack(terms, axis=-1)
+
+
+def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float, degree: int = 2
+                ) -> np.ndarray | None:
+    """The surface's coefficients (six to the second `degree`, ten to the third) fitted to samples
+    `values` at pixels (xs, ys), in units of `scale` (the image's larger side): (c,) for (n,)
+    values, (c, k) for k surfaces fitted at once to (n, k); None when fewer than 24 pixels are
+    sampled."""
     if len(values) < 24:
         return None
-    basis = _basis(xs / scale, ys / scale).astype(np.float64)
-    # the normal equations: a 6 x 6 solve, a third of the time lstsq's SVD of the samples took;
+    basis = _basis(xs / scale, ys / scale, degree).astype(np.float64)
+    # the normal equations: a 6 x 6 (or 10 x 10) solve, a third of the time lstsq's SVD of the samples took;
     # the small ridge keeps samples on a line (no surface to fit across it) solvable
     gram = basis.T @ basis
-    gram += np.eye(6) * (1e-9 * np.trace(gram))
+    gram += np.eye(len(gram)) * (1e-9 * np.trace(gram))
     return np.linalg.solve(gram, basis.T @ values.astype(np.float64)).astype(np.float32)
 
 
 def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """float32 (h, w) values of the surface (coefficients (6,)), or (h, w, k) of k surfaces
-    ((6, k), k <= 4); computed on a coarse grid and enlarged (they are smooth)."""
+    """float32 (h, w) values of the surface (coefficients (c,), c = 6 or 10: shading_fit), or
+    (h, w, k) of k surfaces ((c, k), k <= 4); computed on a coarse grid and enlarged (they are
+    smooth)."""
     h, w = shape
     scale = float(max(h, w))
     ch, cw = max(2, h // 4), max(2, w // 4)
     gy, gx = np.mgrid[0:ch, 0:cw].astype(np.float32)
-    coarse = _basis(gx * (w / cw) / scale, gy * (h / ch) / scale) @ coef
+    degree = 2 if len(coef) == 6 else 3
+    coarse = _basis(gx * (w / cw) / scale, gy * (h / ch) / scale, degree) @ coef
     return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -101,7 +116,8 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
 
 
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
-            colour_from_target: bool = False, colour: bool = True, highlights: bool = True) -> np.ndarray:
+            colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
+            colour_degree: int = COLOUR_DEGREE) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
@@ -120,11 +136,19 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                    else cv2.cvtColor(np.ascontiguousarray(target[::STEP, ::STEP]), cv2.COLOR_BGR2LAB))
         # a greyscale source's a and b are the target's already (below)
         n = 3 if colour and target_lab is None else 1
-        # every surface in one solve: the samples are the same pixels
+        # the surfaces of one degree in one solve: the samples are the same pixels
         samples = np.concatenate([face_lab[::STEP, ::STEP, :n][pick], sampled[:, :, :n][pick]], axis=1)
-        coef = shading_fit(samples, xs[pick], ys[pick], float(max(h, w)))
-        if coef is not None:
+        at, scale = (xs[pick], ys[pick]), float(max(h, w))
+        change = None
+        if n > 1 and colour_degree > 2:
+            lit = shading_fit(samples[:, [0, n]], *at, scale)
+            tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
+            if lit is not None and tint is not None:
+                change = cv2.merge([surface(lit[:, 1] - lit[:, 0], core.shape),
+                                    *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
+        elif (coef := shading_fit(samples, *at, scale)) is not None:
             change = surface(coef[:, n:] - coef[:, :n], core.shape)
+        if change is not None:
             lightness = cv2.extractChannel(face_lab, 0)
             change_l = change if n == 1 else cv2.extractChannel(change, 0)
             if highlights:
