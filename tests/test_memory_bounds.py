@@ -26,9 +26,11 @@ PEAK_BOUND_MB = 450
 # 445, 433; with a malloc_trim after each decode 407, 394, 515), so a round that settles low and the
 # next high looked like growth to a comparison of the last round with the highest before it. What
 # it must catch is growth that every round adds: one decoded still kept per upload is 16 x 12 MB a
-# round, 384 MB over the two repeats; the last round is compared with the first.
+# round, 384 MB over the two repeats (measured with one kept in media/codec.py: 589, 829, 1010); the
+# last round is compared with the first. Within one run the arenas alone went 430, 527, 587 (a
+# fresh clone, 2026-12-02: 157 MB, over the 150 this bound was), so the bound sits between.
 ROUNDS = 3
-REPEAT_GROWTH_MB = 150
+REPEAT_GROWTH_MB = 250
 
 
 def big_png(side: int = 5000) -> bytes:
