@@ -44,7 +44,7 @@ from models.mask import (
 )
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
-from models.relight import COLOUR_DEGREE, relight
+from models.relight import COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
 from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, seen_from_front, side_share
@@ -404,6 +404,8 @@ class MeshEngine:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
             raise ValueError(f"forehead must be one of {FOREHEADS}, not {forehead!r}")
+        if colour_degree not in DEGREES:
+            raise ValueError(f"colour_degree must be one of {DEGREES}, not {colour_degree!r}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)

@@ -35,9 +35,8 @@ from models.fields import blur_enlarged, shrink
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
-
-
 COLOUR_DEGREE = 3  # of the broad colour's surfaces (a and b); the lightness's are of the second
+DEGREES = (2, 3)  # the surfaces' degrees _basis knows
 
 
 def _basis(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
