@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from models import color
 from models.relight import colour_by_lightness, relight
@@ -139,10 +138,3 @@ def test_a_highlight_brighter_than_the_targets_skin_rolls_off_instead_of_going_f
     assert (np.diff(side) >= 0).all() and side[-1] - side[-3] >= 2  # it keeps its shape
     skin = np.abs(xs - 45) > 25
     assert np.abs(rolled[skin] - added[skin]).max() <= 1  # below the target's brightest, as before
-
-
-def test_a_colour_surface_degree_the_fit_does_not_know_is_refused():
-    from models.mesh_engine import MeshEngine
-
-    with pytest.raises(ValueError, match=r"colour_degree must be one of \(2, 3\), not 4"):
-        MeshEngine(colour_degree=4)

@@ -66,6 +66,13 @@ def test_finds_a_115px_face_in_a_720p_frame(mesh_engine, t1, astronaut):
     assert result.faces_swapped >= 3
 
 
+def test_a_colour_surface_degree_the_fit_does_not_know_is_refused():
+    from models.mesh_engine import MeshEngine
+
+    with pytest.raises(ValueError, match=r"colour_degree must be one of \(2, 3\), not 4"):
+        MeshEngine(colour_degree=4)
+
+
 def test_max_faces_setting_limits_swaps(t1, astronaut):
     from models.mesh_engine import MeshEngine
 
