@@ -19,6 +19,7 @@ CHIN = 152
 FOREHEAD_TOP = 10
 UPPER_INNER_LIP = 13
 LOWER_INNER_LIP = 14
+LOWER_LIP_BOTTOM = 17  # the lower lip's outer edge, on the midline
 LEFT_IRIS = 473  # present with refine_landmarks
 RIGHT_IRIS = 468
 

@@ -59,6 +59,19 @@ AXIS_POINTS = (10, 151, 9, 8, 168, 0, 13, 14, 17, 18, 200, 199, 175, 152)
 NOSE_REACH = 0.04
 NOSE_BACKGROUND = 2.0
 INPAINT_REACH = 0.02
+# Below the lips the profile's edge runs down the chin, and the photo's background shows between
+# it and the mesh's axis; mirrored, it was a grey stripe down the chin of every target (the fifth
+# person of t1.jpg). Within CHIN_REACH of the face's width either side of the axis, pixels nearer
+# the background beside the photo's chin (BACKGROUND_RING of the face's width outside its outline,
+# within BACKGROUND_NEAR of the chin) than the chin's skin (within CHIN_SKIN of the axis), and
+# within BACKGROUND_LIKE LAB levels of it, are filled from around them, where they reach the chin's
+# outline. At 25 too little of his stripe was taken to reach the outline, at 35 all of it; a dark
+# beard is further than 40 from all but a dark background.
+CHIN_REACH = 0.04
+CHIN_SKIN = 0.15
+BACKGROUND_RING = (0.02, 0.06)
+BACKGROUND_NEAR = 0.25
+BACKGROUND_LIKE = 40.0
 
 
 @cache
@@ -249,6 +262,58 @@ def clean_nose(image: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, holes, max(2, round(INPAINT_REACH * width)), cv2.INPAINT_TELEA)
 
 
+def background_beside_chin(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """The median LAB colour of the photo just outside its face's outline around the chin, or None
+    where the photo shows too little there."""
+    h, w = image.shape[:2]
+    width = ft.face_width(points)
+    outward = cv2.distanceTransform(cv2.bitwise_not(face_mask(points, (w, h))), cv2.DIST_L2, 3)
+    ys, xs = np.mgrid[0:h, 0:w]
+    chin = points[ft.CHIN]
+    ring = ((outward > BACKGROUND_RING[0] * width) & (outward < BACKGROUND_RING[1] * width) & (inside > 200)
+            & (np.hypot(xs - chin[0], ys - chin[1]) < BACKGROUND_NEAR * width))
+    if ring.sum() < 20:
+        return None
+    return np.median(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[ring].astype(np.float32), axis=0)
+
+
+def clean_chin(image: np.ndarray, layout: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """A redrawn face (`image`, its mesh `layout`) with the photo's `background` (LAB) filled from
+    around it where it runs down the chin along the axis and reaches the chin's outline. A real
+    dark chin (a shadow, a goatee) is nearer the chin's skin, or is filled from its own sides."""
+    h, w = image.shape[:2]
+    width = ft.face_width(layout)
+    origin, direction = _axis(layout)
+    normal = np.array([-direction[1], direction[0]], np.float32)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    across = np.abs((xs - origin[0]) * normal[0] + (ys - origin[1]) * normal[1])
+    along = (xs - origin[0]) * direction[0] + (ys - origin[1]) * direction[1]
+    lip = float((layout[ft.LOWER_LIP_BOTTOM] - origin) @ direction)
+    chin_end = float((layout[ft.CHIN] - origin) @ direction) - CHIN_REACH * width
+    face = face_mask(layout, (w, h)) > 0
+    below_lips = (along < lip) & (along > chin_end)
+    skin = face & below_lips & (across < CHIN_SKIN * width)
+    if skin.sum() < 50:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    chin = np.median(lab[skin], axis=0)
+    band = below_lips & (across < CHIN_REACH * width) & face
+    off_background = np.linalg.norm(lab - background, axis=2)
+    nearer_background = off_background < np.linalg.norm(lab - chin, axis=2)
+    found = (band & (off_background < BACKGROUND_LIKE) & nearer_background).astype(np.uint8)
+    # only what reaches the chin's outline: the background comes in from beyond the profile
+    inward = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 3)
+    count, parts = cv2.connectedComponents(found, connectivity=8)
+    kept = np.zeros(count, bool)
+    kept[np.unique(parts[(found > 0) & (inward <= max(2.0, INPAINT_REACH * width))])] = True
+    kept[0] = False
+    holes = kept[parts]
+    if not holes.any():
+        return image
+    holes = cv2.dilate(holes.astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
+    return cv2.inpaint(image, holes, max(2, round(INPAINT_REACH * width)), cv2.INPAINT_TELEA)
+
+
 def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
                      other: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                      frontal: float = FRONTAL) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -294,6 +359,8 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
     weight = cv2.GaussianBlur(weight, (0, 0), soft)
     blended = own * weight[..., None] + partner * (1 - weight[..., None])
     blended = clean_nose(np.clip(blended + 0.5, 0, 255).astype(np.uint8), layout)
+    if (background := background_beside_chin(image, inside, points)) is not None:
+        blended = clean_chin(blended, layout, background)
     covered = own_in * weight + partner_in * (1 - weight)
     # the nostrils, in the mirror and where the nose's move carried the near half, are seen
     # edge-on: thin triangles stretched into lines and dots (a dark dash beside the nose), which
