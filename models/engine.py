@@ -40,6 +40,8 @@ class SourceFace:
     engine: str
     box: tuple[float, float, float, float]
     data: Any  # engine-specific, opaque to callers
+    # what about the photo limits the swap, in sentences for the person who uploaded it
+    notes: tuple[str, ...] = ()
 
 
 @dataclass

@@ -47,7 +47,16 @@ from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
 from models.relight import COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
-from models.symmetry import FRONTAL, far_side, fill_hidden_half, own_weight, seen_from_front, side_share
+from models.source_notes import SourceLook, source_notes
+from models.symmetry import (
+    FRONTAL,
+    face_mask,
+    far_side,
+    fill_hidden_half,
+    own_weight,
+    seen_from_front,
+    side_share,
+)
 from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
@@ -106,6 +115,7 @@ class MeshSource:
     # (468, 2) a mirrored texture's face shape, seen from the front (symmetry.seen_from_front), for
     # the shape's fit; None elsewhere: a photo's own points are its shape, a symmetric layout's not
     shape: np.ndarray | None = None
+    look: SourceLook | None = None  # what the engine saw in the photo (models/source_notes.py)
 
 
 class SourceView(NamedTuple):
@@ -486,7 +496,10 @@ class MeshEngine:
             raise NoFaceError("No face detected")
         box, pts = found
         view = _crop_view(image, pts, self.coverage, self.enlarge)
-        return SourceFace(self.name, box, self._make_source(view))
+        source = self._make_source(view)
+        source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
+                                                 outside=_outside_share(view), grey=source.grey))
+        return SourceFace(self.name, box, source, source_notes(source.look))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half
@@ -503,7 +516,12 @@ class MeshEngine:
         other = int(np.argmax(shown))
         if shown[other] < self.mirror_below:
             return faces[best]  # no photo shows the far half well: its mirror, as prepared already
-        return SourceFace(self.name, faces[best].box, self._make_source(views[best], views[other]))
+        source = self._make_source(views[best], views[other])
+        look = faces[best].data.look
+        # the far half is another photo's, not a mirror: the turn costs little
+        look = None if look is None else replace(look, far_share=None)
+        source = replace(source, look=look)
+        return SourceFace(self.name, faces[best].box, source, () if look is None else source_notes(look))
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
@@ -560,6 +578,12 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
     if depth is not None:
         depth = (depth * scale).astype(np.float32)
     return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32), depth)
+
+
+def _outside_share(view: SourceView) -> float:
+    """The share of the face's area (inside the mesh's outline) that lies outside the photo."""
+    face = face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0
+    return float((view.inside[face] < 128).mean()) if face.any() else 0.0
 
 
 class Cuts(NamedTuple):

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from testing.clients import base_of, get_json
-from testing.faces import place
+from testing.faces import crop_face, place
 from testing.page_probe import READ_STAMP_JS, TRACK_DELAY_JS
 from testing.stamps import stamp
 from tests.browser import ARTIFACTS, launch_args, require_chromium, write_y4m
@@ -248,3 +248,24 @@ async def test_the_source_card_follows_the_server_whoever_changes_it(serve, chro
     finally:
         await other.close()
     await page.wait_for_function(f"{card}.includes('No source face on the server')", timeout=8_000)
+
+
+async def test_the_source_card_says_what_in_the_photo_limits_the_likeness(serve, chromium, t1, astronaut,
+                                                                          tmp_path):
+    """A photo of a face turned nearly to profile is taken, and the card says why the likeness will
+    be weaker (the server's upload answer, `notes`); a frontal photo after it clears that."""
+    base = base_of(await serve())
+    page = await chromium.new_page()
+    await page.goto(base + "/")
+    card = "document.getElementById('source-verdict').textContent"
+    for name, photo in (("turned.png", crop_face(t1, (883, 89, 987, 192), 0.8)), ("frontal.png", astronaut)):
+        cv2.imwrite(str(tmp_path / name), photo)
+        await page.evaluate("() => { document.getElementById('source-verdict').textContent = ''; }")
+        await page.set_input_files("#source-file", str(tmp_path / name))
+        await page.wait_for_function(f"{card}.includes('Source face ready')", timeout=8_000)
+        if name == "turned.png":
+            assert "turned away from the camera" in await page.text_content("#source-notes")
+            assert await page.is_visible("#source-notes")
+        else:
+            assert await page.is_hidden("#source-notes")
+    await page.close()

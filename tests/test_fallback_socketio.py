@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 async def test_uploaded_face_replaces_the_face_in_frames(serve, astronaut, frame, measure):
     base = base_of(await serve(max_fps=0))
     status, body = await upload(base, jpeg(astronaut))
-    assert (status, body) == (200, {"success": True, "message": "Source face ready!"})
+    assert (status, body) == (200, {"success": True, "message": "Source face ready!", "notes": []})
     user = await SioUser().connect(base)
     try:
         sent = from_data_url(data_url(frame))  # what the server decodes

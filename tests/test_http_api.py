@@ -11,10 +11,14 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.quality import source_form
 from testing.clients import base_of, get_json, upload
+from testing.faces import crop_face
 from testing.images import jpeg, png_header_only
 
 pytestmark = pytest.mark.slow
+
+ASTRONAUT_DLIB_BOX = (179, 83, 266, 170)  # as tests/test_mesh_quality.py has it
 
 
 def encoded(image: np.ndarray, ext: str) -> bytes:
@@ -34,7 +38,7 @@ async def test_what_the_server_loaded_at_start_is_kept_out_of_the_collectors_ful
 async def test_upload_accepts_each_allowed_format(serve, astronaut, ext):
     base = base_of(await serve())
     status, body = await upload(base, encoded(astronaut, ext), filename="face" + ext)
-    assert (status, body) == (200, {"success": True, "message": "Source face ready!"})
+    assert (status, body) == (200, {"success": True, "message": "Source face ready!", "notes": []})
     assert (await get_json(base, "/status"))["source_face_loaded"] is True
 
 
@@ -57,12 +61,28 @@ async def test_upload_without_a_face_says_no_face_detected(serve):
 async def test_several_photos_of_one_person_are_one_source_and_each_is_checked(serve, astronaut):
     base = base_of(await serve())
     photos = [encoded(astronaut, ".jpg"), encoded(cv2.flip(astronaut, 1), ".jpg")]
-    assert await upload(base, photos) == (200, {"success": True, "message": "Source face ready!"})
+    ready = {"success": True, "message": "Source face ready!", "notes": []}
+    assert await upload(base, photos) == (200, ready)
     no_face = jpeg(np.full((400, 400, 3), 90, np.uint8))
     status, body = await upload(base, [photos[0], no_face])
     assert (status, body["message"]) == (400, "No face detected (image 2 of 2)")
     status, body = await upload(base, photos * 3)
     assert status == 400 and "At most 4" in body["message"]
+
+
+async def test_upload_of_a_turned_or_tightly_cropped_photo_says_what_limits_the_likeness(serve, t1,
+                                                                                          astronaut):
+    """The photo is accepted, and the answer says why the likeness will be weaker and what would do
+    better: a face turned far enough to be mirrored (t1.jpg's fifth person, nearly in profile), a
+    tight greyscale crop (an ID photo without chin or forehead)."""
+    base = base_of(await serve())
+    status, body = await upload(base, jpeg(crop_face(t1, (883, 89, 987, 192), 0.8)))
+    assert status == 200 and body["success"] is True
+    assert len(body["notes"]) == 1 and "turned away from the camera" in body["notes"][0], body
+    status, body = await upload(base, jpeg(source_form(astronaut, ASTRONAUT_DLIB_BOX, "tight-grey")))
+    assert status == 200 and body["success"] is True
+    assert ["outside the photo" in n for n in body["notes"]] == [True, False], body
+    assert "greyscale" in body["notes"][1]
 
 
 BAD_UPLOADS = {

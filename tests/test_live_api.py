@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from testing.clients import base_of
-from testing.faces import T1_FACE_BOXES, place
+from testing.faces import T1_FACE_BOXES, crop_face, place
 from testing.images import jpeg
 from testing.rtc_client import FaceCamera, offer, wait_connected
 from testing.waits import eventually
@@ -306,6 +306,18 @@ async def test_photos_naming_one_person_are_one_source_face(api, astronaut, t1_f
         bad = {"sourceImage": [{"path": data_uri(astronaut), "person": person}]}
         answer = await call(base, create, bad, token)
         assert answer["code"] == 1003 and "person" in answer["msg"], answer
+
+
+async def test_a_ready_session_says_what_in_its_photos_limits_the_likeness(api, t1):
+    """`msg` of a ready session adds, per source face, what limits it (the upload's `notes` in the
+    other dialect): t1.jpg's fifth person, nearly in profile, has his far half mirrored."""
+    _, base, token = await api()
+    turned = crop_face(t1, (883, 89, 987, 192), 0.8)
+    data = (await call(base, f"{P}/faceswap/live/create", {"sourceImage": [{"path": data_uri(turned)}]},
+                       token))["data"]
+    ready = await wait_status(base, token, data["_id"], 2)
+    said = "ready: 1 source face from 1 photo; source face 1: The face is turned away from the camera"
+    assert ready["msg"].startswith(said), ready["msg"]
 
 
 async def test_sessions_expire(api, astronaut):

@@ -27,10 +27,18 @@ function showError(message) {
   el.hidden = !message;
 }
 
-function verdict(text, kind) {
+function verdict(text, kind, notes) {
   const el = $("source-verdict");
   el.textContent = text;
   el.className = "verdict " + (kind || "");
+  // what about the photo limits the likeness, as the server's upload answer says it
+  const list = $("source-notes");
+  list.replaceChildren(...(notes || []).map((note) => {
+    const item = document.createElement("li");
+    item.textContent = note;
+    return item;
+  }));
+  list.hidden = !(notes && notes.length);
 }
 
 // -- server status -------------------------------------------------------------------------
@@ -73,7 +81,7 @@ async function uploadSource(file) {
     let body = {};
     try { body = await r.json(); } catch (e) { body = { message: `HTTP ${r.status}` }; }
     if (r.ok && body.success) {
-      verdict(body.message, "ok");
+      verdict(body.message, "ok", Array.isArray(body.notes) ? body.notes : []);
       showError("");
     } else {
       verdict(body.message || `Upload failed (HTTP ${r.status})`, "bad");

@@ -128,7 +128,10 @@ class FaceSwapLiveRoutes:
             return fail(503, str(exc))
         self.sessions.uploads.set([face], self.sessions.now())
         self.metrics.uploads.labels("ok").inc()
-        return web.json_response({"success": True, "message": SOURCE_READY})
+        for note in face.notes:
+            log.info("source photo: %s", note)
+        # what about the photo limits the swap (models/source_notes.py), for the user to act on
+        return web.json_response({"success": True, "message": SOURCE_READY, "notes": list(face.notes)})
 
     async def _prepare_photo(self, data: bytes) -> SourceFace:
         loop = asyncio.get_running_loop()

@@ -183,6 +183,10 @@ class LiveSessions:
             return
         session.channel.sources.set(faces, self.sessions.now())
         ready = f"ready: {plural(len(faces), 'source face')} from {plural(len(images), 'photo')}"
+        # what about the photos limits the swap (models/source_notes.py), for the user to act on
+        said = [f"source face {n}: {note}" for n, face in enumerate(faces, 1) for note in face.notes]
+        if said:
+            ready += "; " + " ".join(said)
         log.info("live session %s %s", record.id, ready)
         await self._move(record, SessionEvent.PREPARED, ready)
 

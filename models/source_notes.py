@@ -1,0 +1,43 @@
+"""What about a source photo limits the swap, said to the person who uploaded it.
+
+A photo the engine accepts can still carry little of the person: bench.quality retrieves 98% of
+the outputs of frontal, side-lit and small photos, 67% of turned ones and 69% of tight greyscale
+crops (README, Engines), and every miss on its held-out faces is a photo whose far half the engine
+mirrors. The upload's answer says which of these a photo is, and what would do better, instead of
+leaving the user to wonder why the likeness is weak. A small face is not among them: enlarged at
+upload, faces 80 px wide were retrieved as often as large ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Under this share of the face outside the photo, a crop is not worth a word: the mask's feather
+# at the photo's edge hides a sliver.
+OUTSIDE_WORTH_SAYING = 0.03
+
+
+@dataclass(frozen=True)
+class SourceLook:
+    """What the engine saw in one source photo."""
+
+    far_share: float | None  # a mirrored face's far half, over its near half's area; None if not mirrored
+    outside: float  # the share of the face's area that lies outside the photo
+    grey: bool  # a greyscale photo
+
+
+def source_notes(look: SourceLook) -> tuple[str, ...]:
+    """Sentences for the user, most harmful first; none for a photo that limits nothing."""
+    notes = []
+    if look.far_share is not None:
+        notes.append(f"The face is turned away from the camera (its far side shows {look.far_share:.0%} of "
+                     "the near side's area): that side is drawn from a mirror of the near one. A photo "
+                     "facing the camera gives a closer likeness.")
+    if look.outside >= OUTSIDE_WORTH_SAYING:
+        notes.append(f"{look.outside:.0%} of the face lies outside the photo (a tight crop): there the "
+                     "face it is swapped onto shows through. A photo of the whole head gives a closer "
+                     "likeness.")
+    if look.grey:
+        notes.append("The photo is greyscale: the swapped face keeps its light and detail and takes its "
+                     "colour from the face it is swapped onto.")
+    return tuple(notes)

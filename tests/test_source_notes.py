@@ -1,0 +1,21 @@
+"""The sentences an upload's answer gives about what in the photo limits the swap: pure logic."""
+
+from __future__ import annotations
+
+from models.source_notes import OUTSIDE_WORTH_SAYING, SourceLook, source_notes
+
+
+def test_a_frontal_whole_colour_photo_gets_no_notes():
+    assert source_notes(SourceLook(far_share=None, outside=0.0, grey=False)) == ()
+
+
+def test_a_sliver_of_face_outside_the_photo_is_not_worth_a_word():
+    assert source_notes(SourceLook(far_share=None, outside=OUTSIDE_WORTH_SAYING / 2, grey=False)) == ()
+
+
+def test_each_limit_is_said_with_its_figure_and_the_mirror_first():
+    notes = source_notes(SourceLook(far_share=0.3, outside=0.27, grey=True))
+    assert len(notes) == 3
+    assert "turned away" in notes[0] and "30%" in notes[0] and "mirror" in notes[0]
+    assert notes[1].startswith("27% of the face lies outside the photo")
+    assert "greyscale" in notes[2]
