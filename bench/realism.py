@@ -2,7 +2,8 @@
 
 Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
 edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
-swap's broad colour under half the target's) and the skin's tone off the target's. The skin is
+swap's broad colour under half the target's), the skin's tone off the target's, and colour
+patches the target's skin does not have. The skin is
 found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
@@ -18,6 +19,9 @@ CHANGED = 20  # levels from the target's frame at which the swap changed a pixel
 WHITE = 254  # LAB lightness (OpenCV's 0..255) at which a pixel is held at white
 GREYED = 0.5  # of the target's colour strength under which the swap's skin counts as greyed
 BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
+# Colour patches: the colour blurred over PATCH_BLUR of the face's width, against the colour blurred
+# over PATCH_AROUND of it, PATCH_LEVELS a/b levels further apart than in the target's frame
+PATCH_BLUR, PATCH_AROUND, PATCH_LEVELS = 0.02, 0.08, 4.0
 
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
@@ -94,3 +98,19 @@ def tone_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
         return np.median(lab[region][:, 1:], axis=0)
 
     return float(np.linalg.norm(tone(out) - tone(frame)))
+
+
+def patchy_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+    """The share of `region` (the target's skin) where the swap's colour stands out from the colour
+    around it (PATCH_BLUR against PATCH_AROUND of the face's `width`) by PATCH_LEVELS of LAB a and
+    b more than the target's own does there: mint or grey patches on a warm cheek (a flash-lit
+    source's bleached skin), not the target's own blush."""
+    if not region.any():
+        return float("nan")
+
+    def standing_out(image: np.ndarray) -> np.ndarray:
+        ab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32)
+        near = cv2.GaussianBlur(ab, (0, 0), PATCH_BLUR * width)
+        return np.linalg.norm(near - cv2.GaussianBlur(ab, (0, 0), PATCH_AROUND * width), axis=2)
+
+    return float(np.mean(standing_out(out)[region] > standing_out(frame)[region] + PATCH_LEVELS))

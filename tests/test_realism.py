@@ -70,6 +70,28 @@ def test_a_grey_patch_on_half_the_skin_is_half_greyed():
     assert realism.greyed_share(frame, frame, region, width=40) == 0
 
 
+def with_patch(image: np.ndarray, centre: tuple[int, int], radius: int, grey: bool) -> np.ndarray:
+    """`image` with a round patch of its skin's lightness, grey (a and b neutral) or rose."""
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    spot = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(spot, centre, radius, 255, -1)
+    lab[spot > 0, 1:] = (128, 128) if grey else (165, 150)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def test_a_grey_patch_on_a_warm_cheek_is_a_colour_patch_and_the_targets_own_blush_is_not():
+    frame = skin_frame(200, 200)
+    region = np.zeros(frame.shape[:2], bool)
+    region[40:160, 40:160] = True
+    patched = with_patch(frame, (70, 100), 12, grey=True)
+    share = realism.patchy_share(patched, frame, region, width=120)
+    # measured 0.076: the patch is 3% of the region, and the blur spreads it
+    assert 0.02 < share < 0.08, share
+    blushed = with_patch(frame, (130, 100), 12, grey=False)
+    assert realism.patchy_share(blushed, blushed, region, width=120) == 0  # the target's own
+    assert realism.patchy_share(frame, frame, region, width=120) == 0
+
+
 def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
     frame = skin_frame(200, 200)
     marks = face_marks()
