@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -277,3 +278,16 @@ def test_a_large_close_up_photo_is_taken_as_a_source(mesh_engine, hanks, astrona
     big = cv2.resize(hanks, (1600, 1600), interpolation=cv2.INTER_CUBIC)
     source = mesh_engine.prepare_source(big)
     assert swap_once(mesh_engine, place(astronaut, (640, 480), 0.9), [source]).faces_swapped == 1
+
+
+def test_a_turned_photo_is_said_to_be_mirrored_unless_another_photo_shows_its_far_half(mesh_engine, t1,
+                                                                                     astronaut):
+    """The upload's notes (models/source_notes.py) say what the engine did: t1.jpg's fifth person,
+    nearly in profile, has his far half drawn from a mirror, and with a second photo that shows
+    that half (the same photo flipped) it is not."""
+    turned = crop_face(t1, (883, 89, 987, 192), 0.8)
+    alone = mesh_engine.prepare_source(turned)
+    assert len(alone.notes) == 1 and "turned away from the camera" in alone.notes[0], alone.notes
+    both = mesh_engine.combine_sources([alone, mesh_engine.prepare_source(cv2.flip(turned, 1))])
+    assert both.notes == ()
+    assert mesh_engine.prepare_source(astronaut).notes == ()
