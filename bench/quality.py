@@ -91,6 +91,7 @@ CONFIGS: dict[str, dict] = {
     "clipped": {"highlights": False},  # highlights brighter than the target's skin added, held at white
     "layout-shape": {"shape_from_front": False},  # a mirrored source's shape read from its symmetric layout
     "quadratic-colour": {"colour_degree": 2},  # the light's colour by quadratic surfaces, as its lightness
+    "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

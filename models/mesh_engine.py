@@ -44,7 +44,7 @@ from models.mask import (
 )
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
-from models.relight import COLOUR_DEGREE, DEGREES, relight
+from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
 from models.source_notes import SourceLook, source_notes
@@ -290,8 +290,10 @@ class MeshStream:
             alpha = forehead_agreement(alpha, above, face_bgr, region, face_w)
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
+            area = COLOUR_AREA * face_w if self.engine.colour_area else None
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
-                               self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree)
+                               self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
+                               area)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -409,7 +411,7 @@ class MeshEngine:
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
-                 colour_degree: int = COLOUR_DEGREE) -> None:
+                 colour_degree: int = COLOUR_DEGREE, colour_area: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -423,6 +425,8 @@ class MeshEngine:
         # its symmetric layout (MeshSource.shape)
         self.shape_from_front = shape_from_front
         self.colour_degree = colour_degree  # the degree of the light's colour surfaces (relight.py)
+        # the target's colour over areas COLOUR_AREA of the face wide, not only its smooth surfaces
+        self.colour_area = colour_area
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

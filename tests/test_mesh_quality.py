@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.quality import source_form, target_clip
-from bench.realism import WHITE, greyed_share, stray_pixels, tone_shift
+from bench.realism import WHITE, greyed_share, patchy_share, stray_pixels, tone_shift
 from models import face_topology as ft
 from models import symmetry
 from models.color import largest_difference
@@ -611,8 +611,11 @@ def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_tar
 
     # her shape read from her mirrored layout, as when this was found: there her nose ridge lies on
     # the astronaut's brightest skin (read from the front, the ridge lies beside it, and only 6
-    # pixels reach white without the roll-off)
-    added, rolled = MeshEngine(highlights=False, shape_from_front=False), MeshEngine(shape_from_front=False)
+    # pixels reach white without the roll-off); and the colour by smooth surfaces alone, as then
+    # (the target's colour over smaller areas gives the ridge more colour, which keeps it off
+    # white: 17 px without the roll-off)
+    added = MeshEngine(highlights=False, shape_from_front=False, colour_area=False)
+    rolled = MeshEngine(shape_from_front=False)
     try:
         old = white(play(added, clip, added.prepare_source(source)))
         new = white(play(rolled, clip, rolled.prepare_source(source)))
@@ -892,7 +895,8 @@ def test_the_swaps_cheeks_take_the_targets_skin_tone_where_it_differs_above_and_
             found.append(tone_shift(out, clips[target][-1], bands[target]))
         return found
 
-    quadratic, cubic = MeshEngine(colour_degree=2), MeshEngine()
+    # the surfaces alone: the colour over smaller areas (test below) would take the tone either way
+    quadratic, cubic = MeshEngine(colour_degree=2, colour_area=False), MeshEngine(colour_area=False)
     try:
         before, after = shifts(quadratic), shifts(cubic)
     finally:
@@ -900,3 +904,33 @@ def test_the_swaps_cheeks_take_the_targets_skin_tone_where_it_differs_above_and_
         cubic.close()
     # measured: 5.2, 6.2, 4.2, 3.7 with quadratic surfaces; 4.6, 5.5, 3.1, 3.1 with cubic ones
     assert all(a < b - 0.3 for a, b in zip(after, before, strict=True)), (before, after)
+
+
+def test_a_flash_lit_source_leaves_no_colour_patches_on_a_warm_targets_cheeks(measure, t1):
+    """A flash bleaches a face's centre unevenly. The relight's smooth colour surfaces follow the
+    bleached centre and warm edges, not the patches between: on a warm, evenly coloured target
+    they were mint patches on the cheeks. The colour over areas 3% of the face wide is now the
+    target's (relight.colour_of_area); finer colour (lips, brows, lids) stays the source's."""
+    pairs = [("flash-lit", "centre"), ("flash-lit", "right"), ("second", "centre")]
+    clips = {target: target_clip(t1, T1_DLIB_BOXES[target], 6) for _, target in pairs}
+    meshes = {target: measure.landmarks(clip[-1]) for target, clip in clips.items()}
+
+    def patches(engine: MeshEngine) -> list[float]:
+        """Per pair, the share of the target's cheeks in colour patches its own do not have."""
+        found = []
+        for source, target in pairs:
+            frame, mesh = clips[target][-1], meshes[target]
+            source_face = engine.prepare_source(source_form(t1, T1_DLIB_BOXES[source], "plain"))
+            out = play(engine, clips[target], source_face)
+            width = float(np.ptp(mesh[ft.face_oval(), 0]))
+            found.append(patchy_share(out, frame, cheek_band(frame.shape[:2], mesh), width))
+        return found
+
+    smooth, areas = MeshEngine(colour_area=False), MeshEngine()
+    try:
+        before, after = patches(smooth), patches(areas)
+    finally:
+        smooth.close()
+        areas.close()
+    # measured: 0.198, 0.182, 0.245 with the surfaces alone; 0.099, 0.087, 0.066 now
+    assert all(a < 0.7 * b for a, b in zip(after, before, strict=True)), (before, after)
