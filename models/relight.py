@@ -175,8 +175,13 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             # the target's colour over areas a few percent of the face wide: the surfaces follow
             # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm
             # target's cheeks); sampled on the fit's grid, which is fine enough for such a blur
-            moved, seen = colour_of_area(face_lab[::STEP, ::STEP, 1:3], sampled[:, :, 1:3], pick,
-                                         colour_area / STEP)
+            # each grid cell the mean of its pixels, not one of them: one pixel's sensor noise,
+            # blurred, still flipped a and b by a level from frame to frame (flicker of a colour
+            # source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with means)
+            grid = (pick.shape[1], pick.shape[0])
+            target_ab, face_ab = (cv2.cvtColor(cv2.resize(image, grid, interpolation=cv2.INTER_AREA),
+                                               cv2.COLOR_BGR2LAB)[:, :, 1:3] for image in (target, face))
+            moved, seen = colour_of_area(face_ab, target_ab, pick, colour_area / STEP)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
             # mixed on the grid and enlarged once (both are smooth), a third of the work each way
             surfaces = change[::STEP, ::STEP, 1:]
