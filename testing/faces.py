@@ -25,6 +25,13 @@ GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 ASTRONAUT_BOX = (174, 68, 278, 172)  # her face in skimage.data.astronaut()
 # Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
+# The boxes dlib gives the people of t1.jpg (bench.quality's t1-1 to t1-6), the astronaut and the
+# soft photo of a woman in a hat (opencv-doc's blurred.png): bench.quality frames its sources by them
+T1_DLIB_BOXES = {"first": (65, 284, 169, 388), "second": (275, 179, 362, 266),
+                 "centre": (452, 300, 577, 424), "right": (734, 365, 837, 469), "turned": (883, 89, 987, 192),
+                 "flash-lit": (1114, 284, 1217, 388)}
+ASTRONAUT_DLIB_BOX = (179, 83, 266, 170)
+LENA_DLIB_BOX = (218, 236, 373, 391)
 
 
 def t1_path() -> str:

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from testing.clients import base_of, get_json
-from testing.faces import crop_face, place
+from testing.faces import T1_DLIB_BOXES, crop_face, place
 from testing.page_probe import READ_STAMP_JS, TRACK_DELAY_JS
 from testing.stamps import stamp
 from tests.browser import ARTIFACTS, launch_args, require_chromium, write_y4m
@@ -258,7 +258,8 @@ async def test_the_source_card_says_what_in_the_photo_limits_the_likeness(serve,
     page = await chromium.new_page()
     await page.goto(base + "/")
     card = "document.getElementById('source-verdict').textContent"
-    for name, photo in (("turned.png", crop_face(t1, (883, 89, 987, 192), 0.8)), ("frontal.png", astronaut)):
+    turned = crop_face(t1, T1_DLIB_BOXES["turned"], 0.8)
+    for name, photo in (("turned.png", turned), ("frontal.png", astronaut)):
         cv2.imwrite(str(tmp_path / name), photo)
         await page.evaluate("() => { document.getElementById('source-verdict').textContent = ''; }")
         await page.set_input_files("#source-file", str(tmp_path / name))

@@ -13,12 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.quality import source_form
 from testing.clients import base_of, get_json, upload
-from testing.faces import crop_face
+from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, crop_face
 from testing.images import jpeg, png_header_only
 
 pytestmark = pytest.mark.slow
-
-ASTRONAUT_DLIB_BOX = (179, 83, 266, 170)  # as tests/test_mesh_quality.py has it
 
 
 def encoded(image: np.ndarray, ext: str) -> bytes:
@@ -76,7 +74,7 @@ async def test_upload_of_a_turned_or_tightly_cropped_photo_says_what_limits_the_
     better: a face turned far enough to be mirrored (t1.jpg's fifth person, nearly in profile), a
     tight greyscale crop (an ID photo without chin or forehead)."""
     base = base_of(await serve())
-    status, body = await upload(base, jpeg(crop_face(t1, (883, 89, 987, 192), 0.8)))
+    status, body = await upload(base, jpeg(crop_face(t1, T1_DLIB_BOXES["turned"], 0.8)))
     assert status == 200 and body["success"] is True
     assert len(body["notes"]) == 1 and "turned away from the camera" in body["notes"][0], body
     status, body = await upload(base, jpeg(source_form(astronaut, ASTRONAUT_DLIB_BOX, "tight-grey")))

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from testing.clients import base_of
-from testing.faces import T1_FACE_BOXES, crop_face, place
+from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
 from testing.images import jpeg
 from testing.rtc_client import FaceCamera, offer, wait_connected
 from testing.waits import eventually
@@ -312,7 +312,7 @@ async def test_a_ready_session_says_what_in_its_photos_limits_the_likeness(api, 
     """`msg` of a ready session adds, per source face, what limits it (the upload's `notes` in the
     other dialect): t1.jpg's fifth person, nearly in profile, has his far half mirrored."""
     _, base, token = await api()
-    turned = crop_face(t1, (883, 89, 987, 192), 0.8)
+    turned = crop_face(t1, T1_DLIB_BOXES["turned"], 0.8)
     data = (await call(base, f"{P}/faceswap/live/create", {"sourceImage": [{"path": data_uri(turned)}]},
                        token))["data"]
     ready = await wait_status(base, token, data["_id"], 2)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
-from testing.faces import T1_FACE_BOXES, crop_face, place
+from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
 from tests.face_checks import identity_scores, outside_face, swap_once
 
 pytestmark = pytest.mark.slow
@@ -285,7 +285,7 @@ def test_a_turned_photo_is_said_to_be_mirrored_unless_another_photo_shows_its_fa
     """The upload's notes (models/source_notes.py) say what the engine did: t1.jpg's fifth person,
     nearly in profile, has his far half drawn from a mirror, and with a second photo that shows
     that half (the same photo flipped) it is not."""
-    turned = crop_face(t1, (883, 89, 987, 192), 0.8)
+    turned = crop_face(t1, T1_DLIB_BOXES["turned"], 0.8)
     alone = mesh_engine.prepare_source(turned)
     assert len(alone.notes) == 1 and "turned away from the camera" in alone.notes[0], alone.notes
     both = mesh_engine.combine_sources([alone, mesh_engine.prepare_source(cv2.flip(turned, 1))])

@@ -21,16 +21,20 @@ from models.mediapipe_faces import FaceFinder, FaceTracker
 from models.mesh_engine import MeshEngine
 from models.shape import OUTLINE, fit_affine, reshape, rigid_groups, shape_weights, with_ring
 from models.warp import doubled_areas
-from testing.faces import ASTRONAUT_BOX, T1_FACE_BOXES, crop_face, faces, place, turned, video
+from testing.faces import (
+    ASTRONAUT_BOX,
+    ASTRONAUT_DLIB_BOX,
+    LENA_DLIB_BOX,
+    T1_DLIB_BOXES,
+    T1_FACE_BOXES,
+    crop_face,
+    faces,
+    place,
+    turned,
+    video,
+)
 from tests.browser import ARTIFACTS
 from tests.face_checks import play, play_all
-
-# the boxes dlib gives the people of t1.jpg (bench.quality's t1-1 to t1-6)
-T1_DLIB_BOXES = {"first": (65, 284, 169, 388), "second": (275, 179, 362, 266),
-                 "centre": (452, 300, 577, 424), "right": (734, 365, 837, 469), "turned": (883, 89, 987, 192),
-                 "flash-lit": (1114, 284, 1217, 388)}
-ASTRONAUT_DLIB_BOX = (179, 83, 266, 170)
-LENA_DLIB_BOX = (218, 236, 373, 391)  # in opencv-doc's blurred.png
 
 pytestmark = pytest.mark.slow
 
