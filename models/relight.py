@@ -174,10 +174,11 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         if change is not None and n > 1 and colour_area is not None:
             # the target's colour over areas a few percent of the face wide: the surfaces follow
             # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm
-            # target's cheeks); sampled on the fit's grid, which is fine enough for such a blur
-            # each grid cell the mean of its pixels, not one of them: one pixel's sensor noise,
-            # blurred, still flipped a and b by a level from frame to frame (flicker of a colour
-            # source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with means)
+            # target's cheeks). Worked on a grid the size of the fit's, fine enough for such a
+            # blur; each cell the mean of its pixels, not one of them as the fit samples: one
+            # pixel's sensor noise, blurred, still flipped a and b by a level from frame to frame
+            # (flicker of a colour source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with
+            # means)
             grid = (pick.shape[1], pick.shape[0])
             target_ab, face_ab = (cv2.cvtColor(cv2.resize(image, grid, interpolation=cv2.INTER_AREA),
                                                cv2.COLOR_BGR2LAB)[:, :, 1:3] for image in (target, face))

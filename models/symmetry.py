@@ -29,6 +29,7 @@ import numpy as np
 
 from models import color
 from models import face_topology as ft
+from models.mask import EDGE_RING
 from models.shape import fit_affine
 from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_affines
 
@@ -62,14 +63,14 @@ INPAINT_REACH = 0.02
 # Below the lips the profile's edge runs down the chin, and the photo's background shows between
 # it and the mesh's axis; mirrored, it was a grey stripe down the chin of every target (the fifth
 # person of t1.jpg). Within CHIN_REACH of the face's width either side of the axis, pixels nearer
-# the background beside the photo's chin (BACKGROUND_RING of the face's width outside its outline,
-# within BACKGROUND_NEAR of the chin) than the chin's skin (within CHIN_SKIN of the axis), and
-# within BACKGROUND_LIKE LAB levels of it, are filled from around them, where they reach the chin's
-# outline. At 25 too little of his stripe was taken to reach the outline, at 35 all of it; a dark
-# beard is further than 40 from all but a dark background.
+# the background beside the photo's chin (the ring outside its outline that mask.edge_intrusions
+# judges the background by, EDGE_RING, within BACKGROUND_NEAR of the chin) than the chin's skin
+# (within CHIN_SKIN of the axis), and within BACKGROUND_LIKE LAB levels of it, are filled from
+# around them, where they reach the chin's outline. At 25 too little of his stripe was taken to
+# reach the outline, at 35 all of it; a dark beard is further than 40 from all but a dark
+# background.
 CHIN_REACH = 0.04
 CHIN_SKIN = 0.15
-BACKGROUND_RING = (0.02, 0.06)
 BACKGROUND_NEAR = 0.25
 BACKGROUND_LIKE = 40.0
 
@@ -270,7 +271,7 @@ def background_beside_chin(image: np.ndarray, inside: np.ndarray, points: np.nda
     outward = cv2.distanceTransform(cv2.bitwise_not(face_mask(points, (w, h))), cv2.DIST_L2, 3)
     ys, xs = np.mgrid[0:h, 0:w]
     chin = points[ft.CHIN]
-    ring = ((outward > BACKGROUND_RING[0] * width) & (outward < BACKGROUND_RING[1] * width) & (inside > 200)
+    ring = ((outward > EDGE_RING[0] * width) & (outward < EDGE_RING[1] * width) & (inside > 200)
             & (np.hypot(xs - chin[0], ys - chin[1]) < BACKGROUND_NEAR * width))
     if ring.sum() < 20:
         return None
