@@ -76,7 +76,7 @@ _NO_HAIR = {"hair": False, **_NO_GLASSES}
 _NO_TEMPLES = {"temples": False, **_NO_HAIR}
 _FIXED = {"forehead": "fixed", **_NO_TEMPLES}
 _EARLIER = {"openings": "wide", **_FIXED}  # the mask before
-PATCHIEST = 8  # pairs listed with the most skin in colour patches
+WORST = 8  # pairs listed with the most skin in colour patches, and shaded harshly
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -92,6 +92,7 @@ CONFIGS: dict[str, dict] = {
     "layout-shape": {"shape_from_front": False},  # a mirrored source's shape read from its symmetric layout
     "quadratic-colour": {"colour_degree": 2},  # the light's colour by quadratic surfaces, as its lightness
     "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
+    "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
@@ -240,6 +241,7 @@ class Outcome:
     greyed: list[float] = field(default_factory=list)
     tone: list[float] = field(default_factory=list)
     patchy: list[float] = field(default_factory=list)
+    harsh: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -333,6 +335,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.greyed.append(realism.greyed_share(img, frame, face, width))
                         o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
+                        o.harsh.append(realism.harsh_share(img, frame, face, width))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     ratios = []
@@ -469,9 +472,11 @@ def main() -> None:
     tones = {c: [v for o in results[c][0] for v in o.tone if np.isfinite(v)] for c in results}
     print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
-    patchy = {c: [v for o in results[c][0] for v in o.patchy if np.isfinite(v)] for c in results}
-    print(f"{'skin in colour patches the target has not, mean share':<58}"
-          + "".join(f"{np.mean(patchy[c]) if patchy[c] else float('nan'):>{width}.2%}" for c in results))
+    for label, key in (("skin in colour patches the target has not", "patchy"),
+                       ("skin shaded harsher than the target's (creases)", "harsh")):
+        shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
+        print(f"{label + ', mean share':<58}"
+              + "".join(f"{np.mean(shares[c]) if shares[c] else float('nan'):>{width}.2%}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
     for kind in kinds:
@@ -500,10 +505,12 @@ def main() -> None:
         if got["retrieval"] < 1:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
-    print(f"\nthe pairs with most skin in colour patches ({last}): source, form -> target, mean share")
-    patchiest = sorted((o for o in results[last][0] if o.patchy), key=lambda o: -float(np.mean(o.patchy)))
-    for o in patchiest[:PATCHIEST]:
-        print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {np.mean(o.patchy):>6.1%}")
+    for what, key in (("in colour patches", "patchy"), ("shaded harsher than the target's", "harsh")):
+        print(f"\nthe pairs with most skin {what} ({last}): source, form -> target, mean share")
+        worst = sorted((o for o in results[last][0] if getattr(o, key)),
+                       key=lambda o: -float(np.mean(getattr(o, key))))
+        for o in worst[:WORST]:
+            print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {np.mean(getattr(o, key)):>6.1%}")
     first = next(iter(results))
     if first != last:
         changed(results[first][0], results[last][0], first, last, gallery)

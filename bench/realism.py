@@ -2,8 +2,8 @@
 
 Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
 edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
-swap's broad colour under half the target's), the skin's tone off the target's, and colour
-patches the target's skin does not have. The skin is
+swap's broad colour under half the target's), the skin's tone off the target's, colour patches
+the target's skin does not have, and shading (creases, folds) harsher than the target's. The skin is
 found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
@@ -22,6 +22,10 @@ BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
 # Colour patches: the colour blurred over PATCH_BLUR of the face's width, against the colour blurred
 # over PATCH_AROUND of it, PATCH_LEVELS a/b levels further apart than in the target's frame
 PATCH_BLUR, PATCH_AROUND, PATCH_LEVELS = 0.02, 0.08, 4.0
+# Harsh shading: lightness between blurs over HARSH_FINE and HARSH_BROAD of the face's width (creases,
+# folds, a cheek's own shadow; not pixel noise, not the broad light), its strength over HARSH_BROAD,
+# HARSH_TIMES the target's and HARSH_LEVELS more
+HARSH_FINE, HARSH_BROAD, HARSH_TIMES, HARSH_LEVELS = 0.01, 0.05, 2.0, 3.0
 
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
@@ -114,3 +118,21 @@ def patchy_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: 
         return np.linalg.norm(near - cv2.GaussianBlur(ab, (0, 0), PATCH_AROUND * width), axis=2)
 
     return float(np.mean(standing_out(out)[region] > standing_out(frame)[region] + PATCH_LEVELS))
+
+
+def harsh_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+    """The share of `region` (the target's skin) where the swap's shading (lightness between blurs
+    over HARSH_FINE and HARSH_BROAD of the face's `width`) is HARSH_TIMES as strong as the target's
+    there and HARSH_LEVELS more: a source's creases and cheek shadows, sharp and dark, on skin the
+    target's camera shows flat (a pale, bright face looked cut from metal)."""
+    if not region.any():
+        return float("nan")
+
+    def shading(image: np.ndarray) -> np.ndarray:
+        lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+        band = (cv2.GaussianBlur(lightness, (0, 0), HARSH_FINE * width)
+                - cv2.GaussianBlur(lightness, (0, 0), HARSH_BROAD * width))
+        return np.sqrt(cv2.GaussianBlur(band * band, (0, 0), HARSH_BROAD * width))
+
+    own = shading(frame)[region]
+    return float(np.mean(shading(out)[region] > HARSH_TIMES * own + HARSH_LEVELS))

@@ -236,24 +236,22 @@ class MeshStream:
             changed, box, maps, occluded, moved = self._reshape_with_outline(out, face, layers, glasses,
                                                                              timings)
             t = time.perf_counter()
+        elif self.engine.shape > 0:
+            # The target's face takes the source's shape: its pixels move to the new mesh first
+            # (not what stands in front of it: a hand stays where it is). One rasterisation of
+            # the new mesh serves both this warp and the texture's.
+            moved = _mixed_points(
+                [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry), k)
+                 for s, k in layers])
+            *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
+                                                     src.triangles, box, depth=face.depth)
+            moving = believable_move(back_x, *displacement(back_x, back_y, box[:2]), MOVE_REACH * face_w)
+            hand, occluded = self._in_front(box, face.track_id, glasses, (back_x, back_y), moving)
+            self._move_target(out, box, back_x, back_y, hand, moving)
+            t = _timed(timings, "shape", t)
         else:
-            occluded = self._in_front(box, face.track_id, glasses)
-            if self.engine.shape > 0:
-                # The target's face takes the source's shape: its pixels move to the new mesh first
-                # (not what stands in front of it: a hand stays where it is). One rasterisation of
-                # the new mesh serves both this warp and the texture's.
-                moved = _mixed_points(
-                    [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry), k)
-                     for s, k in layers])
-                *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
-                                                         src.triangles, box, depth=face.depth)
-                self._move_target(out, box, back_x, back_y, occluded,
-                                  believable_move(back_x, *displacement(back_x, back_y, box[:2]),
-                                                  MOVE_REACH * face_w))
-                t = _timed(timings, "shape", t)
-            else:
-                maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box,
-                                      depth=face.depth)
+            _, occluded = self._in_front(box, face.track_id, glasses)
+            maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box, depth=face.depth)
         region = out[box[1] : box[3], box[0] : box[2]]
         weights = [k for _, k in layers]
         alpha = _warped([s.alpha for s, _ in layers], maps, weights)
@@ -293,7 +291,7 @@ class MeshStream:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
-                               area)
+                               area, face_w if self.engine.shading else None)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -326,15 +324,24 @@ class MeshStream:
         held = frames(found)
         return None if held is None else (held, found.box)
 
-    def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None
-                  ) -> np.ndarray | None:
+    def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None,
+                  back: tuple[np.ndarray, np.ndarray] | None = None, moving: np.ndarray | None = None
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """What stands in front of the face over `box` (uint8, or None where nothing does): the
-        occluder's find and the target's glasses."""
-        occluded = self.occluder.mask(box, track_id)
+        occluder's find alone, and with the target's glasses. A hand stays where it is; glasses
+        sit on the face, and with `back` (the maps its pixels move by to take the source's shape,
+        where `moving` is set; everywhere without it) they move with it, as the frame's own rims
+        do. Left where they were, the rims the move carried showed beside them, a second pair."""
+        hand = self.occluder.mask(box, track_id)
         held = None if glasses is None else in_box(*glasses, box)
-        if held is None or occluded is None:
-            return occluded if held is None else held
-        return np.maximum(occluded, held)
+        if held is not None and back is not None:
+            origin = np.float32(box[0]), np.float32(box[1])
+            carried = cv2.remap(held, back[0] - origin[0], back[1] - origin[1], cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            held = carried if moving is None else np.where(moving, carried, held)
+        if held is None or hand is None:
+            return hand, hand if held is None else held
+        return hand, np.maximum(hand, held)
 
     def _move_target(self, out: np.ndarray, box: PixelBox, back_x: np.ndarray, back_y: np.ndarray,
                      occluded: np.ndarray | None, moving: np.ndarray | None = None) -> None:
@@ -381,8 +388,8 @@ class MeshStream:
         dx, dy = displacement(back_x, back_y, outer[:2])
         np.putmask(within, ~believable_move(back_x, dx, dy, MOVE_REACH * face_w), 0)
         back_x, back_y = smooth_move(dx, dy, outer[:2], within, MOVE_BLUR * face_w)
-        occluded = self._in_front(outer, face.track_id, glasses)
-        self._move_target(out, outer, back_x, back_y, occluded)
+        hand, occluded = self._in_front(outer, face.track_id, glasses, (back_x, back_y))
+        self._move_target(out, outer, back_x, back_y, hand)
         # the texture only where the moved face is (about 70% of the ring's box)
         x0, y0, x1, y1 = _face_box(moved[:MESH_POINTS], w, h)
         inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
@@ -411,7 +418,7 @@ class MeshEngine:
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
-                 colour_degree: int = COLOUR_DEGREE, colour_area: bool = True) -> None:
+                 colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -427,6 +434,8 @@ class MeshEngine:
         self.colour_degree = colour_degree  # the degree of the light's colour surfaces (relight.py)
         # the target's colour over areas COLOUR_AREA of the face wide, not only its smooth surfaces
         self.colour_area = colour_area
+        # the swap's fine shading (creases, folds) no stronger than the target's skin shows
+        self.shading = shading
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

@@ -29,6 +29,12 @@ lips' red, the brows, the lids, stays the source's. Lightness at such scales is 
 The source's highlights stay its own (a nose ridge, a forehead lit by a flash), and on a brighter
 target they rose past white: blown-out bands, flat at 255. Lightness above the target's own
 brightest skin rolls off toward white instead (roll_off).
+
+A face's shading finer than the surfaces (creases, folds, a cheek's own shadow) is the source's,
+and as sharp and dark as its photo shows it. On a target whose camera shows skin flat (a pale face
+in bright light, a soft photo) the swap looked cut from metal. Where the target's skin shows less
+such shading than the swap's, the swap's is scaled down to match, to no less than half
+(soften_shading); never up.
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ DEGREES = (2, 3)  # the surfaces' degrees _basis knows
 # colour (lips, brows, lids) stays the source's
 COLOUR_AREA = 0.03
 AREA_SEEN = 0.3  # the share of the blur inside the face from which its colour is taken wholly
+# of the face's width: shading finer than SHADING_FINE (lightness less its blur) is measured over
+# SHADING_AREA in both faces, and the swap's scaled by the ratio, between SHADING_FLOOR and 1
+SHADING_FINE, SHADING_AREA, SHADING_FLOOR = 0.05, 0.1, 0.5
+SHADING_GRAIN = 2.0  # levels (RMS) of shading every photo has, its grain: added to both, so it sets no ratio
+SHADING_SHRINK = 4  # the shading's strength and its blur are smooth: worked out at a quarter of the size
 
 
 def _basis(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
@@ -137,14 +148,56 @@ def colour_of_area(face_ab: np.ndarray, target_ab: np.ndarray, core: np.ndarray,
     return moved, seen
 
 
+def shading_gain(face_l: np.ndarray, target_l: np.ndarray, core: np.ndarray, fine: float, area: float
+                 ) -> np.ndarray:
+    """float32 (h, w), SHADING_FLOOR..1: how much of the swap's shading to keep, the target's
+    shading strength over the swap's. Shading is the lightness less its blur over `fine` px, its
+    strength the root mean square over `area` px inside `core` (float32 lightness, bool core)."""
+    inside = core.astype(np.float32)
+    seen = np.maximum(cv2.GaussianBlur(inside, (0, 0), area), 1e-3)
+
+    def strength(lightness: np.ndarray) -> np.ndarray:
+        band = lightness - cv2.GaussianBlur(lightness, (0, 0), fine)
+        return cv2.GaussianBlur(band * band * inside, (0, 0), area) / seen
+
+    grain = SHADING_GRAIN * SHADING_GRAIN
+    ratio = np.sqrt((strength(target_l) + grain) / (strength(face_l) + grain))
+    return np.clip(ratio, SHADING_FLOOR, 1.0)
+
+
+def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float
+                   ) -> np.ndarray:
+    """uint8 `lightness` (the swap's) with its shading finer than SHADING_FINE of `face_width`
+    scaled down where the target's skin (`target`, BGR; `core`, the mask) shows less of it."""
+    h, w = lightness.shape
+
+    def shrunk(image: np.ndarray) -> np.ndarray:
+        # by a whole factor (the last few rows and columns left out): OpenCV's fast area average,
+        # a third of the time of fields.shrink's exact cells
+        k = 1 / SHADING_SHRINK
+        return cv2.resize(image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+
+    small = shrunk(lightness).astype(np.float32)
+    # the target's lightness from its shrunk colours: a sixteenth of the conversion
+    target_l = cv2.cvtColor(shrunk(target), cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+    pick = shrunk(core.astype(np.uint8)) > 0
+    fine, area = (k * face_width / SHADING_SHRINK for k in (SHADING_FINE, SHADING_AREA))
+    gain = cv2.resize(shading_gain(small, target_l, pick, fine, area), (w, h), interpolation=cv2.INTER_LINEAR)
+    base = blur_enlarged(small, SHADING_FINE * face_width, SHADING_SHRINK, (w, h))
+    soft = base + gain * (lightness.astype(np.float32) - base)
+    return cv2.convertScaleAbs(soft)  # rounded, held in 0..255
+
+
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
-            colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None) -> np.ndarray:
+            colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
+            shading: float | None = None) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
     the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
-    over areas that wide too, not only its smooth surfaces (colour_of_area)."""
+    over areas that wide too, not only its smooth surfaces (colour_of_area). With `shading` (the
+    face's width, px), the swap's fine shading is no stronger than the target's (soften_shading)."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel, converted alone (a ninth of the work)
@@ -208,6 +261,8 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
                 highest = cv2.bitwise_or(above, (255, grey, grey, 0))
                 out = cv2.min(cv2.max(out, lowest), highest)
+            if shading is not None:
+                lightness = soften_shading(lightness, target, core, shading)
             out[:, :, 0] = lightness
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)

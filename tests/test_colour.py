@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from models import color
-from models.relight import colour_by_lightness, relight
+from models.relight import SHADING_FLOOR, colour_by_lightness, relight, shading_gain
 
 
 def lab_image(light: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -138,3 +138,36 @@ def test_a_highlight_brighter_than_the_targets_skin_rolls_off_instead_of_going_f
     assert (np.diff(side) >= 0).all() and side[-1] - side[-3] >= 2  # it keeps its shape
     skin = np.abs(xs - 45) > 25
     assert np.abs(rolled[skin] - added[skin]).max() <= 1  # below the target's brightest, as before
+
+
+def creased_face(h: int, w: int) -> np.ndarray:
+    """LAB skin at 170 with two dark creases (a smile's folds) 30 levels deep."""
+    xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    creases = 30 * (np.exp(-(((xs - 30) / 2.5) ** 2)) + np.exp(-(((xs - 60) / 2.5) ** 2)))
+    return lab_image(170 - creases, np.full((h, w), 140.0), np.full((h, w), 145.0))
+
+
+def crease_depth(lab: np.ndarray) -> float:
+    """How much darker the creases' middle is than the skin between them."""
+    row = lab[45, :, 0].astype(float)
+    return float(row[40:50].mean() - (row[30] + row[60]) / 2)
+
+
+def test_a_sources_creases_fade_on_a_target_whose_skin_is_flat_and_stay_on_one_as_shaded():
+    h, w = 90, 90
+    face = creased_face(h, w)
+    rng = np.random.default_rng(0)
+    flat = lab_image(205 + rng.normal(0, 1, (h, w)), np.full((h, w), 138.0), np.full((h, w), 142.0))
+    shaded = creased_face(h, w)  # a target whose own skin shows as much
+    shaded[:, :, 0] += np.uint8(35)
+    before = crease_depth(relit(face, flat))
+    on_flat = crease_depth(relit(face, flat, shading=float(w)))
+    on_shaded = crease_depth(relit(face, shaded, shading=float(w)))
+    assert before > 25, "the scene tests nothing: the relight alone flattened the creases"
+    # measured 30.5 before, 21.0 on the flat target: the shading finer than the blur is halved
+    # (SHADING_FLOOR), what the blur keeps of a crease is not
+    assert 0.5 * before < on_flat < 0.75 * before, (before, on_flat)
+    assert on_shaded > 0.95 * before, (before, on_shaded)
+    inside = np.ones((h, w), bool)
+    kept = shading_gain(relit(face, flat)[:, :, 0], flat[:, :, 0].astype(np.float32), inside, 4.5, 9.0)
+    assert abs(float(kept[45, 30]) - SHADING_FLOOR) < 0.01  # never below half, however flat the target

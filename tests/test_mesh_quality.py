@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.quality import source_form, target_clip
-from bench.realism import WHITE, greyed_share, patchy_share, stray_pixels, tone_shift
+from bench.realism import WHITE, greyed_share, harsh_share, patchy_share, stray_pixels, tone_shift
 from models import face_topology as ft
 from models import symmetry
 from models.color import largest_difference
@@ -617,8 +617,9 @@ def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_tar
     # the astronaut's brightest skin (read from the front, the ridge lies beside it, and only 6
     # pixels reach white without the roll-off); and the colour by smooth surfaces alone, as then
     # (the target's colour over smaller areas gives the ridge more colour, which keeps it off
-    # white: 17 px without the roll-off)
-    added = MeshEngine(highlights=False, shape_from_front=False, colour_area=False)
+    # white: 17 px without the roll-off), her fine shading as sharp as her photo shows it (softened
+    # toward the target's, the ridge is lower: 3 px)
+    added = MeshEngine(highlights=False, shape_from_front=False, colour_area=False, shading=False)
     rolled = MeshEngine(shape_from_front=False)
     try:
         old = white(play(added, clip, added.prepare_source(source)))
@@ -938,3 +939,48 @@ def test_a_flash_lit_source_leaves_no_colour_patches_on_a_warm_targets_cheeks(me
         areas.close()
     # measured: 0.198, 0.182, 0.245 with the surfaces alone; 0.104, 0.089, 0.064 now
     assert all(a < 0.7 * b for a, b in zip(after, before, strict=True)), (before, after)
+
+
+def cheek_shading(image: np.ndarray, band: np.ndarray, width: float) -> float:
+    """The root mean square of the lightness less its blur over 5% of the face's `width`, over
+    the cheeks' `band`."""
+    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+    fine = lightness - cv2.GaussianBlur(lightness, (0, 0), 0.05 * width)
+    return float(np.sqrt(np.mean(fine[band] ** 2)))
+
+
+def test_a_sources_creases_are_softened_on_a_flat_lit_target_and_kept_on_a_shaded_one(measure, t1, astronaut):
+    """A source's fine shading (creases, folds, a cheek's own shadow) is as sharp as its photo
+    shows it. On a pale target lit flat (the second person of t1.jpg) the swap looked cut from
+    metal: dark creases on skin the target's camera shows smooth. It is now scaled down toward
+    the target's own (relight.soften_shading); on a target whose skin shows shading, it stays."""
+    photos = {"astronaut": (astronaut, ASTRONAUT_DLIB_BOX)} | {n: (t1, b) for n, b in T1_DLIB_BOXES.items()}
+    flat = [("astronaut", "second"), ("centre", "second")]
+    shaded = [("astronaut", "centre"), ("first", "astronaut")]
+    clips = {target: target_clip(*photos[target], 6) for _, target in flat + shaded}
+    cheeks = {}
+    for target, clip in clips.items():
+        mesh = measure.landmarks(clip[-1])
+        cheeks[target] = (cheek_band(clip[-1].shape[:2], mesh), float(np.ptp(mesh[ft.face_oval(), 0])))
+
+    def measured(engine: MeshEngine) -> tuple[list[float], list[float]]:
+        """The share of the flat target's cheeks shaded harsher than its own, per pair of `flat`;
+        the swap's fine shading on the shaded targets' cheeks, per pair of `shaded`."""
+        out = {(source, target): play(engine, clips[target],
+                                      engine.prepare_source(source_form(*photos[source], "plain")))
+               for source, target in flat + shaded}
+        return ([harsh_share(out[pair], clips[pair[1]][-1], *cheeks[pair[1]]) for pair in flat],
+                [cheek_shading(out[pair], *cheeks[pair[1]]) for pair in shaded])
+
+    harsh, soft = MeshEngine(shading=False), MeshEngine()
+    try:
+        (harsh_before, shading_before), (harsh_after, shading_after) = measured(harsh), measured(soft)
+    finally:
+        harsh.close()
+        soft.close()
+    # measured: 0.196 and 0.159 of the flat target's cheeks shaded harsher before, 0.135 and 0.072
+    # now; the shaded targets' cheeks keep 0.94 and 0.93 of the swap's shading
+    softened = [a / b for b, a in zip(harsh_before, harsh_after, strict=True)]
+    kept = [a / b for b, a in zip(shading_before, shading_after, strict=True)]
+    assert max(softened) < 0.75 and min(kept) > 0.9, (harsh_before, harsh_after, shading_before,
+                                                      shading_after)

@@ -92,6 +92,26 @@ def test_a_grey_patch_on_a_warm_cheek_is_a_colour_patch_and_the_targets_own_blus
     assert realism.patchy_share(frame, frame, region, width=120) == 0
 
 
+def with_creases(image: np.ndarray, rows: range) -> np.ndarray:
+    """`image` with dark horizontal creases, 30 L deep, 2 px wide, 8 px apart over `rows`."""
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    for y in rows[::8]:
+        lab[y : y + 2, :, 0] -= 30
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def test_creases_on_skin_the_target_shows_flat_are_harsh_and_the_targets_own_are_not():
+    frame = skin_frame(200, 200)
+    region = np.zeros(frame.shape[:2], bool)
+    region[40:160, 40:160] = True
+    creased = with_creases(frame, range(40, 100))  # the region's upper half
+    share = realism.harsh_share(creased, frame, region, width=120)
+    # measured 0.55: the creases cover half the region, and the blur reaches a little beyond
+    assert 0.5 < share < 0.75, share
+    assert realism.harsh_share(creased, creased, region, width=120) == 0  # the target's own
+    assert realism.harsh_share(frame, frame, region, width=120) == 0
+
+
 def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
     frame = skin_frame(200, 200)
     marks = face_marks()
