@@ -16,7 +16,10 @@ landmarks. Figures, as face-swap papers report them:
 - retrieval: the output's nearest identity of the 8 is the source;
 - nearer: the output is nearer the source than the target it was made from;
 - distance: mean descriptor distance to the source (dlib's same-person threshold is 0.6);
-- flicker: frame-to-frame change in the face of a still, noisy target, over the input's own.
+- flicker: frame-to-frame change in the face of a still, noisy target, over the input's own, with
+  a greyscale source (the last identity, as the row has always been measured) and, in a second
+  row, the last colour source that is not one of the three targets (a colour source's colour
+  takes another path).
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
 at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, and the skin's tone
 off the target's.
@@ -65,6 +68,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
+FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
 # each later improvement off, with all that came after it (the configs "no-..." below)
@@ -338,13 +342,29 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
-    ratios = []
+    flickers = {}
     if engine is not None:
-        for tgt in names[:3]:
-            still = target_clip(*ids[tgt], 1)[0]
-            box = judge.boxes(still)[0]
-            ratios.append(flicker(engine, box, still, source_form(*ids[names[-1]], "plain")))
-    return outcomes, float(np.mean(ratios)) if ratios else float("nan")
+        for src in flicker_sources(ids, names[:FLICKER_TARGETS]):
+            ratios = []
+            for tgt in names[:FLICKER_TARGETS]:
+                still = target_clip(*ids[tgt], 1)[0]
+                box = judge.boxes(still)[0]
+                ratios.append(flicker(engine, box, still, source_form(*ids[src], "plain")))
+            flickers[src] = float(np.mean(ratios))
+    return outcomes, flickers
+
+
+def flicker_sources(ids: dict, targets: list[str]) -> list[str]:
+    """The photos the flicker rows swap on: the last identity (a greyscale photo in both sets, as
+    the row has always been measured) and the last in colour that is not a target. A greyscale
+    source's colour is the target's, by another path than a colour source's."""
+    def grey(name: str) -> bool:
+        photo = ids[name][0]
+        return bool((photo[:, :, 0] == photo[:, :, 1]).all() and (photo[:, :, 1] == photo[:, :, 2]).all())
+
+    names = list(ids)
+    colour = next((n for n in reversed(names) if n not in targets and not grey(n)), None)
+    return [names[-1]] + ([colour] if colour is not None and colour != names[-1] else [])
 
 
 def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray], kind: str = "plain"
@@ -457,8 +477,12 @@ def main() -> None:
     figs = {c: figures(o, gallery) for c, (o, _) in results.items()}
     for label, key, fmt in rows:
         print(f"{label:<58}" + "".join(f"{fmt.format(figs[c][key]):>{width}}" for c in results))
-    print(f"{'flicker: output frame-to-frame change over the input':<58}"
-          + "".join(f"{results[c][1]:>{width}.2f}" for c in results))
+    flickered = list(results[last][1])
+    for k, src in enumerate(flickered):
+        label = ("flicker: output frame-to-frame change over the input" if k == 0
+                 else f"flicker with a colour source ({src})")
+        cells = [results[c][1].get(src, float("nan")) for c in results]
+        print(f"{label:<58}" + "".join(f"{v:>{width}.2f}" for v in cells))
     print(f"{'self-swap: a photo onto its own frames, mean distance':<58}"
           + "".join(f"{self_swap_mean(selves[c]):>{width}.3f}" for c in results))
     print("\nwhat a person sees wrong, in the judged frames (bench/realism.py; skin by dlib's 68 landmarks)")
