@@ -107,8 +107,17 @@ class _Axes:
 
     def at(self, along: np.ndarray, down: np.ndarray) -> np.ndarray:
         """Pixel positions of (along, down) in units, as an (..., 2) array."""
-        return (self.centre + self.u * (along * self.along)[..., None]
-                + self.v * (down * self.down)[..., None])
+        a, d = along * self.along, down * self.down
+        # x and y each whole, then stacked: broadcast over a last axis of 2, the same sums took
+        # 0.35 ms for a ring's 10 000 points
+        return np.stack([self.centre[k] + self.u[k] * a + self.v[k] * d for k in (0, 1)], axis=-1)
+
+    def grid(self, along: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """Pixel positions of every (along[i], down[j]) in units (1-D arrays), as a (len(down),
+        len(along), 2) array: `at` over their meshgrid, the same sums, without the meshgrid."""
+        a, d = along * self.along, down * self.down
+        rows = [np.add.outer(self.v[k] * d, self.centre[k] + self.u[k] * a) for k in (0, 1)]
+        return np.stack(rows, axis=-1)
 
 
 def _between(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -160,9 +169,9 @@ def look(frame: np.ndarray, points: np.ndarray) -> Look | None:
 
 def _sample(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """`image` at the nearest pixels of `positions` (..., 2), 0 outside it."""
-    where = positions.astype(np.float32)
-    return cv2.remap(image, where[..., 0], where[..., 1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=0)
+    # one two-channel map, as the positions come: split into x and y, each was copied first
+    where = np.ascontiguousarray(positions, dtype=np.float32)
+    return cv2.remap(image, where, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 @cache
@@ -194,7 +203,7 @@ def score(found: Look) -> float:
     samples = BRIDGE_COLUMNS * per_column
     across = (np.arange(samples) + 0.5) * (2 * half_width / samples) - half_width
     downs = np.linspace(-above, below, max(2, round((above + below) * bridge.down)))
-    seen = _sample(code, bridge.at(*np.meshgrid(across, downs)))
+    seen = _sample(code, bridge.grid(across, downs))
     crossed = (seen & line).reshape(len(downs), BRIDGE_COLUMNS, per_column).any(axis=(0, 2))
     return min(result, float(crossed.mean()))
 
@@ -247,12 +256,7 @@ def _below_the_rim(held: np.ndarray, eye: _Axes, xs: np.ndarray, ys: np.ndarray)
     step = 1.0 / eye.along  # units a pixel apart
     along = np.arange(-RING[1], RING[1] + step, step, dtype=np.float32)
     down = np.arange(0.0, REACH * eye.along / eye.down + step, step, dtype=np.float32)
-    # the grid's pixel positions as sums of its rows' and columns' steps (Axes.at over a meshgrid
-    # took 0.4 ms)
-    a, d = along * eye.along, down * eye.down
-    grid = [np.add.outer(d * eye.v[k], a * eye.u[k]).astype(np.float32) + eye.centre[k] for k in (0, 1)]
-    seen = cv2.remap(held.view(np.uint8), grid[0], grid[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=0) > 0  # (down, along)
+    seen = _sample(held.view(np.uint8), eye.grid(along, down)) > 0  # (down, along)
     started = np.maximum.accumulate(seen, axis=0)
     # past the first run: after a line has begun, the first row without it, and everything below
     ended = np.maximum.accumulate(started & ~seen, axis=0)
