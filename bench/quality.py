@@ -49,6 +49,7 @@ import cv2
 import numpy as np
 
 from bench import realism
+from models import color
 from testing.faces import (
     GLASSES,
     GOATEE,
@@ -357,10 +358,11 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
 def flicker_sources(ids: dict, targets: list[str]) -> list[str]:
     """The photos the flicker rows swap on: the last identity (a greyscale photo in both sets, as
     the row has always been measured) and the last in colour that is not a target. A greyscale
-    source's colour is the target's, by another path than a colour source's."""
+    source's colour is the target's, by another path than a colour source's; greyscale as the
+    engine judges it (color.is_grey)."""
     def grey(name: str) -> bool:
         photo = ids[name][0]
-        return bool((photo[:, :, 0] == photo[:, :, 1]).all() and (photo[:, :, 1] == photo[:, :, 2]).all())
+        return color.is_grey(color.lab_stats(photo, np.full(photo.shape[:2], 255, np.uint8)))
 
     names = list(ids)
     colour = next((n for n in reversed(names) if n not in targets and not grey(n)), None)

@@ -16,6 +16,14 @@ def shrink(field: np.ndarray, factor: int) -> np.ndarray:
     return cv2.resize(field, (-(-w // factor), -(-h // factor)), interpolation=cv2.INTER_AREA)
 
 
+def shrink_whole(field: np.ndarray, factor: int) -> np.ndarray:
+    """`field` at 1/`factor` of its size by whole cells (each side rounded, the last few rows and
+    columns left out): OpenCV's fast area average, about a third of `shrink`'s time, whose cells
+    are not a whole number of pixels where a side is not a multiple of `factor`. For a field whose
+    last few pixels do not matter (a smooth gain)."""
+    return cv2.resize(field, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+
+
 def blur_enlarged(small: np.ndarray, sigma: float, factor: int, size: tuple[int, int],
                   border: int = cv2.BORDER_REFLECT_101) -> np.ndarray:
     """`small` (a field shrunk by `factor`) blurred by `sigma` full-size pixels and enlarged to

@@ -8,8 +8,10 @@ from bench.quality import flicker_sources
 
 
 def photo(grey: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """An 8 x 8 photo whose colour (or, greyscale, lightness) varies across it, as a face's does."""
     image = np.zeros((8, 8, 3), np.uint8)
     image[:] = (90, 90, 90) if grey else (90, 120, 160)
+    image[:, :4] += np.uint8(30) if grey else np.array([40, 0, 0], np.uint8)
     return image, (0, 0, 8, 8)
 
 
