@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from models.color import NEUTRAL
-from models.fields import blur_enlarged, shrink, shrink_whole
+from models.fields import blur_enlarged, enlarge, shrink
 
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
@@ -170,13 +170,13 @@ def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, 
     """uint8 `lightness` (the swap's) with its shading finer than SHADING_FINE of `face_width`
     scaled down where the target's skin (`target`, BGR; `core`, the mask) shows less of it."""
     h, w = lightness.shape
-    small = shrink_whole(lightness, SHADING_SHRINK).astype(np.float32)
+    small = shrink(lightness, SHADING_SHRINK).astype(np.float32)
     # the target's lightness from its shrunk colours: a sixteenth of the conversion
-    target_lab = cv2.cvtColor(shrink_whole(target, SHADING_SHRINK), cv2.COLOR_BGR2LAB)
+    target_lab = cv2.cvtColor(shrink(target, SHADING_SHRINK), cv2.COLOR_BGR2LAB)
     target_l = target_lab[:, :, 0].astype(np.float32)
-    pick = shrink_whole(core.astype(np.uint8), SHADING_SHRINK) > 0
+    pick = shrink(core.astype(np.uint8), SHADING_SHRINK) > 0
     fine, area = (k * face_width / SHADING_SHRINK for k in (SHADING_FINE, SHADING_AREA))
-    gain = cv2.resize(shading_gain(small, target_l, pick, fine, area), (w, h), interpolation=cv2.INTER_LINEAR)
+    gain = enlarge(shading_gain(small, target_l, pick, fine, area), SHADING_SHRINK, (w, h))
     base = blur_enlarged(small, SHADING_FINE * face_width, SHADING_SHRINK, (w, h))
     soft = base + gain * (lightness.astype(np.float32) - base)
     return cv2.convertScaleAbs(soft)  # rounded, held in 0..255

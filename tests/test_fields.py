@@ -24,3 +24,14 @@ def test_an_odd_sized_field_keeps_its_size_and_a_constant_stays_constant():
     out = blur_smooth(field, 3.0, 4)
     assert out.shape == field.shape
     np.testing.assert_allclose(out, 3.0, atol=1e-5)
+
+
+def test_a_ramp_stays_in_place_when_its_sides_are_not_whole_cells():
+    # the shrunk grid's cells are enlarged back to where they were taken from: a grid stretched
+    # over the field's size instead shifts a ramp by up to half a cell
+    h, w = 131, 157
+    ramp = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    for factor in (2, 4):
+        out = blur_smooth(ramp, 8.0, factor)
+        inner = (slice(30, -30), slice(30, -30))
+        assert np.abs(out - ramp)[inner].max() < 0.05, factor
