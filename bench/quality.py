@@ -81,7 +81,7 @@ _NO_HAIR = {"hair": False, **_NO_GLASSES}
 _NO_TEMPLES = {"temples": False, **_NO_HAIR}
 _FIXED = {"forehead": "fixed", **_NO_TEMPLES}
 _EARLIER = {"openings": "wide", **_FIXED}  # the mask before
-WORST = 8  # pairs listed with the most skin in colour patches, and shaded harshly
+WORST = 8  # pairs listed with the most skin in colour patches, shaded harshly, and sharper
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -98,6 +98,7 @@ CONFIGS: dict[str, dict] = {
     "quadratic-colour": {"colour_degree": 2},  # the light's colour by quadratic surfaces, as its lightness
     "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
+    "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
@@ -247,6 +248,7 @@ class Outcome:
     tone: list[float] = field(default_factory=list)
     patchy: list[float] = field(default_factory=list)
     harsh: list[float] = field(default_factory=list)
+    sharp: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -341,6 +343,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
+                        o.sharp.append(realism.sharper_share(img, frame, face, width))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     flickers = {}
@@ -499,7 +502,8 @@ def main() -> None:
     print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
     for label, key in (("skin in colour patches the target has not", "patchy"),
-                       ("skin shaded harsher than the target's (creases)", "harsh")):
+                       ("skin shaded harsher than the target's (creases)", "harsh"),
+                       ("skin sharper than the target's (grain, focus)", "sharp")):
         shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
         print(f"{label + ', mean share':<58}"
               + "".join(f"{np.mean(shares[c]) if shares[c] else float('nan'):>{width}.2%}" for c in results))
@@ -531,7 +535,8 @@ def main() -> None:
         if got["retrieval"] < 1:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
-    for what, key in (("in colour patches", "patchy"), ("shaded harsher than the target's", "harsh")):
+    for what, key in (("in colour patches", "patchy"), ("shaded harsher than the target's", "harsh"),
+                      ("sharper than the target's", "sharp")):
         print(f"\nthe pairs with most skin {what} ({last}): source, form -> target, mean share")
         worst = sorted((o for o in results[last][0] if getattr(o, key)),
                        key=lambda o: -float(np.mean(getattr(o, key))))

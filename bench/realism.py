@@ -3,7 +3,8 @@
 Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
 edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
 swap's broad colour under half the target's), the skin's tone off the target's, colour patches
-the target's skin does not have, and shading (creases, folds) harsher than the target's. The skin is
+the target's skin does not have, shading (creases, folds) harsher than the target's, and grain
+sharper than the target's. The skin is
 found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
@@ -26,6 +27,10 @@ PATCH_BLUR, PATCH_AROUND, PATCH_LEVELS = 0.02, 0.08, 4.0
 # folds, a cheek's own shadow; not pixel noise, not the broad light), its strength over HARSH_BROAD,
 # HARSH_TIMES the target's and HARSH_LEVELS more
 HARSH_FINE, HARSH_BROAD, HARSH_TIMES, HARSH_LEVELS = 0.01, 0.05, 2.0, 3.0
+# Sharper than the target: lightness less its blur over HARSH_FINE of the face's width (the photo's
+# grain and focus: pores, stubble, how sharp the lens left it), its strength over HARSH_BROAD,
+# SHARP_TIMES the target's and SHARP_LEVELS more
+SHARP_TIMES, SHARP_LEVELS = 1.5, 1.0
 
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
@@ -127,12 +132,26 @@ def harsh_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: f
     target's camera shows flat (a pale, bright face looked cut from metal)."""
     if not region.any():
         return float("nan")
+    own = _band_strength(frame, HARSH_FINE * width, HARSH_BROAD * width)[region]
+    harsh = _band_strength(out, HARSH_FINE * width, HARSH_BROAD * width)[region]
+    return float(np.mean(harsh > HARSH_TIMES * own + HARSH_LEVELS))
 
-    def shading(image: np.ndarray) -> np.ndarray:
-        lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
-        band = (cv2.GaussianBlur(lightness, (0, 0), HARSH_FINE * width)
-                - cv2.GaussianBlur(lightness, (0, 0), HARSH_BROAD * width))
-        return np.sqrt(cv2.GaussianBlur(band * band, (0, 0), HARSH_BROAD * width))
 
-    own = shading(frame)[region]
-    return float(np.mean(shading(out)[region] > HARSH_TIMES * own + HARSH_LEVELS))
+def sharper_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+    """The share of `region` (the target's skin) where the swap's grain (lightness less its blur
+    over HARSH_FINE of the face's `width`) is SHARP_TIMES as strong as the target's there and
+    SHARP_LEVELS more: a sharp photo pasted on a soft frame."""
+    if not region.any():
+        return float("nan")
+    own = _band_strength(frame, 0.0, HARSH_FINE * width, HARSH_BROAD * width)[region]
+    sharp = _band_strength(out, 0.0, HARSH_FINE * width, HARSH_BROAD * width)[region]
+    return float(np.mean(sharp > SHARP_TIMES * own + SHARP_LEVELS))
+
+
+def _band_strength(image: np.ndarray, fine: float, broad: float, over: float | None = None) -> np.ndarray:
+    """The root mean square, over `over` px (`broad` if None), of `image`'s lightness between blurs
+    over `fine` px (none at 0) and `broad` px."""
+    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+    detail = lightness if fine <= 0 else cv2.GaussianBlur(lightness, (0, 0), fine)
+    band = detail - cv2.GaussianBlur(lightness, (0, 0), broad)
+    return np.sqrt(cv2.GaussianBlur(band * band, (0, 0), broad if over is None else over))

@@ -291,7 +291,8 @@ class MeshStream:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
-                               area, face_w if self.engine.shading else None)
+                               area, face_w if self.engine.shading else None,
+                               face_w if self.engine.grain else None)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -418,7 +419,8 @@ class MeshEngine:
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
-                 colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True) -> None:
+                 colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
+                 grain: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -436,6 +438,8 @@ class MeshEngine:
         self.colour_area = colour_area
         # the swap's fine shading (creases, folds) no stronger than the target's skin shows
         self.shading = shading
+        # and its grain and focus no sharper than the target's (a sharp photo on a soft frame)
+        self.grain = grain
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

@@ -35,6 +35,12 @@ and as sharp and dark as its photo shows it. On a target whose camera shows skin
 in bright light, a soft photo) the swap looked cut from metal. Where the target's skin shows less
 such shading than the swap's, the swap's is scaled down to match, to no less than half
 (soften_shading); never up.
+
+Finer still is a photo's grain and focus (pores, stubble, how sharp the lens and the scaler left
+it). A sharp source on a soft frame (a high-resolution photo on a soft webcam picture) stood out as
+pasted on. The swap's detail finer than GRAIN_FINE of the face's width is scaled by the target's
+strength of it over the swap's around each pixel, to no less than GRAIN_FLOOR (match_grain); never
+up.
 """
 
 from __future__ import annotations
@@ -59,6 +65,12 @@ AREA_SEEN = 0.3  # the share of the blur inside the face from which its colour i
 SHADING_FINE, SHADING_AREA, SHADING_FLOOR = 0.05, 0.1, 0.5
 SHADING_GRAIN = 2.0  # levels (RMS) of shading every photo has, its grain: added to both, so it sets no ratio
 SHADING_SHRINK = 4  # the shading's strength and its blur are smooth: worked out at a quarter of the size
+# of the face's width: detail finer than GRAIN_FINE (lightness less its blur) is the photo's grain and
+# focus; the swap's is scaled by the target's strength of it over its own (over GRAIN_AREA), between
+# GRAIN_FLOOR and 1
+GRAIN_FINE, GRAIN_FLOOR = 0.01, 0.3
+GRAIN_AREA = 0.05  # of the face's width: the grain's strength is compared over this
+GRAIN_NOISE = 1.0  # levels (RMS) of grain every frame has: added to both, so it sets no ratio
 
 
 def _basis(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
@@ -182,16 +194,50 @@ def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, 
     return cv2.convertScaleAbs(soft)  # rounded, held in 0..255
 
 
+def grain_gain(face_band: np.ndarray, target_band: np.ndarray, inside: np.ndarray, area: float) -> np.ndarray:
+    """float32 at a quarter of the size (each side rounded up), GRAIN_FLOOR..1: how much of the
+    swap's grain to keep, the target's strength of it over the swap's (each the root mean square of
+    its band, float32, over `area` px where `inside`, uint8 0 or 1, is set)."""
+    # every other pixel each way is enough for a mean over the area: a quarter of the work
+    half = SHADING_SHRINK // 2
+    pick = shrink(inside[::2, ::2].astype(np.float32), half)
+    sigma = area / SHADING_SHRINK
+    seen = np.maximum(cv2.GaussianBlur(pick, (0, 0), sigma), 1e-3)
+    # both bands' energy as the two channels of one image: one shrink, one blur
+    bands = cv2.merge([face_band[::2, ::2], target_band[::2, ::2]])
+    energy = shrink(bands * bands, half) * pick[:, :, None]
+    energy = cv2.GaussianBlur(energy, (0, 0), sigma) + GRAIN_NOISE * GRAIN_NOISE * seen[:, :, None]
+    return np.clip(np.sqrt(energy[:, :, 1] / energy[:, :, 0]), GRAIN_FLOOR, 1.0)
+
+
+def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float) -> np.ndarray:
+    """uint8 `lightness` (the swap's) with its detail finer than GRAIN_FINE of `face_width` scaled
+    down where the target's (`target`, BGR; `core`, the mask) shows less of it."""
+    h, w = lightness.shape
+    # a box filter as wide as a Gaussian of that sigma (its spread): a third of the Gaussian's time
+    k = max(3, round(np.sqrt(12 * (GRAIN_FINE * face_width) ** 2 + 1)) | 1)
+    band = cv2.subtract(lightness, cv2.blur(lightness, (k, k)), dtype=cv2.CV_32F)
+    # the target's grey level, not its lightness: their detail this fine differs by under 4% on
+    # skin (the wheels' faces), and the grey is a tenth of the conversion
+    grey = cv2.cvtColor(target, cv2.COLOR_BGR2GRAY)
+    own_band = cv2.subtract(grey, cv2.blur(grey, (k, k)), dtype=cv2.CV_32F)
+    # the mask's edge is where the texture ends: its step is no grain
+    inside = cv2.erode(core.view(np.uint8), np.ones((5, 5), np.uint8))
+    gain = enlarge(grain_gain(band, own_band, inside, GRAIN_AREA * face_width), SHADING_SHRINK, (w, h))
+    return cv2.convertScaleAbs(cv2.subtract(lightness, (1.0 - gain) * band, dtype=cv2.CV_32F))
+
+
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
-            shading: float | None = None) -> np.ndarray:
+            shading: float | None = None, grain: float | None = None) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
     the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
     over areas that wide too, not only its smooth surfaces (colour_of_area). With `shading` (the
-    face's width, px), the swap's fine shading is no stronger than the target's (soften_shading)."""
+    face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
+    with `grain` (the same), nor its grain (match_grain)."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel, converted alone (a ninth of the work)
@@ -257,6 +303,8 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 out = cv2.min(cv2.max(out, lowest), highest)
             if shading is not None:
                 lightness = soften_shading(lightness, target, core, shading)
+            if grain is not None:
+                lightness = match_grain(lightness, target, core, grain)
             out[:, :, 0] = lightness
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)

@@ -112,6 +112,27 @@ def test_creases_on_skin_the_target_shows_flat_are_harsh_and_the_targets_own_are
     assert realism.harsh_share(frame, frame, region, width=120) == 0
 
 
+def test_grain_on_skin_the_target_shows_soft_is_sharper_and_grain_as_fine_as_the_targets_is_not():
+    frame = skin_frame(200, 200)
+    region = np.zeros(frame.shape[:2], bool)
+    region[40:160, 40:160] = True
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 1, frame.shape[:2]).astype(np.float32)
+
+    def with_grain(image: np.ndarray, rows: range, strength: float) -> np.ndarray:
+        out = image.astype(np.float32)
+        out[rows] += strength * noise[rows, :, None]
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+    grainy = with_grain(frame, range(40, 100), 8.0)  # the region's upper half: pores, stubble
+    share = realism.sharper_share(grainy, frame, region, width=120)
+    # measured 0.59: the grain covers half the region, and the window reaches a little beyond
+    assert 0.5 < share < 0.75, share
+    assert realism.sharper_share(grainy, grainy, region, width=120) == 0  # the target's own
+    as_grainy = with_grain(frame, range(0, 200), 8.0)
+    assert realism.sharper_share(grainy, as_grainy, region, width=120) == 0
+
+
 def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
     frame = skin_frame(200, 200)
     marks = face_marks()
