@@ -1006,12 +1006,20 @@ def test_a_sharp_photos_grain_fades_to_a_soft_frames_and_stays_on_a_sharp_one(me
         mesh = measure.landmarks(clip[-1])
         cheeks[name] = (cheek_band(clip[-1].shape[:2], mesh), float(np.ptp(mesh[ft.face_oval(), 0])))
 
+    swapped = []
+
     def grains(engine: MeshEngine) -> dict[str, float]:
         source = engine.prepare_source(goatee_man)
-        return {name: cheek_detail(play(engine, clip, source), *cheeks[name], 0.01)
-                for name, clip in frames.items()}
+        out = {name: play(engine, clip, source) for name, clip in frames.items()}
+        swapped.append(out["soft"])
+        return {name: cheek_detail(image, *cheeks[name], 0.01) for name, image in out.items()}
 
     before, after = each_engine(grains, {"grain": False}, {})
+    ys, xs = np.nonzero(cheeks["soft"][0])
+    face = (slice(ys.min() - 60, ys.max() + 60), slice(xs.min() - 20, xs.max() + 20))
+    save_sheet("grain.png", {name: cv2.resize(image[face], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+                             for name, image in zip(("frame", "sharp", "now"),
+                                                    (frames["soft"][-1], *swapped), strict=True)})
     own = cheek_detail(frames["soft"][-1], *cheeks["soft"], 0.01)
     # measured: the soft frame's cheeks 2.80, the swap's 3.56 before and 2.84 now; on the sharp
     # frame 8.24 and 8.16
