@@ -21,8 +21,9 @@ landmarks. Figures, as face-swap papers report them:
   row, the last colour source that is not one of the three targets (a colour source's colour
   takes another path).
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
-at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, and the skin's tone
-off the target's.
+at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, the skin's tone
+off the target's, colour patches the target's skin has not, shading harsher than the target's,
+and grain sharper than the target's.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
