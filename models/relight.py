@@ -160,21 +160,24 @@ def colour_of_area(face_ab: np.ndarray, target_ab: np.ndarray, core: np.ndarray,
     return moved, seen
 
 
+def _strength_ratio(energy: np.ndarray, inside: np.ndarray, sigma: float, noise: float, floor: float
+                    ) -> np.ndarray:
+    """float32, `floor`..1: the root of `energy`'s second channel (a band squared: the target's)
+    over its first (the swap's), each averaged over `sigma` px where `inside` (float32, 0..1) is
+    set, `noise` levels (RMS) added to both, so that it sets no ratio."""
+    seen = np.maximum(cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3)
+    mean = cv2.GaussianBlur(energy * inside[:, :, None], (0, 0), sigma) / seen[:, :, None] + noise * noise
+    return np.clip(np.sqrt(mean[:, :, 1] / mean[:, :, 0]), floor, 1.0)
+
+
 def shading_gain(face_l: np.ndarray, target_l: np.ndarray, core: np.ndarray, fine: float, area: float
                  ) -> np.ndarray:
     """float32 (h, w), SHADING_FLOOR..1: how much of the swap's shading to keep, the target's
     shading strength over the swap's. Shading is the lightness less its blur over `fine` px, its
     strength the root mean square over `area` px inside `core` (float32 lightness, bool core)."""
-    inside = core.astype(np.float32)
-    seen = np.maximum(cv2.GaussianBlur(inside, (0, 0), area), 1e-3)
-
-    def strength(lightness: np.ndarray) -> np.ndarray:
-        band = lightness - cv2.GaussianBlur(lightness, (0, 0), fine)
-        return cv2.GaussianBlur(band * band * inside, (0, 0), area) / seen
-
-    grain = SHADING_GRAIN * SHADING_GRAIN
-    ratio = np.sqrt((strength(target_l) + grain) / (strength(face_l) + grain))
-    return np.clip(ratio, SHADING_FLOOR, 1.0)
+    bands = [lightness - cv2.GaussianBlur(lightness, (0, 0), fine) for lightness in (face_l, target_l)]
+    energy = np.square(cv2.merge(bands))
+    return _strength_ratio(energy, core.astype(np.float32), area, SHADING_GRAIN, SHADING_FLOOR)
 
 
 def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float
@@ -201,13 +204,9 @@ def grain_gain(face_band: np.ndarray, target_band: np.ndarray, inside: np.ndarra
     # every other pixel each way is enough for a mean over the area: a quarter of the work
     half = SHADING_SHRINK // 2
     pick = shrink(inside[::2, ::2].astype(np.float32), half)
-    sigma = area / SHADING_SHRINK
-    seen = np.maximum(cv2.GaussianBlur(pick, (0, 0), sigma), 1e-3)
-    # both bands' energy as the two channels of one image: one shrink, one blur
     bands = cv2.merge([face_band[::2, ::2], target_band[::2, ::2]])
-    energy = shrink(bands * bands, half) * pick[:, :, None]
-    energy = cv2.GaussianBlur(energy, (0, 0), sigma) + GRAIN_NOISE * GRAIN_NOISE * seen[:, :, None]
-    return np.clip(np.sqrt(energy[:, :, 1] / energy[:, :, 0]), GRAIN_FLOOR, 1.0)
+    energy = shrink(bands * bands, half)
+    return _strength_ratio(energy, pick, area / SHADING_SHRINK, GRAIN_NOISE, GRAIN_FLOOR)
 
 
 def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float) -> np.ndarray:
