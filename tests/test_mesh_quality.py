@@ -99,6 +99,18 @@ def swapped_by(frame: np.ndarray, source_image: np.ndarray, *settings: dict) -> 
     return [swapped_with(frame, source_image, shape=0, **kwargs) for kwargs in settings]
 
 
+def each_engine(measured: Callable[[MeshEngine], T], *settings: dict) -> list[T]:
+    """`measured` on a fresh engine with each of `settings` in turn (each closed after)."""
+    found = []
+    for kwargs in settings:
+        engine = MeshEngine(**kwargs)
+        try:
+            found.append(measured(engine))
+        finally:
+            engine.close()
+    return found
+
+
 def lightness(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
 
@@ -623,14 +635,10 @@ def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_tar
     # (the target's colour over smaller areas gives the ridge more colour, which keeps it off
     # white: 17 px without the roll-off), her fine shading as sharp as her photo shows it (softened
     # toward the target's, the ridge is lower: 3 px)
-    added = MeshEngine(highlights=False, shape_from_front=False, colour_area=False, shading=False)
-    rolled = MeshEngine(shape_from_front=False)
-    try:
-        old = white(play(added, clip, added.prepare_source(source)))
-        new = white(play(rolled, clip, rolled.prepare_source(source)))
-    finally:
-        added.close()
-        rolled.close()
+    old, new = each_engine(lambda engine: white(play(engine, clip, engine.prepare_source(source))),
+                           {"highlights": False, "shape_from_front": False, "colour_area": False,
+                            "shading": False},
+                           {"shape_from_front": False})
     # measured: 151 px held at white by the addition, 3 with the roll-off
     assert old > 50, "the scene tests nothing: no highlight reached white"
     assert new <= 5, new
@@ -905,12 +913,7 @@ def test_the_swaps_cheeks_take_the_targets_skin_tone_where_it_differs_above_and_
         return found
 
     # the surfaces alone: the colour over smaller areas (test below) would take the tone either way
-    quadratic, cubic = MeshEngine(colour_degree=2, colour_area=False), MeshEngine(colour_area=False)
-    try:
-        before, after = shifts(quadratic), shifts(cubic)
-    finally:
-        quadratic.close()
-        cubic.close()
+    before, after = each_engine(shifts, {"colour_degree": 2, "colour_area": False}, {"colour_area": False})
     # measured: 5.2, 6.2, 4.2, 3.7 with quadratic surfaces; 4.6, 5.5, 3.1, 3.1 with cubic ones
     assert all(a < b - 0.3 for a, b in zip(after, before, strict=True)), (before, after)
 
@@ -938,18 +941,6 @@ def test_a_flash_lit_source_leaves_no_colour_patches_on_a_warm_targets_cheeks(me
     before, after = each_engine(patches, {"colour_area": False}, {})
     # measured: 0.198, 0.182, 0.245 with the surfaces alone; 0.104, 0.089, 0.064 now
     assert all(a < 0.7 * b for a, b in zip(after, before, strict=True)), (before, after)
-
-
-def each_engine(measured: Callable[[MeshEngine], T], *settings: dict) -> list[T]:
-    """`measured` on a fresh engine with each of `settings` in turn (each closed after)."""
-    found = []
-    for kwargs in settings:
-        engine = MeshEngine(**kwargs)
-        try:
-            found.append(measured(engine))
-        finally:
-            engine.close()
-    return found
 
 
 def cheek_detail(image: np.ndarray, band: np.ndarray, width: float, finer_than: float) -> float:
