@@ -23,7 +23,7 @@ landmarks. Figures, as face-swap papers report them:
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
 at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, the skin's tone
 off the target's, colour patches the target's skin has not, shading harsher than the target's,
-and grain sharper than the target's.
+grain sharper than the target's, and colours the target's skin shows at no such lightness.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
@@ -100,6 +100,8 @@ CONFIGS: dict[str, dict] = {
     "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
+    # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones
+    "grey-highlights": {"colour_lightness": False},
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
@@ -250,6 +252,7 @@ class Outcome:
     patchy: list[float] = field(default_factory=list)
     harsh: list[float] = field(default_factory=list)
     sharp: list[float] = field(default_factory=list)
+    off: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -345,6 +348,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                         o.sharp.append(realism.sharper_share(img, frame, face, width))
+                        o.off.append(realism.off_colour_share(img, frame, face, width))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     flickers = {}
@@ -504,7 +508,8 @@ def main() -> None:
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
     for label, key in (("skin in colour patches the target has not", "patchy"),
                        ("skin shaded harsher than the target's (creases)", "harsh"),
-                       ("skin sharper than the target's (grain, focus)", "sharp")):
+                       ("skin sharper than the target's (grain, focus)", "sharp"),
+                       ("skin off the target's colour at its lightness", "off")):
         shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
         print(f"{label + ', mean share':<58}"
               + "".join(f"{np.mean(shares[c]) if shares[c] else float('nan'):>{width}.2%}" for c in results))
@@ -537,7 +542,8 @@ def main() -> None:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
     for what, key in (("in colour patches", "patchy"), ("shaded harsher than the target's", "harsh"),
-                      ("sharper than the target's", "sharp")):
+                      ("sharper than the target's", "sharp"),
+                      ("off the target's colour at its lightness", "off")):
         print(f"\nthe pairs with most skin {what} ({last}): source, form -> target, mean share")
         worst = sorted((o for o in results[last][0] if getattr(o, key)),
                        key=lambda o: -float(np.mean(getattr(o, key))))

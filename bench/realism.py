@@ -31,6 +31,11 @@ HARSH_FINE, HARSH_BROAD, HARSH_TIMES, HARSH_LEVELS = 0.01, 0.05, 2.0, 3.0
 # grain and focus: pores, stubble, how sharp the lens left it), its strength over HARSH_BROAD,
 # SHARP_TIMES the target's and SHARP_LEVELS more
 SHARP_TIMES, SHARP_LEVELS = 1.5, 1.0
+# Off colour at its lightness: each image's colour blurred over OFF_BLUR of the face's width; a swap's
+# skin pixel counts when no OFF_COUNT of the target's skin pixels within OFF_L_BIN levels of its
+# lightness lie within OFF_LEVELS a/b levels of its colour (grey on a warm face's mid-tones, where
+# the target is grey only in its highlights)
+OFF_BLUR, OFF_L_BIN, OFF_LEVELS, OFF_COUNT = 0.01, 8, 6.0, 2
 
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
@@ -155,3 +160,32 @@ def _band_strength(image: np.ndarray, fine: float, broad: float, over: float | N
     detail = lightness if fine <= 0 else cv2.GaussianBlur(lightness, (0, 0), fine)
     band = detail - cv2.GaussianBlur(lightness, (0, 0), broad)
     return np.sqrt(cv2.GaussianBlur(band * band, (0, 0), broad if over is None else over))
+
+
+def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+    """The share of `region` (the target's skin) where the swap's colour is one the target's skin
+    never shows at that lightness: OFF_LEVELS a/b levels from every colour of the target's skin
+    within OFF_L_BIN levels of lightness (each image blurred over OFF_BLUR of the face's `width`).
+    A grey nose at a lightness where the target's nose is warm: the target is near grey only where
+    it is near white."""
+    if not region.any():
+        return float("nan")
+
+    def blurred(image: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+        return cv2.GaussianBlur(lab, (0, 0), max(0.5, OFF_BLUR * width))[region]
+
+    own, swap = blurred(frame), blurred(out)
+    # the target's colours, per band of lightness, on a grid of whole a/b levels
+    bands = 256 // OFF_L_BIN
+    seen = np.zeros((bands, 256, 256), np.int32)
+    np.add.at(seen, (own[:, 0].astype(int) // OFF_L_BIN, *np.rint(own[:, 1:]).astype(int).T), 1)
+    reach = int(np.ceil(OFF_LEVELS))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), disc) for band in seen])
+    near = np.maximum(near, np.maximum(np.roll(near, 1, 0), np.roll(near, -1, 0)))  # a band each side
+    # a swap darker or brighter than all of the target's skin: judged against its nearest lightness
+    lo, hi = np.percentile(own[:, 0], [1, 99])
+    lightness = np.clip(swap[:, 0], lo, hi).astype(int) // OFF_L_BIN
+    a, b = np.clip(np.rint(swap[:, 1:]), 0, 255).astype(int).T
+    return float(np.mean(near[lightness, a, b] == 0))

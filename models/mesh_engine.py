@@ -292,7 +292,7 @@ class MeshStream:
             face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
                                area, face_w if self.engine.shading else None,
-                               face_w if self.engine.grain else None)
+                               face_w if self.engine.grain else None, self.engine.colour_lightness)
             t = _timed(timings, "relight", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
@@ -420,7 +420,7 @@ class MeshEngine:
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
-                 grain: bool = True) -> None:
+                 grain: bool = True, colour_lightness: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -440,6 +440,9 @@ class MeshEngine:
         self.shading = shading
         # and its grain and focus no sharper than the target's (a sharp photo on a soft frame)
         self.grain = grain
+        # the target's colour over an area taken as it shows at the swap's lightness there (its
+        # highlights' near grey not put on the swap's mid-tones)
+        self.colour_lightness = colour_lightness
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

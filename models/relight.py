@@ -60,6 +60,11 @@ DEGREES = (2, 3)  # the surfaces' degrees _basis knows
 # colour (lips, brows, lids) stays the source's
 COLOUR_AREA = 0.03
 AREA_SEEN = 0.3  # the share of the blur inside the face from which its colour is taken wholly
+# percentiles of the target's skin lightness within which its colour's line is followed (at_lightness):
+# from its median up, where highlights fade to grey. From the 2nd, the swap's own dark features
+# (stubble, a brow's shadow) took the target's darker skin's colour too, and the likeness went with
+# it (bench.quality: 84% / 89% / 0.553 -> 79% / 85% / 0.563; from the median, 84% / 88% / 0.559)
+LINE_RANGE = (50.0, 98.0)
 # of the face's width: shading finer than SHADING_FINE (lightness less its blur) is measured over
 # SHADING_AREA in both faces, and the swap's scaled by the ratio, between SHADING_FLOOR and 1
 SHADING_FINE, SHADING_AREA, SHADING_FLOOR = 0.05, 0.1, 0.5
@@ -123,6 +128,29 @@ def roll_off(lightness: np.ndarray, change: np.ndarray, top: float) -> np.ndarra
     return np.take(table, np.clip(raw, 0, len(table) - 1))
 
 
+def colour_line(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A face's colour as a line in lightness: the offset and slope, each (2,) for a and b, fitted
+    to (n, 3) LAB `samples` of its skin."""
+    basis = np.stack([np.ones(len(samples), np.float32), samples[:, 0]], axis=1)
+    (offset, slope), *_ = np.linalg.lstsq(basis, samples[:, 1:].astype(np.float32), rcond=None)
+    return offset, slope
+
+
+def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """float32 (h, w, 2): the target's a and b (`target_lab`, (h, w, 3)) as they would be at the
+    swap's `lightness` (float32 (h, w)): moved along the target's colour as a line in lightness,
+    fitted where `core` (bool) is set, both lightnesses held within LINE_RANGE of the skin's."""
+    ab = target_lab[:, :, 1:].astype(np.float32)
+    samples = target_lab[core]
+    if len(samples) < 24:
+        return ab
+    _, slope = colour_line(samples)
+    lo, hi = np.percentile(samples[:, 0], LINE_RANGE)
+    own = np.clip(target_lab[:, :, 0].astype(np.float32), lo, hi)
+    shift = np.clip(lightness, lo, hi) - own
+    return ab + shift[:, :, None] * slope.astype(np.float32)
+
+
 def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
     """(h, w, 2) uint8 LAB a and b for a greyscale source's face of `lightness` (uint8): the target's
     colour as a line in lightness (fitted where `core` is set), plus what the line leaves of the
@@ -132,8 +160,7 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
     if pick.sum() < 24:
         return target_lab[:, :, 1:]
     samples = target_lab[::STEP, ::STEP][pick].astype(np.float32)
-    basis = np.stack([np.ones(len(samples), np.float32), samples[:, 0]], axis=1)
-    (offset, slope), *_ = np.linalg.lstsq(basis, samples[:, 1:], rcond=None)  # each (2,): a, b
+    offset, slope = colour_line(samples)
     # what the line leaves is blurred anyway: worked out at a quarter of the size (a sixteenth of
     # the work; at full size this cost 3 ms a frame at 640x480)
     h, w = core.shape
@@ -230,12 +257,14 @@ def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, fac
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
-            shading: float | None = None, grain: float | None = None) -> np.ndarray:
+            shading: float | None = None, grain: float | None = None, colour_lightness: bool = True
+            ) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
     the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
-    over areas that wide too, not only its smooth surfaces (colour_of_area). With `shading` (the
+    over areas that wide too, not only its smooth surfaces (colour_of_area), and with
+    `colour_lightness` as it shows at the swap's lightness there (at_lightness). With `shading` (the
     face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
     with `grain` (the same), nor its grain (match_grain)."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
@@ -273,9 +302,16 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             # (flicker of a colour source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with
             # means)
             grid = (pick.shape[1], pick.shape[0])
-            target_ab, face_ab = (cv2.cvtColor(cv2.resize(image, grid, interpolation=cv2.INTER_AREA),
-                                               cv2.COLOR_BGR2LAB)[:, :, 1:3] for image in (target, face))
-            moved, seen = colour_of_area(face_ab, target_ab, pick, colour_area / STEP)
+            target_grid, face_grid = (cv2.cvtColor(cv2.resize(image, grid, interpolation=cv2.INTER_AREA),
+                                                   cv2.COLOR_BGR2LAB) for image in (target, face))
+            target_ab = target_grid[:, :, 1:3]
+            if colour_lightness:
+                # the target's colour where it is as light as the swap will be: its nose's
+                # highlight is near grey because it is near white, and on the swap's darker
+                # nose it was a grey-green patch
+                lit = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
+                target_ab = at_lightness(target_grid, lit, pick)
+            moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / STEP)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
             # mixed on the grid and enlarged once (both are smooth), a third of the work each way
             surfaces = change[::STEP, ::STEP, 1:]

@@ -6,7 +6,15 @@ import cv2
 import numpy as np
 
 from models import color
-from models.relight import GRAIN_FLOOR, SHADING_FLOOR, colour_by_lightness, grain_gain, relight, shading_gain
+from models.relight import (
+    COLOUR_AREA,
+    GRAIN_FLOOR,
+    SHADING_FLOOR,
+    colour_by_lightness,
+    grain_gain,
+    relight,
+    shading_gain,
+)
 
 
 def lab_image(light: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -202,3 +210,34 @@ def test_a_sharp_sources_grain_fades_to_a_soft_targets_and_stays_on_a_target_as_
     inside = np.ones((40, 40), np.uint8)
     assert (grain_gain(band, band * 0.0, inside, 10.0) == GRAIN_FLOOR).all()  # never below, however soft
     assert (grain_gain(band * 0.0, band, inside, 10.0) == 1.0).all()  # never sharper
+
+
+def warm_line(light: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a and b of skin whose colour fades toward grey as it nears white, as most skin does."""
+    return 128 + 0.2 * (250 - light), 128 + 0.25 * (250 - light)
+
+
+def test_a_targets_near_white_highlight_gives_the_swap_its_colour_at_the_swaps_lightness_not_grey():
+    h, w = 120, 120
+    xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    ys = xs.T.copy()
+    # the target's skin from 150 to 180 down the face, a nose's highlight near white down its middle
+    light = 150 + 30 * ys / (h - 1)
+    nose = (xs >= 52) & (xs < 68)
+    light[nose] = 236
+    target = lab_image(light, *warm_line(light))
+    # the swap's face has no such highlight: its nose is as light as its cheeks
+    own = np.full((h, w), 165, np.float32)
+    face = lab_image(own, *warm_line(own))
+
+    def nose_chroma(**settings) -> tuple[float, float]:
+        lab = relit(face, target, colour_area=COLOUR_AREA * w, **settings)[30:90]
+        ab = lab[:, 56:64, 1:] - 128
+        expected = np.stack(warm_line(lab[:, 56:64, 0]), axis=-1) - 128
+        return float(np.linalg.norm(ab, axis=-1).mean()), float(np.linalg.norm(expected, axis=-1).mean())
+
+    grey, wanted = nose_chroma(colour_lightness=False)
+    now, wanted_now = nose_chroma()
+    # measured: chroma 6.8 down the nose taken as the target shows it there (21.0 wanted), 21.3 now
+    assert grey < 0.6 * wanted, "the scene tests nothing: the target's highlight left the swap's colour"
+    assert abs(now - wanted_now) < 3.0, (now, wanted_now)

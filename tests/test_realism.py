@@ -92,6 +92,27 @@ def test_a_grey_patch_on_a_warm_cheek_is_a_colour_patch_and_the_targets_own_blus
     assert realism.patchy_share(frame, frame, region, width=120) == 0
 
 
+def lab_stripe(image: np.ndarray, columns: slice, lab: tuple[float, float, float]) -> np.ndarray:
+    """`image` with `columns` painted in one LAB colour."""
+    out = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    out[:, columns] = lab
+    return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)
+
+
+def test_grey_where_the_target_is_grey_only_near_white_is_off_colour_and_its_own_colours_are_not():
+    region = np.zeros((200, 200), bool)
+    region[40:160, 40:160] = True
+    nose = slice(90, 110)  # 17% of the region
+    frame = lab_stripe(skin_frame(200, 200), nose, (240, 130, 131))  # a highlight, near white and grey
+    grey = lab_stripe(frame, nose, (170, 130, 131))  # the same grey, on a nose as light as the cheeks
+    warm = lab_stripe(frame, nose, (170, 150, 155))  # the cheeks' own colour at that lightness
+    share = realism.off_colour_share(grey, frame, region, width=120)
+    # measured 0.18: the stripe, and its blur's edge
+    assert 0.12 < share < 0.22, share
+    assert realism.off_colour_share(warm, frame, region, width=120) == 0
+    assert realism.off_colour_share(frame, frame, region, width=120) == 0
+
+
 def with_creases(image: np.ndarray, rows: range) -> np.ndarray:
     """`image` with dark horizontal creases, 30 L deep, 2 px wide, 8 px apart over `rows`."""
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
