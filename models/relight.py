@@ -60,6 +60,11 @@ DEGREES = (2, 3)  # the surfaces' degrees _basis knows
 # colour (lips, brows, lids) stays the source's
 COLOUR_AREA = 0.03
 AREA_SEEN = 0.3  # the share of the blur inside the face from which its colour is taken wholly
+# percentile of the target's skin lightness below which a greyscale source's face takes the colour of
+# that lightness (colour_by_lightness). From the darkest skin, as before, a greyscale source's eye
+# sockets and brows' shadows were red-brown on a pale target (bench.quality, wheel faces: colour
+# patches 3.03% -> 2.52%, tight-grey sources 60% / 0.602 -> 65% / 0.588 retrieved / distance)
+GREY_LINE_FROM = 25.0
 # percentiles of the target's skin lightness within which its colour's line is followed (at_lightness):
 # from its median up, where highlights fade to grey. From the 2nd, the swap's own dark features
 # (stubble, a brow's shadow) took the target's darker skin's colour too, and the likeness went with
@@ -167,9 +172,12 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
     small = shrink(target_lab, 4).astype(np.float32)
     left = small[:, :, 1:] - (offset + small[:, :, :1] * slope)
     left = blur_enlarged(left, COLOUR_DETAIL * max(h, w), 4, (w, h))
-    # the line as a lookup table over the 256 lightnesses, held inside those it was fitted on (a
-    # pupil far darker than any skin would take whatever colour the line reaches there)
-    levels = np.clip(np.arange(256, dtype=np.float32), samples[:, 0].min(), samples[:, 0].max())
+    # the line as a lookup table over the 256 lightnesses, held from the skin's GREY_LINE_FROM
+    # percentile to its lightest: a pupil far darker than any skin would take whatever colour the
+    # line reaches there, and a brow's shadow or an eye socket took the colour of the target's
+    # darkest pixels in the mask, its lips' red and its brows' brown
+    lo = np.percentile(samples[:, 0], GREY_LINE_FROM)
+    levels = np.clip(np.arange(256, dtype=np.float32), lo, samples[:, 0].max())
     line = (offset + levels[:, None] * slope).astype(np.float32).reshape(256, 1, 2)
     colour = cv2.add(cv2.LUT(cv2.merge([lightness, lightness]), line), left)
     return cv2.convertScaleAbs(colour)  # rounded, held in 0..255 (a and b are never negative)

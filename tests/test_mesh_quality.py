@@ -39,6 +39,7 @@ from testing.faces import (
     T1_FACE_BOXES,
     crop_face,
     faces,
+    hanks,
     place,
     turned,
     video,
@@ -216,6 +217,40 @@ def test_a_greyscale_sources_shadows_take_the_targets_shadow_colour_not_grey_pat
     assert (got < want + 0.08).all(), (got, want)
 
 
+def test_a_greyscale_sources_eye_sockets_are_not_tinted_with_the_targets_lips_red(measure, t1, monkeypatch):
+    """Tom_Hanks_54745.png (a greyscale photo) onto t1.jpg's pale second person: his face takes
+    her colour as a line in lightness, and his eye sockets and brows' shadows, darker than most of
+    her skin, took the colour of her darkest pixels in the mask (her lips, her brows): red-brown
+    patches, as if painted. Below her skin's GREY_LINE_FROM percentile they take that skin's
+    colour now (relight.colour_by_lightness)."""
+    from models import relight
+
+    clip = target_clip(t1, T1_DLIB_BOXES["second"], 6)
+    mesh = measure.landmarks(clip[-1])
+    width = ft.face_width(mesh)
+    shape = clip[-1].shape[:2]
+    # the skin with the brows and the sockets around the eyes: the eyes and lips left out
+    features = _within(shape, [cv2.convexHull(mesh[g]) for g in rigid_groups()], round(0.04 * width))
+    region = inside_outline(shape, mesh, round(0.05 * width)) & ~features
+    swapped = []
+
+    def patches(line_from: float) -> float:
+        monkeypatch.setattr(relight, "GREY_LINE_FROM", line_from)
+        engine = MeshEngine()
+        try:
+            swapped.append(play(engine, clip, engine.prepare_source(hanks())))
+        finally:
+            engine.close()
+        return patchy_share(swapped[-1], clip[-1], region, width)
+
+    line_from = relight.GREY_LINE_FROM
+    before, now = patches(0.0), patches(line_from)
+    save_around("grey-sockets.png", region, (30, 30), frame=clip[-1], before=swapped[0], now=swapped[1])
+    # measured: 7.6% of her skin in colour patches before, 6.4% now
+    assert before > 0.05, "the scene tests nothing: the darkest pixels' colour left no patch"
+    assert now < 0.9 * before, (before, now)
+
+
 def test_a_greyscale_frame_gets_a_grey_face(mesh_engine, target, inner_face, astronaut):
     """A greyscale camera (or filter): the swapped face is grey too. Its colours kept at the
     transfer's floor of 70% around a grey mean showed as hues: a cyan cheek, an orange jaw."""
@@ -244,6 +279,16 @@ def save_sheet(name: str, tiles: dict[str, np.ndarray]) -> None:
         x += tile.shape[1]
     ARTIFACTS.mkdir(exist_ok=True)
     cv2.imwrite(str(ARTIFACTS / name), sheet)
+
+
+def save_around(name: str, region: np.ndarray, margin: tuple[int, int], **images: np.ndarray) -> None:
+    """`images` cut around `region` (bool), `margin` (rows, columns) px wider, enlarged twice and
+    labelled by their names: a sheet saved to test-artifacts/`name`."""
+    ys, xs = np.nonzero(region)
+    (dy, dx) = margin
+    box = (slice(max(0, ys.min() - dy), ys.max() + dy), slice(max(0, xs.min() - dx), xs.max() + dx))
+    save_sheet(name, {label: cv2.resize(image[box], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+                      for label, image in images.items()})
 
 
 def likeness(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
@@ -637,11 +682,7 @@ def test_a_targets_near_white_nose_leaves_no_grey_patch_on_the_swaps_darker_nose
         return off_colour_share(swapped[-1], clip[-1], region, width)
 
     before, after = each_engine(off, {"colour_lightness": False}, {})
-    ys, xs = np.nonzero(region)
-    face = (slice(ys.min() - 40, ys.max() + 40), slice(xs.min() - 30, xs.max() + 30))
-    tiles = zip(("frame", "before", "now"), (clip[-1], *swapped), strict=True)
-    save_sheet("grey-nose.png", {name: cv2.resize(image[face], None, fx=2, fy=2,
-                                                  interpolation=cv2.INTER_NEAREST) for name, image in tiles})
+    save_around("grey-nose.png", region, (40, 30), frame=clip[-1], before=swapped[0], now=swapped[1])
     # measured: 4.1% of his skin before (the nose's shaded side), 0.4% now
     assert before > 0.02, "the scene tests nothing: the target's colour taken as it is left no grey"
     assert after < 0.4 * before, (before, after)
@@ -1042,11 +1083,8 @@ def test_a_sharp_photos_grain_fades_to_a_soft_frames_and_stays_on_a_sharp_one(me
         return {name: cheek_detail(image, *cheeks[name], 0.01) for name, image in out.items()}
 
     before, after = each_engine(grains, {"grain": False}, {})
-    ys, xs = np.nonzero(cheeks["soft"][0])
-    face = (slice(ys.min() - 60, ys.max() + 60), slice(xs.min() - 20, xs.max() + 20))
-    save_sheet("grain.png", {name: cv2.resize(image[face], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-                             for name, image in zip(("frame", "sharp", "now"),
-                                                    (frames["soft"][-1], *swapped), strict=True)})
+    save_around("grain.png", cheeks["soft"][0], (60, 20), frame=frames["soft"][-1], sharp=swapped[0],
+                now=swapped[1])
     own = cheek_detail(frames["soft"][-1], *cheeks["soft"], 0.01)
     # measured: the soft frame's cheeks 2.80, the swap's 3.56 before and 2.84 now; on the sharp
     # frame 8.24 and 8.16
