@@ -26,6 +26,12 @@ lips' red, the brows, the lids, stays the source's. Lightness at such scales is 
 (blurred over 4% and 12% of the face's width, bench.quality's retrieval fell from 86% to 49% and
 83%); its colour is not (86% / 89% / 0.553 -> 86% / 90% / 0.549 at 3%).
 
+Near white, skin is near grey: a target's nose lit almost to white, its colour taken as it is,
+was a grey-green band on the swap's darker nose. So that colour is the target's as it shows at
+the swap's lightness (at_lightness): moved along the target's colour as a line in lightness, from
+its median lightness up. A greyscale source follows such a line too (colour_by_lightness), held
+below the target's darker skin (GREY_LINE_FROM), not at its lips' and brows' red and brown.
+
 The source's highlights stay its own (a nose ridge, a forehead lit by a flash), and on a brighter
 target they rose past white: blown-out bands, flat at 255. Lightness above the target's own
 brightest skin rolls off toward white instead (roll_off).
