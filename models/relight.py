@@ -142,9 +142,13 @@ def roll_off(lightness: np.ndarray, change: np.ndarray, top: float) -> np.ndarra
 def colour_line(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A face's colour as a line in lightness: the offset and slope, each (2,) for a and b, fitted
     to (n, 3) LAB `samples` of its skin."""
-    basis = np.stack([np.ones(len(samples), np.float32), samples[:, 0]], axis=1)
-    (offset, slope), *_ = np.linalg.lstsq(basis, samples[:, 1:].astype(np.float32), rcond=None)
-    return offset, slope
+    # least squares in closed form: the covariance over the variance (lstsq's SVD took 0.4 ms on a
+    # 720p face's 15 000 samples)
+    values = samples.astype(np.float32)
+    mean = values.mean(0)
+    centred = values - mean
+    slope = centred[:, 0] @ centred[:, 1:] / max(float(centred[:, 0] @ centred[:, 0]), 1e-6)
+    return mean[1:] - slope * mean[0], slope
 
 
 def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
@@ -152,14 +156,16 @@ def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray
     swap's `lightness` (float32 (h, w)): moved along the target's colour as a line in lightness,
     fitted where `core` (bool) is set, both lightnesses held within LINE_RANGE of the skin's."""
     ab = target_lab[:, :, 1:].astype(np.float32)
-    samples = target_lab[core]
+    # every other cell each way: a quarter of the work, the same line and percentiles within a
+    # fraction of a level
+    samples = target_lab[::2, ::2][core[::2, ::2]]
     if len(samples) < 24:
         return ab
     _, slope = colour_line(samples)
     lo, hi = np.percentile(samples[:, 0], LINE_RANGE)
-    own = np.clip(target_lab[:, :, 0].astype(np.float32), lo, hi)
+    own = np.clip(target_lab[:, :, 0], lo, hi).astype(np.float32)
     shift = np.clip(lightness, lo, hi) - own
-    return ab + shift[:, :, None] * slope.astype(np.float32)
+    return ab + shift[:, :, None] * slope
 
 
 def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
