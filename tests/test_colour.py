@@ -11,6 +11,7 @@ from models.relight import (
     GRAIN_FLOOR,
     GREY_LINE_FROM,
     SHADING_FLOOR,
+    at_lightness,
     colour_by_lightness,
     grain_gain,
     relight,
@@ -251,3 +252,21 @@ def test_a_targets_near_white_highlight_gives_the_swap_its_colour_at_the_swaps_l
     # measured: chroma 6.8 down the nose taken as the target shows it there (21.0 wanted), 21.3 now
     assert grey < 0.6 * wanted, "the scene tests nothing: the target's highlight left the swap's colour"
     assert abs(now - wanted_now) < 3.0, (now, wanted_now)
+
+
+def test_a_swaps_dark_feature_keeps_the_targets_colour_not_its_lines_darker_one():
+    h, w = 60, 60
+    light = np.tile(np.linspace(150, 180, w, dtype=np.float32), (h, 1))
+    target = lab_image(light, *warm_line(light))
+    core = np.ones((h, w), bool)
+    swap = light.copy()
+    swap[20:40, 20:40] = 90  # stubble, a brow's shadow: the swap's own, far darker than the skin
+    ab = at_lightness(target, swap, core)
+    # below the target's median lightness the line is not followed: there the swap takes the
+    # target's colour as it is, or the line's at the median, whichever is warmer (measured: at
+    # most 146.0, the target's own 146; followed from the 2nd percentile, 148.4)
+    at_median = warm_line(np.float32(np.median(light)))[0]
+    kept = np.maximum(target[20:40, 20:40, 1], at_median)
+    assert (ab[20:40, 20:40, 0] <= kept + 1.0).all(), ab[20:40, 20:40, 0].max()
+    lit = ab[:, 50:, 0] - target[:, 50:, 1]  # where the swap is as light as the target: unchanged
+    assert np.abs(lit).max() < 0.5
