@@ -82,7 +82,13 @@ _NO_HAIR = {"hair": False, **_NO_GLASSES}
 _NO_TEMPLES = {"temples": False, **_NO_HAIR}
 _FIXED = {"forehead": "fixed", **_NO_TEMPLES}
 _EARLIER = {"openings": "wide", **_FIXED}  # the mask before
-WORST = 8  # pairs listed with the most skin in colour patches, shaded harshly, and sharper
+WORST = 8  # pairs listed with the most skin in each of SHARES
+# the shares of the target's skin a person sees wrong (bench/realism.py), each a row of the table
+# and a list of the worst pairs: Outcome's field, the row's words after "skin ", the list's
+SHARES = (("patchy", "in colour patches the target has not", "in colour patches"),
+          ("harsh", "shaded harsher than the target's (creases)", "shaded harsher than the target's"),
+          ("sharp", "sharper than the target's (grain, focus)", "sharper than the target's"),
+          ("off", "off the target's colour at its lightness", "off the target's colour at its lightness"))
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -506,12 +512,9 @@ def main() -> None:
     tones = {c: [v for o in results[c][0] for v in o.tone if np.isfinite(v)] for c in results}
     print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
-    for label, key in (("skin in colour patches the target has not", "patchy"),
-                       ("skin shaded harsher than the target's (creases)", "harsh"),
-                       ("skin sharper than the target's (grain, focus)", "sharp"),
-                       ("skin off the target's colour at its lightness", "off")):
+    for key, row, _ in SHARES:
         shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
-        print(f"{label + ', mean share':<58}"
+        print(f"{'skin ' + row + ', mean share':<58}"
               + "".join(f"{np.mean(shares[c]) if shares[c] else float('nan'):>{width}.2%}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
@@ -541,10 +544,8 @@ def main() -> None:
         if got["retrieval"] < 1:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
-    for what, key in (("in colour patches", "patchy"), ("shaded harsher than the target's", "harsh"),
-                      ("sharper than the target's", "sharp"),
-                      ("off the target's colour at its lightness", "off")):
-        print(f"\nthe pairs with most skin {what} ({last}): source, form -> target, mean share")
+    for key, _, listed in SHARES:
+        print(f"\nthe pairs with most skin {listed} ({last}): source, form -> target, mean share")
         worst = sorted((o for o in results[last][0] if getattr(o, key)),
                        key=lambda o: -float(np.mean(getattr(o, key))))
         for o in worst[:WORST]:
