@@ -3,8 +3,8 @@
 Pure image measures for bench.quality, none of them the engine's own: stray pixels (the mask's
 edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
 swap's broad colour under half the target's), the skin's tone off the target's, colour patches
-the target's skin does not have, shading (creases, folds) harsher than the target's, and grain
-sharper than the target's. The skin is
+the target's skin does not have, shading (creases, folds) harsher than the target's, grain
+sharper than the target's, and colours the target's skin shows at no such lightness. The skin is
 found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
@@ -183,7 +183,11 @@ def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, wid
     reach = int(np.ceil(OFF_LEVELS))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), disc) for band in seen])
-    near = np.maximum(near, np.maximum(np.roll(near, 1, 0), np.roll(near, -1, 0)))  # a band each side
+    # a band each side (not around: the darkest band is no neighbour of the lightest)
+    beside = near.copy()
+    np.maximum(beside[1:], near[:-1], out=beside[1:])
+    np.maximum(beside[:-1], near[1:], out=beside[:-1])
+    near = beside
     # a swap darker or brighter than all of the target's skin: judged against its nearest lightness
     lo, hi = np.percentile(own[:, 0], [1, 99])
     lightness = np.clip(swap[:, 0], lo, hi).astype(int) // OFF_L_BIN
