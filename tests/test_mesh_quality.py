@@ -234,17 +234,15 @@ def test_a_greyscale_sources_eye_sockets_are_not_tinted_with_the_targets_lips_re
     region = inside_outline(shape, mesh, round(0.05 * width)) & ~features
     swapped = []
 
-    def patches(line_from: float) -> float:
-        monkeypatch.setattr(relight, "GREY_LINE_FROM", line_from)
-        engine = MeshEngine()
-        try:
-            swapped.append(play(engine, clip, engine.prepare_source(hanks())))
-        finally:
-            engine.close()
+    def patches(engine: MeshEngine) -> float:
+        swapped.append(play(engine, clip, engine.prepare_source(hanks())))
         return patchy_share(swapped[-1], clip[-1], region, width)
 
     line_from = relight.GREY_LINE_FROM
-    before, now = patches(0.0), patches(line_from)
+    monkeypatch.setattr(relight, "GREY_LINE_FROM", 0.0)
+    [before] = each_engine(patches, {})
+    monkeypatch.setattr(relight, "GREY_LINE_FROM", line_from)
+    [now] = each_engine(patches, {})
     save_around("grey-sockets.png", region, (30, 30), frame=clip[-1], before=swapped[0], now=swapped[1])
     # measured: 7.6% of her skin in colour patches before, 6.4% now
     assert before > 0.05, "the scene tests nothing: the darkest pixels' colour left no patch"
