@@ -305,6 +305,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         samples = np.concatenate([face_lab[::STEP, ::STEP, :n][pick], sampled[:, :, :n][pick]], axis=1)
         at, scale = (xs[pick], ys[pick]), float(max(h, w))
         change = None
+        target_colour = None  # the target's colour over areas, on the grid (colour_of_area's)
         if n > 1 and colour_degree > 2:
             lit = shading_fit(samples[:, [0, n]], *at, scale)
             tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
@@ -331,6 +332,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 # nose it was a grey-green patch
                 lit = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
                 target_ab = at_lightness(target_grid, lit, pick)
+            target_colour = target_ab
             moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / STEP)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
             # mixed on the grid and enlarged once (both are smooth), a third of the work each way
@@ -351,11 +353,21 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 # no colour pushed through grey to the other side (models/color.py: the same
                 # rule): where a profile's edge lies far out on the fitted surfaces, they part,
                 # and the skin beside a turned target's nostril went blue. Per channel, a and b
-                # at or above neutral stay in 128..255, those below in 0..128; L anywhere.
+                # at or above neutral stay in 128..255, those below in 0..128; L anywhere. Only
+                # where the target's colour there is on the same side: a source's near-white
+                # highlight, a level or two green of grey, was held at grey on a warm target
+                # (mint spots on the cheeks, bench.quality's colour patches)
                 grey = int(NEUTRAL)
                 above = cv2.compare(face_lab, grey, cv2.CMP_GE)
+                below = cv2.bitwise_not(above)
+                if target_colour is not None:
+                    target_above = cv2.compare(cv2.resize(target_colour, (w, h), interpolation=cv2.INTER_LINEAR),
+                                               grey, cv2.CMP_GE)
+                    target_above = cv2.merge([np.zeros((h, w), np.uint8), *cv2.split(target_above)])
+                    above = cv2.bitwise_and(above, target_above)
+                    below = cv2.bitwise_and(below, cv2.bitwise_not(target_above))
                 lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
-                highest = cv2.bitwise_or(above, (255, grey, grey, 0))
+                highest = cv2.bitwise_or(cv2.bitwise_not(below), (255, grey, grey, 0))
                 out = cv2.min(cv2.max(out, lowest), highest)
             if shading is not None:
                 lightness = soften_shading(lightness, target, core, shading)

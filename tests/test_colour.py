@@ -142,6 +142,22 @@ def test_the_relight_never_pushes_a_colour_through_grey():
     assert ab[20:30, 5:25, 0].min() >= 127  # the brow stays grey (moved alike, it went to a = 125)
 
 
+def test_a_sources_near_grey_highlight_takes_a_warm_targets_colour_instead_of_staying_grey():
+    h, w = 60, 90
+    light = np.full((h, w), 170, np.float32)
+    # warm skin with a highlight spot a level or two green and blue of grey (a near-white sheen
+    # photographs so); the target evenly warm. Held to its own side of grey, the spot stayed at
+    # a = 128: a mint spot on the cheek
+    a, b = np.full((h, w), 140, np.float32), np.full((h, w), 150, np.float32)
+    a[25:35, 40:50], b[25:35, 40:50] = 126, 127
+    face = lab_image(light, a, b)
+    target = lab_image(light, np.full((h, w), 142, np.float32), np.full((h, w), 150, np.float32))
+    spot = relit(face, target, colour_area=6.0)[27:33, 42:48, 1:]
+    # measured: a 132.9 and b 134.4 (the spot's own tint kept over the target's), 128.0 both when held
+    assert spot[:, :, 0].mean() > 130, spot[:, :, 0].mean()
+    assert spot[:, :, 1].mean() > 130, spot[:, :, 1].mean()
+
+
 def test_a_highlight_brighter_than_the_targets_skin_rolls_off_instead_of_going_flat_white():
     h, w = 90, 90
     xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
