@@ -361,8 +361,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 above = cv2.compare(face_lab, grey, cv2.CMP_GE)
                 below = cv2.bitwise_not(above)
                 if target_colour is not None:
-                    there = cv2.resize(target_colour, (w, h), interpolation=cv2.INTER_LINEAR)
-                    target_above = cv2.compare(there, grey, cv2.CMP_GE)
+                    # compared on the grid and enlarged: a quarter of the work of enlarging the colour
+                    on_grid = cv2.compare(target_colour, grey, cv2.CMP_GE)
+                    target_above = cv2.resize(on_grid, (w, h), interpolation=cv2.INTER_NEAREST)
                     target_above = cv2.merge([np.zeros((h, w), np.uint8), *cv2.split(target_above)])
                     above = cv2.bitwise_and(above, target_above)
                     below = cv2.bitwise_and(below, cv2.bitwise_not(target_above))
