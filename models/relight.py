@@ -9,8 +9,9 @@ swapped for the target's. Six numbers per face carry no identity, so the swap ke
 likeness (a blur-based split leaked the target's features: bench.quality, issue 13).
 
 The light leaves colour too: a flash bleaches a face's centre and leaves its edges warm. So the
-a and b channels' surfaces are swapped the same way (never pushing a colour through grey): a
-flash-lit source on an evenly coloured target was a grey-green mask with orange cheeks. Over
+a and b channels' surfaces are swapped the same way (never pushing a colour through grey to a
+side the target's colour is not on): a flash-lit source on an evenly coloured target was a
+grey-green mask with orange cheeks. Over
 bench.quality's plain pairs the swap's broad colour (a and b blurred over 5% of the face's width)
 came within 3.8 of the target's on average, against 5.5, and 0.1% of the skin was greyed (under
 half the target's colour), against 1.3%; dlib's figures did not move beyond a run's noise.

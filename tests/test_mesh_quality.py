@@ -694,11 +694,7 @@ def test_a_sources_near_grey_highlights_leave_no_mint_spots_on_a_warm_targets_ch
     clip = target_clip(astronaut, ASTRONAUT_DLIB_BOX, 6)
     source = source_form(t1, T1_DLIB_BOXES["flash-lit"], "turned")
     region, width = skin_between_features(clip[-1], measure)
-    engine = MeshEngine()
-    try:
-        out = play(engine, clip, engine.prepare_source(source))
-    finally:
-        engine.close()
+    (out,) = each_engine(lambda engine: play(engine, clip, engine.prepare_source(source)), {})
     save_around("mint-spots.png", region, (40, 30), frame=clip[-1], now=out)
     patches = patchy_share(out, clip[-1], region, width)
     # measured: 1.9% of her skin in patches with the old hold, 0.0% now
