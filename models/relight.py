@@ -6,8 +6,9 @@ bright on one half and dark on the other, which a mean and contrast transfer can
 lightness of both faces is fitted, inside the swap mask, by a smooth surface (a second-degree
 polynomial in x and y: a side light, a top light, a bright centre), and the source's surface is
 swapped for the target's. Six numbers per face carry no identity, so the swap keeps the source's
-likeness (a blur-based split leaked the target's features: bench.quality, issue 13). The fit
-weighs down what lies far off the surface (robust_shading_fit): a beard or a brow is no light.
+likeness (a blur-based split leaked the target's features: bench.quality, issue 13). For a colour
+source the fit weighs down what lies far off the surface (robust_shading_fit): a beard or a brow is
+no light.
 
 The light leaves colour too: a flash bleaches a face's centre and leaves its edges warm. So the
 a and b channels' surfaces are swapped the same way (never pushing a colour through grey to a
