@@ -365,8 +365,8 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 # the target's colour where it is as light as the swap will be: its nose's
                 # highlight is near grey because it is near white, and on the swap's darker
                 # nose it was a grey-green patch
-                lit = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
-                target_ab = at_lightness(target_grid, lit, pick)
+                swap_light = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
+                target_ab = at_lightness(target_grid, swap_light, pick)
             target_colour = target_ab
             moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / STEP)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
