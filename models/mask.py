@@ -294,11 +294,12 @@ def forehead_agreement(alpha: np.ndarray, held: np.ndarray, face: np.ndarray, ta
 
 
 def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = False,
-               from_brows: bool = True) -> np.ndarray:
+               from_brows: bool = True, eyes: bool = False) -> np.ndarray:
     """uint8 (h, w) alpha for a face with mesh landmarks `pts` (N x 2+) in that image: the eye
     openings cut at the lid line (the mouth is cut per frame: cut_mouth), or with
-    `wide_openings`, eyes and mouth cut wide; the forehead fades from the brows up (or, without
-    `from_brows`, from a fixed height, through the brows)."""
+    `wide_openings`, eyes and mouth cut wide; with `eyes` (and not `wide_openings`) the eyes are
+    kept (models/gaze.py); the forehead fades from the brows up (or, without `from_brows`, from a
+    fixed height, through the brows)."""
     h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
@@ -309,18 +310,18 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = Fa
     # pull the edge in so the blurred border stays inside the face
     mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (feather, feather)))
 
-    eyes = [p[ft.left_eye()], p[ft.right_eye()]]
+    contours = [p[ft.left_eye()], p[ft.right_eye()]]
     if wide_openings:
         holes = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(holes, [np.round(c).astype(np.int32) for c in [*eyes, p[ft.inner_lips()]]], 255)
+        cv2.fillPoly(holes, [np.round(c).astype(np.int32) for c in [*contours, p[ft.inner_lips()]]], 255)
         grow = max(1, round(face_w * WIDE_GROW))
         holes = cv2.dilate(holes, _disc(grow))
         mask[holes > 0] = 0
 
     sigma = feather / 2.0
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma) * forehead_fade(shape, p, from_brows)
-    if not wide_openings:
-        soft *= _kept_outside(shape, eyes, face_w * EYE_FEATHER)
+    if not wide_openings and not eyes:
+        soft *= _kept_outside(shape, contours, face_w * EYE_FEATHER)
     return np.clip(soft, 0, 255).astype(np.uint8)
 
 
@@ -334,6 +335,28 @@ def _kept_outside(shape: tuple[int, int], polygons: list[np.ndarray], sigma: flo
     if line > 0:
         cv2.polylines(inside, outlines, True, 1.0, line, cv2.LINE_8, shift=4)
     return 1.0 - cv2.GaussianBlur(inside, (0, 0), max(0.5, sigma))
+
+
+def cut_eyes(alpha: np.ndarray, pts: np.ndarray, share: float) -> np.ndarray:
+    """`alpha` with `share` (0..1) of the eye openings of the mesh `pts` (in alpha's pixels) cut
+    out, feathered as a source's are (face_alpha): the target's own eyes show there."""
+    if share <= 0.0:
+        return alpha
+    face_w = ft.face_width(pts)
+    sigma = max(0.5, face_w * EYE_FEATHER)
+    reach = int(np.ceil(3 * sigma)) + 1
+    h, w = alpha.shape
+    for contour in (ft.left_eye(), ft.right_eye()):
+        ring = pts[contour, :2]
+        x0, y0 = np.floor(ring.min(0)).astype(int) - reach
+        x1, y1 = np.ceil(ring.max(0)).astype(int) + reach
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        keep = _kept_outside((y1 - y0, x1 - x0), [ring - np.float32([x0, y0])], sigma)
+        keep = 1.0 - share * (1.0 - keep)
+        alpha[y0:y1, x0:x1] = (alpha[y0:y1, x0:x1] * keep).astype(np.uint8)
+    return alpha
 
 
 def cut_mouth(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:

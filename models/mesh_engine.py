@@ -18,7 +18,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import color
+from models import color, gaze
 from models import face_topology as ft
 from models.engine import (
     DetectedFace,
@@ -35,6 +35,7 @@ from models.glasses import GlassesVote, frames, in_box, look, score
 from models.mask import (
     TEMPLE_BLUR,
     above_brows,
+    cut_eyes,
     cut_mouth,
     edge_intrusions,
     face_alpha,
@@ -116,6 +117,9 @@ class MeshSource:
     # the shape's fit; None elsewhere: a photo's own points are its shape, a symmetric layout's not
     shape: np.ndarray | None = None
     look: SourceLook | None = None  # what the engine saw in the photo (models/source_notes.py)
+    # (2, 2) where the irises lie in the texture's eyes (gaze.in_eye), when its eyes are kept: the
+    # target's own eyes show through its openings otherwise
+    irises: np.ndarray | None = None
 
 
 class SourceView(NamedTuple):
@@ -127,6 +131,7 @@ class SourceView(NamedTuple):
     # (468,) float32 each point's depth as FaceMesh read it, in the crop's pixels: with `points`,
     # the face's 3D shape (symmetry.seen_from_front)
     depth: np.ndarray | None = None
+    irises: np.ndarray | None = None  # (2, 2) where the irises lie in their eyes (gaze.irises)
 
     @property
     def photo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,6 +187,40 @@ def _warped(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
     if len(images) == 2:
         out = cv2.addWeighted(out, weights[0], remap(images[1], *maps[1]), weights[1], 0.0)
     return out
+
+
+def _chroma_share(source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarray, np.ndarray]) -> float:
+    """The target skin's chroma over the source skin's (lab_stats), at most 1: a greyscale frame's
+    swap keeps no colour, its eyes neither (a brown iris went pink on a grey face)."""
+    chroma = [float(np.hypot(*(stats[0][1:] - color.NEUTRAL))) for stats in (source, target)]
+    return float(np.clip(chroma[1] / max(chroma[0], 1.0), 0.0, 1.0))
+
+
+def _without_eyes(alpha: np.ndarray, eyes: np.ndarray | None) -> np.ndarray:
+    """`alpha` less the source's eyes on the mesh `eyes` (if they are kept): the colour and the light
+    are the skin's, and an eye's white and iris are not skin."""
+    return alpha if eyes is None else cut_eyes(alpha.copy(), eyes, 1.0)
+
+
+def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
+                     weights: list[float], moved: np.ndarray, share: float = 1.0) -> None:
+    """The source's eyes in `face` (relit, in place) take `share` of their own colour back,
+    keeping their new lightness: the skin's colour transfer and light browned a blue iris."""
+    h, w = face.shape[:2]
+    for contour in gaze.contours():
+        ring = moved[contour, :2]
+        x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int) - 2, 0)
+        x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 3, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        own = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
+        own = cv2.cvtColor(own, cv2.COLOR_BGR2LAB)
+        lit = cv2.cvtColor(face[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)
+        inside = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillPoly(inside, [np.round((ring - np.float32([x0, y0])) * 16).astype(np.int32)], 1.0, shift=4)
+        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None] * np.float32(share)
+        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + own[:, :, 1:] * inside + 0.5).astype(np.uint8)
+        face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
 
 
 class MeshStream:
@@ -262,16 +301,24 @@ class MeshStream:
         alpha = hold_out(alpha, occluded)
         if self.engine.openings == "exact":
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
+        # the swap's mesh here, where the source's textures bring their eyes (models/gaze.py)
+        eyes = None
+        if all(s.irises is not None for s, _ in layers):
+            eyes = moved[:MESH_POINTS] - np.float32(box[:2])
+            alpha = cut_eyes(alpha, eyes, gaze.shut_share(dst))
         t = _timed(timings, "warp", t)
 
         textures = [s.bgr for s, _ in layers]
+        colourful = 1.0  # how much of its own colour the source's eyes keep (_eyes_own_colour)
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
             # source texture, which the same maps then warp: cost independent of face size. The
             # pixels are the frame's even ones, whatever the box: the same face, the same figures.
             even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
-            dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(alpha[even]))
+            skin = _without_eyes(alpha, eyes)
+            dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(skin[even]))
             if dst_stats is not None:
+                colourful = _chroma_share(src.lab_stats, dst_stats)
                 textures = [color.apply_lut(s.lab, color.transfer_lut(s.lab_stats, dst_stats,
                                                                       self.engine.color_strength))
                             for s, _ in layers]
@@ -289,11 +336,16 @@ class MeshStream:
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
-            face_bgr = relight(face_bgr, region, alpha, self.engine.relight, src.grey,
+            face_bgr = relight(face_bgr, region, _without_eyes(alpha, eyes), self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
                                area, face_w if self.engine.shading else None,
                                face_w if self.engine.grain else None, self.engine.colour_lightness)
             t = _timed(timings, "relight", t)
+        if eyes is not None:
+            if colourful > 0.0:
+                _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes, colourful)
+            gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
+            t = _timed(timings, "eyes", t)
         if src.temples is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
             # before it (bench.quality: side-lit retrieval 96% -> 92%)
@@ -420,7 +472,7 @@ class MeshEngine:
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
-                 grain: bool = True, colour_lightness: bool = True) -> None:
+                 grain: bool = True, colour_lightness: bool = True, eyes: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -443,6 +495,9 @@ class MeshEngine:
         # the target's colour over an area taken as it shows at the swap's lightness there (its
         # highlights' near grey not put on the swap's mid-tones)
         self.colour_lightness = colour_lightness
+        # the source's eyes where its photo shows them open, their irises where the target's are
+        # (models/gaze.py); the target's own eyes otherwise
+        self.eyes = eyes
         self.forehead = forehead
         self.temples = temples
         self.hair = hair
@@ -545,7 +600,7 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
-                    self.edges)
+                    self.edges, self.eyes)
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
@@ -556,7 +611,7 @@ class MeshEngine:
             return None
         det = nearest_first(dets, near, lambda d: d.box)[0]
         pts = self.still.mesh(image, det.box)
-        return None if pts is None else (det.box, pts[:MESH_POINTS, :3])
+        return None if pts is None else (det.box, pts[:, :3])
 
     def open_stream(self) -> MeshStream:
         return MeshStream(self)
@@ -570,8 +625,11 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
     """The face cropped with a margin and scaled to a working size (with `enlarge`, a small face
     enlarged to SOURCE_MIN_FACE_WIDTH). `pts` is the mesh in the photo's pixels, (N, 2), or (N, 3)
     with each point's depth. With `coverage`, a mesh that reaches outside the photo (a
-    tight crop) gets repeated edge pixels there, marked not inside."""
+    tight crop) gets repeated edge pixels there, marked not inside. Irises after the mesh's 468
+    points are kept as their places in the eyes."""
     h, w = image.shape[:2]
+    irises = gaze.irises(pts[:, :2])
+    pts = pts[:MESH_POINTS]
     pts, depth = pts[:, :2], (pts[:, 2] if pts.shape[1] > 2 else None)
     lo, hi = pts.min(0), pts.max(0)
     margin = (hi - lo) * 0.1 + 4
@@ -597,7 +655,7 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
         local = local * scale
     if depth is not None:
         depth = (depth * scale).astype(np.float32)
-    return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32), depth)
+    return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32), depth, irises)
 
 
 def _outside_share(view: SourceView) -> float:
@@ -615,6 +673,7 @@ class Cuts(NamedTuple):
     temples: bool = True  # the temples held to agreement with the target
     hair: bool = True  # a fringe over the brows
     edges: bool = True  # background or hair inside the outline at the sides (mask.edge_intrusions)
+    eyes: bool = True  # the source's open eyes kept, looking where the target's look (models/gaze.py)
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
@@ -630,32 +689,48 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     seen = None if other is None else other.photo
     filled = fill_hidden_half(*view.photo, seen, mirror_below) if fill_hidden else None
     if filled is None:
-        return _textured(*view.photo, view, cuts)
-    mirrored = _textured(*filled, view, cuts)
+        return _textured(*view.photo, view, cuts, view.irises)
+    far, _ = far_side(view.points)
+    # the far eye is the near one's mirror, its iris in the same place (another photo's far
+    # eye may look elsewhere: its iris is not known, and that texture keeps the target's eyes)
+    near = None if view.irises is None or other is not None else view.irises[[0, 0] if far == 1 else [1, 1]]
+    mirrored = _textured(*filled, view, cuts, near)
     if view.depth is not None:
         mirrored = replace(mirrored, shape=seen_from_front(view.points, view.depth))
-    own = _textured(*view.photo, view, cuts)
+    own = _textured(*view.photo, view, cuts, view.irises)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
     return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))
 
 
-def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView, cuts: Cuts
-              ) -> MeshSource:
-    """One texture of a source face (see _make_source)."""
+def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView, cuts: Cuts,
+              irises: np.ndarray | None = None) -> MeshSource:
+    """One texture of a source face (see _make_source). Its eyes are kept where `irises` (their
+    places in the eyes) are known and it shows both eyes open, in colour (models/gaze.py)."""
     crop = np.ascontiguousarray(crop)
-    alpha = face_alpha(crop.shape[:2], local, cuts.wide_openings, cuts.from_brows)
+    seen = None
     if not inside.all():
         feather = max(3, round(ft.face_width(local) * CROP_FEATHER)) | 1
         inside = cv2.erode(inside, np.ones((feather, feather), np.uint8), borderType=cv2.BORDER_REPLICATE)
-        alpha = cv2.multiply(alpha, cv2.GaussianBlur(inside, (2 * feather + 1, 2 * feather + 1), 0),
-                             scale=1.0 / 255.0)
+        seen = cv2.GaussianBlur(inside, (2 * feather + 1, 2 * feather + 1), 0)
+
+    def mask(eyes: bool) -> np.ndarray:
+        alpha = face_alpha(crop.shape[:2], local, cuts.wide_openings, cuts.from_brows, eyes)
+        return alpha if seen is None else cv2.multiply(alpha, seen, scale=1.0 / 255.0)
+
+    alpha = mask(False)
     points = local.astype(np.float32)
+    # the skin's colour, without the eyes' whites and irises
     stats = color.lab_stats(crop, color.core(alpha))
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = cuts.coverage and color.is_grey(stats)
+    # a greyscale photo's eyes would take the skin's colour; eyes shut or cast down are lids
+    if irises is not None and cuts.eyes and not cuts.wide_openings and not grey and gaze.eyes_open(points):
+        alpha = mask(True)
+    else:
+        irises = None
     above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
     if cuts.hair and (hair := forehead_hair(crop, inside, local)) is not None:
         alpha = cv2.multiply(alpha, cv2.bitwise_not(hair), scale=1.0 / 255.0)
@@ -663,7 +738,7 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         alpha = cv2.multiply(alpha, cv2.bitwise_not(intruding), scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if cuts.temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
-                      shape_weights(points), group_carry(points), view, above, temples=side)
+                      shape_weights(points), group_carry(points), view, above, temples=side, irises=irises)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

@@ -32,6 +32,14 @@ class FaceMeasure:
         assert pts is not None, "no mesh on a test image's face"
         return pts[:468, :2]
 
+    def with_irises(self, image: np.ndarray) -> np.ndarray:
+        """The 478 points: the mesh's 468, then both irises' centre and rim."""
+        faces = self.detector.detect(image)
+        assert faces, "no face found in a test image"
+        pts = self.still.mesh(image, faces[0].box)
+        assert pts is not None and len(pts) == 478, "no irises on a test image's face"
+        return pts[:, :2]
+
     def close(self) -> None:
         self.detector.close()
         self.still.close()

@@ -777,15 +777,17 @@ def _within(shape: tuple[int, int], polygons: list[np.ndarray], grow: int) -> np
 
 @pytest.fixture(scope="module")
 def unshaped():
-    """The engine with the target's shape kept (eyes and mouth stay where they were), and the
-    same with the openings cut wide, as before."""
-    engines = MeshEngine(shape=0), MeshEngine(shape=0, openings="wide")
+    """The engine with the target's shape kept (eyes and mouth stay where they were) and the
+    source's eyes left out (tests/test_gaze.py has them), and the same with the openings cut
+    wide, as before."""
+    engines = MeshEngine(shape=0, eyes=False), MeshEngine(shape=0, openings="wide")
     yield engines
     for engine in engines:
         engine.close()
 
 
-def test_the_lids_are_the_sources_and_the_eyes_inside_them_the_targets(unshaped, target, measure, astronaut):
+def test_without_the_sources_eyes_the_lids_are_the_sources_and_the_eyes_inside_them_the_targets(
+        unshaped, target, measure, astronaut):
     exact, wide = unshaped
     source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
     mesh = measure.landmarks(target)
