@@ -85,6 +85,9 @@ MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' m
 # median frame); its farthest pixel, 0.16 (median) and 8.7 or more in 1% of frames: a few pixels
 # at the mesh's thin edges, passed this reach in 42% of the frames
 MOVE_REACH = 0.25
+# a greyscale source's eyes take the target's eye colour; the whites' no more than this chroma
+# (a/b levels from grey): more is the target's lids among their pixels (orange eye whites)
+WHITE_CHROMA = 6.0
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
@@ -194,6 +197,50 @@ def _chroma_share(source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarra
     swap keeps no colour, its eyes neither (a brown iris went pink on a grey face)."""
     chroma = [float(np.hypot(*(stats[0][1:] - color.NEUTRAL))) for stats in (source, target)]
     return float(np.clip(chroma[1] / max(chroma[0], 1.0), 0.0, 1.0))
+
+
+def _target_eye_colour(face: np.ndarray, frame: np.ndarray, eyes: np.ndarray, target: np.ndarray) -> None:
+    """A greyscale source's eyes in `face` (relit, in place; on the mesh `eyes`) coloured as the
+    target's own eyes are in `frame` (on its mesh `target`): from their darker pixels, the irises',
+    to their lighter ones, the whites'. Given the skin's colour by lightness, the whites came out
+    skin-coloured."""
+    h, w = face.shape[:2]
+    rings = [target[c, :2] for c in gaze.contours()]
+    x0, y0 = np.maximum(np.floor(np.min([r.min(0) for r in rings], axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(np.max([r.max(0) for r in rings], axis=0)).astype(int) + 2, (w, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return
+    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(own, [np.round(r - np.float32([x0, y0])).astype(np.int32) for r in rings], 1)
+    own = cv2.erode(own, np.ones((3, 3), np.uint8)) > 0
+    if own.sum() < 12:
+        return
+    pixels = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)[own].astype(np.float32)
+    darker = pixels[:, 0] <= float(np.median(pixels[:, 0]))
+    if darker.all():
+        return  # an eye of one lightness: nothing tells its iris from its white
+    iris, white = pixels[darker, 1:].mean(0), pixels[~darker, 1:].mean(0)
+    # an eye's white is near grey: more colour than WHITE_CHROMA is the lids' skin among its pixels
+    off = white - color.NEUTRAL
+    white = color.NEUTRAL + off * min(1.0, WHITE_CHROMA / max(float(np.hypot(*off)), 1e-6))
+    for contour in gaze.contours():
+        ring = eyes[contour, :2]
+        x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int) - 2, 0)
+        x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 3, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        lit = cv2.cvtColor(face[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)
+        inside = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillPoly(inside, [np.round((ring - np.float32([x0, y0])) * 16).astype(np.int32)], 1.0, shift=4)
+        el = lit[:, :, 0].astype(np.float32)[inside > 0]
+        if len(el) < 4:
+            continue
+        lo, hi = np.percentile(el, 20), np.percentile(el, 80)
+        t = np.clip((lit[:, :, 0].astype(np.float32) - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
+        ab = iris * (1.0 - t) + white * t
+        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None]
+        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + ab * inside + 0.5).astype(np.uint8)
+        face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
 
 
 def _without_eyes(alpha: np.ndarray, eyes: np.ndarray | None) -> np.ndarray:
@@ -342,7 +389,9 @@ class MeshStream:
                                face_w if self.engine.grain else None, self.engine.colour_lightness)
             t = _timed(timings, "relight", t)
         if eyes is not None:
-            if colourful > 0.0:
+            if src.grey:
+                _target_eye_colour(face_bgr, region, eyes, dst - np.float32(box[:2]))
+            elif colourful > 0.0:
                 _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes, colourful)
             gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
             t = _timed(timings, "eyes", t)
@@ -706,7 +755,7 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
 def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView, cuts: Cuts,
               irises: np.ndarray | None = None) -> MeshSource:
     """One texture of a source face (see _make_source). Its eyes are kept where `irises` (their
-    places in the eyes) are known and it shows both eyes open, in colour (models/gaze.py)."""
+    places in the eyes) are known and it shows both eyes open (models/gaze.py)."""
     crop = np.ascontiguousarray(crop)
     seen = None
     if not inside.all():
@@ -726,8 +775,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = cuts.coverage and color.is_grey(stats)
-    # a greyscale photo's eyes would take the skin's colour; eyes shut or cast down are lids
-    if irises is not None and cuts.eyes and not cuts.wide_openings and not grey and gaze.eyes_open(points):
+    # eyes shut or cast down are lids
+    if irises is not None and cuts.eyes and not cuts.wide_openings and gaze.eyes_open(points):
         alpha = mask(True)
     else:
         irises = None
