@@ -223,24 +223,17 @@ def _target_eye_colour(face: np.ndarray, frame: np.ndarray, eyes: np.ndarray, ta
     # an eye's white is near grey: more colour than WHITE_CHROMA is the lids' skin among its pixels
     off = white - color.NEUTRAL
     white = color.NEUTRAL + off * min(1.0, WHITE_CHROMA / max(float(np.hypot(*off)), 1e-6))
-    for contour in gaze.contours():
-        ring = eyes[contour, :2]
-        x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int) - 2, 0)
-        x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 3, (w, h))
-        if x1 - x0 < 3 or y1 - y0 < 3:
-            continue
-        lit = cv2.cvtColor(face[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)
-        inside = np.zeros((y1 - y0, x1 - x0), np.float32)
-        cv2.fillPoly(inside, [np.round((ring - np.float32([x0, y0])) * 16).astype(np.int32)], 1.0, shift=4)
-        el = lit[:, :, 0].astype(np.float32)[inside > 0]
-        if len(el) < 4:
-            continue
-        lo, hi = np.percentile(el, 20), np.percentile(el, 80)
-        t = np.clip((lit[:, :, 0].astype(np.float32) - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
-        ab = iris * (1.0 - t) + white * t
-        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None]
-        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + ab * inside + 0.5).astype(np.uint8)
-        face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
+
+    def by_lightness(lit: np.ndarray, inside: np.ndarray, _: tuple[int, int, int, int]) -> np.ndarray | None:
+        light = lit[:, :, 0].astype(np.float32)
+        seen = light[inside > 0]
+        if len(seen) < 4:
+            return None
+        lo, hi = np.percentile(seen, 20), np.percentile(seen, 80)
+        t = np.clip((light - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
+        return iris * (1.0 - t) + white * t
+
+    _recolour_eyes(face, eyes, by_lightness)
 
 
 def _without_eyes(alpha: np.ndarray, eyes: np.ndarray | None) -> np.ndarray:
@@ -253,20 +246,36 @@ def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tu
                      weights: list[float], moved: np.ndarray, share: float = 1.0) -> None:
     """The source's eyes in `face` (relit, in place) take `share` of their own colour back,
     keeping their new lightness: the skin's colour transfer and light browned a blue iris."""
+
+    def own(lit: np.ndarray, inside: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        x0, y0, x1, y1 = box
+        warped = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
+        return cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:]
+
+    _recolour_eyes(face, moved, own, share)
+
+
+def _recolour_eyes(face: np.ndarray, eyes: np.ndarray,
+                   colour: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray | None],
+                   share: float = 1.0) -> None:
+    """Each eye of the mesh `eyes` in `face` (in place) given `share` of the a and b that `colour`
+    returns for its box (from the box's LAB, the eye's polygon there and the box), its lightness
+    kept; feathered by a pixel at the lids."""
     h, w = face.shape[:2]
     for contour in gaze.contours():
-        ring = moved[contour, :2]
+        ring = eyes[contour, :2]
         x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int) - 2, 0)
         x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 3, (w, h))
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
-        own = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
-        own = cv2.cvtColor(own, cv2.COLOR_BGR2LAB)
         lit = cv2.cvtColor(face[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)
         inside = np.zeros((y1 - y0, x1 - x0), np.float32)
         cv2.fillPoly(inside, [np.round((ring - np.float32([x0, y0])) * 16).astype(np.int32)], 1.0, shift=4)
+        ab = colour(lit, inside, (int(x0), int(y0), int(x1), int(y1)))
+        if ab is None:
+            continue
         inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None] * np.float32(share)
-        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + own[:, :, 1:] * inside + 0.5).astype(np.uint8)
+        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + ab * inside + 0.5).astype(np.uint8)
         face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
 
 
