@@ -748,17 +748,28 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     filled = fill_hidden_half(*view.photo, seen, mirror_below) if fill_hidden else None
     if filled is None:
         return _textured(*view.photo, view, cuts, view.irises)
-    far, _ = far_side(view.points)
-    # the far eye is the near one's mirror, its iris in the same place (another photo's far
-    # eye may look elsewhere: its iris is not known, and that texture keeps the target's eyes)
-    near = None if view.irises is None or other is not None else view.irises[[0, 0] if far == 1 else [1, 1]]
-    mirrored = _textured(*filled, view, cuts, near)
+    mirrored = _textured(*filled, view, cuts, _filled_irises(view, other))
     if view.depth is not None:
         mirrored = replace(mirrored, shape=seen_from_front(view.points, view.depth))
     own = _textured(*view.photo, view, cuts, view.irises)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
     return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))
+
+
+def _filled_irises(view: SourceView, other: SourceView | None) -> np.ndarray | None:
+    """Where the irises lie in the eyes of `view`'s texture with its far half filled: the near eye's
+    as photographed, the far eye's from `other` (the photo that shows it) or, mirrored, the near
+    one's again (gaze.in_eye's place is the same in a mirror)."""
+    if view.irises is None:
+        return None
+    near = 0 if far_side(view.points)[0] == 1 else 1  # eye 1 is the person's left, side +1
+    places = view.irises[[near, near]].copy()
+    if other is not None:
+        if other.irises is None:
+            return None
+        places[1 - near] = other.irises[1 - near]
+    return places
 
 
 def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: SourceView, cuts: Cuts,

@@ -10,7 +10,7 @@ from models import face_topology as ft
 from models import gaze, symmetry
 from models.mask import cut_eyes
 from models.mesh_engine import MeshEngine
-from testing.faces import ASTRONAUT_BOX, T1_FACE_BOXES, crop_face, place
+from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
 from tests.face_checks import play
 
 
@@ -238,3 +238,14 @@ def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measu
     out = swapped_eyes(target, grey(goatee_man))
     # measured: 12.7 (the target's own eyes 10.9); 16.4 with the skin's colour by lightness
     assert whites_chroma(out) < 14.5, (whites_chroma(out), whites_chroma(target))
+
+
+def test_a_turned_photo_gives_its_eyes_with_its_far_half_mirrored_or_from_another_photo(mesh_engine, t1):
+    """t1.jpg's fifth person, nearly in profile: his far eye is his near one's mirror, or, with a
+    second photo that shows it (the same photo flipped), that photo's eye."""
+    turned = crop_face(t1, T1_DLIB_BOXES["turned"], 0.8)
+    alone = mesh_engine.prepare_source(turned)
+    assert alone.data.own is not None, "not mirrored: the scene tests nothing"
+    assert alone.data.irises is not None and np.allclose(alone.data.irises[0], alone.data.irises[1])
+    both = mesh_engine.combine_sources([alone, mesh_engine.prepare_source(cv2.flip(turned, 1))])
+    assert both.data.irises is not None and not np.allclose(both.data.irises[0], both.data.irises[1])
