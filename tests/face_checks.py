@@ -2,7 +2,8 @@
 
 A swap is judged in a canonical frame: the output face and both inputs are warped by their own
 landmarks onto one reference mesh, then compared by grey-level correlation inside the face
-(eyes and mouth excluded, they stay the target's on purpose).
+(eyes and mouth excluded: the mouth stays the target's on purpose, and the eyes do for a photo
+whose eyes are shut or with `MeshEngine(eyes=False)`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from models import face_topology as ft
 from models.mask import face_alpha
 from models.mediapipe_faces import FaceDetector, StillMesher
 from models.warp import warp
+from tests.browser import ARTIFACTS
 
 CANON = 160
 
@@ -126,3 +128,24 @@ def swap_once(engine: Any, frame: np.ndarray, sources: list[Any]) -> Any:
         return stream.swap(frame, sources)
     finally:
         stream.close()
+
+
+def save_sheet(name: str, tiles: dict[str, np.ndarray]) -> None:
+    """`tiles` side by side, each labelled, saved to test-artifacts/`name` for a person to look at."""
+    sheet = np.hstack(list(tiles.values()))
+    x = 0
+    for label, tile in tiles.items():
+        cv2.putText(sheet, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
+        x += tile.shape[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    cv2.imwrite(str(ARTIFACTS / name), sheet)
+
+
+def save_around(name: str, region: np.ndarray, margin: tuple[int, int], **images: np.ndarray) -> None:
+    """`images` cut around `region` (bool), `margin` (rows, columns) px wider, enlarged twice and
+    labelled by their names: a sheet saved to test-artifacts/`name`."""
+    ys, xs = np.nonzero(region)
+    (dy, dx) = margin
+    box = (slice(max(0, ys.min() - dy), ys.max() + dy), slice(max(0, xs.min() - dx), xs.max() + dx))
+    save_sheet(name, {label: cv2.resize(image[box], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+                      for label, image in images.items()})

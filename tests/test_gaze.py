@@ -11,7 +11,7 @@ from models import gaze, symmetry
 from models.mask import cut_eyes
 from models.mesh_engine import MeshEngine
 from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
-from tests.face_checks import play
+from tests.face_checks import play, save_around
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +160,8 @@ def test_a_blue_eyed_sources_eyes_arrive_blue_in_a_brown_eyed_target(measure, go
         return float(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[eyes][:, 2].astype(np.float32).mean())
 
     kept, left = swapped_eyes(target, goatee_man), swapped_eyes(target, goatee_man, eyes=False)
+    save_around("eyes.png", openings(measure, target, 0), (30, 40), frame=target, target_eyes=left,
+                source_eyes=kept)
     # measured: b* 117.0 with his eyes, 154.4 with the target's (the frame's own 158.2); 130.7
     # with his eyes but not their own colour back (the skin's transfer browned them)
     assert blue(kept) < 122 and blue(left) > 140, (blue(kept), blue(left), blue(target))
@@ -236,6 +238,7 @@ def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measu
         return float(np.hypot(lab[lighter, 1] - 128, lab[lighter, 2] - 128).mean())
 
     out = swapped_eyes(target, grey(goatee_man))
+    save_around("grey-eyes.png", openings(measure, target, 0), (30, 40), frame=target, greyscale_source=out)
     # measured: 12.7 (the target's own eyes 10.9); 16.4 with the skin's colour by lightness
     assert whites_chroma(out) < 14.5, (whites_chroma(out), whites_chroma(target))
 

@@ -45,7 +45,7 @@ from testing.faces import (
     video,
 )
 from tests.browser import ARTIFACTS
-from tests.face_checks import play, play_all
+from tests.face_checks import play, play_all, save_around, save_sheet
 
 T = TypeVar("T")
 
@@ -266,27 +266,6 @@ def band(image: np.ndarray, region: np.ndarray) -> np.ndarray:
     """The detail of a grey image (a band-pass) inside `region`."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
     return (cv2.GaussianBlur(grey, (0, 0), 1) - cv2.GaussianBlur(grey, (0, 0), 4))[region]
-
-
-def save_sheet(name: str, tiles: dict[str, np.ndarray]) -> None:
-    """`tiles` side by side, each labelled, saved to test-artifacts/`name` for a person to look at."""
-    sheet = np.hstack(list(tiles.values()))
-    x = 0
-    for label, tile in tiles.items():
-        cv2.putText(sheet, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1)
-        x += tile.shape[1]
-    ARTIFACTS.mkdir(exist_ok=True)
-    cv2.imwrite(str(ARTIFACTS / name), sheet)
-
-
-def save_around(name: str, region: np.ndarray, margin: tuple[int, int], **images: np.ndarray) -> None:
-    """`images` cut around `region` (bool), `margin` (rows, columns) px wider, enlarged twice and
-    labelled by their names: a sheet saved to test-artifacts/`name`."""
-    ys, xs = np.nonzero(region)
-    (dy, dx) = margin
-    box = (slice(max(0, ys.min() - dy), ys.max() + dy), slice(max(0, xs.min() - dx), xs.max() + dx))
-    save_sheet(name, {label: cv2.resize(image[box], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-                      for label, image in images.items()})
 
 
 def likeness(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
