@@ -337,42 +337,51 @@ def _kept_outside(shape: tuple[int, int], polygons: list[np.ndarray], sigma: flo
     return 1.0 - cv2.GaussianBlur(inside, (0, 0), max(0.5, sigma))
 
 
-def cut_eyes(alpha: np.ndarray, pts: np.ndarray, share: float) -> np.ndarray:
-    """`alpha` with `share` (0..1) of the eye openings of the mesh `pts` (in alpha's pixels) cut
-    out, feathered as a source's are (face_alpha): the target's own eyes show there."""
+Opening = tuple[tuple[slice, slice], np.ndarray]  # a box of a mask, and what of it to keep there
+
+
+def _opening(shape: tuple[int, int], polygon: np.ndarray, sigma: float, reach: int, line: int = 0
+             ) -> Opening | None:
+    """`polygon` (in a mask of `shape`) cut with a feather of `sigma` (and a line of `line` px along
+    it), as the box `reach` px around it and the share of the mask to keep there (_kept_outside);
+    None where the box is empty."""
+    h, w = shape
+    x0, y0 = np.floor(polygon.min(0)).astype(int) - reach
+    x1, y1 = np.ceil(polygon.max(0)).astype(int) + reach
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    keep = _kept_outside((y1 - y0, x1 - x0), [polygon - np.float32([x0, y0])], sigma, line)
+    return (slice(y0, y1), slice(x0, x1)), keep
+
+
+def eye_openings(shape: tuple[int, int], pts: np.ndarray) -> list[Opening]:
+    """The eye openings of the mesh `pts` in a mask of `shape`, feathered as a source's are
+    (face_alpha): built once a frame for cut_eyes, which may cut them more than once."""
+    sigma = max(0.5, ft.face_width(pts) * EYE_FEATHER)
+    reach = int(np.ceil(3 * sigma)) + 1
+    found = (_opening(shape, pts[contour, :2], sigma, reach) for contour in (ft.left_eye(), ft.right_eye()))
+    return [o for o in found if o is not None]
+
+
+def cut_eyes(alpha: np.ndarray, openings: list[Opening], share: float) -> np.ndarray:
+    """`alpha` with `share` (0..1) of the eye `openings` (eye_openings) cut out: the target's own
+    eyes show there."""
     if share <= 0.0:
         return alpha
-    face_w = ft.face_width(pts)
-    sigma = max(0.5, face_w * EYE_FEATHER)
-    reach = int(np.ceil(3 * sigma)) + 1
-    h, w = alpha.shape
-    for contour in (ft.left_eye(), ft.right_eye()):
-        ring = pts[contour, :2]
-        x0, y0 = np.floor(ring.min(0)).astype(int) - reach
-        x1, y1 = np.ceil(ring.max(0)).astype(int) + reach
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        keep = _kept_outside((y1 - y0, x1 - x0), [ring - np.float32([x0, y0])], sigma)
-        keep = 1.0 - share * (1.0 - keep)
-        alpha[y0:y1, x0:x1] = (alpha[y0:y1, x0:x1] * keep).astype(np.uint8)
+    for box, keep in openings:
+        alpha[box] = (alpha[box] * (1.0 - share * (1.0 - keep))).astype(np.uint8)
     return alpha
 
 
 def cut_mouth(alpha: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """`alpha` (a frame's swap mask) with the mouth opening of the mesh `pts` (in alpha's pixels)
     cut out, feathered: the target's own lips part, whatever the source's mouth does."""
-    lips = pts[ft.inner_lips(), :2]
     face_w = ft.face_width(pts)
     sigma = max(0.5, face_w * MOUTH_FEATHER)
-    h, w = alpha.shape
     line = max(1, round(face_w * MOUTH_LINE))
-    reach = int(np.ceil(3 * sigma)) + line
-    x0, y0 = np.floor(lips.min(0)).astype(int) - reach
-    x1, y1 = np.ceil(lips.max(0)).astype(int) + reach
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return alpha
-    keep = _kept_outside((y1 - y0, x1 - x0), [lips - np.float32([x0, y0])], sigma, line)
-    alpha[y0:y1, x0:x1] = (alpha[y0:y1, x0:x1] * keep).astype(np.uint8)
+    opening = _opening(alpha.shape, pts[ft.inner_lips(), :2], sigma, int(np.ceil(3 * sigma)) + line, line)
+    if opening is not None:
+        box, keep = opening
+        alpha[box] = (alpha[box] * keep).astype(np.uint8)
     return alpha

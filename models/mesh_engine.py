@@ -34,10 +34,12 @@ from models.engine import (
 from models.glasses import GlassesVote, frames, in_box, look, score
 from models.mask import (
     TEMPLE_BLUR,
+    Opening,
     above_brows,
     cut_eyes,
     cut_mouth,
     edge_intrusions,
+    eye_openings,
     face_alpha,
     forehead_agreement,
     forehead_hair,
@@ -236,10 +238,10 @@ def _target_eye_colour(face: np.ndarray, frame: np.ndarray, eyes: np.ndarray, ta
     _recolour_eyes(face, eyes, by_lightness)
 
 
-def _without_eyes(alpha: np.ndarray, eyes: np.ndarray | None) -> np.ndarray:
-    """`alpha` less the source's eyes on the mesh `eyes` (if they are kept): the colour and the light
-    are the skin's, and an eye's white and iris are not skin."""
-    return alpha if eyes is None else cut_eyes(alpha.copy(), eyes, 1.0)
+def _without_eyes(alpha: np.ndarray, openings: list[Opening] | None) -> np.ndarray:
+    """`alpha` less the source's eyes' `openings` (if they are kept): the colour and the light are
+    the skin's, and an eye's white and iris are not skin."""
+    return alpha if openings is None else cut_eyes(alpha.copy(), openings, 1.0)
 
 
 def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
@@ -358,10 +360,11 @@ class MeshStream:
         if self.engine.openings == "exact":
             alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
         # the swap's mesh here, where the source's textures bring their eyes (models/gaze.py)
-        eyes = None
+        eyes = openings = None
         if all(s.irises is not None for s, _ in layers):
             eyes = moved[:MESH_POINTS] - np.float32(box[:2])
-            alpha = cut_eyes(alpha, eyes, gaze.shut_share(dst))
+            openings = eye_openings(alpha.shape, eyes)
+            alpha = cut_eyes(alpha, openings, gaze.shut_share(dst))
         t = _timed(timings, "warp", t)
 
         textures = [s.bgr for s, _ in layers]
@@ -371,7 +374,7 @@ class MeshStream:
             # source texture, which the same maps then warp: cost independent of face size. The
             # pixels are the frame's even ones, whatever the box: the same face, the same figures.
             even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
-            skin = _without_eyes(alpha, eyes)
+            skin = _without_eyes(alpha, openings)
             dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(skin[even]))
             if dst_stats is not None:
                 colourful = _chroma_share(src.lab_stats, dst_stats)
@@ -392,7 +395,8 @@ class MeshStream:
             t = _timed(timings, "forehead", t)
         if self.engine.relight or src.grey:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
-            face_bgr = relight(face_bgr, region, _without_eyes(alpha, eyes), self.engine.relight, src.grey,
+            skin = _without_eyes(alpha, openings)
+            face_bgr = relight(face_bgr, region, skin, self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
                                area, face_w if self.engine.shading else None,
                                face_w if self.engine.grain else None, self.engine.colour_lightness)

@@ -8,10 +8,10 @@ import pytest
 
 from models import face_topology as ft
 from models import gaze, symmetry
-from models.mask import cut_eyes
-from models.mesh_engine import MeshEngine
+from models.mask import cut_eyes, eye_openings
 from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
-from tests.face_checks import play, save_around
+from tests.face_checks import save_around
+from tests.test_mesh_quality import each_engine, swapped_with
 
 
 @pytest.fixture(scope="module")
@@ -124,21 +124,12 @@ def test_cut_eyes_shows_a_share_of_the_targets_eyes(her):
     inside = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(inside, [np.round(points[c]).astype(np.int32) for c in (ft.left_eye(), ft.right_eye())], 1)
     inside = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
-    assert (cut_eyes(alpha.copy(), points[:468], 0.0) == 255).all()
-    whole = cut_eyes(alpha.copy(), points[:468], 1.0)[inside]
-    half = cut_eyes(alpha.copy(), points[:468], 0.5)[inside]
+    openings = eye_openings(alpha.shape, points[:468])
+    assert (cut_eyes(alpha.copy(), openings, 0.0) == 255).all()
+    whole = cut_eyes(alpha.copy(), openings, 1.0)[inside]
+    half = cut_eyes(alpha.copy(), openings, 0.5)[inside]
     # measured: 10 and 132
     assert np.median(whole) < 40 and 100 < np.median(half) < 180, (np.median(whole), np.median(half))
-
-
-def swapped_eyes(frame: np.ndarray, source: np.ndarray, **settings) -> np.ndarray:
-    """`frame` swapped (four frames of it, 1/15 s apart, the last returned) by a fresh engine with
-    `settings`."""
-    engine = MeshEngine(**settings)
-    try:
-        return play(engine, [frame] * 4, engine.prepare_source(source))
-    finally:
-        engine.close()
 
 
 def openings(measure, image: np.ndarray, grow: int) -> np.ndarray:
@@ -159,7 +150,7 @@ def test_a_blue_eyed_sources_eyes_arrive_blue_in_a_brown_eyed_target(measure, go
     def blue(image: np.ndarray) -> float:  # b* under neutral is blue
         return float(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[eyes][:, 2].astype(np.float32).mean())
 
-    kept, left = swapped_eyes(target, goatee_man), swapped_eyes(target, goatee_man, eyes=False)
+    kept, left = swapped_with(target, goatee_man), swapped_with(target, goatee_man, eyes=False)
     save_around("eyes.png", openings(measure, target, 0), (30, 40), frame=target, target_eyes=left,
                 source_eyes=kept)
     # measured: b* 117.0 with his eyes, 154.4 with the target's (the frame's own 158.2); 130.7
@@ -172,14 +163,14 @@ def test_a_target_with_its_eyes_cast_down_keeps_its_own_lids(measure, goatee_man
     gaze.SHUT show their own."""
     target = place(crop_face(t1, T1_FACE_BOXES["left"]), (640, 480), 1.6)  # she looks down at her cards
     band = openings(measure, target, 2)
-    own = swapped_eyes(target, goatee_man, eyes=False)
+    own = swapped_with(target, goatee_man, eyes=False)
 
     def change(out: np.ndarray) -> float:
         return float(np.abs(out.astype(int) - own.astype(int)).max(axis=2)[band].mean())
 
-    kept = change(swapped_eyes(target, goatee_man))
+    kept = change(swapped_with(target, goatee_man))
     monkeypatch.setattr(gaze, "SHUT", 0.0)
-    squeezed = change(swapped_eyes(target, goatee_man))
+    squeezed = change(swapped_with(target, goatee_man))
     # measured: 11.0 (the lids around the slits are his, lit a little differently); 21.2 with his
     # eyes squeezed into her slits
     assert kept < 0.65 * squeezed and squeezed > 15, (kept, squeezed)
@@ -195,11 +186,8 @@ def test_only_a_photo_with_its_eyes_open_gives_its_eyes(mesh_engine, astronaut, 
     assert mesh_engine.prepare_source(grey(goatee_man)).data.irises is not None
     # her eyes cast down at her cards: lids
     assert mesh_engine.prepare_source(crop_face(t1, T1_FACE_BOXES["left"], 0.8)).data.irises is None
-    engine = MeshEngine(eyes=False)
-    try:
-        assert engine.prepare_source(goatee_man).data.irises is None
-    finally:
-        engine.close()
+    (off,) = each_engine(lambda engine: engine.prepare_source(goatee_man).data.irises, {"eyes": False})
+    assert off is None
 
 
 def iris_places(measure, image: np.ndarray) -> np.ndarray:
@@ -218,9 +206,9 @@ def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astro
                        gaze.from_eye(points, to, eye))
     target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.6)  # she looks ahead
     wanted = iris_places(measure, target)
-    followed = np.abs(iris_places(measure, swapped_eyes(target, aside)) - wanted).sum()
+    followed = np.abs(iris_places(measure, swapped_with(target, aside)) - wanted).sum()
     monkeypatch.setattr(gaze, "MOST", 0.0)
-    fixed = np.abs(iris_places(measure, swapped_eyes(target, aside)) - wanted).sum()
+    fixed = np.abs(iris_places(measure, swapped_with(target, aside)) - wanted).sum()
     # measured: 0.055 of the eyes' spans off the target's, 0.076 with the photo's gaze kept (the
     # darkest pixels hold the lashes, which move less than the iris)
     assert followed < fixed - 0.01, (followed, fixed)
@@ -237,7 +225,7 @@ def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measu
         lighter = lab[:, 0] > np.median(lab[:, 0])
         return float(np.hypot(lab[lighter, 1] - 128, lab[lighter, 2] - 128).mean())
 
-    out = swapped_eyes(target, grey(goatee_man))
+    out = swapped_with(target, grey(goatee_man))
     save_around("grey-eyes.png", openings(measure, target, 0), (30, 40), frame=target, greyscale_source=out)
     # measured: 12.7 (the target's own eyes 10.9); 16.4 with the skin's colour by lightness
     assert whites_chroma(out) < 14.5, (whites_chroma(out), whites_chroma(target))
