@@ -27,19 +27,20 @@ class FaceMeasure:
         self.detector = FaceDetector()
         self.still = StillMesher()
 
-    def landmarks(self, image: np.ndarray) -> np.ndarray:
+    def _mesh(self, image: np.ndarray) -> np.ndarray:
         faces = self.detector.detect(image)
         assert faces, "no face found in a test image"
         pts = self.still.mesh(image, faces[0].box)
         assert pts is not None, "no mesh on a test image's face"
-        return pts[:468, :2]
+        return pts
+
+    def landmarks(self, image: np.ndarray) -> np.ndarray:
+        return self._mesh(image)[:468, :2]
 
     def with_irises(self, image: np.ndarray) -> np.ndarray:
         """The 478 points: the mesh's 468, then both irises' centre and rim."""
-        faces = self.detector.detect(image)
-        assert faces, "no face found in a test image"
-        pts = self.still.mesh(image, faces[0].box)
-        assert pts is not None and len(pts) == 478, "no irises on a test image's face"
+        pts = self._mesh(image)
+        assert len(pts) == 478, "no irises on a test image's face"
         return pts[:, :2]
 
     def close(self) -> None:
