@@ -167,6 +167,20 @@ def _triangle_sides() -> np.ndarray:
     return np.sign(sides()[ft.triangles()].sum(1))
 
 
+@cache
+def _layout_triangles() -> np.ndarray:
+    """The triangles a face is redrawn by: the mesh's and those closing its eyes and mouth. Left
+    out, the openings were holes in the mesh, drawn by the whole face's affine fit from the photo:
+    the far eye came from the narrowed real one and the near one shifted off its own outline,
+    ghost eyes once the source's eyes were kept (models/gaze.py)."""
+    return np.concatenate([ft.triangles(), ft.opening_triangles()])
+
+
+@cache
+def _layout_sides() -> np.ndarray:
+    return np.sign(sides()[_layout_triangles()].sum(1))
+
+
 def side_share(points: np.ndarray, side: int) -> float:
     """The area of the face's `side` half (+1, -1) in a photo over its other half's."""
     areas = _areas(points[:ft.MESH_POINTS])
@@ -217,7 +231,7 @@ def _warp_to(image: np.ndarray, inside: np.ndarray, pts: np.ndarray, layout: np.
     pixels repeated; the mask 0 beyond its own)."""
     w, h = size
     fit = fit_affine(layout, pts)
-    tris = ft.triangles()
+    tris = _layout_triangles()
     map_x, map_y = sampling_maps(triangle_affines(layout[tris], pts[tris]), label, (0, 0, w, h))
     mesh = label > 0
     out = []
@@ -338,7 +352,7 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
     w = int(np.ceil(max(hi[0] - shift[0] + margin[0], image.shape[1])))
     h = int(np.ceil(max(hi[1] - shift[1] + margin[1], image.shape[0])))
 
-    tris = ft.triangles()
+    tris = _layout_triangles()
     label = label_triangles(layout[tris], (0, 0, w, h))
     own, own_in = _warp_to(image, inside, points, layout, (w, h), label)
     if other is None:
@@ -355,7 +369,7 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
 
     # the far half entirely from its mirror: choosing triangle by triangle, or mixing the two,
     # leaves a patchwork (an eye corner's dark pixels on a cheek) or blurs both
-    weight = np.concatenate([[1.0], (_triangle_sides() != far).astype(np.float32)]).astype(np.float32)[label]
+    weight = np.concatenate([[1.0], (_layout_sides() != far).astype(np.float32)]).astype(np.float32)[label]
     soft = max(1.0, 0.02 * float(np.ptp(layout[:, 0])))
     weight = cv2.GaussianBlur(weight, (0, 0), soft)
     blended = own * weight[..., None] + partner * (1 - weight[..., None])
