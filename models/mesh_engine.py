@@ -87,9 +87,15 @@ MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' m
 # median frame); its farthest pixel, 0.16 (median) and 8.7 or more in 1% of frames: a few pixels
 # at the mesh's thin edges, passed this reach in 42% of the frames
 MOVE_REACH = 0.25
-# a greyscale source's eyes take the target's eye colour; the whites' no more than this chroma
-# (a/b levels from grey): more is the target's lids among their pixels (orange eye whites)
+# the swap's eye whites take the target's whites' colour (and a greyscale source's irises the
+# target's irises'), no more than this chroma (a/b levels from grey): more is the target's lids
+# among their pixels (orange eye whites)
 WHITE_CHROMA = 6.0
+# a colour source's eyes take the target's whites' colour from this percentile of their lightness,
+# wholly from the second: from the 20th and the 50th, a blue iris's lighter rim greyed, and the
+# irises read further from where the gaze put them (tests/test_gaze.py's scene, 12 readings: 0.072
+# of the eye's span from the 50th, 0.058 from the 70th, 0.056 with the photo's whites)
+WHITES = (70.0, 95.0)
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
@@ -201,39 +207,52 @@ def _chroma_share(source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarra
     return float(np.clip(chroma[1] / max(chroma[0], 1.0), 0.0, 1.0))
 
 
-def _target_eye_colour(face: np.ndarray, frame: np.ndarray, eyes: np.ndarray, target: np.ndarray) -> None:
-    """A greyscale source's eyes in `face` (relit, in place; on the mesh `eyes`) coloured as the
-    target's own eyes are in `frame` (on its mesh `target`): from their darker pixels, the irises',
-    to their lighter ones, the whites'. Given the skin's colour by lightness, the whites came out
-    skin-coloured."""
-    h, w = face.shape[:2]
+def _target_eyes(frame: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The a and b of the target's irises and of its eyes' whites in `frame` (on its mesh
+    `target`): of the darker half of the pixels inside its eye contours and of the lighter half,
+    the whites held within WHITE_CHROMA of grey. None where its eyes show too few pixels, or all
+    of one lightness (nothing tells an iris from a white)."""
+    h, w = frame.shape[:2]
     rings = [target[c, :2] for c in gaze.contours()]
     x0, y0 = np.maximum(np.floor(np.min([r.min(0) for r in rings], axis=0)).astype(int) - 1, 0)
     x1, y1 = np.minimum(np.ceil(np.max([r.max(0) for r in rings], axis=0)).astype(int) + 2, (w, h))
     if x1 - x0 < 3 or y1 - y0 < 3:
-        return
+        return None
     own = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(own, [np.round(r - np.float32([x0, y0])).astype(np.int32) for r in rings], 1)
     own = cv2.erode(own, np.ones((3, 3), np.uint8)) > 0
     if own.sum() < 12:
-        return
+        return None
     pixels = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)[own].astype(np.float32)
     darker = pixels[:, 0] <= float(np.median(pixels[:, 0]))
     if darker.all():
-        return  # an eye of one lightness: nothing tells its iris from its white
+        return None
     iris, white = pixels[darker, 1:].mean(0), pixels[~darker, 1:].mean(0)
-    # an eye's white is near grey: more colour than WHITE_CHROMA is the lids' skin among its pixels
     off = white - color.NEUTRAL
-    white = color.NEUTRAL + off * min(1.0, WHITE_CHROMA / max(float(np.hypot(*off)), 1e-6))
+    return iris, color.NEUTRAL + off * min(1.0, WHITE_CHROMA / max(float(np.hypot(*off)), 1e-6))
+
+
+def _whiteness(lit: np.ndarray, inside: np.ndarray, ramp: tuple[float, float] = (20.0, 80.0)
+               ) -> np.ndarray | None:
+    """float32 (h, w, 1) over an eye's box (`lit`, LAB; `inside`, its polygon): 0 at its darker
+    pixels, its iris, to 1 at its lighter ones, its white, between the `ramp` percentiles of its
+    lightness."""
+    light = lit[:, :, 0].astype(np.float32)
+    seen = light[inside > 0]
+    if len(seen) < 4:
+        return None
+    lo, hi = np.percentile(seen, ramp)
+    return np.clip((light - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
+
+
+def _target_eye_colour(face: np.ndarray, eyes: np.ndarray, iris: np.ndarray, white: np.ndarray) -> None:
+    """A greyscale source's eyes in `face` (relit, in place; on the mesh `eyes`) coloured as the
+    target's own eyes are (_target_eyes): from their darker pixels, the irises', to their lighter
+    ones, the whites'. Given the skin's colour by lightness, the whites came out skin-coloured."""
 
     def by_lightness(lit: np.ndarray, inside: np.ndarray, _: tuple[int, int, int, int]) -> np.ndarray | None:
-        light = lit[:, :, 0].astype(np.float32)
-        seen = light[inside > 0]
-        if len(seen) < 4:
-            return None
-        lo, hi = np.percentile(seen, 20), np.percentile(seen, 80)
-        t = np.clip((light - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
-        return iris * (1.0 - t) + white * t
+        t = _whiteness(lit, inside)
+        return None if t is None else iris * (1.0 - t) + white * t
 
     _recolour_eyes(face, eyes, by_lightness)
 
@@ -245,22 +264,29 @@ def _without_eyes(alpha: np.ndarray, openings: list[Opening] | None) -> np.ndarr
 
 
 def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
-                     weights: list[float], moved: np.ndarray, share: float = 1.0) -> None:
+                     weights: list[float], moved: np.ndarray, white: np.ndarray | None,
+                     share: float = 1.0) -> None:
     """The source's eyes in `face` (relit, in place) take `share` of their own colour back,
-    keeping their new lightness: the skin's colour transfer and light browned a blue iris."""
+    keeping their new lightness: the skin's colour transfer and light browned a blue iris. Their
+    lighter pixels, the whites, take the target's whites' colour `white` (_target_eyes) wholly
+    instead: a photo's cast (a magenta print, a warm room) or its low resolution (a few pixels of
+    lid among them) made them pink or orange on any target."""
 
     def own(lit: np.ndarray, inside: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         x0, y0, x1, y1 = box
         warped = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
-        return cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:]
+        relit = lit[:, :, 1:].astype(np.float32)
+        ab = relit + np.float32(share) * (cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:] - relit)
+        t = None if white is None else _whiteness(lit, inside, WHITES)
+        return ab if t is None else ab * (1.0 - t) + white * t
 
-    _recolour_eyes(face, moved, own, share)
+    _recolour_eyes(face, moved, own)
 
 
 def _recolour_eyes(face: np.ndarray, eyes: np.ndarray,
-                   colour: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray | None],
-                   share: float = 1.0) -> None:
-    """Each eye of the mesh `eyes` in `face` (in place) given `share` of the a and b that `colour`
+                   colour: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray | None]
+                   ) -> None:
+    """Each eye of the mesh `eyes` in `face` (in place) given the a and b that `colour`
     returns for its box (from the box's LAB, the eye's polygon there and the box), its lightness
     kept; feathered by a pixel at the lids."""
     h, w = face.shape[:2]
@@ -276,7 +302,7 @@ def _recolour_eyes(face: np.ndarray, eyes: np.ndarray,
         ab = colour(lit, inside, (int(x0), int(y0), int(x1), int(y1)))
         if ab is None:
             continue
-        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None] * np.float32(share)
+        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None]
         lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + ab * inside + 0.5).astype(np.uint8)
         face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
 
@@ -402,10 +428,13 @@ class MeshStream:
                                face_w if self.engine.grain else None, self.engine.colour_lightness)
             t = _timed(timings, "relight", t)
         if eyes is not None:
+            seen = _target_eyes(region, dst - np.float32(box[:2]))
             if src.grey:
-                _target_eye_colour(face_bgr, region, eyes, dst - np.float32(box[:2]))
-            elif colourful > 0.0:
-                _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes, colourful)
+                if seen is not None:
+                    _target_eye_colour(face_bgr, eyes, *seen)
+            else:
+                _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
+                                 None if seen is None else seen[1], colourful)
             gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
             t = _timed(timings, "eyes", t)
         if src.temples is not None:
