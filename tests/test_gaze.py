@@ -248,9 +248,11 @@ def cast(image: np.ndarray, a: float, b: float) -> np.ndarray:
 
 
 def test_a_photos_colour_cast_leaves_its_eyes_irises_and_not_their_whites(measure, goatee_man, astronaut):
-    """The goatee man's photo printed magenta, onto the astronaut: his eyes keep their own colour,
-    so his irises stay blue, but their whites take hers. With the photo's own colour they came out
-    pink, the cast the skin's colour transfer takes out everywhere else."""
+    """The goatee man's photo printed magenta, onto the astronaut: his eyes' whites take hers. With
+    the photo's own colour they came out pink, the cast the skin's colour transfer takes out
+    everywhere else. His irises keep the photo's colour, blue and the cast with it (violet here:
+    nothing in one photo tells an iris's colour from its cast); a whites' ramp starting lower
+    greyed them."""
     target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.6)
     eyes = openings(measure, target, -2)
 
