@@ -428,7 +428,8 @@ class MeshStream:
                                face_w if self.engine.grain else None, self.engine.colour_lightness)
             t = _timed(timings, "relight", t)
         if eyes is not None:
-            seen = _target_eyes(region, dst - np.float32(box[:2]))
+            # the target's own eyes, moved with its face to the swap's mesh (_move_target)
+            seen = _target_eyes(region, eyes)
             if src.grey:
                 if seen is not None:
                     _target_eye_colour(face_bgr, eyes, *seen)
