@@ -212,10 +212,8 @@ def _target_eyes(frame: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.
     `target`): of the darker half of the pixels inside its eye contours and of the lighter half,
     the whites held within WHITE_CHROMA of grey. None where its eyes show too few pixels, or all
     of one lightness (nothing tells an iris from a white)."""
-    h, w = frame.shape[:2]
     rings = [target[c, :2] for c in gaze.contours()]
-    x0, y0 = np.maximum(np.floor(np.min([r.min(0) for r in rings], axis=0)).astype(int) - 1, 0)
-    x1, y1 = np.minimum(np.ceil(np.max([r.max(0) for r in rings], axis=0)).astype(int) + 2, (w, h))
+    x0, y0, x1, y1 = _box_around(np.concatenate(rings), frame.shape[1], frame.shape[0])
     if x1 - x0 < 3 or y1 - y0 < 3:
         return None
     own = np.zeros((y1 - y0, x1 - x0), np.uint8)
