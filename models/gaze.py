@@ -87,18 +87,27 @@ def irises(points: np.ndarray) -> np.ndarray | None:
     return np.stack([in_eye(points, points[i], eye) for eye, i in enumerate(IRISES)])
 
 
+def _fan_coordinates(a: np.ndarray, b: np.ndarray, p: np.ndarray, tiny: float
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Barycentric coordinates of `p` ((2,) or (N, 2), from the fan's centre) on the outer corners
+    `a` and `b` (K, 2, from the centre) of each of a fan's K triangles: (K,) or (K, N) each, and
+    (K,) whether the triangle has an area over `tiny` (where it has not, the coordinates mean
+    nothing). The centre's coordinate is 1 less the two."""
+    det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]  # (K,) twice each triangle's signed area
+    ok = np.abs(det) > tiny
+    column = (-1,) + (1,) * (p.ndim - 1)  # each triangle's values against every point
+    det = np.where(ok, det, 1.0).reshape(column)
+    on_a = (p[..., 0] * b[:, 1].reshape(column) - p[..., 1] * b[:, 0].reshape(column)) / det
+    on_b = (a[:, 0].reshape(column) * p[..., 1] - a[:, 1].reshape(column) * p[..., 0]) / det
+    return on_a, on_b, ok
+
+
 def _centre_weight(points: np.ndarray, centre: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """(N,) each of `points` (N, 2)'s weight on `centre` in the fan from `centre` to the closed
     polygon `ring` (K, 2): 1 at the centre, falling linearly to 0 at the ring, 0 outside the fan."""
     a = ring - centre
     b = np.roll(ring, -1, axis=0) - centre
-    p = points - centre
-    det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]  # (K,) twice each triangle's signed area
-    ok = np.abs(det) > 1e-6
-    det = np.where(ok, det, 1.0)
-    # barycentric coordinates on each triangle's outer corners (K, N); the centre takes the rest
-    on_a = (p[None, :, 0] * b[:, None, 1] - p[None, :, 1] * b[:, None, 0]) / det[:, None]
-    on_b = (a[:, None, 0] * p[None, :, 1] - a[:, None, 1] * p[None, :, 0]) / det[:, None]
+    on_a, on_b, ok = _fan_coordinates(a, b, points - centre, 1e-6)
     centre_w = 1.0 - on_a - on_b
     inside = ok[:, None] & (on_a >= -1e-6) & (on_b >= -1e-6) & (centre_w >= -1e-6)
     return np.where(inside, np.clip(centre_w, 0.0, 1.0), 0.0).max(axis=0)
@@ -132,12 +141,7 @@ def carried(point: np.ndarray, points: np.ndarray, moved: np.ndarray, contour: n
     point outside the opening."""
     ring, onto = points[contour, :2].astype(np.float64), moved[contour, :2].astype(np.float64)
     first, a, b = ring[0], ring[1:-1] - ring[0], ring[2:] - ring[0]
-    det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    rel = point[:2] - first
-    ok = np.abs(det) > 1e-9
-    det = np.where(ok, det, 1.0)
-    on_a = (rel[0] * b[:, 1] - rel[1] * b[:, 0]) / det
-    on_b = (a[:, 0] * rel[1] - a[:, 1] * rel[0]) / det
+    on_a, on_b, ok = _fan_coordinates(a, b, point[:2] - first, 1e-9)
     inside = np.flatnonzero(ok & (on_a >= -1e-6) & (on_b >= -1e-6) & (on_a + on_b <= 1.0 + 1e-6))
     if not len(inside):
         return None
