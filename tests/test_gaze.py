@@ -6,7 +6,6 @@ import cv2
 import numpy as np
 import pytest
 
-from models import face_topology as ft
 from models import gaze, symmetry
 from models.mask import cut_eyes, eye_openings
 from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
@@ -31,6 +30,16 @@ def dark_centre(image: np.ndarray, ring: np.ndarray) -> np.ndarray:
     lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[ys, xs, 0].astype(np.float32)
     dark = lightness <= np.percentile(lightness, 25)
     return np.array([xs[dark].mean(), ys[dark].mean()], np.float32)
+
+
+def eye_region(shape: tuple[int, int], points: np.ndarray, grow: int,
+               contours: tuple[np.ndarray, ...] = gaze.contours()) -> np.ndarray:
+    """bool: the openings `contours` of the mesh `points` in an image of `shape`, grown by `grow` px
+    (shrunk where negative)."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(points[c]).astype(np.int32) for c in contours], 1)
+    kernel = np.ones((2 * abs(grow) + 1, 2 * abs(grow) + 1), np.uint8)
+    return (cv2.dilate(mask, kernel) if grow >= 0 else cv2.erode(mask, kernel)) > 0
 
 
 def test_a_place_in_an_eye_gives_back_its_point(her):
@@ -69,9 +78,7 @@ def test_an_iris_moves_inside_its_eye_and_nothing_outside_the_eye_changes(her):
     to = gaze.from_eye(points, gaze.in_eye(points, at, 0) + np.float32([0.12, 0.0]), 0)
     moved = image.copy()
     gaze.move_iris(moved, ring.astype(np.float32), at, to)
-    outside = np.ones(image.shape[:2], np.uint8)
-    cv2.fillPoly(outside, [np.round(ring).astype(np.int32)], 0)
-    outside = cv2.erode(outside, np.ones((3, 3), np.uint8)) > 0
+    outside = ~eye_region(image.shape[:2], points, 1, gaze.contours()[:1])
     assert (moved[outside] == image[outside]).all()
     shift = dark_centre(moved, ring) - dark_centre(image, ring)
     want = to - at
@@ -112,18 +119,14 @@ def test_an_iris_is_not_moved_out_of_its_eye(her):
         target[iris] = gaze.from_eye(points, looking[eye] + np.float32([2.0, 0.0]), eye)
     gaze.follow(followed, target, mesh, [(mesh, looking, 1.0)])
     assert not np.array_equal(followed, image)
-    outside = np.ones(image.shape[:2], np.uint8)
-    cv2.fillPoly(outside, [np.round(mesh[c]).astype(np.int32) for c in gaze.contours()], 0)
-    outside = cv2.erode(outside, np.ones((3, 3), np.uint8)) > 0
+    outside = ~eye_region(image.shape[:2], mesh, 1)
     assert (followed[outside] == image[outside]).all()
 
 
 def test_cut_eyes_shows_a_share_of_the_targets_eyes(her):
     image, points = her
     alpha = np.full(image.shape[:2], 255, np.uint8)
-    inside = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(inside, [np.round(points[c]).astype(np.int32) for c in (ft.left_eye(), ft.right_eye())], 1)
-    inside = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+    inside = eye_region(image.shape[:2], points, -1)
     openings = eye_openings(alpha.shape, points[:468])
     assert (cut_eyes(alpha.copy(), openings, 0.0) == 255).all()
     whole = cut_eyes(alpha.copy(), openings, 1.0)[inside]
@@ -135,11 +138,7 @@ def test_cut_eyes_shows_a_share_of_the_targets_eyes(her):
 def openings(measure, image: np.ndarray, grow: int) -> np.ndarray:
     """bool: the eye openings of the face in `image` (by the tests' own FaceMesh), grown by `grow` px
     (shrunk where negative)."""
-    points = measure.landmarks(image)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(points[c]).astype(np.int32) for c in gaze.contours()], 1)
-    kernel = np.ones((2 * abs(grow) + 1, 2 * abs(grow) + 1), np.uint8)
-    return (cv2.dilate(mask, kernel) if grow >= 0 else cv2.erode(mask, kernel)) > 0
+    return eye_region(image.shape[:2], measure.landmarks(image), grow)
 
 
 def test_a_blue_eyed_sources_eyes_arrive_blue_in_a_brown_eyed_target(measure, goatee_man, t1):
