@@ -40,6 +40,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
 
-# the independent recognizer bench.quality judges with (dlib), kept out of the server's requirements
-bench-deps: $(STAMP)
+# the independent recognizer bench.quality judges with (dlib), kept out of the server's requirements;
+# and the photographs of `bench.quality --faces press`: face_recognition's test images, from its
+# source package on PyPI (the package itself is not installed)
+PRESS := .cache/press
+PRESS_PHOTOS := obama.jpg obama2.jpg obama3.jpg biden.jpg
+PRESS_SDIST := face_recognition-1.3.0
+
+bench-deps: $(STAMP) $(PRESS)/.fetched
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+
+$(PRESS)/.fetched: | $(STAMP)
+	mkdir -p $(PRESS)
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+		face_recognition==1.3.0 -d $(PRESS)
+	tar -xzf $(PRESS)/$(PRESS_SDIST).tar.gz -C $(PRESS) --strip-components=3 \
+		$(addprefix $(PRESS_SDIST)/tests/test_images/,$(PRESS_PHOTOS))
+	rm $(PRESS)/$(PRESS_SDIST).tar.gz
+	touch $@

@@ -1,7 +1,7 @@
 """Swap quality on every face the installed wheels carry, judged by a recognizer the engine does not use.
 
     make bench-deps   # dlib-bin and face-recognition-models, for this benchmark only
-    python -m bench.quality [--configs before,after] [--server]
+    python -m bench.quality [--configs before,after] [--server] [--faces held-out|press]
 
 Identities: skimage's astronaut, the six people of insightface's t1.jpg and Tom_Hanks_54745.png
 beside it (8 in all; dlib finds the faces). Each identity is a source in five forms: as photographed
@@ -34,6 +34,10 @@ quality-sources.png (every source as photographed).
 lit from the side; a tight greyscale crop), which the engine was never tuned on; their targets and
 the gallery include the faces above (13 identities). Its sheets are quality-held-out.png and
 quality-held-out-sources.png.
+`--faces press` takes its sources from face_recognition's test photographs (`make bench-deps` fetches
+its source package from PyPI): Biden, and Obama speaking, judged against his official portrait, the
+one source whose gallery photo is another photograph. Obama's is the darkest skin of the sets, and
+he is Biden's first target. Its sheets are quality-press.png and quality-press-sources.png.
 """
 
 from __future__ import annotations
@@ -55,12 +59,14 @@ from testing.faces import (
     GLASSES,
     GOATEE,
     OPENCV_DOC,
+    PRESS,
     SMILE,
     YALE,
     astronaut,
     crop_face,
     hanks,
     opencv_doc_photo,
+    press_photo,
     t1,
     turned,
     video,
@@ -200,6 +206,30 @@ def held_out(judge: Judge) -> dict[str, tuple[np.ndarray, tuple[int, int, int, i
             return {}
         out[name] = (photo, judge.boxes(photo, 1)[0])
     return out
+
+
+# Photographs of two men in face_recognition's test images (its source package on PyPI; `make
+# bench-deps` fetches them), never used to tune the engine (`--faces press`): name -> (the source's
+# photo, the gallery's). Obama's source is another photo than his gallery's: speaking, mouth open,
+# lit from above, judged against his official portrait, as a user's upload would be judged against
+# the person; Biden's face is small in a full-length photo. Biden comes first, so that Obama (the
+# darker skin of the two sets) is his first target.
+PRESS_FACES = {"biden": ("biden.jpg", "biden.jpg"), "obama": ("obama2.jpg", "obama.jpg")}
+
+
+def press(judge: Judge) -> tuple[dict[str, tuple[np.ndarray, tuple[int, int, int, int]]],
+                                 dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]]:
+    """name -> (photo, face box) for PRESS_FACES' sources, and the same for their gallery photos;
+    both empty where the photos are not fetched."""
+    sources, gallery = {}, {}
+    for name, files in PRESS_FACES.items():
+        for out, file in zip((sources, gallery), files, strict=True):
+            photo = press_photo(file)
+            boxes = [] if photo is None else judge.boxes(photo, 1)
+            if not boxes:
+                return {}, {}
+            out[name] = (photo, max(boxes, key=lambda b: b[2] - b[0]))
+    return sources, gallery
 
 
 def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8) -> np.ndarray:
@@ -444,9 +474,10 @@ def main() -> None:
                     help=f"engine settings to compare: {', '.join(CONFIGS)}")
     ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
     ap.add_argument("--kinds", default=",".join(KINDS), help="source forms to use (a subset is quicker)")
-    ap.add_argument("--faces", choices=("wheels", "held-out"), default="wheels",
-                    help="sources: the faces the wheels carry, or opencv-doc's photographs, which the "
-                         "engine was never tuned on (their targets and gallery include the wheels' faces)")
+    ap.add_argument("--faces", choices=("wheels", "held-out", "press"), default="wheels",
+                    help="sources: the faces the wheels carry, or opencv-doc's photographs, or "
+                         "face_recognition's (make bench-deps), which the engine was never tuned on "
+                         "(their targets and gallery include the wheels' faces)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     if unknown := set(kinds) - set(KINDS):
@@ -456,14 +487,23 @@ def main() -> None:
     judge = Judge()
     ids = identities(judge)
     sources = list(ids)
+    pictured = dict(ids)  # the photos the gallery holds: the sources' own but for press's Obama
     if args.faces == "held-out":
         extra = held_out(judge)
         if not extra:
             sys.exit(f"--faces held-out needs Debian's opencv-doc ({OPENCV_DOC})")
         ids |= extra
+        pictured |= extra
+        sources = list(extra)
+    elif args.faces == "press":
+        extra, pictured_extra = press(judge)
+        if not extra:
+            sys.exit(f"--faces press needs face_recognition's photographs in {PRESS}: run make bench-deps")
+        ids |= extra
+        pictured |= pictured_extra
         sources = list(extra)
     own = {n: ids[n] for n in sources}
-    gallery = {n: judge.descriptor(frontal(*ids[n], 0.8)) for n in ids}
+    gallery = {n: judge.descriptor(frontal(*pictured[n], 0.8)) for n in ids}
     print(f"{len(ids)} identities: {', '.join(ids)}; sources {', '.join(sources)}; {len(kinds)} source "
           f"forms; {TARGETS_PER_SOURCE} targets each; {CLIP} frames a clip, 2 judged")
     results, selves = {}, {}
@@ -561,7 +601,7 @@ def main() -> None:
     for tgt in dict.fromkeys(o.target for o in results[last][0]):
         share = figures([o for o in results[last][0] if o.target == tgt], gallery)["swapped"]
         print(f"  {tgt:<10} {share:.0%}")
-    name = "quality" if args.faces == "wheels" else "quality-held-out"
+    name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
     sheet(results, ids, kinds, sources[0], f"{name}.png")
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png")

@@ -22,6 +22,11 @@ YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
 GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
 GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 
+# `make bench-deps` fetches these: photographs of two men in face_recognition's test images (its
+# source package on PyPI), for bench.quality's --faces press
+PRESS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "press")
+PRESS_SIDE = 1200  # px: the photos' longest side once read (obama3.jpg is 2333 px tall)
+
 ASTRONAUT_BOX = (174, 68, 278, 172)  # her face in skimage.data.astronaut()
 # Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
 T1_FACE_BOXES = {"left": (63, 290, 161, 388), "centre": (457, 293, 572, 409), "right": (728, 364, 836, 472)}
@@ -85,6 +90,16 @@ def opencv_doc_photo(name: str, part: tuple[float, float, float, float] = (0, 0,
     h, w = photo.shape[:2]
     x0, y0, x1, y1 = part
     return np.ascontiguousarray(photo[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
+
+
+def press_photo(name: str) -> np.ndarray | None:
+    """One of face_recognition's test photographs (BGR), its longest side at most PRESS_SIDE; None
+    where `make bench-deps` has not fetched them."""
+    photo = cv2.imread(os.path.join(PRESS, name))
+    if photo is None:
+        return None
+    scale = PRESS_SIDE / max(photo.shape[:2])
+    return photo if scale >= 1 else cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 def crop_face(image: np.ndarray, box: tuple[int, int, int, int], pad: float = 1.2) -> np.ndarray:
