@@ -115,6 +115,7 @@ CONFIGS: dict[str, dict] = {
     # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones
     "grey-highlights": {"colour_lightness": False},
     "target-eyes": {"eyes": False},  # the target's own eyes in the openings, whatever the source's
+    "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

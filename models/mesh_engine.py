@@ -362,8 +362,8 @@ class MeshStream:
             # (not what stands in front of it: a hand stays where it is). One rasterisation of
             # the new mesh serves both this warp and the texture's.
             moved = _mixed_points(
-                [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry), k)
-                 for s, k in layers])
+                [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry,
+                          self.engine.jaw), k) for s, k in layers])
             *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
                                                      src.triangles, box, depth=face.depth)
             moving = believable_move(back_x, *displacement(back_x, back_y, box[:2]), MOVE_REACH * face_w)
@@ -518,7 +518,7 @@ class MeshStream:
         dst = face.points[:MESH_POINTS]
         ring_dst = with_ring(dst)
         moved = _mixed_points([(reshape(self._shape(s), dst, np.maximum(s.shape_weights, self.engine.outline),
-                                        self.engine.shape, s.carry), k) for s, k in layers])
+                                        self.engine.shape, s.carry, self.engine.jaw), k) for s, k in layers])
         moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
         outer = _box_around(ring_dst, w, h)
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
@@ -562,7 +562,8 @@ class MeshEngine:
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
-                 grain: bool = True, colour_lightness: bool = True, eyes: bool = True) -> None:
+                 grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
+                 jaw: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -588,6 +589,9 @@ class MeshEngine:
         # the source's eyes where its photo shows them open, their irises where the target's are
         # (models/gaze.py); the target's own eyes otherwise
         self.eyes = eyes
+        # the source's mouth opened or closed as far as the target's before its shape is read: a
+        # photo's open mouth is expression, not shape (models/shape.py)
+        self.jaw = jaw
         self.forehead = forehead
         self.temples = temples
         self.hair = hair

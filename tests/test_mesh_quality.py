@@ -29,7 +29,16 @@ from models.color import largest_difference
 from models.mask import edge_intrusions, face_alpha
 from models.mediapipe_faces import FaceFinder, FaceTracker
 from models.mesh_engine import MeshEngine
-from models.shape import OUTLINE, fit_affine, reshape, rigid_groups, shape_weights, with_ring
+from models.shape import (
+    OUTLINE,
+    fit_affine,
+    mouth_opening,
+    reshape,
+    rigid_groups,
+    shape_weights,
+    with_mouth_of,
+    with_ring,
+)
 from models.warp import doubled_areas
 from testing.faces import (
     ASTRONAUT_BOX,
@@ -201,8 +210,9 @@ def correlation_of_colour_with_light(image: np.ndarray, region: np.ndarray) -> n
     return np.array([np.corrcoef(lab[:, 0], lab[:, c])[0, 1] for c in (1, 2)])
 
 
-def test_a_greyscale_sources_shadows_take_the_targets_shadow_colour_not_grey_patches(mesh_engine, target,
-                                                                                      inner_face, astronaut):
+def test_a_greyscale_sources_shadows_take_the_targets_shadow_colour_not_grey_patches(mesh_engine, measure,
+                                                                                      target, inner_face,
+                                                                                      astronaut):
     """Skin is redder and yellower where it is darker. The target's colour taken pixel by pixel put
     its highlights' near-grey on the source's shadows (grey-green patches on the cheeks); taken as
     a line in lightness, the swapped face's colour follows its own light as the target's does."""
@@ -211,8 +221,13 @@ def test_a_greyscale_sources_shadows_take_the_targets_shadow_colour_not_grey_pat
                         cv2.COLOR_GRAY2BGR)
     out = swapped(mesh_engine, target, grey)
     assert largest_difference(out, target)[inner].mean() > 10, "nothing was swapped"
-    want, got = correlation_of_colour_with_light(target, inner), correlation_of_colour_with_light(out, inner)
-    # measured: the target -0.83 / -0.74; now -0.85 / -0.75; pixel by pixel it was -0.63 / -0.63
+    # on the skin between the features: lips, brows and eyes are other colours at other lightnesses,
+    # and where the swap puts its mouth moved the figure more than its skin's colour did
+    skin, _ = skin_between_features(target, measure)
+    want, got = correlation_of_colour_with_light(target, skin), correlation_of_colour_with_light(out, skin)
+    # measured: the target -0.94 / -0.84; now -0.91 / -0.79. The target's a and b put pixel by pixel
+    # on this swap's lightness: -0.72 / -0.69 (over the whole inner face, features and all, the
+    # same three measured -0.83 / -0.74, -0.76 / -0.65 and -0.65 / -0.64)
     assert want.max() < -0.5, f"the target's skin shows no link of colour to light: {want}"
     assert (got < want + 0.08).all(), (got, want)
 
@@ -454,6 +469,42 @@ def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(squeezed_
     alone = max(worse_third(to_left), worse_third(to_right))
     both = worse_third(engine.combine_sources([to_left, to_right]))
     assert both > 0.75 and both > alone + 0.05, (both, alone)
+
+
+def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_lips_moves(measure, astronaut,
+                                                                                          t1):
+    # her teeth showing; his lips closed
+    smiling = measure.landmarks(crop_face(astronaut, ASTRONAUT_BOX, 0.8))[: ft.MESH_POINTS, :2]
+    closed = measure.landmarks(crop_face(t1, T1_FACE_BOXES["left"], 0.8))[: ft.MESH_POINTS, :2]
+    shut = with_mouth_of(smiling, closed)
+    # measured: her mouth open by 0.179 of the eyes' height above it, his by 0.006; hers now 0.006
+    assert mouth_opening(smiling)[0] > 0.15
+    assert abs(mouth_opening(shut)[0] - mouth_opening(closed)[0]) < 0.005
+    _, down, height = mouth_opening(smiling)
+    above = (smiling - smiling[ft.UPPER_INNER_LIP]) @ down < 0  # the brows, eyes, nose and upper lip
+    assert np.abs(shut - smiling)[above].max() < 1e-3
+    # the chin comes up with the lower lip, nearly the whole way
+    chin_up = float((smiling[ft.CHIN] - shut[ft.CHIN]) @ down)
+    lip_up = float((smiling[ft.LOWER_INNER_LIP] - shut[ft.LOWER_INNER_LIP]) @ down)
+    assert 0.8 * lip_up < chin_up <= lip_up + 1e-3 and lip_up > 0.1 * height
+
+
+def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(measure, astronaut, t1):
+    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.0)  # she smiles, teeth showing
+    source = crop_face(t1, T1_FACE_BOXES["left"], 0.8)  # his lips closed
+
+    def chin(image: np.ndarray) -> float:
+        """The chin below the upper lip's inner edge, in the eyes' height above that edge."""
+        points = measure.landmarks(image)[:, :2]
+        _, down, height = mouth_opening(points)
+        return float((points[ft.CHIN] - points[ft.UPPER_INNER_LIP]) @ down) / height
+
+    own = chin(target)
+    now, before = (chin(swapped_with(target, source, jaw=jaw)) for jaw in (True, False))
+    # measured: her chin 0.829 below her upper lip; swapped, 0.829 (with his shape read as his
+    # photo's mouth is, 0.784: his closed jaw pulled hers up, her smile squeezed under it)
+    assert abs(now - own) < 0.015, (own, now)
+    assert before < own - 0.03, (own, before)
 
 
 def test_the_outline_takes_the_sources_shape_and_the_background_follows_without_a_tear(
