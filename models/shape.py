@@ -4,7 +4,7 @@ The mesh engine paints the source's texture on the target's mesh, so the face ke
 geometry: nose width, eye spacing, face proportions, much of what a recognizer (or a person) sees.
 Here the source's mesh is brought onto the target's by the affine map that fits them best (pose,
 scale, the foreshortening of a turned head); what is left between the two is the difference in
-shape and expression. The target's mesh moves part of the way toward the source's, with three
+shape and expression. The target's mesh moves part of the way toward the source's, by these
 rules:
 - the face's outline moves less (OUTLINE of the rest; weights fall toward it), and a ring of fixed
   points outside it (RING) takes up the difference: the target's pixels between the outline and the
@@ -81,14 +81,13 @@ def jaw_weights(points: np.ndarray) -> np.ndarray:
     opens, as a share of the lower lip's move: 0 above the upper lip's inner edge, rising to 1 at
     the lower lip's, and falling off across the face toward the jaw's angles."""
     p = points[: ft.MESH_POINTS, :2].astype(np.float32)
-    eyes = (p[ft.left_eye()].mean(0) + p[ft.right_eye()].mean(0)) / 2
+    opening, down, height = mouth_opening(p)
     upper, lower = p[ft.UPPER_INNER_LIP], p[ft.LOWER_INNER_LIP]
-    down = upper - eyes
-    down /= max(float(np.linalg.norm(down)), 1e-6)
     across = np.array([-down[1], down[0]], np.float32)
-    gap = max(float((lower - upper) @ down), 0.02 * ft.face_width(p))  # a closed mouth: its lips' ramp
-    below = np.clip(((p - upper) @ down) / gap, 0.0, 1.0)
-    side = ((p - (upper + lower) / 2) @ across) / (ft.face_width(p) / 2)
+    half_width = ft.face_width(p) / 2
+    ramp = max(opening * height, 0.04 * half_width)  # a closed mouth: over its lips' own height
+    below = np.clip(((p - upper) @ down) / ramp, 0.0, 1.0)
+    side = ((p - (upper + lower) / 2) @ across) / half_width
     return (below * np.clip(1.0 - side * side, 0.0, 1.0)).astype(np.float32)
 
 
