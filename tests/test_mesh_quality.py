@@ -473,11 +473,12 @@ def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(squeezed_
 
 def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_lips_moves(measure, astronaut,
                                                                                           t1):
-    # her teeth showing; his lips closed
+    # the astronaut's teeth showing; t1.jpg's first woman's lips closed
     smiling = measure.landmarks(crop_face(astronaut, ASTRONAUT_BOX, 0.8))[: ft.MESH_POINTS, :2]
     closed = measure.landmarks(crop_face(t1, T1_FACE_BOXES["left"], 0.8))[: ft.MESH_POINTS, :2]
     shut = with_mouth_of(smiling, closed)
-    # measured: her mouth open by 0.179 of the eyes' height above it, his by 0.006; hers now 0.006
+    # measured: the astronaut's mouth open by 0.179 of the eyes' height above it, the woman's by
+    # 0.006; the astronaut's now 0.006
     assert mouth_opening(smiling)[0] > 0.15
     assert abs(mouth_opening(shut)[0] - mouth_opening(closed)[0]) < 0.005
     _, down, height = mouth_opening(smiling)
@@ -491,7 +492,7 @@ def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_l
 
 def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(measure, astronaut, t1):
     target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.0)  # she smiles, teeth showing
-    source = crop_face(t1, T1_FACE_BOXES["left"], 0.8)  # his lips closed
+    source = crop_face(t1, T1_FACE_BOXES["left"], 0.8)  # t1.jpg's first woman, lips closed
 
     def chin(image: np.ndarray) -> float:
         """The chin below the upper lip's inner edge, in the eyes' height above that edge."""
@@ -501,8 +502,8 @@ def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(meas
 
     own = chin(target)
     now, before = (chin(swapped_with(target, source, jaw=jaw)) for jaw in (True, False))
-    # measured: her chin 0.829 below her upper lip; swapped, 0.829 (with his shape read as his
-    # photo's mouth is, 0.784: his closed jaw pulled hers up, her smile squeezed under it)
+    # measured: the astronaut's chin 0.829 below her upper lip; swapped, 0.829 (with the source's
+    # shape read as its photo's mouth is, 0.784: a closed jaw pulled hers up under her smile)
     assert abs(now - own) < 0.015, (own, now)
     assert before < own - 0.03, (own, before)
 
