@@ -45,7 +45,8 @@ bench: $(STAMP)
 # source package on PyPI (the package itself is not installed)
 PRESS := .cache/press
 PRESS_PHOTOS := obama.jpg obama2.jpg obama3.jpg biden.jpg
-PRESS_SDIST := face_recognition-1.3.0
+PRESS_VERSION := 1.3.0
+PRESS_SDIST := face_recognition-$(PRESS_VERSION)
 
 bench-deps: $(STAMP) $(PRESS)/.fetched
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
@@ -53,7 +54,7 @@ bench-deps: $(STAMP) $(PRESS)/.fetched
 $(PRESS)/.fetched: | $(STAMP)
 	mkdir -p $(PRESS)
 	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-		face_recognition==1.3.0 -d $(PRESS)
+		face_recognition==$(PRESS_VERSION) -d $(PRESS)
 	tar -xzf $(PRESS)/$(PRESS_SDIST).tar.gz -C $(PRESS) --strip-components=3 \
 		$(addprefix $(PRESS_SDIST)/tests/test_images/,$(PRESS_PHOTOS))
 	rm $(PRESS)/$(PRESS_SDIST).tar.gz

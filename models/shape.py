@@ -76,16 +76,17 @@ def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m.T.astype(np.float32)
 
 
-def jaw_weights(points: np.ndarray) -> np.ndarray:
+def jaw_weights(points: np.ndarray, opening: tuple[float, np.ndarray, float] | None = None) -> np.ndarray:
     """float32 (N,): how far each point of the mesh `points` moves with the jaw as the mouth
     opens, as a share of the lower lip's move: 0 above the upper lip's inner edge, rising to 1 at
-    the lower lip's, and falling off across the face toward the jaw's angles."""
+    the lower lip's, and falling off across the face toward the jaw's angles. `opening` is the
+    mesh's mouth_opening, if the caller has it already."""
     p = points[: ft.MESH_POINTS, :2].astype(np.float32)
-    opening, down, height = mouth_opening(p)
+    gap, down, height = mouth_opening(p) if opening is None else opening
     upper, lower = p[ft.UPPER_INNER_LIP], p[ft.LOWER_INNER_LIP]
     across = np.array([-down[1], down[0]], np.float32)
     half_width = ft.face_width(p) / 2
-    ramp = max(opening * height, 0.04 * half_width)  # a closed mouth: over its lips' own height
+    ramp = max(gap * height, 0.04 * half_width)  # a closed mouth: over its lips' own height
     below = np.clip(((p - upper) @ down) / ramp, 0.0, 1.0)
     side = ((p - (upper + lower) / 2) @ across) / half_width
     return (below * np.clip(1.0 - side * side, 0.0, 1.0)).astype(np.float32)
@@ -107,9 +108,9 @@ def with_mouth_of(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """`src` (N x 2) with its mouth as open as `dst`'s: its jaw (jaw_weights) moved down the face
     by the difference of their mouth_opening, in `src`'s height."""
     p = src[:, :2].astype(np.float32)
-    own, down, height = mouth_opening(p)
+    opening = own, down, height = mouth_opening(p)
     shift = (mouth_opening(dst)[0] - own) * height
-    return (p + jaw_weights(p)[:, None] * (shift * down)).astype(np.float32)
+    return (p + jaw_weights(p, opening)[:, None] * (shift * down)).astype(np.float32)
 
 
 def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: float = STRENGTH,
