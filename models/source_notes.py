@@ -2,7 +2,7 @@
 
 A photo the engine accepts can still carry little of the person: bench.quality retrieves 98% of
 the outputs of frontal, side-lit and small photos, 67% of turned ones and 69% of tight greyscale
-crops (README, Engines), and every miss on its held-out faces is a photo whose far half the engine
+crops (docs/mesh-engine.md), and every miss on its held-out faces is a photo whose far half the engine
 mirrors. The upload's answer says which of these a photo is, and what would do better, instead of
 leaving the user to wonder why the likeness is weak. A small face is not among them: enlarged at
 upload, faces 80 px wide were retrieved as often as large ones.
