@@ -8,6 +8,15 @@ import numpy as np
 GREY_CHROMA_STD = 1.5  # LAB a/b spread under which a face counts as greyscale (a photo, a frame)
 NEUTRAL = 128.0  # LAB a and b of a grey
 MIN_SKIN_CHROMA = 4.0  # a skin mean's a or b this near neutral is shifted, not scaled (_chroma_map)
+# An underexposed photo (brightening): its brightest levels, the 99.5th percentile of each pixel's
+# largest of B, G and R around the face, under EXPOSED (so far under as UNDER or more, stretched
+# to WHITE; between, part of the way). Its detail lies squeezed into its lowest levels, and its
+# colour with it, so far that a colour photo counted as greyscale. A dark face in a photo exposed
+# for it keeps its highlights, eye whites and background, and is left as it is.
+EXPOSED = 170.0
+UNDER = 120.0
+WHITE = 235.0
+MAX_GAIN = 6.0
 
 
 def core(alpha: np.ndarray) -> np.ndarray:
@@ -30,6 +39,17 @@ def despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
     odd = largest_difference(image, median) > threshold
     np.copyto(median, image, where=~odd[:, :, None])
     return median
+
+
+def brightening(brightest: float) -> np.ndarray | None:
+    """(256,) uint8 lookup table for a photo's B, G and R that stretches an underexposed photo
+    whose brightest levels are `brightest` (see EXPOSED) toward WHITE, as more light would have;
+    None for a photo exposed well enough (or with no light at all to work from)."""
+    if brightest >= EXPOSED or brightest < 1.0:
+        return None
+    goal = brightest + (WHITE - brightest) * min(1.0, (EXPOSED - brightest) / (EXPOSED - UNDER))
+    gain = min(goal / brightest, MAX_GAIN)
+    return np.clip(np.round(np.arange(256) * gain), 0, 255).astype(np.uint8)
 
 
 def lab_stats(bgr: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -24,6 +24,7 @@ class SourceLook:
     far_share: float | None  # a mirrored face's far half, over its near half's area; None if not mirrored
     outside: float  # the share of the face's area that lies outside the photo
     grey: bool  # a greyscale photo
+    dark: bool = False  # an underexposed photo, brightened at upload
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -37,6 +38,9 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
         notes.append(f"{look.outside:.0%} of the face lies outside the photo (a tight crop): there the "
                      "face it is swapped onto shows through. A photo of the whole head gives a closer "
                      "likeness.")
+    if look.dark:
+        notes.append("The photo is underexposed: the face was brightened, but detail lost in its "
+                     "shadows does not come back. A better-lit photo gives a closer likeness.")
     if look.grey:
         notes.append("The photo is greyscale: the swapped face keeps its light and detail and takes its "
                      "colour from the face it is swapped onto.")

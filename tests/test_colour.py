@@ -314,3 +314,28 @@ def test_a_swaps_dark_feature_keeps_the_targets_colour_not_its_lines_darker_one(
     assert (ab[20:40, 20:40, 0] <= kept + 1.0).all(), ab[20:40, 20:40, 0].max()
     lit = ab[:, 50:, 0] - target[:, 50:, 1]  # where the swap is as light as the target: unchanged
     assert np.abs(lit).max() < 0.5
+
+
+def test_a_photo_exposed_for_its_highlights_is_left_as_it_is():
+    assert color.brightening(color.EXPOSED) is None
+    assert color.brightening(250.0) is None
+
+
+def test_an_underexposed_photos_brightest_levels_are_stretched_to_white():
+    # two stops under: a photo's whites at a quarter of full scale
+    lut = color.brightening(60.0)
+    assert lut is not None and lut.dtype == np.uint8
+    assert abs(int(lut[60]) - color.WHITE) <= 1
+    assert lut[0] == 0 and np.all(np.diff(lut.astype(int)) >= 0)  # black stays black, order kept
+    assert lut[100] == 255  # what lies above its whites is held at the top
+
+
+def test_the_stretch_fades_out_toward_a_well_exposed_photo():
+    gains = [float(color.brightening(b)[120]) / 120 for b in np.arange(color.UNDER, color.EXPOSED, 1.0)]
+    assert gains[0] > 1.9 and gains[-1] < 1.02  # just under EXPOSED, next to nothing
+    assert np.all(np.diff(gains) <= 0) and max(np.abs(np.diff(gains))) < 0.05  # no step between
+
+
+def test_a_photo_with_no_light_is_not_stretched_from_nothing():
+    assert color.brightening(0.0) is None
+    assert color.brightening(5.0)[5] <= 5 * color.MAX_GAIN

@@ -309,6 +309,32 @@ def squeezed_engine():
     engine.close()
 
 
+def test_an_underexposed_photo_is_swapped_as_the_same_photo_well_lit_would_be(mesh_engine, target, inner_face,
+                                                                             frontal_swap):
+    """Two stops under (each of B, G and R at a quarter), the astronaut's detail lay in the lowest
+    levels and her colour so faint that the photo counted as greyscale: the swap took the target's
+    colour by lightness and her features came out faint (bench.quality's `dark` form, retrieval
+    56% on the wheel faces). Stretched at upload, and its mesh read from the stretched photo, the
+    swap is as the one from her photo as taken (measured: a mean difference of 1.9 levels over the
+    face and 0.995 likeness of detail, against 14.3 and 0.70 left dark; with the mesh read in the
+    dark photo, 6.2 and 0.85)."""
+    face, well_lit = frontal_swap
+    dark = (face.astype(np.float32) * 0.25 + 0.5).astype(np.uint8)
+    region, _, _ = inner_face
+    stretched = swapped(mesh_engine, target, dark)
+    kept = swapped_with(target, dark, brighten=False)
+
+    def apart(out: np.ndarray) -> float:
+        return float(np.abs(out.astype(np.float32) - well_lit.astype(np.float32))[region].mean())
+
+    save_sheet("underexposed.png", {"stretched at upload": stretched, "left dark": kept,
+                                    "photo as taken": well_lit})
+    assert apart(stretched) < 4.0 and apart(stretched) < 0.3 * apart(kept)
+    assert likeness(stretched, well_lit, region) > 0.95 > likeness(kept, well_lit, region) + 0.2
+    notes = mesh_engine.prepare_source(dark).notes
+    assert any("underexposed" in n for n in notes) and not any("greyscale" in n for n in notes)
+
+
 def test_a_turned_sources_filled_texture_has_no_dark_dash_beside_the_nose(mesh_engine, t1):
     """Redrawn on a symmetric layout, a turned face's nostrils are seen edge-on: thin triangles
     stretched into lines and dots, which every frame's swap enlarges. The texture is despeckled once,

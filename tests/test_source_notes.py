@@ -19,3 +19,9 @@ def test_each_limit_is_said_with_its_figure_and_the_mirror_first():
     assert "turned away" in notes[0] and "30%" in notes[0] and "mirror" in notes[0]
     assert notes[1].startswith("27% of the face lies outside the photo")
     assert "greyscale" in notes[2]
+
+
+def test_an_underexposed_photo_is_said_to_be_brightened_before_any_greyscale():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=True, dark=True))
+    assert notes[0].startswith("The photo is underexposed") and "brightened" in notes[0]
+    assert "greyscale" in notes[1]
