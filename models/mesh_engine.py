@@ -563,7 +563,7 @@ class MeshEngine:
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
-                 jaw: bool = True, brighten: bool = True) -> None:
+                 jaw: bool = True, levels: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -598,7 +598,7 @@ class MeshEngine:
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
-        self.brighten = brighten  # an underexposed source brightened once at upload (color.brightening)
+        self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline
@@ -665,19 +665,21 @@ class MeshEngine:
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
-        lut = _brightening(image, pts) if self.brighten else None
-        if lut is not None:
-            # an underexposed photo, stretched, and its mesh read again from it: read in the dark
-            # photo, the landmarks lay elsewhere, and the swap of a photo two stops under differed
-            # from the well-lit photo's by 6.2 levels over the face, against 1.9 (tests)
-            image = cv2.LUT(image, lut)
+        set_to = _levels(image, pts) if self.levels else None
+        if set_to is not None:
+            # an underexposed or washed-out photo, stretched, and its mesh read again from it:
+            # read in the dark photo, the landmarks lay elsewhere, and the swap of a photo two
+            # stops under differed from the well-lit photo's by 6.2 levels over the face, against
+            # 1.9 (tests)
+            image = cv2.LUT(image, set_to.lut)
             lit = self.still.mesh(image, box)
             pts = pts if lit is None else lit[:, :3]
         view = _crop_view(image, pts, self.coverage, self.enlarge)
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
                                                  outside=_outside_share(view), grey=source.grey,
-                                                 dark=lut is not None))
+                                                 dark=set_to is not None and not set_to.washed_out,
+                                                 washed_out=set_to is not None and set_to.washed_out))
         return SourceFace(self.name, box, source, source_notes(source.look))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
@@ -762,17 +764,18 @@ def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarg
     return SourceView(np.ascontiguousarray(crop), inside, local.astype(np.float32), depth, irises)
 
 
-def _brightening(image: np.ndarray, pts: np.ndarray) -> np.ndarray | None:
-    """color.brightening for a photo, by its brightest levels around the face (the mesh's box with
-    the crop's margin): a window or a lamp elsewhere in the picture says nothing of the face."""
+def _levels(image: np.ndarray, pts: np.ndarray) -> color.Levels | None:
+    """color.levels for a photo, by its levels around the face (the mesh's box with the crop's
+    margin): a window or a lamp elsewhere in the picture says nothing of the face."""
     h, w = image.shape[:2]
     lo, hi = pts[:, :2].min(0), pts[:, :2].max(0)
     margin = (hi - lo) * 0.1
     x0, y0 = np.clip(np.floor(lo - margin).astype(int), 0, [w - 1, h - 1])
     x1, y1 = np.clip(np.ceil(hi + margin).astype(int), [x0 + 1, y0 + 1], [w, h])
-    part = image[y0:y1, x0:x1]
-    brightest = cv2.max(cv2.max(part[:, :, 0], part[:, :, 1]), part[:, :, 2])
-    return color.brightening(float(np.percentile(brightest, 99.5)))
+    blue, green, red = cv2.split(image[y0:y1, x0:x1])
+    darkest = cv2.min(cv2.min(blue, green), red)
+    brightest = cv2.max(cv2.max(blue, green), red)
+    return color.levels(float(np.percentile(darkest, 0.5)), float(np.percentile(brightest, 99.5)))
 
 
 def _outside_share(view: SourceView) -> float:

@@ -25,6 +25,7 @@ class SourceLook:
     outside: float  # the share of the face's area that lies outside the photo
     grey: bool  # a greyscale photo
     dark: bool = False  # an underexposed photo, brightened at upload
+    washed_out: bool = False  # a faded or hazy photo, its blacks taken down at upload
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -41,6 +42,9 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.dark:
         notes.append("The photo is underexposed: the face was brightened, but detail lost in its "
                      "shadows does not come back. A better-lit photo gives a closer likeness.")
+    if look.washed_out:
+        notes.append("The photo is washed out (faded or hazy): its contrast was stretched, but detail "
+                     "it lost does not come back. A clearer photo gives a closer likeness.")
     if look.grey:
         notes.append("The photo is greyscale: the swapped face keeps its light and detail and takes its "
                      "colour from the face it is swapped onto.")

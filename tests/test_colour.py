@@ -316,26 +316,42 @@ def test_a_swaps_dark_feature_keeps_the_targets_colour_not_its_lines_darker_one(
     assert np.abs(lit).max() < 0.5
 
 
-def test_a_photo_exposed_for_its_highlights_is_left_as_it_is():
-    assert color.brightening(color.EXPOSED) is None
-    assert color.brightening(250.0) is None
+def test_a_photo_exposed_for_its_highlights_and_blacks_is_left_as_it_is():
+    assert color.levels(0.0, color.EXPOSED) is None
+    assert color.levels(color.LIFTED, 250.0) is None
 
 
 def test_an_underexposed_photos_brightest_levels_are_stretched_to_white():
     # two stops under: a photo's whites at a quarter of full scale
-    lut = color.brightening(60.0)
-    assert lut is not None and lut.dtype == np.uint8
-    assert abs(int(lut[60]) - color.WHITE) <= 1
+    set_to = color.levels(0.0, 60.0)
+    assert set_to is not None and not set_to.washed_out
+    lut = set_to.lut
+    assert lut.dtype == np.uint8 and abs(int(lut[60]) - color.WHITE) <= 1
     assert lut[0] == 0 and np.all(np.diff(lut.astype(int)) >= 0)  # black stays black, order kept
     assert lut[100] == 255  # what lies above its whites is held at the top
 
 
 def test_the_stretch_fades_out_toward_a_well_exposed_photo():
-    gains = [float(color.brightening(b)[120]) / 120 for b in np.arange(color.UNDER, color.EXPOSED, 1.0)]
+    gains = [float(color.levels(0.0, b).lut[120]) / 120 for b in np.arange(color.UNDER, color.EXPOSED, 1.0)]
     assert gains[0] > 1.9 and gains[-1] < 1.02  # just under EXPOSED, next to nothing
     assert np.all(np.diff(gains) <= 0) and max(np.abs(np.diff(gains))) < 0.05  # no step between
 
 
+def test_a_washed_out_photos_blacks_come_down_and_its_whites_stay():
+    # half the contrast, blacks lifted to 100: an old print
+    set_to = color.levels(100.0, 225.0)
+    assert set_to is not None and set_to.washed_out
+    assert set_to.lut[100] < 40 and abs(int(set_to.lut[225]) - 225) <= 1
+    full = color.levels(color.FADED + 20.0, 225.0).lut
+    assert abs(int(full[int(color.FADED + 20.0)]) - color.BLACK) <= 1
+
+
+def test_the_blacks_come_down_gradually_from_lifted():
+    blacks = [int(color.levels(d, 240.0).lut[int(d)]) if d > color.LIFTED else d
+              for d in range(int(color.LIFTED), int(color.FADED) + 1)]
+    assert max(abs(np.diff(blacks))) <= 4 and blacks[-1] <= color.BLACK + 1
+
+
 def test_a_photo_with_no_light_is_not_stretched_from_nothing():
-    assert color.brightening(0.0) is None
-    assert color.brightening(5.0)[5] <= 5 * color.MAX_GAIN
+    assert color.levels(0.0, 0.0) is None
+    assert color.levels(0.0, 5.0).lut[5] <= 5 * color.MAX_GAIN

@@ -25,3 +25,8 @@ def test_an_underexposed_photo_is_said_to_be_brightened_before_any_greyscale():
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=True, dark=True))
     assert notes[0].startswith("The photo is underexposed") and "brightened" in notes[0]
     assert "greyscale" in notes[1]
+
+
+def test_a_washed_out_photo_is_said_to_have_had_its_contrast_stretched():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, washed_out=True))
+    assert len(notes) == 1 and notes[0].startswith("The photo is washed out") and "stretched" in notes[0]
