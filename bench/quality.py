@@ -71,11 +71,12 @@ from testing.faces import (
     turned,
     video,
 )
+from testing.occluders import hand_cutout, put_over
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded")
+MORE_KINDS = ("dark", "faded", "hand")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -119,6 +120,7 @@ CONFIGS: dict[str, dict] = {
     "target-eyes": {"eyes": False},  # the target's own eyes in the openings, whatever the source's
     "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "levels-kept": {"levels": False},  # an underexposed or washed-out source left as photographed
+    "hands-kept": {"source_hands": False},  # a hand in front of the source's face left in its mask
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
@@ -270,6 +272,9 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "faded":
         # an old print or a hazy lens: half the contrast, its blacks lifted to 100 of 255
         return (face.astype(np.float32) * 0.5 + 100.5).astype(np.uint8)
+    if kind == "hand":
+        # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
+        return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]
     if kind == "small":
         scale = 80 / (box[2] - box[0]) * (w / frontal(photo, box, 0.8).shape[1])
         return cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import mediapipe as mp
@@ -46,7 +46,15 @@ from models.mask import (
     temples,
 )
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
-from models.occlusion import HAND_MODEL_FILES, FaceView, hold_out, make_occluder
+from models.occlusion import (
+    HAND_MODEL_FILES,
+    INPUT_WIDTH,
+    FaceView,
+    hand_size,
+    hold_out,
+    make_occluder,
+    occlusion_mask,
+)
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
@@ -63,6 +71,7 @@ from models.symmetry import (
 from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
+SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a source photo's hand is cut
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 # px: smaller sources are enlarged once, at upload, by bicubic interpolation. Drawn from a small
 # texture, the face was enlarged by every frame's bilinear warp, softer (bench.quality on the wheel
@@ -563,7 +572,7 @@ class MeshEngine:
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
-                 jaw: bool = True, levels: bool = True) -> None:
+                 jaw: bool = True, levels: bool = True, source_hands: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -616,13 +625,17 @@ class MeshEngine:
         self.color_strength = color_strength
         self.faces = FaceFinder()
         self.still = StillMesher()
+        # a hand in front of the source photo's face is left out of its mask (_hand_over); the
+        # model is loaded on the first upload, not by every engine a worker starts
+        self.source_hands = source_hands
+        self._hands: Any = None
         root = os.path.dirname(mp.__file__)
         self.model_files = sorted(
             os.path.relpath(p, root)
             for p in glob.glob(os.path.join(root, "modules", "face_*", "*.tflite"))
             if "full_range" in p or "face_landmark_with_attention" in p or "short_range" in p
         )
-        if occlusion != "off":
+        if occlusion != "off" or source_hands:
             self.model_files += list(HAND_MODEL_FILES)
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
@@ -675,9 +688,16 @@ class MeshEngine:
             lit = self.still.mesh(image, box)
             pts = pts if lit is None else lit[:, :3]
         view = _crop_view(image, pts, self.coverage, self.enlarge)
+        outside = _outside_share(view)
+        hand = self._hand_over(image, pts, view) if self.source_hands else None
+        if hand is not None:
+            # held as the parts of a tight crop beyond the photo are: left out of the mask, the
+            # target's own face shows there, and a turned photo's mirror does not copy it across
+            view = view._replace(inside=cv2.min(view.inside, cv2.bitwise_not(hand)))
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
-                                                 outside=_outside_share(view), grey=source.grey,
+                                                 outside=outside, grey=source.grey,
+                                                 hand=0.0 if hand is None else _outside_share(view) - outside,
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out))
         return SourceFace(self.name, box, source, source_notes(source.look))
@@ -725,6 +745,41 @@ class MeshEngine:
     def close(self) -> None:
         self.faces.close()
         self.still.close()
+        if self._hands is not None:
+            self._hands.close()
+
+    def _hand_over(self, image: np.ndarray, pts: np.ndarray, view: SourceView) -> np.ndarray | None:
+        """uint8 over `view`'s crop: a hand in front of the source's face (occlusion.occlusion_mask),
+        found by mediapipe's hand models in the whole photo (the crop around the face cuts a hand
+        held up to it at the fingers, and the palm detector did not find it there); None where
+        there is none. `pts` is the face's mesh in the photo, `view` the crop made from it."""
+        if self._hands is None:
+            self._hands = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2,
+                                                   model_complexity=0, min_detection_confidence=0.9)
+        h, w = image.shape[:2]
+        scale = min(1.0, INPUT_WIDTH / w)
+        if scale < 1.0:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        found = self._hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)).multi_hand_landmarks or []
+        if not found:
+            return None
+        # the photo's pixels to the crop's: the crop is the photo shifted and scaled (_crop_view)
+        photo, crop = pts[:MESH_POINTS, :2], view.points
+        ratio = float(np.ptp(crop[:, 0]) / max(np.ptp(photo[:, 0]), 1e-6))
+        shift = crop.mean(0) - photo.mean(0) * ratio
+        hands = [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) * ratio + shift
+                 for hand in found]
+        size = (view.image.shape[1], view.image.shape[0])
+        mask = occlusion_mask(hands, (0, 0, *size))
+        if mask is None:
+            return None
+        face = face_mask(view.points, size) > 0
+        if not (mask[face] > 127).any():
+            return None
+        # grown beyond what a live frame's hand is: a finger's edge left in the texture is drawn
+        # on every frame (a dark line down the swapped chin)
+        grow = max(1, round(SOURCE_HAND_GROW * max(hand_size(p) for p in hands)))
+        return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
 
 
 def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarge: bool = True) -> SourceView:

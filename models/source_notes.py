@@ -26,6 +26,7 @@ class SourceLook:
     grey: bool  # a greyscale photo
     dark: bool = False  # an underexposed photo, brightened at upload
     washed_out: bool = False  # a faded or hazy photo, its blacks taken down at upload
+    hand: float = 0.0  # the share of the face's area a hand in front of it covers
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -39,6 +40,9 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
         notes.append(f"{look.outside:.0%} of the face lies outside the photo (a tight crop): there the "
                      "face it is swapped onto shows through. A photo of the whole head gives a closer "
                      "likeness.")
+    if look.hand >= OUTSIDE_WORTH_SAYING:
+        notes.append(f"A hand covers {look.hand:.0%} of the face: there the face it is swapped onto shows "
+                     "through. A photo with nothing in front of the face gives a closer likeness.")
     if look.dark:
         notes.append("The photo is underexposed: the face was brightened, but detail lost in its "
                      "shadows does not come back. A better-lit photo gives a closer likeness.")

@@ -30,3 +30,10 @@ def test_an_underexposed_photo_is_said_to_be_brightened_before_any_greyscale():
 def test_a_washed_out_photo_is_said_to_have_had_its_contrast_stretched():
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, washed_out=True))
     assert len(notes) == 1 and notes[0].startswith("The photo is washed out") and "stretched" in notes[0]
+
+
+def test_a_hand_in_front_of_the_face_is_said_with_its_share():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, hand=0.28))
+    assert len(notes) == 1 and notes[0].startswith("A hand covers 28% of the face")
+    sliver = SourceLook(far_share=None, outside=0.0, grey=False, hand=OUTSIDE_WORTH_SAYING / 2)
+    assert source_notes(sliver) == ()
