@@ -72,6 +72,10 @@ from models.warp import believable_move, displacement, label_triangles, mesh_map
 
 MESH_POINTS = ft.MESH_POINTS
 SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a source photo's hand is cut
+# the palm detector's score a source photo's hand must reach: at 0.5 it took a side-lit forehead
+# for a palm (one photo in the bench's 75), at 0.9 none. (A live frame's hands are held to 0.5 and
+# not taken wholly inside a face, occlusion.within_a_face: a tight photo's face box is all of it.)
+SOURCE_PALM_SCORE = 0.9
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 # px: smaller sources are enlarged once, at upload, by bicubic interpolation. Drawn from a small
 # texture, the face was enlarged by every frame's bilinear warp, softer (bench.quality on the wheel
@@ -755,7 +759,8 @@ class MeshEngine:
         there is none. `pts` is the face's mesh in the photo, `view` the crop made from it."""
         if self._hands is None:
             self._hands = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2,
-                                                   model_complexity=0, min_detection_confidence=0.9)
+                                                   model_complexity=0,
+                                                   min_detection_confidence=SOURCE_PALM_SCORE)
         h, w = image.shape[:2]
         scale = min(1.0, INPUT_WIDTH / w)
         if scale < 1.0:

@@ -108,6 +108,18 @@ class _Hand:
     filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(min_cutoff=2.0, beta=0.08, jump=0.5))
 
 
+def within_a_face(points: np.ndarray, boxes: list[Box]) -> bool:
+    """Whether a hand's landmarks lie wholly inside one of the face `boxes`: a palm found there is
+    the face itself. The palm detector took the mouth and nose of Tom_Hanks_54745.png for a palm in
+    most frames (his swap lost a sixth of his face's box to his own face); a hand held in front of
+    a face is as large as the face and reaches past it (the wrist below the chin, the fingers past
+    the cheek). A higher score for the detector was not the way: at 0.8 it missed the hand beside
+    the face of t1.jpg's centre man, and at 0.7 it kept the false palm."""
+    hx0, hy0 = points.min(0)
+    hx1, hy1 = points.max(0)
+    return any(hx0 >= x0 and hy0 >= y0 and hx1 <= x1 and hy1 <= y1 for x0, y0, x1, y1 in boxes)
+
+
 def _near(points: np.ndarray, boxes: list[Box]) -> bool:
     hx0, hy0 = points.min(0)
     hx1, hy1 = points.max(0)
@@ -122,9 +134,9 @@ class HandOccluder:
     """Per video stream: the hands near its faces, found and followed through the frames."""
 
     def __init__(self, every: int = CHECK_EVERY, complexity: int = 0, max_hands: int = 1) -> None:
-        self._model = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=max_hands,
-                                               model_complexity=complexity, min_detection_confidence=0.5,
-                                               min_tracking_confidence=0.5)
+        self._model = mp.solutions.hands.Hands(
+            static_image_mode=False, max_num_hands=max_hands, model_complexity=complexity,
+            min_detection_confidence=0.5, min_tracking_confidence=0.5)
         self._schedule = HandSchedule(every)
         self._hands: list[_Hand] = []
         self.runs = 0  # frames the hand models ran on (what this costs)
@@ -149,7 +161,7 @@ class HandOccluder:
         seen = [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) for hand in found]
         previous, self._hands = self._hands, []
         for points in seen:
-            if not _near(points, face_boxes):
+            if not _near(points, face_boxes) or within_a_face(points, face_boxes):
                 continue
             # the same hand as before is the one whose wrist is nearest: its filter carries on
             match = min(previous, key=lambda old: float(np.linalg.norm(old.points[0] - points[0])),
