@@ -48,8 +48,8 @@ from models.mask import (
 from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
 from models.occlusion import (
     HAND_MODEL_FILES,
-    INPUT_WIDTH,
     FaceView,
+    find_hands,
     hand_size,
     hold_out,
     make_occluder,
@@ -761,19 +761,14 @@ class MeshEngine:
             self._hands = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2,
                                                    model_complexity=0,
                                                    min_detection_confidence=SOURCE_PALM_SCORE)
-        h, w = image.shape[:2]
-        scale = min(1.0, INPUT_WIDTH / w)
-        if scale < 1.0:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        found = self._hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)).multi_hand_landmarks or []
+        found = find_hands(self._hands, image)
         if not found:
             return None
         # the photo's pixels to the crop's: the crop is the photo shifted and scaled (_crop_view)
         photo, crop = pts[:MESH_POINTS, :2], view.points
         ratio = float(np.ptp(crop[:, 0]) / max(np.ptp(photo[:, 0]), 1e-6))
         shift = crop.mean(0) - photo.mean(0) * ratio
-        hands = [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) * ratio + shift
-                 for hand in found]
+        hands = [points * ratio + shift for points in found]
         size = (view.image.shape[1], view.image.shape[0])
         mask = occlusion_mask(hands, (0, 0, *size))
         if mask is None:

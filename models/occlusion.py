@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import mediapipe as mp
@@ -108,6 +108,17 @@ class _Hand:
     filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(min_cutoff=2.0, beta=0.08, jump=0.5))
 
 
+def find_hands(model: Any, frame: np.ndarray) -> list[np.ndarray]:
+    """The hands mediapipe's `model` (mp.solutions.hands.Hands) finds in `frame` (BGR), as 21 x 2
+    landmarks in the frame's pixels. A frame wider than INPUT_WIDTH is looked at scaled down to it
+    (the same scale every frame, so a tracking model's own tracking carries on)."""
+    h, w = frame.shape[:2]
+    if w > INPUT_WIDTH:
+        frame = cv2.resize(frame, (INPUT_WIDTH, round(h * INPUT_WIDTH / w)), interpolation=cv2.INTER_AREA)
+    found = model.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).multi_hand_landmarks or []
+    return [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) for hand in found]
+
+
 def within_a_face(points: np.ndarray, boxes: list[Box]) -> bool:
     """Whether a hand's landmarks lie wholly inside one of the face `boxes`: a palm found there is
     the face itself. The palm detector took the mouth and nose of Tom_Hanks_54745.png for a palm in
@@ -154,13 +165,8 @@ class HandOccluder:
             return self.hands
         self.runs += 1
         t = time.monotonic() if t is None else t
-        h, w = frame.shape[:2]
-        if w > INPUT_WIDTH:  # the same scale every frame, so the model's own tracking carries on
-            frame = cv2.resize(frame, (INPUT_WIDTH, round(h * INPUT_WIDTH / w)), interpolation=cv2.INTER_AREA)
-        found = self._model.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).multi_hand_landmarks or []
-        seen = [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) for hand in found]
         previous, self._hands = self._hands, []
-        for points in seen:
+        for points in find_hands(self._model, frame):
             if not _near(points, face_boxes) or within_a_face(points, face_boxes):
                 continue
             # the same hand as before is the one whose wrist is nearest: its filter carries on
