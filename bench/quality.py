@@ -76,7 +76,7 @@ from testing.occluders import hand_cutout, put_over
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded", "hand")
+MORE_KINDS = ("dark", "faded", "bright", "hand")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -272,6 +272,10 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "faded":
         # an old print or a hazy lens: half the contrast, its blacks lifted to 100 of 255
         return (face.astype(np.float32) * 0.5 + 100.5).astype(np.uint8)
+    if kind == "bright":
+        # one stop over: each of B, G and R twice the photo's, the face's highlights blown out to
+        # white (a flash too near, a face in the sun)
+        return np.clip(face.astype(np.float32) * 2.0 + 0.5, 0, 255).astype(np.uint8)
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]

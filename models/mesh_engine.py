@@ -76,6 +76,7 @@ SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a
 # for a palm (one photo in the bench's 75), at 0.9 none. (A live frame's hands are held to 0.5 and
 # not taken wholly inside a face, occlusion.within_a_face: a tight photo's face box is all of it.)
 SOURCE_PALM_SCORE = 0.9
+BLOWN = 250  # each of B, G and R at or above which a source photo's pixel holds no detail (a JPEG's 255)
 SOURCE_FACE_WIDTH = 320  # px: larger sources are scaled down once, at upload
 # px: smaller sources are enlarged once, at upload, by bicubic interpolation. Drawn from a small
 # texture, the face was enlarged by every frame's bilinear warp, softer (bench.quality on the wheel
@@ -703,7 +704,8 @@ class MeshEngine:
                                                  outside=outside, grey=source.grey,
                                                  hand=0.0 if hand is None else _outside_share(view) - outside,
                                                  dark=set_to is not None and not set_to.washed_out,
-                                                 washed_out=set_to is not None and set_to.washed_out))
+                                                 washed_out=set_to is not None and set_to.washed_out,
+                                                 blown=_blown_share(view)))
         return SourceFace(self.name, box, source, source_notes(source.look))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
@@ -837,6 +839,13 @@ def _outside_share(view: SourceView) -> float:
     """The share of the face's area (inside the mesh's outline) that lies outside the photo."""
     face = face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0
     return float((view.inside[face] < 128).mean()) if face.any() else 0.0
+
+
+def _blown_share(view: SourceView) -> float:
+    """The share of the face's area (inside the mesh's outline, in the photo) blown out to white:
+    each of B, G and R at BLOWN or more, where the photo holds no detail."""
+    face = (face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0) & (view.inside >= 128)
+    return float((view.image.min(2)[face] >= BLOWN).mean()) if face.any() else 0.0
 
 
 class Cuts(NamedTuple):

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 # Under this share of the face outside the photo, a crop is not worth a word: the mask's feather
 # at the photo's edge hides a sliver.
 OUTSIDE_WORTH_SAYING = 0.03
+# Over this share of the face blown out to white, a photo is overexposed: bench.quality's source
+# photos have at most 0.3% so, in every form (a highlight); one stop over (its `bright` form),
+# 4-74% of the 15 faces, 50% the median.
+BLOWN_WORTH_SAYING = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class SourceLook:
     dark: bool = False  # an underexposed photo, brightened at upload
     washed_out: bool = False  # a faded or hazy photo, its blacks taken down at upload
     hand: float = 0.0  # the share of the face's area a hand in front of it covers
+    blown: float = 0.0  # the share of the face's area blown out to white (every channel at the top)
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -43,6 +48,10 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.hand >= OUTSIDE_WORTH_SAYING:
         notes.append(f"A hand covers {look.hand:.0%} of the face: there the face it is swapped onto shows "
                      "through. A photo with nothing in front of the face gives a closer likeness.")
+    if look.blown >= BLOWN_WORTH_SAYING:
+        notes.append(f"The photo is overexposed: {look.blown:.0%} of the face is blown out to white, and "
+                     "its detail there is lost, so the swap shows it smooth. A photo with less light on "
+                     "the face gives a closer likeness.")
     if look.dark:
         notes.append("The photo is underexposed: the face was brightened, but detail lost in its "
                      "shadows does not come back. A better-lit photo gives a closer likeness.")

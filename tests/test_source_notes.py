@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.source_notes import OUTSIDE_WORTH_SAYING, SourceLook, source_notes
+from models.source_notes import BLOWN_WORTH_SAYING, OUTSIDE_WORTH_SAYING, SourceLook, source_notes
 
 
 def test_a_frontal_whole_colour_photo_gets_no_notes():
@@ -37,3 +37,10 @@ def test_a_hand_in_front_of_the_face_is_said_with_its_share():
     assert len(notes) == 1 and notes[0].startswith("A hand covers 28% of the face")
     sliver = SourceLook(far_share=None, outside=0.0, grey=False, hand=OUTSIDE_WORTH_SAYING / 2)
     assert source_notes(sliver) == ()
+
+
+def test_an_overexposed_photo_is_said_with_the_share_blown_out_and_a_highlight_is_not():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, blown=0.63))
+    assert len(notes) == 1 and notes[0].startswith("The photo is overexposed: 63% of the face is blown out")
+    highlight = SourceLook(far_share=None, outside=0.0, grey=False, blown=BLOWN_WORTH_SAYING / 2)
+    assert source_notes(highlight) == ()
