@@ -55,6 +55,7 @@ from models.occlusion import (
     make_occluder,
     occlusion_mask,
 )
+from models.orientation import half_turn_box, half_turn_point, unsteadiness, upside_down, worth_turning
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
@@ -145,6 +146,9 @@ class MeshSource:
     # (2, 2) where the irises lie in the texture's eyes (gaze.in_eye), when its eyes are kept: the
     # target's own eyes show through its openings otherwise
     irises: np.ndarray | None = None
+
+
+Found = tuple[tuple[float, float, float, float], np.ndarray]  # a source photo's face: its box and mesh
 
 
 class SourceView(NamedTuple):
@@ -577,7 +581,8 @@ class MeshEngine:
                  edges: bool = True, shape_from_front: bool = True,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
-                 jaw: bool = True, levels: bool = True, source_hands: bool = True) -> None:
+                 jaw: bool = True, levels: bool = True, source_hands: bool = True,
+                 upright: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -613,6 +618,7 @@ class MeshEngine:
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)
+        self.upright = upright  # a photo upside down turned the right way up at upload (orientation.py)
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline
@@ -659,27 +665,10 @@ class MeshEngine:
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
             raise NoFaceError("No face detected")
-        found = self._source_mesh(image, near)
-        if found is None and self.coverage and max(image.shape[:2]) <= TIGHT_CROP_MAX:
-            # A tight crop (an ID photo without chin or forehead) gives the detector no context:
-            # look again with a margin of repeated edge pixels, at a fixed working size.
-            scale = SOURCE_LOOK_AGAIN / max(image.shape[:2])
-            big = cv2.resize(image, None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-            pad = max(big.shape[:2]) // 2
-            padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-            moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
-            # the full-range model misses some close-up faces (measured: 3 of 8 identities cropped
-            # as ID photos); the short-range model, made for them, found all 8
-            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.faces.close_up)
-            if again is not None:
-                box, pts = again
-                x0, y0, x1, y1 = ((v - pad) / scale for v in box)
-                found = (x0, y0, x1, y1), np.column_stack([pts[:, :2] - pad, pts[:, 2:]]) / scale
-        if found is None and self.coverage:
-            # a close-up the full-range model misses, the short-range one finds: a large selfie,
-            # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
-            found = self._source_mesh(image, near, self.faces.close_up)
+        found = self._find(image, near)
+        turned = False
+        if self.upright:
+            image, found, turned = self._right_way_up(image, found, near)
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
@@ -705,8 +694,49 @@ class MeshEngine:
                                                  hand=0.0 if hand is None else _outside_share(view) - outside,
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out,
-                                                 blown=_blown_share(view)))
+                                                 blown=_blown_share(view), upside_down=turned))
+        if turned:  # the box in the photo as it came
+            box = half_turn_box(box, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))
+
+    def _find(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
+        """The face nearest `near` in a source photo, its box and mesh; None where none is found."""
+        found = self._source_mesh(image, near)
+        if found is None and self.coverage and max(image.shape[:2]) <= TIGHT_CROP_MAX:
+            # A tight crop (an ID photo without chin or forehead) gives the detector no context:
+            # look again with a margin of repeated edge pixels, at a fixed working size.
+            scale = SOURCE_LOOK_AGAIN / max(image.shape[:2])
+            big = cv2.resize(image, None, fx=scale, fy=scale,
+                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+            pad = max(big.shape[:2]) // 2
+            padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
+            # the full-range model misses some close-up faces (measured: 3 of 8 identities cropped
+            # as ID photos); the short-range model, made for them, found all 8
+            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.faces.close_up)
+            if again is not None:
+                box, pts = again
+                x0, y0, x1, y1 = ((v - pad) / scale for v in box)
+                found = (x0, y0, x1, y1), np.column_stack([pts[:, :2] - pad, pts[:, 2:]]) / scale
+        if found is None and self.coverage:
+            # a close-up the full-range model misses, the short-range one finds: a large selfie,
+            # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
+            found = self._source_mesh(image, near, self.faces.close_up)
+        return found
+
+    def _right_way_up(self, image: np.ndarray, found: Found | None, near: tuple[float, float] | None
+                      ) -> tuple[np.ndarray, Found | None, bool]:
+        """The photo, its face and whether it was turned half round: upside down, it is
+        (models/orientation.py)."""
+        shake = None if found is None else unsteadiness(self.still.mesh, image, *found)
+        if not worth_turning(shake):
+            return image, found, False
+        h, w = image.shape[:2]
+        turned = cv2.rotate(image, cv2.ROTATE_180)
+        again = self._find(turned, None if near is None else half_turn_point(near, w, h))
+        if again is None or not upside_down(shake, unsteadiness(self.still.mesh, turned, *again)):
+            return image, found, False
+        return turned, again, True
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half
@@ -736,8 +766,7 @@ class MeshEngine:
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
-                     detector: FaceDetector | None = None
-                     ) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
+                     detector: FaceDetector | None = None) -> Found | None:
         dets = (detector or self.faces.full).detect(image)
         if not dets:
             return None

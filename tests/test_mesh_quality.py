@@ -352,6 +352,37 @@ def test_an_overexposed_photo_is_told_how_much_of_its_face_is_blown_out(mesh_eng
     assert not any("overexposed" in n for n in mesh_engine.prepare_source(face).notes)
 
 
+def test_an_upside_down_photo_is_swapped_as_the_same_photo_the_right_way_up(mesh_engine, target, inner_face,
+                                                                          frontal_swap):
+    """Upside down (turned half round, no EXIF orientation to undo it), the astronaut's photo was read
+    by FaceMesh as an upright face with her eyes on her mouth: the swap was a mask of misplaced
+    parts, and the upload's answer said nothing. Read steadier turned (models/orientation.py), it
+    is turned the right way up at upload. Measured, mean difference over the face from the swap of
+    her photo the right way up: 0.00 turned (a half turn loses nothing: the same photo, the same
+    swap), 33.3 read as it came."""
+    face, right_way_up = frontal_swap
+    photo = cv2.rotate(face, cv2.ROTATE_180)
+    region, _, _ = inner_face
+    turned = swapped(mesh_engine, target, photo)
+    as_it_came = swapped_with(target, photo, upright=False)
+
+    def apart(out: np.ndarray) -> float:
+        return float(np.abs(out.astype(np.float32) - right_way_up.astype(np.float32))[region].mean())
+
+    save_sheet("upside-down.png", {"turned at upload": turned, "read as it came": as_it_came,
+                                   "photo the right way up": right_way_up})
+    assert apart(as_it_came) > 10.0, "the photo was read right as it came: the test tests nothing"
+    assert apart(turned) < 0.5
+    prepared = mesh_engine.prepare_source(photo)
+    assert any(n.startswith("The photo was upside down") for n in prepared.notes)
+    # the box is the face's in the photo as uploaded
+    upright_box = mesh_engine.prepare_source(face).box
+    h, w = face.shape[:2]
+    expected = (w - upright_box[2], h - upright_box[3], w - upright_box[0], h - upright_box[1])
+    assert np.allclose(prepared.box, expected, atol=0.05 * w), (prepared.box, expected)
+    assert not mesh_engine.prepare_source(face).data.look.upside_down
+
+
 def test_a_turned_sources_filled_texture_has_no_dark_dash_beside_the_nose(mesh_engine, t1):
     """Redrawn on a symmetric layout, a turned face's nostrils are seen edge-on: thin triangles
     stretched into lines and dots, which every frame's swap enlarges. The texture is despeckled once,

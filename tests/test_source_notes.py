@@ -44,3 +44,8 @@ def test_an_overexposed_photo_is_said_with_the_share_blown_out_and_a_highlight_i
     assert len(notes) == 1 and notes[0].startswith("The photo is overexposed: 63% of the face is blown out")
     highlight = SourceLook(far_share=None, outside=0.0, grey=False, blown=BLOWN_WORTH_SAYING / 2)
     assert source_notes(highlight) == ()
+
+
+def test_a_photo_turned_the_right_way_up_is_said_to_have_been_upside_down():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, upside_down=True))
+    assert len(notes) == 1 and notes[0].startswith("The photo was upside down") and "right way up" in notes[0]
