@@ -76,7 +76,7 @@ from testing.occluders import hand_cutout, put_over
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down")
+MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -121,7 +121,7 @@ CONFIGS: dict[str, dict] = {
     "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "levels-kept": {"levels": False},  # an underexposed or washed-out source left as photographed
     "hands-kept": {"source_hands": False},  # a hand in front of the source's face left in its mask
-    "upright-kept": {"upright": False},  # an upside-down source read as it came
+    "upright-kept": {"upright": False},  # a source upside down or on its side read as it came
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after
@@ -280,6 +280,9 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "upside-down":
         # turned half round, without the EXIF orientation decoding would apply (a scan, an edited copy)
         return cv2.rotate(face, cv2.ROTATE_180)
+    if kind == "on-its-side":
+        # a portrait photo stored on its side, its EXIF orientation lost (a forwarded copy)
+        return cv2.rotate(face, cv2.ROTATE_90_CLOCKWISE)
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]

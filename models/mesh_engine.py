@@ -55,7 +55,17 @@ from models.occlusion import (
     make_occluder,
     occlusion_mask,
 )
-from models.orientation import half_turn_box, half_turn_point, unsteadiness, upside_down, worth_turning
+from models.orientation import (
+    TURNS,
+    Reading,
+    better,
+    roll,
+    turn,
+    turn_box,
+    turn_point,
+    unsteadiness,
+    worth_turning,
+)
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
@@ -618,7 +628,7 @@ class MeshEngine:
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)
-        self.upright = upright  # a photo upside down turned the right way up at upload (orientation.py)
+        self.upright = upright  # a photo on its side or upside down turned at upload (orientation.py)
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline
@@ -666,7 +676,7 @@ class MeshEngine:
         if check_frame(image, min_side=16):
             raise NoFaceError("No face detected")
         found = self._find(image, near)
-        turned = False
+        turned = 0
         if self.upright:
             image, found, turned = self._right_way_up(image, found, near)
         if found is None:
@@ -694,9 +704,9 @@ class MeshEngine:
                                                  hand=0.0 if hand is None else _outside_share(view) - outside,
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out,
-                                                 blown=_blown_share(view), upside_down=turned))
+                                                 blown=_blown_share(view), turned=turned))
         if turned:  # the box in the photo as it came
-            box = half_turn_box(box, image.shape[1], image.shape[0])
+            box = turn_box(box, -turned, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))
 
     def _find(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
@@ -725,18 +735,27 @@ class MeshEngine:
         return found
 
     def _right_way_up(self, image: np.ndarray, found: Found | None, near: tuple[float, float] | None
-                      ) -> tuple[np.ndarray, Found | None, bool]:
-        """The photo, its face and whether it was turned half round: upside down, it is
-        (models/orientation.py)."""
-        shake = None if found is None else unsteadiness(self.still.mesh, image, *found)
-        if not worth_turning(shake):
-            return image, found, False
+                      ) -> tuple[np.ndarray, Found | None, int]:
+        """The photo, its face, and the degrees it was turned clockwise to bring the face the right
+        way up: a photo on its side or upside down is turned (models/orientation.py)."""
+        reading = None if found is None else self._reading(image, found)
+        if not worth_turning(reading):
+            return image, found, 0
         h, w = image.shape[:2]
-        turned = cv2.rotate(image, cv2.ROTATE_180)
-        again = self._find(turned, None if near is None else half_turn_point(near, w, h))
-        if again is None or not upside_down(shake, unsteadiness(self.still.mesh, turned, *again)):
-            return image, found, False
-        return turned, again, True
+        best: tuple[Reading, np.ndarray, Found, int] | None = None
+        for degrees in TURNS:
+            turned = turn(image, degrees)
+            again = self._find(turned, None if near is None else turn_point(near, degrees, w, h))
+            if again is None:
+                continue
+            read = self._reading(turned, again)
+            if better(reading, read) and (best is None or read.shake < best[0].shake):
+                best = (read, turned, again, degrees)
+        return (image, found, 0) if best is None else best[1:]
+
+    def _reading(self, image: np.ndarray, found: Found) -> Reading:
+        box, pts = found
+        return Reading(unsteadiness(self.still.mesh, image, box, pts), roll(pts))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half

@@ -1,22 +1,33 @@
 """Which way up a source photo is.
 
-A photo upside down, without the EXIF orientation that decoding applies (a scan, an edited copy, a
-camera mounted upside down), is read by mediapipe's detector and FaceMesh as an upright face with
-the features in the wrong places: the eyes on the mouth and nostrils, the swap a mask of misplaced
-parts (bench.quality's `upside-down` form: 0.714 from the source against 0.509 the right way up,
-ad hoc over six pairs). Neither model says so: both put the eyes above the mouth, and the
-detector's score was as high upside down for some photos.
+A photo on its side or upside down, without the EXIF orientation that decoding applies (a scan, an
+edited or forwarded copy, a camera mounted upside down), misleads mediapipe's models. Upside down,
+the detector and FaceMesh read an upright face with the features in the wrong places: the eyes on
+the mouth and nostrils, the swap a mask of misplaced parts (bench.quality's `upside-down` form:
+7-17% retrieved, against 93-94% the right way up). Neither model says so: both put the eyes above
+the mouth, and the detector's score was as high upside down for some photos. On its side, a
+photo's face was not found at all in 17 of the 75 photos of bench.quality's five forms, each way.
 
-What does tell is how steady the reading is. A face the model knows reads the same from a crop
-shifted or scaled a little; one it misreads moves about. Over bench.quality's 15 faces in five forms
-each, the mesh's points spread by 0.002-0.024 of the face's width across STEADY_CROPS upright
-(median 0.004), and by 0.008-0.12 upside down (median 0.06), or were lost from some crops.
+Two things tell. How steady the reading is: a face the model knows reads the same from a crop
+shifted or scaled a little; one it misreads moves about. Over bench.quality's 15 faces in five
+forms, the mesh's points spread by 0.002-0.025 of the face's width across STEADY_CROPS upright
+(median 0.004), by 0.008-0.12 upside down (median 0.06), and on their sides by 0.014 and 0.026 at
+the median. And which way the mesh says the face is rolled: a face on its side reads as one (the
+mesh follows a roll), an upright one within 41 degrees.
+
+A photo whose face reads steadily and within ROLL of upright is taken as it is. Otherwise it is
+read turned each other way, and taken the way its face reads upright (within ROLL), steadily (at
+most UNSTEADY) and, unless it was not found or lay on its side as it came, MARGIN times steadier.
+Over the 15 faces in nine forms, each turned all four ways (540 photos), every photo came out the
+right way up and none of the 135 upright ones was turned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 from models import face_topology as ft
@@ -25,13 +36,23 @@ Box = tuple[float, float, float, float]
 # the crops a face is read from: its box's centre moved by these fractions of its width and height,
 # its size scaled by the third
 STEADY_CROPS = ((0.0, 0.0, 1.0), (0.08, 0.0, 1.0), (-0.08, 0.05, 1.0), (0.0, -0.08, 1.15), (0.05, 0.08, 0.9))
-# a reading at most this unsteady is taken as it is; above it, the photo is read upside down too
-# (a few upright photos are: turned faces, tight crops; the median is 0.004)
+# a reading at most this unsteady is taken as it is; above it, the photo is read turned too (a few
+# upright photos are: turned faces, tight crops; the median is 0.004)
 STEADY = 0.006
-# the photo turned is taken when its reading is at most this unsteady (upright photos measured up
-# to 0.024) and MARGIN times steadier than the photo's as it came
+# a turn is taken when its reading is at most this unsteady (upright photos measured up to 0.025)
+# and MARGIN times steadier than the photo's as it came
 UNSTEADY = 0.03
 MARGIN = 2.0
+ROLL = 45.0  # degrees: a face rolled further than this lies on its side
+TURNS = (90, 180, 270)  # clockwise, the ways a photo is read besides as it came
+_ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+class Reading(NamedTuple):
+    """How a face read: its mesh's unsteadiness across crops, and its roll in degrees."""
+
+    shake: float
+    roll: float
 
 
 def unsteadiness(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np.ndarray, box: Box,
@@ -55,26 +76,47 @@ def unsteadiness(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np
     return float(spread / max(ft.face_width(points[0]), 1.0))
 
 
-def worth_turning(shake: float | None) -> bool:
-    """Whether a photo whose face read this unsteadily (None: no face found) is to be read upside
-    down as well."""
-    return shake is None or shake > STEADY
+def roll(points: np.ndarray) -> float:
+    """Degrees the face of mesh `points` is rolled clockwise from upright (-180..180): the
+    direction from its mouth to between its eyes."""
+    right_eye, left_eye, _, mouth = ft.keypoints4(points)
+    up = (right_eye + left_eye) / 2 - mouth
+    return float(np.degrees(np.arctan2(up[0], -up[1])))
 
 
-def upside_down(shake: float | None, turned: float) -> bool:
-    """Whether a photo is upside down, given how unsteadily its face read as it came (None: no face
-    found) and turned half round."""
-    if not turned <= UNSTEADY:
+def worth_turning(reading: Reading | None) -> bool:
+    """Whether a photo whose face read so (None: no face found) is to be read turned as well."""
+    return reading is None or reading.shake > STEADY or abs(reading.roll) > ROLL
+
+
+def better(reading: Reading | None, turned: Reading) -> bool:
+    """Whether the photo turned, its face reading `turned`, is the right way up rather than as it
+    came, its face reading `reading` (None: no face found)."""
+    if abs(turned.roll) > ROLL or not turned.shake <= UNSTEADY:
         return False
-    return shake is None or turned * MARGIN < shake
+    return reading is None or abs(reading.roll) > ROLL or turned.shake * MARGIN < reading.shake
 
 
-def half_turn_box(box: Box, width: int, height: int) -> Box:
-    """`box` in a width x height image, in the image turned half round (either way)."""
-    x0, y0, x1, y1 = box
-    return width - x1, height - y1, width - x0, height - y0
+def turn(image: np.ndarray, degrees: int) -> np.ndarray:
+    """`image` turned clockwise by a multiple of 90 degrees."""
+    degrees %= 360
+    return image if degrees == 0 else cv2.rotate(image, _ROTATIONS[degrees])
 
 
-def half_turn_point(point: tuple[float, float], width: int, height: int) -> tuple[float, float]:
-    """`point` in a width x height image, in the image turned half round."""
-    return width - point[0], height - point[1]
+def turn_point(point: tuple[float, float], degrees: int, width: int, height: int) -> tuple[float, float]:
+    """`point` of a width x height image, in the image turned clockwise by `degrees` (as `turn`)."""
+    x, y = point
+    degrees %= 360
+    if degrees == 90:
+        return height - y, x
+    if degrees == 180:
+        return width - x, height - y
+    if degrees == 270:
+        return y, width - x
+    return x, y
+
+
+def turn_box(box: Box, degrees: int, width: int, height: int) -> Box:
+    """`box` of a width x height image, in the image turned clockwise by `degrees`."""
+    (ax, ay), (bx, by) = (turn_point(p, degrees, width, height) for p in (box[:2], box[2:]))
+    return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)

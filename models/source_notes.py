@@ -32,7 +32,7 @@ class SourceLook:
     washed_out: bool = False  # a faded or hazy photo, its blacks taken down at upload
     hand: float = 0.0  # the share of the face's area a hand in front of it covers
     blown: float = 0.0  # the share of the face's area blown out to white (every channel at the top)
-    upside_down: bool = False  # a photo upside down, turned the right way up at upload
+    turned: int = 0  # degrees a photo on its side or upside down was turned clockwise at upload
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -59,9 +59,10 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.washed_out:
         notes.append("The photo is washed out (faded or hazy): its contrast was stretched, but detail "
                      "it lost does not come back. A clearer photo gives a closer likeness.")
-    if look.upside_down:
-        notes.append("The photo was upside down: it was turned the right way up before the face was "
-                     "read. Upload it the right way up (or with its camera's orientation tag) to be sure.")
+    if look.turned:
+        way = "upside down" if look.turned == 180 else "on its side"
+        notes.append(f"The photo was {way}: it was turned the right way up before the face was read. "
+                     "Upload it the right way up (or with its camera's orientation tag) to be sure.")
     if look.grey:
         notes.append("The photo is greyscale: the swapped face keeps its light and detail and takes its "
                      "colour from the face it is swapped onto.")

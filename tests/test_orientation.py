@@ -3,46 +3,83 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models import face_topology as ft
 from models.orientation import (
     MARGIN,
+    ROLL,
     STEADY,
     UNSTEADY,
-    half_turn_box,
-    half_turn_point,
+    Reading,
+    better,
+    roll,
+    turn,
+    turn_box,
+    turn_point,
     unsteadiness,
-    upside_down,
     worth_turning,
 )
 
 FACE = np.column_stack([np.linspace(100, 300, ft.MESH_POINTS), np.linspace(100, 340, ft.MESH_POINTS)])
+UPRIGHT = Reading(0.004, 5.0)
 
 
-def test_a_steady_reading_is_not_read_upside_down_too():
-    assert not worth_turning(STEADY / 2)
-    assert worth_turning(STEADY * 2)
-    assert worth_turning(None)  # no face found: perhaps upside down
+def test_a_steady_upright_reading_is_taken_as_it_is():
+    assert not worth_turning(UPRIGHT)
+    assert worth_turning(Reading(STEADY * 2, 0.0))  # unsteady: perhaps upside down
+    assert worth_turning(Reading(0.004, ROLL + 30))  # on its side
+    assert worth_turning(None)  # no face found
 
 
-def test_a_photo_is_turned_only_when_turned_it_reads_far_steadier():
-    assert upside_down(0.06, 0.004)
-    assert not upside_down(0.012, 0.012 / MARGIN * 1.5)  # steadier, but not by the margin
-    assert not upside_down(0.06, UNSTEADY * 1.5)  # no steadier than a misread face: left as it came
-    assert not upside_down(0.06, float("inf"))
+def test_a_turn_is_taken_only_when_its_face_reads_upright_and_far_steadier():
+    unsteady = Reading(0.06, 2.0)  # upside down, read as upright
+    assert better(unsteady, UPRIGHT)
+    assert not better(Reading(0.012, 0.0), Reading(0.012 / MARGIN * 1.5, 0.0))  # steadier, not by the margin
+    assert not better(unsteady, Reading(UNSTEADY * 1.5, 0.0))  # no steadier than a misread face
+    assert not better(unsteady, Reading(float("inf"), 0.0))
+    assert not better(unsteady, Reading(0.004, ROLL + 10))  # steady, but the face lies on its side there
 
 
-def test_a_photo_with_no_face_found_is_turned_when_turned_it_reads_steadily():
-    assert upside_down(None, 0.004)
-    assert not upside_down(None, UNSTEADY * 2)
+def test_a_photo_on_its_side_or_with_no_face_takes_any_steady_upright_turn():
+    on_its_side = Reading(0.01, 88.0)
+    assert better(on_its_side, Reading(0.009, -2.0))  # not twice as steady, but upright
+    assert better(None, UPRIGHT)
+    assert not better(None, Reading(UNSTEADY * 2, 0.0))
 
 
-def test_a_half_turn_twice_is_no_turn():
-    box = (10.0, 20.0, 110.0, 150.0)
-    turned = half_turn_box(box, 640, 480)
-    assert turned == (530.0, 330.0, 630.0, 460.0)
-    assert half_turn_box(turned, 640, 480) == box
-    assert half_turn_point(half_turn_point((5.0, 7.0), 640, 480), 640, 480) == (5.0, 7.0)
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_a_point_and_a_box_turn_with_the_image(degrees):
+    image = np.zeros((48, 64), np.uint8)
+    image[10:14, 20:30] = 255
+    turned = turn(image, degrees)
+    ys, xs = np.nonzero(turned)
+    box = turn_box((20.0, 10.0, 30.0, 14.0), degrees, 64, 48)
+    assert box == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    back = turn_point(turn_point((5.0, 7.0), degrees, 64, 48), -degrees, *turned.shape[::-1])
+    assert back == (5.0, 7.0)
+
+
+def _face_layout() -> np.ndarray:
+    """468 points: both eyes on one row, the mouth below them (as an upright face's)."""
+    points = np.full((ft.MESH_POINTS, 2), (100.0, 110.0), np.float32)
+    points[ft.right_eye()] = (85.0, 100.0)
+    points[ft.left_eye()] = (115.0, 100.0)
+    points[[ft.UPPER_INNER_LIP, ft.LOWER_INNER_LIP]] = (100.0, 130.0)
+    return points
+
+
+@pytest.mark.parametrize("degrees, expected", [(0, 0.0), (30, 30.0), (90, 90.0), (270, -90.0)])
+def test_roll_is_how_far_the_face_is_turned_clockwise(degrees, expected):
+    a = np.radians(degrees)
+    clockwise = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])  # in image rows and columns
+    points = (_face_layout() - 100) @ clockwise.T + 100
+    assert roll(points) == pytest.approx(expected, abs=1e-3)
+
+
+def test_an_upside_down_face_rolls_half_round():
+    points = np.array([turn_point(tuple(p), 180, 200, 200) for p in _face_layout()])
+    assert abs(roll(points)) == pytest.approx(180.0, abs=1e-3)
 
 
 def test_a_mesh_read_the_same_from_every_crop_is_steady_and_one_that_moves_is_not():

@@ -46,6 +46,8 @@ def test_an_overexposed_photo_is_said_with_the_share_blown_out_and_a_highlight_i
     assert source_notes(highlight) == ()
 
 
-def test_a_photo_turned_the_right_way_up_is_said_to_have_been_upside_down():
-    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, upside_down=True))
+def test_a_photo_turned_the_right_way_up_is_said_to_have_been_upside_down_or_on_its_side():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, turned=180))
     assert len(notes) == 1 and notes[0].startswith("The photo was upside down") and "right way up" in notes[0]
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, turned=90))
+    assert len(notes) == 1 and notes[0].startswith("The photo was on its side")
