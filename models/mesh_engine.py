@@ -18,7 +18,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import color, gaze
+from models import color, gaze, orientation
 from models import face_topology as ft
 from models.engine import (
     DetectedFace,
@@ -54,17 +54,6 @@ from models.occlusion import (
     hold_out,
     make_occluder,
     occlusion_mask,
-)
-from models.orientation import (
-    TURNS,
-    Reading,
-    better,
-    roll,
-    turn,
-    turn_box,
-    turn_point,
-    unsteadiness,
-    worth_turning,
 )
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
@@ -706,7 +695,7 @@ class MeshEngine:
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned))
         if turned:  # the box in the photo as it came
-            box = turn_box(box, -turned, image.shape[1], image.shape[0])
+            box = orientation.turn_box(box, -turned, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))
 
     def _find(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
@@ -738,24 +727,20 @@ class MeshEngine:
                       ) -> tuple[np.ndarray, Found | None, int]:
         """The photo, its face, and the degrees it was turned clockwise to bring the face the right
         way up: a photo on its side or upside down is turned (models/orientation.py)."""
-        reading = None if found is None else self._reading(image, found)
-        if not worth_turning(reading):
+        reading = None if found is None else orientation.reading(self.still.mesh, image, *found)
+        if not orientation.worth_turning(reading):
             return image, found, 0
         h, w = image.shape[:2]
-        best: tuple[Reading, np.ndarray, Found, int] | None = None
-        for degrees in TURNS:
-            turned = turn(image, degrees)
-            again = self._find(turned, None if near is None else turn_point(near, degrees, w, h))
+        best: tuple[orientation.Reading, np.ndarray, Found, int] | None = None
+        for degrees in orientation.TURNS:
+            turned = orientation.turn(image, degrees)
+            again = self._find(turned, None if near is None else orientation.turn_point(near, degrees, w, h))
             if again is None:
                 continue
-            read = self._reading(turned, again)
-            if better(reading, read) and (best is None or read.shake < best[0].shake):
+            read = orientation.reading(self.still.mesh, turned, *again)
+            if orientation.better(reading, read) and (best is None or read.shake < best[0].shake):
                 best = (read, turned, again, degrees)
         return (image, found, 0) if best is None else best[1:]
-
-    def _reading(self, image: np.ndarray, found: Found) -> Reading:
-        box, pts = found
-        return Reading(unsteadiness(self.still.mesh, image, box, pts), roll(pts))
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half

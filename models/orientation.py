@@ -76,6 +76,12 @@ def unsteadiness(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np
     return float(spread / max(ft.face_width(points[0]), 1.0))
 
 
+def reading(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np.ndarray, box: Box,
+            points: np.ndarray) -> Reading:
+    """How the face of `box` in `image` reads, its mesh `points` read from the box already."""
+    return Reading(unsteadiness(mesh, image, box, points), roll(points))
+
+
 def roll(points: np.ndarray) -> float:
     """Degrees the face of mesh `points` is rolled clockwise from upright (-180..180): the
     direction from its mouth to between its eyes."""
