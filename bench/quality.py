@@ -76,7 +76,7 @@ from testing.occluders import hand_cutout, put_over
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side")
+MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -283,6 +283,13 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "on-its-side":
         # a portrait photo stored on its side, its EXIF orientation lost (a forwarded copy)
         return cv2.rotate(face, cv2.ROTATE_90_CLOCKWISE)
+    if kind == "noisy":
+        # a dim room's high-ISO grain: noise of 16 levels on each of B, G and R (the same each run)
+        grain = np.random.default_rng(16).normal(0.0, 16.0, face.shape)
+        return np.clip(face.astype(np.float32) + grain + 0.5, 0, 255).astype(np.uint8)
+    if kind == "jpeg":
+        # a copy compressed hard (a forwarded picture): JPEG at quality 10
+        return cv2.imdecode(cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 10])[1], cv2.IMREAD_COLOR)
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]
