@@ -808,8 +808,7 @@ class MeshEngine:
         mask = occlusion_mask(hands, (0, 0, *size))
         if mask is None:
             return None
-        face = face_mask(view.points, size) > 0
-        if not (mask[face] > 127).any():
+        if not (mask[_face_area(view)] > 127).any():
             return None
         # grown beyond what a live frame's hand is: a finger's edge left in the texture is drawn
         # on every frame (a dark line down the swapped chin)
@@ -868,16 +867,21 @@ def _levels(image: np.ndarray, pts: np.ndarray) -> color.Levels | None:
     return color.levels(float(np.percentile(darkest, 0.5)), float(np.percentile(brightest, 99.5)))
 
 
+def _face_area(view: SourceView) -> np.ndarray:
+    """bool over `view`'s crop: the face, inside the mesh's outline."""
+    return face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0
+
+
 def _outside_share(view: SourceView) -> float:
     """The share of the face's area (inside the mesh's outline) that lies outside the photo."""
-    face = face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0
+    face = _face_area(view)
     return float((view.inside[face] < 128).mean()) if face.any() else 0.0
 
 
 def _blown_share(view: SourceView) -> float:
     """The share of the face's area (inside the mesh's outline, in the photo) blown out to white:
     each of B, G and R at BLOWN or more, where the photo holds no detail."""
-    face = (face_mask(view.points, (view.image.shape[1], view.image.shape[0])) > 0) & (view.inside >= 128)
+    face = _face_area(view) & (view.inside >= 128)
     return float((view.image.min(2)[face] >= BLOWN).mean()) if face.any() else 0.0
 
 

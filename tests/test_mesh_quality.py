@@ -289,6 +289,11 @@ def likeness(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
     return float(np.corrcoef(band(image, region), band(truth, region))[0, 1])
 
 
+def apart(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
+    """Mean difference in levels (B, G and R) between `image` and `truth` over `region`."""
+    return float(np.abs(image.astype(np.float32) - truth.astype(np.float32))[region].mean())
+
+
 @pytest.fixture(scope="module")
 def frontal_swap(mesh_engine, target, astronaut):
     """The astronaut's frontal photo swapped on: what a turned photo of her should come to."""
@@ -327,13 +332,10 @@ def test_an_underexposed_or_washed_out_photo_is_swapped_as_the_same_photo_taken_
     region, _, _ = inner_face
     set_right = swapped(mesh_engine, target, photo)
     left = swapped_with(target, photo, levels=False)
-
-    def apart(out: np.ndarray) -> float:
-        return float(np.abs(out.astype(np.float32) - well_taken.astype(np.float32))[region].mean())
-
     save_sheet(f"{kind}.png", {"set right at upload": set_right, "left as it was": left,
                                 "photo as taken": well_taken})
-    assert apart(set_right) < 4.0 and apart(set_right) < 0.4 * apart(left)
+    assert apart(set_right, well_taken, region) < 4.0
+    assert apart(set_right, well_taken, region) < 0.4 * apart(left, well_taken, region)
     assert likeness(set_right, well_taken, region) > max(0.95, likeness(left, well_taken, region))
     notes = mesh_engine.prepare_source(photo).notes
     assert any(said in n for n in notes) and not any("greyscale" in n for n in notes)
@@ -368,22 +370,19 @@ def test_a_photo_upside_down_or_on_its_side_is_swapped_as_the_same_photo_the_rig
     region, _, _ = inner_face
     turned = swapped(mesh_engine, target, photo)
     as_it_came = swapped_with(target, photo, upright=False)
-
-    def apart(out: np.ndarray) -> float:
-        return float(np.abs(out.astype(np.float32) - right_way_up.astype(np.float32))[region].mean())
-
     save_sheet(f"turned-{degrees}.png", {"turned at upload": turned, "read as it came": as_it_came,
                                          "photo the right way up": right_way_up})
-    assert apart(as_it_came) > 5.0, "the photo was read right as it came: the test tests nothing"
-    assert apart(turned) < 0.5
+    assert apart(as_it_came, right_way_up, region) > 5.0, \
+        "the photo was read right as it came: the test tests nothing"
+    assert apart(turned, right_way_up, region) < 0.5
     prepared = mesh_engine.prepare_source(photo)
     assert any(n.startswith(f"The photo was {said}") for n in prepared.notes), prepared.notes
     # the box is the face's in the photo as uploaded
-    upright_box = mesh_engine.prepare_source(face).box
+    upright = mesh_engine.prepare_source(face)
     h, w = face.shape[:2]
-    expected = turn_box(upright_box, degrees, w, h)
+    expected = turn_box(upright.box, degrees, w, h)
     assert np.allclose(prepared.box, expected, atol=0.05 * w), (prepared.box, expected)
-    assert mesh_engine.prepare_source(face).data.look.turned == 0
+    assert upright.data.look.turned == 0
 
 
 def test_a_turned_sources_filled_texture_has_no_dark_dash_beside_the_nose(mesh_engine, t1):
