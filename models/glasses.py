@@ -13,18 +13,23 @@ columns a line crosses there is the bridge's score. The face's score is the leas
 
 Where a track wears glasses, the long dark lines around the eyes and between them, below the brows'
 middle and off the nose, are held out of the swap with the strength of their darkness: the target's
-own frames show over the source's eyes and cheeks. The decision is smoothed over frames
+own frames show over the source's eyes and cheeks. That alone held a thin metal frame in pieces (its
+top rims run under the brows, which stay the source's, and its inner rims beside the nose were lost
+with them), so each lens' rim is also followed round its eye, the first line met on rays out from
+it, and drawn whole, as thick as it is seen (`rims`). The decision is smoothed over frames
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
-Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), the
-top bar of browline frames (the brows are the source's), glasses on a face turned far or under about
-100 px wide. A source's own glasses are the source's face: they are swapped on as they are.
+Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
+light metal bridge (its dark edges and the crease under it are held, not the bar), the top bar of
+browline frames above the brows' middle, glasses on a face turned far or under about 100 px wide. A
+source's own glasses are the source's face: they are swapped on as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -61,6 +66,16 @@ FOLLOW = 0.3  # the smoothed score's step toward each new score
 SCORE_EVERY = 3  # frames
 MIN_LENGTH = 0.12  # of the face's width: a line's extent (its box's diagonal) to be held out as a frame
 EYE_MARGIN = 0.02  # of the face's width: the eye and its lashes, never a frame
+# Each lens' rim, followed round its eye (rims): RAYS rays out from the eye, sampled RAY_STEP px
+# apart from its edge out to REACH; on each, the darkest point of the first line HELD_FROM darker
+# than its surroundings. Where at least RIM_FOUND of the rays meet one, the finds further than
+# RIM_SPREAD eye half widths from their neighbours' median are dropped (a lid's crease, a brow's
+# hair), the gaps filled round the eye, and the lens' convex outline is drawn as thick as the
+# rays saw the line.
+RAYS = 48
+RAY_STEP = 1.0
+RIM_FOUND = 0.6
+RIM_SPREAD = 0.15
 # per eye, its corners (outer, inner) in mediapipe's mesh and its brow
 EYES = (((33, 133), ft.RIGHT_BROW), ((263, 362), ft.LEFT_BROW))
 
@@ -84,14 +99,24 @@ class Look:
     def free(self) -> np.ndarray:
         """Where a frame may be (bool over the box): not the eyes, not the brows, grown by
         EYE_MARGIN: the lashes, and a brow's edge beyond its landmarks (the target's brow under the
-        source's read as a second brow; a top rim just under a brow is lost with it)."""
-        never = np.zeros(self.dark.shape, np.uint8)
+        source's read as a second brow; a top rim just under a brow is lost with it, and drawn
+        back by rims)."""
+        return ~(self.eyes | self._grown([list(ft.LEFT_BROW), list(ft.RIGHT_BROW)]))
+
+    @cached_property
+    def eyes(self) -> np.ndarray:
+        """The eyes and their lashes (bool over the box): grown by EYE_MARGIN."""
+        return self._grown([ft.left_eye(), ft.right_eye()])
+
+    def _grown(self, polygons: list) -> np.ndarray:
+        """bool over the box: the mesh's `polygons`, grown by EYE_MARGIN."""
+        mask = np.zeros(self.dark.shape, np.uint8)
         margin = max(1, round(EYE_MARGIN * self.face_w))
-        for poly in (ft.left_eye(), ft.right_eye(), list(ft.LEFT_BROW), list(ft.RIGHT_BROW)):
+        for poly in polygons:
             outline = [np.round(self.points[poly]).astype(np.int32)]
-            cv2.fillPoly(never, outline, 255)
-            cv2.polylines(never, outline, True, 255, 2 * margin + 1)  # grown by the margin, cheaply
-        return never == 0
+            cv2.fillPoly(mask, outline, 255)
+            cv2.polylines(mask, outline, True, 255, 2 * margin + 1)  # grown by the margin, cheaply
+        return mask > 0
 
 
 @dataclass(frozen=True)
@@ -236,8 +261,6 @@ def frames(found: Look) -> np.ndarray | None:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     long = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= MIN_LENGTH * found.face_w
     long[0] = False  # the background
-    if not long.any():
-        return None
     scale = 255.0 / (HELD_FULL - HELD_FROM)
     strength = np.clip((found.dark.astype(np.float32) - HELD_FROM) * scale, 0, 255)
     held = np.where(long[labels], strength, 0).astype(np.uint8)
@@ -245,7 +268,84 @@ def frames(found: Look) -> np.ndarray | None:
         ys, xs = np.nonzero(held)
         below = _below_the_rim(held > 0, eye, xs, ys)
         held[ys[below], xs[below]] = 0
+    drawn = _drawn_rims(found)
+    if drawn is not None:
+        held = np.maximum(held, drawn)
     return held if held.any() else None
+
+
+class Rim(NamedTuple):
+    """A lens' rim: its closed convex outline (float32 (n, 2), box coordinates) and how thick it
+    is seen (px: the median, over the rays, of the line's width at half its darkest)."""
+
+    outline: np.ndarray
+    width: float
+
+
+def rims(found: Look) -> list[Rim]:
+    """Each lens' rim, for each eye round which one is found. The darkness alone (frames) holds
+    the rims in pieces: the top rims run under the brows, which are never held, and the inner rims
+    beside the nose were cut with it; the swap showed a broken frame. A rim is the first line met
+    going out from its eye (beyond it lie the brow, the cheek's folds, the nose's side), and a lens
+    is convex: a dent in the outline is a ray that met a lid's crease first."""
+    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
+    on_eye = found.eyes.view(np.uint8)
+    out = []
+    for eye in _eyes(found.points):
+        radii = np.arange(0.0, REACH, RAY_STEP / eye.along, dtype=np.float32)
+        where = eye.at(np.outer(np.cos(angles), radii), np.outer(np.sin(angles), radii))  # (rays, radii, 2)
+        dark = _sample(found.dark, where).astype(np.int16)  # 0 beyond the box: no line there
+        # past the eye: beyond the last of its pixels on each ray
+        eye_yet = np.maximum.accumulate((_sample(on_eye, where) > 0)[:, ::-1], axis=1)[:, ::-1]
+        line = (dark >= HELD_FROM) & ~eye_yet
+        # the first run of line along each ray, and its darkest point
+        started = np.arange(len(radii)) >= np.argmax(line, axis=1)[:, None]
+        first = started & ~np.maximum.accumulate(started & ~line, axis=1)
+        peak = np.argmax(np.where(first, dark, -1), axis=1)
+        met = line.any(1)
+        reach = _round_the_eye(np.where(met, radii[peak], np.nan))
+        if reach is not None:
+            outline = eye.at(np.cos(angles) * reach, np.sin(angles) * reach).astype(np.float32)
+            # each ray's samples apart in px: the unit is eye.along across the eye, eye.down up it
+            step = RAY_STEP / eye.along * np.hypot(np.cos(angles) * eye.along, np.sin(angles) * eye.down)
+            # the line's width at half its darkest (its run over HELD_FROM takes in its blur)
+            strong = first & (dark >= dark[np.arange(RAYS), peak][:, None] / 2)
+            width = float(np.median((strong.sum(1) * step)[met]))
+            out.append(Rim(cv2.convexHull(outline).reshape(-1, 2), width))
+    return out
+
+
+def _round_the_eye(reach: np.ndarray) -> np.ndarray | None:
+    """Each ray's find (units out from the eye; nan where it met no line), with those further than
+    RIM_SPREAD from their six neighbours' median dropped and every gap filled between the finds
+    either side of it round the eye; None where fewer than RIM_FOUND of the rays kept one."""
+    n = len(reach)
+    # each ray's neighbourhood sorted, the rays that met nothing (nan) last: the median of the rest
+    near = np.sort(reach[(np.arange(n)[:, None] + np.arange(-3, 4)) % n], axis=1)
+    count = (~np.isnan(near)).sum(1)
+    rows = np.arange(n)
+    low, high = near[rows, np.maximum(count - 1, 0) // 2], near[rows, np.maximum(count, 1) // 2 * (count > 0)]
+    median = np.where(count > 0, (low + high) / 2, np.nan)
+    kept = np.flatnonzero(np.abs(reach - median) <= RIM_SPREAD)  # nan compares False
+    if len(kept) < RIM_FOUND * n:
+        return None
+    return np.interp(np.arange(n), np.concatenate([kept - n, kept, kept + n]), np.tile(reach[kept], 3))
+
+
+def _drawn_rims(found: Look) -> np.ndarray | None:
+    """The rims (rims) drawn over `found.box` at full strength, as thick as they are seen (at most
+    KERNEL of the face's width: a line the darkness finds), never over the eyes; None where none is
+    found."""
+    found_rims = rims(found)
+    if not found_rims:
+        return None
+    drawn = np.zeros(found.dark.shape, np.uint8)
+    for rim in found_rims:
+        width = max(1, round(min(rim.width, KERNEL * found.face_w)))
+        fixed = np.round(rim.outline * 4).astype(np.int32)  # a quarter pixel (shift=2)
+        cv2.polylines(drawn, [fixed], True, 255, width, cv2.LINE_AA, shift=2)
+    drawn[found.eyes] = 0
+    return drawn
 
 
 def _below_the_rim(held: np.ndarray, eye: _Axes, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

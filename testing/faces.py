@@ -21,6 +21,10 @@ YALE = ("lbp_yale.jpg", (0, 0, 0.25, 0.5))
 # y0, x1, y1): the left lens' and the right lens' (found by the darkest row per column)
 GLASSES = ("example.jpg", (0, 0, 1 / 3, 1))
 GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
+# and its top rims (just under the brows: the darkest pixel of each column is the rim) and inner
+# rims (beside the nose: the darkest of each row), (x0, y0, x1, y1) in the photo
+GLASSES_TOP_RIMS = ((70, 255, 120, 268), (232, 256, 305, 270))
+GLASSES_INNER_RIMS = ((158, 285, 176, 312), (205, 285, 226, 318))
 
 # `make bench-deps` fetches these: photographs of two men in face_recognition's test images (its
 # source package on PyPI), for bench.quality's --faces press
