@@ -20,8 +20,8 @@ it, and drawn whole, as thick as it is seen (`rims`). The decision is smoothed o
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
 Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
-light metal bridge (its dark edges and the crease under it are held, not the bar), the top bar of
-browline frames above the brows' middle, glasses on a face turned far or under about 100 px wide. A
+light metal bridge (its dark top edge is held, not the bar), the top bar of browline frames above
+the brows' middle, glasses on a face turned far or under about 100 px wide. A
 source's own glasses are the source's face: they are swapped on as they are.
 """
 
@@ -264,9 +264,11 @@ def frames(found: Look) -> np.ndarray | None:
     scale = 255.0 / (HELD_FULL - HELD_FROM)
     strength = np.clip((found.dark.astype(np.float32) - HELD_FROM) * scale, 0, 255)
     held = np.where(long[labels], strength, 0).astype(np.uint8)
-    for eye in eyes:
+    half_width, above, _ = BRIDGE
+    parts = [(eye, RING[1], 0.0, REACH * eye.along / eye.down) for eye in eyes]
+    for axes, across, top, bottom in [*parts, (_bridge(eyes), half_width, -above, NOSE[0])]:
         ys, xs = np.nonzero(held)
-        below = _below_the_rim(held > 0, eye, xs, ys)
+        below = _below_the_first(held > 0, axes, across, top, bottom, xs, ys)
         held[ys[below], xs[below]] = 0
     drawn = _drawn_rims(found)
     if drawn is not None:
@@ -348,21 +350,24 @@ def _drawn_rims(found: Look) -> np.ndarray | None:
     return drawn
 
 
-def _below_the_rim(held: np.ndarray, eye: _Axes, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """bool per pixel (`xs`, `ys`) of the box: whether it lies under the eye, below the first
-    line of `held` met going down from it, across the eye's ring. The rim is the first; a fold of
-    the cheek or an eye bag's shadow below it, long and dark as a rim is, was held out with it and
-    showed as a dash of the target's skin under each lens."""
-    step = 1.0 / eye.along  # units a pixel apart
-    along = np.arange(-RING[1], RING[1] + step, step, dtype=np.float32)
-    down = np.arange(0.0, REACH * eye.along / eye.down + step, step, dtype=np.float32)
-    seen = _sample(held.view(np.uint8), eye.grid(along, down)) > 0  # (down, along)
+def _below_the_first(held: np.ndarray, axes: _Axes, across: float, top: float, bottom: float,
+                     xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """bool per pixel (`xs`, `ys`) of the box: whether it lies below the first line of `held` met
+    going down `axes` from `top` to `bottom` (units), within `across` either side of its centre.
+    Under an eye the rim is the first; a fold of the cheek or an eye bag's shadow below it, long and
+    dark as a rim is, was held out with it and showed as a dash of the target's skin under each
+    lens. Across the bridge the bar's edge is the first; the crease of the nose under it was held
+    too, a pink stroke across the swapped nose."""
+    step = 1.0 / axes.along  # units a pixel apart
+    along = np.arange(-across, across + step, step, dtype=np.float32)
+    down = np.arange(top, bottom + step, step, dtype=np.float32)
+    seen = _sample(held.view(np.uint8), axes.grid(along, down)) > 0  # (down, along)
     started = np.maximum.accumulate(seen, axis=0)
     # past the first run: after a line has begun, the first row without it, and everything below
     ended = np.maximum.accumulate(started & ~seen, axis=0)
-    rel = np.stack([xs, ys], axis=1).astype(np.float32) - eye.centre
-    col = np.rint((rel @ eye.u / eye.along + RING[1]) / step).astype(np.int32)
-    row = np.rint(rel @ eye.v / eye.down / step).astype(np.int32)
+    rel = np.stack([xs, ys], axis=1).astype(np.float32) - axes.centre
+    col = np.rint((rel @ axes.u / axes.along + across) / step).astype(np.int32)
+    row = np.rint((rel @ axes.v / axes.down - top) / step).astype(np.int32)
     inside = (col >= 0) & (col < len(along)) & (row >= 0) & (row < len(down))
     out = np.zeros(len(xs), bool)
     out[inside] = ended[row[inside], col[inside]]

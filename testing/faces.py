@@ -25,6 +25,9 @@ GLASSES_LOWER_RIMS = ((60, 315, 125, 340), (250, 325, 315, 345))
 # rims (beside the nose: the darkest of each row), (x0, y0, x1, y1) in the photo
 GLASSES_TOP_RIMS = ((70, 255, 120, 268), (232, 256, 305, 270))
 GLASSES_INNER_RIMS = ((158, 285, 176, 312), (205, 285, 226, 318))
+# between the lenses: the bridge's dark top edge, and under it the crease of his nose (skin)
+GLASSES_BRIDGE = (180, 271, 204, 280)
+GLASSES_NOSE_CREASE = (180, 285, 204, 297)
 
 # `make bench-deps` fetches these: photographs of two men in face_recognition's test images (its
 # source package on PyPI), for bench.quality's --faces press
