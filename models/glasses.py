@@ -16,7 +16,8 @@ middle and off the nose, are held out of the swap with the strength of their dar
 own frames show over the source's eyes and cheeks. That alone held a thin metal frame in pieces (its
 top rims run under the brows, which stay the source's, and its inner rims beside the nose were lost
 with them), so each lens' rim is also followed round its eye, the first line met on rays out from
-it, and drawn whole, as thick as it is seen (`rims`). The decision is smoothed over frames
+it, and drawn whole, as thick as it is seen (`lenses`), steadied over a track's frames
+(`LensMemory`). The decision is smoothed over frames
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
 Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
@@ -66,7 +67,7 @@ FOLLOW = 0.3  # the smoothed score's step toward each new score
 SCORE_EVERY = 3  # frames
 MIN_LENGTH = 0.12  # of the face's width: a line's extent (its box's diagonal) to be held out as a frame
 EYE_MARGIN = 0.02  # of the face's width: the eye and its lashes, never a frame
-# Each lens' rim, followed round its eye (rims): RAYS rays out from the eye, sampled RAY_STEP px
+# Each lens' rim, followed round its eye (lenses): RAYS rays out from the eye, sampled RAY_STEP px
 # apart from its edge out to REACH; on each, the darkest point of the first line HELD_FROM darker
 # than its surroundings. Where at least RIM_FOUND of the rays meet one, the finds further than
 # RIM_SPREAD eye half widths from their neighbours' median are dropped (a lid's crease, a brow's
@@ -76,6 +77,7 @@ RAYS = 48
 RAY_STEP = 1.0
 RIM_FOUND = 0.6
 RIM_SPREAD = 0.15
+RIM_FOLLOW = 0.3  # a track's lenses' step toward each frame's find (LensMemory)
 # per eye, its corners (outer, inner) in mediapipe's mesh and its brow
 EYES = (((33, 133), ft.RIGHT_BROW), ((263, 362), ft.LEFT_BROW))
 
@@ -233,10 +235,11 @@ def score(found: Look) -> float:
     return min(result, float(crossed.mean()))
 
 
-def frames(found: Look) -> np.ndarray | None:
+def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray | None:
     """The glasses' frames over `found.box` (uint8 strength, with the darkness of the line), or None
     where no line long enough lies in the glasses' zone: around each eye out to REACH, below its
-    brow's middle, and between the eyes above the nose."""
+    brow's middle, and between the eyes above the nose; and the lenses' rims drawn whole, those of
+    `steady` (a track's, LensMemory) or, without it, this look's own (lenses)."""
     zone = np.zeros(found.dark.shape, np.uint8)
     far = 4 * REACH  # units: a polygon edge well outside the box
     eyes = _eyes(found.points)
@@ -270,29 +273,29 @@ def frames(found: Look) -> np.ndarray | None:
         ys, xs = np.nonzero(held)
         below = _below_the_first(held > 0, axes, across, top, bottom, xs, ys)
         held[ys[below], xs[below]] = 0
-    drawn = _drawn_rims(found)
+    drawn = _drawn_rims(found, lenses(found) if steady is None else steady)
     if drawn is not None:
         held = np.maximum(held, drawn)
     return held if held.any() else None
 
 
-class Rim(NamedTuple):
-    """A lens' rim: its closed convex outline (float32 (n, 2), box coordinates) and how thick it
-    is seen (px: the median, over the rays, of the line's width at half its darkest)."""
+class Lens(NamedTuple):
+    """A lens' rim, found round its eye: how far out each of the RAYS rays met it (in the eye's
+    units, _Axes) and how thick it is seen (px: the median, over the rays, of the line's width at
+    half its darkest)."""
 
-    outline: np.ndarray
+    reach: np.ndarray
     width: float
 
 
-def rims(found: Look) -> list[Rim]:
-    """Each lens' rim, for each eye round which one is found. The darkness alone (frames) holds
-    the rims in pieces: the top rims run under the brows, which are never held, and the inner rims
+def lenses(found: Look) -> list[Lens | None]:
+    """Each eye's lens (None where no rim is found round it). The darkness alone (frames) holds the
+    rims in pieces: the top rims run under the brows, which are never held, and the inner rims
     beside the nose were cut with it; the swap showed a broken frame. A rim is the first line met
-    going out from its eye (beyond it lie the brow, the cheek's folds, the nose's side), and a lens
-    is convex: a dent in the outline is a ray that met a lid's crease first."""
+    going out from its eye (beyond it lie the brow, the cheek's folds, the nose's side)."""
     angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
     on_eye = found.eyes.view(np.uint8)
-    out = []
+    out: list[Lens | None] = []
     for eye in _eyes(found.points):
         radii = np.arange(0.0, REACH, RAY_STEP / eye.along, dtype=np.float32)
         where = eye.at(np.outer(np.cos(angles), radii), np.outer(np.sin(angles), radii))  # (rays, radii, 2)
@@ -306,15 +309,41 @@ def rims(found: Look) -> list[Rim]:
         peak = np.argmax(np.where(first, dark, -1), axis=1)
         met = line.any(1)
         reach = _round_the_eye(np.where(met, radii[peak], np.nan))
-        if reach is not None:
-            outline = eye.at(np.cos(angles) * reach, np.sin(angles) * reach).astype(np.float32)
-            # each ray's samples apart in px: the unit is eye.along across the eye, eye.down up it
-            step = RAY_STEP / eye.along * np.hypot(np.cos(angles) * eye.along, np.sin(angles) * eye.down)
-            # the line's width at half its darkest (its run over HELD_FROM takes in its blur)
-            strong = first & (dark >= dark[np.arange(RAYS), peak][:, None] / 2)
-            width = float(np.median((strong.sum(1) * step)[met]))
-            out.append(Rim(cv2.convexHull(outline).reshape(-1, 2), width))
+        if reach is None:
+            out.append(None)
+            continue
+        # each ray's samples apart in px: the unit is eye.along across the eye, eye.down up it
+        step = RAY_STEP / eye.along * np.hypot(np.cos(angles) * eye.along, np.sin(angles) * eye.down)
+        # the line's width at half its darkest (its run over HELD_FROM takes in its blur)
+        strong = first & (dark >= dark[np.arange(RAYS), peak][:, None] / 2)
+        out.append(Lens(reach, float(np.median((strong.sum(1) * step)[met]))))
     return out
+
+
+@dataclass
+class LensMemory:
+    """Per track: its lenses as last drawn, each following a frame's find by RIM_FOLLOW (found
+    afresh on every frame, a still face's rims moved by a pixel here and there with the camera's
+    noise, and the swap's flicker on the man with glasses went from 0.42 to 0.52:
+    bench.quality's measure)."""
+
+    kept: dict[int, list[Lens | None]] = field(default_factory=dict)
+
+    def follow(self, track_id: int, found: list[Lens | None]) -> list[Lens | None]:
+        """The track's lenses after a frame that found `found` (a lens not found is dropped)."""
+        before = self.kept.get(track_id)
+        if before is not None:
+            found = [now if now is None or then is None else
+                     Lens(then.reach + RIM_FOLLOW * (now.reach - then.reach),
+                          then.width + RIM_FOLLOW * (now.width - then.width))
+                     for then, now in zip(before, found, strict=True)]
+        self.kept[track_id] = found
+        return found
+
+    def keep_only(self, track_ids: set[int]) -> None:
+        """Forget the tracks that are gone."""
+        for gone in set(self.kept) - track_ids:
+            del self.kept[gone]
 
 
 def _round_the_eye(reach: np.ndarray) -> np.ndarray | None:
@@ -334,18 +363,23 @@ def _round_the_eye(reach: np.ndarray) -> np.ndarray | None:
     return np.interp(np.arange(n), np.concatenate([kept - n, kept, kept + n]), np.tile(reach[kept], 3))
 
 
-def _drawn_rims(found: Look) -> np.ndarray | None:
-    """The rims (rims) drawn over `found.box` at full strength, as thick as they are seen (at most
-    KERNEL of the face's width: a line the darkness finds), never over the eyes; None where none is
-    found."""
-    found_rims = rims(found)
-    if not found_rims:
+def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | None:
+    """The lenses' rims drawn over `found.box` at full strength, each the convex outline of its
+    reach round its eye (a lens is convex: a dent is a ray that met a lid's crease first), as thick
+    as it is seen (at most KERNEL of the face's width: a line the darkness finds), never over the
+    eyes; None where no lens is found."""
+    if not any(lens is not None for lens in drawn_lenses):
         return None
+    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
     drawn = np.zeros(found.dark.shape, np.uint8)
-    for rim in found_rims:
-        width = max(1, round(min(rim.width, KERNEL * found.face_w)))
-        fixed = np.round(rim.outline * 4).astype(np.int32)  # a quarter pixel (shift=2)
-        cv2.polylines(drawn, [fixed], True, 255, width, cv2.LINE_AA, shift=2)
+    for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True):
+        if lens is None:
+            continue
+        round_it = eye.at(np.cos(angles) * lens.reach, np.sin(angles) * lens.reach).astype(np.float32)
+        outline = cv2.convexHull(round_it)
+        width = max(1, round(min(lens.width, KERNEL * found.face_w)))
+        cv2.polylines(drawn, [np.round(outline * 4).astype(np.int32)], True, 255, width, cv2.LINE_AA,
+                      shift=2)  # a quarter pixel
     drawn[found.eyes] = 0
     return drawn
 

@@ -31,7 +31,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.glasses import GlassesVote, frames, in_box, look, score
+from models.glasses import GlassesVote, LensMemory, frames, in_box, lenses, look, score
 from models.mask import (
     TEMPLE_BLUR,
     Opening,
@@ -332,6 +332,7 @@ class MeshStream:
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         self.glasses = GlassesVote() if engine.glasses else None
+        self.lens_memory = LensMemory()
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
         # benchmark sets a clock of its own, so its figures do not depend on the machine's speed)
         self.clock: Callable[[], float] = time.monotonic
@@ -348,6 +349,7 @@ class MeshStream:
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
             if self.glasses is not None:
                 self.glasses.keep_only({f.track_id for f in faces})
+                self.lens_memory.keep_only({f.track_id for f in faces})
             _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
@@ -481,7 +483,7 @@ class MeshStream:
                 found = look(frame, face.points[:MESH_POINTS])
         if not wearing or found is None:
             return None
-        held = frames(found)
+        held = frames(found, self.lens_memory.follow(face.track_id, lenses(found)))
         return None if held is None else (held, found.box)
 
     def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None,

@@ -8,7 +8,19 @@ import numpy as np
 import pytest
 
 from models import glasses
-from models.glasses import FOUND, RIM_SPREAD, GlassesVote, _round_the_eye, frames, in_box, look, score
+from models.glasses import (
+    FOUND,
+    RIM_FOLLOW,
+    RIM_SPREAD,
+    GlassesVote,
+    Lens,
+    LensMemory,
+    _round_the_eye,
+    frames,
+    in_box,
+    look,
+    score,
+)
 from testing import faces
 from testing.faces import (
     GLASSES_BRIDGE,
@@ -92,6 +104,21 @@ def test_a_rim_is_drawn_round_the_eye_without_the_rays_that_strayed_from_it():
     assert np.array_equal(drawn[:10], reach[:10])
     seen[: rays // 2] = np.nan  # half the rays met nothing: no lens round this eye
     assert _round_the_eye(seen) is None
+
+
+def test_a_tracks_lenses_follow_each_frames_find_a_step_at_a_time():
+    memory = LensMemory()
+    first = [Lens(np.full(4, 1.0), 3.0), None]  # the second eye's rim not found
+    assert memory.follow(7, first) is first
+    moved = memory.follow(7, [Lens(np.full(4, 2.0), 5.0), Lens(np.full(4, 1.5), 2.0)])
+    assert np.allclose(moved[0].reach, 1.0 + RIM_FOLLOW)
+    assert moved[0].width == pytest.approx(3.0 + 2 * RIM_FOLLOW)
+    assert np.allclose(moved[1].reach, 1.5)  # nothing to follow from: taken as found
+    assert memory.follow(7, [None, moved[1]])[0] is None  # a rim lost is not drawn where it was
+    memory.follow(8, first)
+    memory.keep_only({8})
+    assert set(memory.kept) == {8}
+    assert memory.follow(7, first) is first  # track 7 starts afresh
 
 
 # -- the look on real photos --------------------------------------------------------------------
@@ -197,7 +224,7 @@ def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astr
 def test_the_top_and_inner_rims_stay_whole_in_front_of_the_swap(glasses_man, astronaut):
     """The top rims run just under the brows, which are never held (the source's brows are the
     swap's), and the inner rims beside the nose were cut with them: the frame came out in pieces.
-    Each rim is now followed round its eye (glasses.rims). The face is not reshaped here, so the
+    Each rim is now followed round its eye (glasses.lenses). The face is not reshaped here, so the
     rims stay where they were, and along them the swap shows the target's own pixels."""
     target = place(glasses_man, SIZE, PLACE_SCALE)
     light = lightness(target)
