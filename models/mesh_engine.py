@@ -651,17 +651,43 @@ class MeshEngine:
             self.model_files += list(HAND_MODEL_FILES)
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
+        """The faces of a still photo. With `upright`, a photo on its side or upside down is read
+        turned the right way up (as prepare_source reads it), and its faces given in the photo's
+        pixels as it came, their eyes in the order of the face the right way up: upside down, the
+        keypoints put the eyes on the mouth (47 of bench.quality's 75 photos in five forms), or no
+        face was found (28)."""
         if check_frame(image, min_side=16):
             return []
-        faces = []
+        found = self._detected(image, max_faces)
+        if not self.upright:
+            return [face for face, _ in found]
+        largest = max((f for f in found if f[1] is not None), key=lambda f: _area(f[0].box), default=None)
+        first = None if largest is None else (largest[0].box, largest[1])
+        upright, _, turned = self._right_way_up(image, first, lambda turned, _: self._largest(turned))
+        if not turned:
+            return [face for face, _ in found]
+        th, tw = upright.shape[:2]
+        back = [(face.box, face.score, face.keypoints) for face, _ in self._detected(upright, max_faces)]
+        return [DetectedFace(orientation.turn_box(box, -turned, tw, th), score,
+                             tuple(orientation.turn_point(p, -turned, tw, th) for p in keypoints))
+                for box, score, keypoints in back]
+
+    def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
+        """The faces the detector finds in `image`, each with its mesh (None where none is read)."""
+        out = []
         for det in self.faces.detect(image)[:max_faces]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
-                faces.append(det)
+                out.append((det, None))
                 continue
             kp = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
-            faces.append(DetectedFace(det.box, det.score, kp))
-        return faces
+            out.append((DetectedFace(det.box, det.score, kp), pts))
+        return out
+
+    def _largest(self, image: np.ndarray) -> Found | None:
+        """The largest face the detector finds in `image` with a mesh: its box and mesh."""
+        meshed = [(face.box, pts) for face, pts in self._detected(image, 10) if pts is not None]
+        return max(meshed, key=lambda f: _area(f[0]), default=None)
 
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
@@ -669,7 +695,13 @@ class MeshEngine:
         found = self._find(image, near)
         turned = 0
         if self.upright:
-            image, found, turned = self._right_way_up(image, found, near)
+            h, w = image.shape[:2]
+
+            def find(turned: np.ndarray, degrees: int) -> Found | None:
+                moved = None if near is None else orientation.turn_point(near, degrees, w, h)
+                return self._find(turned, moved)
+
+            image, found, turned = self._right_way_up(image, found, find)
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
@@ -725,18 +757,19 @@ class MeshEngine:
             found = self._source_mesh(image, near, self.faces.close_up)
         return found
 
-    def _right_way_up(self, image: np.ndarray, found: Found | None, near: tuple[float, float] | None
+    def _right_way_up(self, image: np.ndarray, found: Found | None,
+                      find: Callable[[np.ndarray, int], Found | None],
                       ) -> tuple[np.ndarray, Found | None, int]:
         """The photo, its face, and the degrees it was turned clockwise to bring the face the right
-        way up: a photo on its side or upside down is turned (models/orientation.py)."""
+        way up: a photo on its side or upside down is turned (models/orientation.py). `found` is
+        the face as the photo came, `find` finds it in the photo turned by so many degrees."""
         reading = None if found is None else orientation.reading(self.still.mesh, image, *found)
         if not orientation.worth_turning(reading):
             return image, found, 0
-        h, w = image.shape[:2]
         best: tuple[orientation.Reading, np.ndarray, Found, int] | None = None
         for degrees in orientation.TURNS:
             turned = orientation.turn(image, degrees)
-            again = self._find(turned, None if near is None else orientation.turn_point(near, degrees, w, h))
+            again = find(turned, degrees)
             if again is None:
                 continue
             read = orientation.reading(self.still.mesh, turned, *again)
@@ -816,6 +849,10 @@ class MeshEngine:
         # on every frame (a dark line down the swapped chin)
         grow = max(1, round(SOURCE_HAND_GROW * max(hand_size(p) for p in hands)))
         return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+
+
+def _area(box: tuple[float, float, float, float]) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarge: bool = True) -> SourceView:
