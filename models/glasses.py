@@ -17,7 +17,8 @@ own frames show over the source's eyes and cheeks. That alone held a thin metal 
 top rims run under the brows, which stay the source's, and its inner rims beside the nose were lost
 with them), so each lens' rim is also followed round its eye, the first line met on rays out from
 it, and drawn whole, as thick as it is seen (`lenses`), steadied over a track's frames
-(`LensMemory`). The decision is smoothed over frames
+(`LensMemory`). A face whose both "lenses" hug its eyes wears none: those are the creases of its
+lids (`lens_hugs`). The decision is smoothed over frames
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
 Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
@@ -78,6 +79,11 @@ RAY_STEP = 1.0
 RIM_FOUND = 0.6
 RIM_SPREAD = 0.15
 RIM_FOLLOW = 0.3  # a track's lenses' step toward each frame's find (LensMemory)
+# A lens' rim lies well below its eye, on the cheek: the rays pointing down (within 45 degrees)
+# met the man with glasses' rims at 1.67-1.79 of the eye's height unit (_Axes.down), Grace Hopper's
+# at 1.36-1.55. A "lens" nearer than HUGGING hugs the eye: the lower lid's line and the creases
+# round a smiling or squinting eye (Obama's photos: 0.68-1.03), not a frame (lens_hugs).
+HUGGING = 1.15
 # per eye, its corners (outer, inner) in mediapipe's mesh and its brow
 EYES = (((33, 133), ft.RIGHT_BROW), ((263, 362), ft.LEFT_BROW))
 
@@ -232,7 +238,22 @@ def score(found: Look) -> float:
     downs = np.linspace(-above, below, max(2, round((above + below) * bridge.down)))
     seen = _sample(code, bridge.grid(across, downs))
     crossed = (seen & line).reshape(len(downs), BRIDGE_COLUMNS, per_column).any(axis=(0, 2))
-    return min(result, float(crossed.mean()))
+    result = min(result, float(crossed.mean()))
+    if result >= LOST:
+        # both eyes ringed only by their lids' creases: a face without glasses (lens_hugs)
+        both = lenses(found)
+        if all(lens is not None and lens_hugs(lens) for lens in both):
+            return 0.0
+    return result
+
+
+def lens_hugs(lens: Lens) -> bool:
+    """Whether `lens` hugs its eye (its rim, below the eye, nearer than HUGGING): the lids'
+    creases, not a frame. Taken for a frame, a creased eye (Obama speaking scored 0.75, the man with
+    glasses 0.75) was ringed by the target's own creases on every frame."""
+    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
+    down = np.abs(angles - np.pi / 2) <= np.pi / 4
+    return float(np.median(lens.reach[down])) < HUGGING
 
 
 def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray | None:
@@ -368,12 +389,12 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
     reach round its eye (a lens is convex: a dent is a ray that met a lid's crease first), as thick
     as it is seen (at most KERNEL of the face's width: a line the darkness finds), never over the
     eyes; None where no lens is found."""
-    if not any(lens is not None for lens in drawn_lenses):
+    if not any(lens is not None and not lens_hugs(lens) for lens in drawn_lenses):
         return None
     angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
     drawn = np.zeros(found.dark.shape, np.uint8)
     for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True):
-        if lens is None:
+        if lens is None or lens_hugs(lens):
             continue
         round_it = eye.at(np.cos(angles) * lens.reach, np.sin(angles) * lens.reach).astype(np.float32)
         outline = cv2.convexHull(round_it)
