@@ -16,15 +16,15 @@ middle and off the nose, are held out of the swap with the strength of their dar
 own frames show over the source's eyes and cheeks. That alone held a thin metal frame in pieces (its
 top rims run under the brows, which stay the source's, and its inner rims beside the nose were lost
 with them), so each lens' rim is also followed round its eye, the first line met on rays out from
-it, and drawn whole, as thick as it is seen (`lenses`), steadied over a track's frames
+it, and drawn whole, as thick as it is seen (`find_lenses`), steadied over a track's frames
 (`LensMemory`). A face whose both "lenses" hug its eyes wears none: those are the creases of its
 lids (`lens_hugs`). The decision is smoothed over frames
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
 Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
 light metal bridge (its dark top edge is held, not the bar), the top bar of browline frames above
-the brows' middle, glasses on a face turned far or under about 100 px wide. A
-source's own glasses are the source's face: they are swapped on as they are.
+the brows' middle, glasses on a face turned far or under about 100 px wide. A source's own
+glasses are the source's face: they are swapped on as they are.
 """
 
 from __future__ import annotations
@@ -68,13 +68,14 @@ FOLLOW = 0.3  # the smoothed score's step toward each new score
 SCORE_EVERY = 3  # frames
 MIN_LENGTH = 0.12  # of the face's width: a line's extent (its box's diagonal) to be held out as a frame
 EYE_MARGIN = 0.02  # of the face's width: the eye and its lashes, never a frame
-# Each lens' rim, followed round its eye (lenses): RAYS rays out from the eye, sampled RAY_STEP px
+# Each lens' rim, followed round its eye (find_lenses): RAYS rays out from the eye, sampled RAY_STEP px
 # apart from its edge out to REACH; on each, the darkest point of the first line HELD_FROM darker
 # than its surroundings. Where at least RIM_FOUND of the rays meet one, the finds further than
 # RIM_SPREAD eye half widths from their neighbours' median are dropped (a lid's crease, a brow's
 # hair), the gaps filled round the eye, and the lens' convex outline is drawn as thick as the
 # rays saw the line.
 RAYS = 48
+RAY_ANGLES = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)  # from the eye's outer side, round by up
 RAY_STEP = 1.0
 RIM_FOUND = 0.6
 RIM_SPREAD = 0.15
@@ -108,8 +109,13 @@ class Look:
         """Where a frame may be (bool over the box): not the eyes, not the brows, grown by
         EYE_MARGIN: the lashes, and a brow's edge beyond its landmarks (the target's brow under the
         source's read as a second brow; a top rim just under a brow is lost with it, and drawn
-        back by rims)."""
+        back with its lens: find_lenses)."""
         return ~(self.eyes | self._grown([list(ft.LEFT_BROW), list(ft.RIGHT_BROW)]))
+
+    @cached_property
+    def lenses(self) -> list[Lens | None]:
+        """Each eye's lens (find_lenses), read once per look for the score and the frames."""
+        return find_lenses(self)
 
     @cached_property
     def eyes(self) -> np.ndarray:
@@ -241,8 +247,7 @@ def score(found: Look) -> float:
     result = min(result, float(crossed.mean()))
     if result >= LOST:
         # both eyes ringed only by their lids' creases: a face without glasses (lens_hugs)
-        both = lenses(found)
-        if all(lens is not None and lens_hugs(lens) for lens in both):
+        if all(lens is not None and lens_hugs(lens) for lens in found.lenses):
             return 0.0
     return result
 
@@ -251,8 +256,7 @@ def lens_hugs(lens: Lens) -> bool:
     """Whether `lens` hugs its eye (its rim, below the eye, nearer than HUGGING): the lids'
     creases, not a frame. Taken for a frame, a creased eye (Obama speaking scored 0.75, the man with
     glasses 0.75) was ringed by the target's own creases on every frame."""
-    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
-    down = np.abs(angles - np.pi / 2) <= np.pi / 4
+    down = np.abs(RAY_ANGLES - np.pi / 2) <= np.pi / 4
     return float(np.median(lens.reach[down])) < HUGGING
 
 
@@ -260,7 +264,7 @@ def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray |
     """The glasses' frames over `found.box` (uint8 strength, with the darkness of the line), or None
     where no line long enough lies in the glasses' zone: around each eye out to REACH, below its
     brow's middle, and between the eyes above the nose; and the lenses' rims drawn whole, those of
-    `steady` (a track's, LensMemory) or, without it, this look's own (lenses)."""
+    `steady` (a track's, LensMemory) or, without it, this look's own."""
     zone = np.zeros(found.dark.shape, np.uint8)
     far = 4 * REACH  # units: a polygon edge well outside the box
     eyes = _eyes(found.points)
@@ -294,7 +298,7 @@ def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray |
         ys, xs = np.nonzero(held)
         below = _below_the_first(held > 0, axes, across, top, bottom, xs, ys)
         held[ys[below], xs[below]] = 0
-    drawn = _drawn_rims(found, lenses(found) if steady is None else steady)
+    drawn = _drawn_rims(found, found.lenses if steady is None else steady)
     if drawn is not None:
         held = np.maximum(held, drawn)
     return held if held.any() else None
@@ -309,17 +313,17 @@ class Lens(NamedTuple):
     width: float
 
 
-def lenses(found: Look) -> list[Lens | None]:
+def find_lenses(found: Look) -> list[Lens | None]:
     """Each eye's lens (None where no rim is found round it). The darkness alone (frames) holds the
     rims in pieces: the top rims run under the brows, which are never held, and the inner rims
     beside the nose were cut with it; the swap showed a broken frame. A rim is the first line met
     going out from its eye (beyond it lie the brow, the cheek's folds, the nose's side)."""
-    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
+    cos, sin = np.cos(RAY_ANGLES), np.sin(RAY_ANGLES)
     on_eye = found.eyes.view(np.uint8)
     out: list[Lens | None] = []
     for eye in _eyes(found.points):
         radii = np.arange(0.0, REACH, RAY_STEP / eye.along, dtype=np.float32)
-        where = eye.at(np.outer(np.cos(angles), radii), np.outer(np.sin(angles), radii))  # (rays, radii, 2)
+        where = eye.at(np.outer(cos, radii), np.outer(sin, radii))  # (rays, radii, 2)
         dark = _sample(found.dark, where).astype(np.int16)  # 0 beyond the box: no line there
         # past the eye: beyond the last of its pixels on each ray
         eye_yet = np.maximum.accumulate((_sample(on_eye, where) > 0)[:, ::-1], axis=1)[:, ::-1]
@@ -334,7 +338,7 @@ def lenses(found: Look) -> list[Lens | None]:
             out.append(None)
             continue
         # each ray's samples apart in px: the unit is eye.along across the eye, eye.down up it
-        step = RAY_STEP / eye.along * np.hypot(np.cos(angles) * eye.along, np.sin(angles) * eye.down)
+        step = RAY_STEP / eye.along * np.hypot(cos * eye.along, sin * eye.down)
         # the line's width at half its darkest (its run over HELD_FROM takes in its blur)
         strong = first & (dark >= dark[np.arange(RAYS), peak][:, None] / 2)
         out.append(Lens(reach, float(np.median((strong.sum(1) * step)[met]))))
@@ -345,8 +349,8 @@ def lenses(found: Look) -> list[Lens | None]:
 class LensMemory:
     """Per track: its lenses as last drawn, each following a frame's find by RIM_FOLLOW (found
     afresh on every frame, a still face's rims moved by a pixel here and there with the camera's
-    noise, and the swap's flicker on the man with glasses went from 0.42 to 0.52:
-    bench.quality's measure)."""
+    noise, and the swap's flicker on the man with glasses went from 0.42 to 0.52 by
+    bench.quality's flicker measure)."""
 
     kept: dict[int, list[Lens | None]] = field(default_factory=dict)
 
@@ -391,12 +395,11 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
     eyes; None where no lens is found."""
     if not any(lens is not None and not lens_hugs(lens) for lens in drawn_lenses):
         return None
-    angles = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)
     drawn = np.zeros(found.dark.shape, np.uint8)
     for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True):
         if lens is None or lens_hugs(lens):
             continue
-        round_it = eye.at(np.cos(angles) * lens.reach, np.sin(angles) * lens.reach).astype(np.float32)
+        round_it = eye.at(np.cos(RAY_ANGLES) * lens.reach, np.sin(RAY_ANGLES) * lens.reach).astype(np.float32)
         outline = cv2.convexHull(round_it)
         width = max(1, round(min(lens.width, KERNEL * found.face_w)))
         cv2.polylines(drawn, [np.round(outline * 4).astype(np.int32)], True, 255, width, cv2.LINE_AA,

@@ -31,7 +31,7 @@ from models.engine import (
     nearest_first,
     swap_tracked,
 )
-from models.glasses import GlassesVote, LensMemory, frames, in_box, lenses, look, score
+from models.glasses import GlassesVote, LensMemory, frames, in_box, look, score
 from models.mask import (
     TEMPLE_BLUR,
     Opening,
@@ -483,7 +483,7 @@ class MeshStream:
                 found = look(frame, face.points[:MESH_POINTS])
         if not wearing or found is None:
             return None
-        held = frames(found, self.lens_memory.follow(face.track_id, lenses(found)))
+        held = frames(found, self.lens_memory.follow(face.track_id, found.lenses))
         return None if held is None else (held, found.box)
 
     def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None,
@@ -661,9 +661,8 @@ class MeshEngine:
         found = self._detected(image, max_faces)
         if not self.upright:
             return [face for face, _ in found]
-        largest = max((f for f in found if f[1] is not None), key=lambda f: _area(f[0].box), default=None)
-        first = None if largest is None else (largest[0].box, largest[1])
-        upright, _, turned = self._right_way_up(image, first, lambda turned, _: self._largest(turned))
+        upright, _, turned = self._right_way_up(image, _largest(found),
+                                                lambda turned, _: _largest(self._detected(turned, max_faces)))
         if not turned:
             return [face for face, _ in found]
         th, tw = upright.shape[:2]
@@ -683,11 +682,6 @@ class MeshEngine:
             kp = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
             out.append((DetectedFace(det.box, det.score, kp), pts))
         return out
-
-    def _largest(self, image: np.ndarray) -> Found | None:
-        """The largest face the detector finds in `image` with a mesh: its box and mesh."""
-        meshed = [(face.box, pts) for face, pts in self._detected(image, 10) if pts is not None]
-        return max(meshed, key=lambda f: _area(f[0]), default=None)
 
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
@@ -851,8 +845,10 @@ class MeshEngine:
         return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
 
 
-def _area(box: tuple[float, float, float, float]) -> float:
-    return (box[2] - box[0]) * (box[3] - box[1])
+def _largest(detected: list[tuple[DetectedFace, np.ndarray | None]]) -> Found | None:
+    """The largest of the faces `detected` (MeshEngine._detected) with a mesh: its box and mesh."""
+    meshed = [(face.box, pts) for face, pts in detected if pts is not None]
+    return max(meshed, key=lambda f: (f[0][2] - f[0][0]) * (f[0][3] - f[0][1]), default=None)
 
 
 def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarge: bool = True) -> SourceView:
