@@ -21,9 +21,9 @@ it, and drawn whole, as thick as it is seen (`find_lenses`), steadied over a tra
 lids (`lens_hugs`). The decision is smoothed over frames
 (`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
 
-Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either), a
-light metal bridge (its dark top edge is held, not the bar), the top bar of browline frames above
-the brows' middle, glasses on a face turned far or under about 100 px wide. A source's own
+Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either;
+a polished bridge is held by its dark edges alone), the top bar of browline frames above the
+brows' middle, glasses on a face turned far or under about 100 px wide. A source's own
 glasses are the source's face: they are swapped on as they are.
 """
 
