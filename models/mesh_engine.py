@@ -655,7 +655,7 @@ class MeshEngine:
         turned the right way up (as prepare_source reads it), and its faces given in the photo's
         pixels as it came, their eyes in the order of the face the right way up: upside down, the
         keypoints put the eyes on the mouth (47 of bench.quality's 75 photos in five forms), or no
-        face was found (28)."""
+        face was found (28). A tight crop is looked at again, as an upload's is."""
         if check_frame(image, min_side=16):
             return []
         found = self._detected(image, max_faces)
@@ -672,6 +672,20 @@ class MeshEngine:
                 for box, score, keypoints in back]
 
     def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
+        """The faces the detector finds in `image`, each with its mesh (None where none is read);
+        in a tight crop that shows none, looked at again as an upload's is (_find)."""
+        found = self._meshed(image, max_faces)
+        if found or not self._may_look_again(image):
+            return found
+        padded = LookedAgain.of(image)
+        out = []
+        for face, pts in self._meshed(padded.image, max_faces):
+            keypoints = tuple(padded.back(point) for point in face.keypoints)
+            out.append((DetectedFace(padded.back_box(face.box), face.score, keypoints),
+                        None if pts is None else padded.back_points(pts)))
+        return out
+
+    def _meshed(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
         """The faces the detector finds in `image`, each with its mesh (None where none is read)."""
         out = []
         for det in self.faces.detect(image)[:max_faces]:
@@ -682,6 +696,10 @@ class MeshEngine:
             kp = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
             out.append((DetectedFace(det.box, det.score, kp), pts))
         return out
+
+    def _may_look_again(self, image: np.ndarray) -> bool:
+        """Whether a photo in which no face was found may be a tight crop, to be looked at again."""
+        return self.coverage and max(image.shape[:2]) <= TIGHT_CROP_MAX
 
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
@@ -729,22 +747,15 @@ class MeshEngine:
     def _find(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
         """The face nearest `near` in a source photo, its box and mesh; None where none is found."""
         found = self._source_mesh(image, near)
-        if found is None and self.coverage and max(image.shape[:2]) <= TIGHT_CROP_MAX:
-            # A tight crop (an ID photo without chin or forehead) gives the detector no context:
-            # look again with a margin of repeated edge pixels, at a fixed working size.
-            scale = SOURCE_LOOK_AGAIN / max(image.shape[:2])
-            big = cv2.resize(image, None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-            pad = max(big.shape[:2]) // 2
-            padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-            moved = None if near is None else (near[0] * scale + pad, near[1] * scale + pad)
+        if found is None and self._may_look_again(image):
+            padded = LookedAgain.of(image)
+            moved = None if near is None else padded.into(near)
             # the full-range model misses some close-up faces (measured: 3 of 8 identities cropped
             # as ID photos); the short-range model, made for them, found all 8
-            again = self._source_mesh(padded, moved) or self._source_mesh(padded, moved, self.faces.close_up)
+            again = (self._source_mesh(padded.image, moved)
+                     or self._source_mesh(padded.image, moved, self.faces.close_up))
             if again is not None:
-                box, pts = again
-                x0, y0, x1, y1 = ((v - pad) / scale for v in box)
-                found = (x0, y0, x1, y1), np.column_stack([pts[:, :2] - pad, pts[:, 2:]]) / scale
+                found = padded.back_box(again[0]), padded.back_points(again[1])
         if found is None and self.coverage:
             # a close-up the full-range model misses, the short-range one finds: a large selfie,
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
@@ -843,6 +854,41 @@ class MeshEngine:
         # on every frame (a dark line down the swapped chin)
         grow = max(1, round(SOURCE_HAND_GROW * max(hand_size(p) for p in hands)))
         return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+
+
+class LookedAgain(NamedTuple):
+    """A tight crop (an ID photo without chin or forehead gives the detector no context), made
+    ready to be looked at again: scaled to SOURCE_LOOK_AGAIN on its larger side, with a margin of
+    repeated edge pixels half as wide."""
+
+    image: np.ndarray
+    scale: float
+    pad: int
+
+    @classmethod
+    def of(cls, photo: np.ndarray) -> LookedAgain:
+        scale = SOURCE_LOOK_AGAIN / max(photo.shape[:2])
+        big = cv2.resize(photo, None, fx=scale, fy=scale,
+                         interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        pad = max(big.shape[:2]) // 2
+        return cls(cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale, pad)
+
+    def into(self, point: tuple[float, float]) -> tuple[float, float]:
+        """A point of the photo, in the image looked at."""
+        return point[0] * self.scale + self.pad, point[1] * self.scale + self.pad
+
+    def back(self, point: tuple[float, float]) -> tuple[float, float]:
+        """A point of the image looked at, in the photo."""
+        return (point[0] - self.pad) / self.scale, (point[1] - self.pad) / self.scale
+
+    def back_box(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        x0, y0 = self.back(box[:2])
+        x1, y1 = self.back(box[2:])
+        return x0, y0, x1, y1
+
+    def back_points(self, pts: np.ndarray) -> np.ndarray:
+        """A mesh (N, 2 or 3) read in the image looked at, in the photo (its depth scaled too)."""
+        return np.column_stack([pts[:, :2] - self.pad, pts[:, 2:]]) / self.scale
 
 
 def _largest(detected: list[tuple[DetectedFace, np.ndarray | None]]) -> Found | None:

@@ -634,6 +634,18 @@ def test_an_id_photo_crop_the_full_range_detector_misses_is_still_taken(mesh_eng
     assert x1 - x0 > 40 and y1 - y0 > 40, source.box
 
 
+@pytest.mark.parametrize("box", [(179, 83, 266, 170), (883, 89, 987, 192)], ids=["astronaut", "t1-fifth"])
+def test_detect_finds_the_face_of_an_id_photo_crop_an_upload_takes(mesh_engine, astronaut, t1, box):
+    """The hosted API's /detect found no face in these crops, which an upload takes (looked at again
+    with a margin): a client that asks /detect first gave up on them."""
+    photo = tight_grey(astronaut if box[0] == 179 else t1, box)
+    assert not MeshEngine(coverage=False).detect(photo), "the detector finds it as it is: this tests nothing"
+    faces = mesh_engine.detect(photo)
+    assert len(faces) == 1
+    # measured: the upload's box to the pixel
+    assert np.allclose(faces[0].box, mesh_engine.prepare_source(photo).box, atol=2), faces[0].box
+
+
 def test_no_stray_pixels_outside_the_face_or_specks_inside(mesh_engine, before, target, measure, inner_face,
                                                            astronaut):
     inner, _, _ = inner_face
