@@ -28,6 +28,7 @@ from insightface.model_zoo.inswapper import INSwapper
 from insightface.utils import face_align
 
 from models import face_topology as ft
+from models import orientation
 from models.engine import (
     Box,
     DetectedFace,
@@ -230,17 +231,51 @@ class InswapperEngine:
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
         if check_frame(image, min_side=16):
             return []
-        return [d for d, _ in self._still_faces(image, max_faces)]
+        upright, turned = self._upright(image, None)
+        faces = [d for d, _ in self._still_faces(upright, max_faces)]
+        if not turned:
+            return faces
+        h, w = upright.shape[:2]
+        return [orientation.turn_face(d, -turned, w, h) for d in faces]
 
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
-        faces = self._still_faces(image, 10) if not check_frame(image, min_side=16) else []
+        if check_frame(image, min_side=16):
+            raise NoFaceError("No face detected")
+        upright, turned = self._upright(image, near)
+        if turned and near is not None:
+            near = orientation.turn_point(near, turned, image.shape[1], image.shape[0])
+        faces = self._still_faces(upright, 10)
         if not faces:
             raise NoFaceError("No face detected")
         det, kps = nearest_first(faces, near, lambda f: f[0].box)[0]
-        embedding = self.identity.get(image, Face(kps=kps))
+        embedding = self.identity.get(upright, Face(kps=kps))
         normed = embedding / np.linalg.norm(embedding)
         latent = identity_latent(normed, self.swapper.emap)
-        return SourceFace(self.name, det.box, InswapperSource(latent, normed))
+        h, w = upright.shape[:2]
+        box = orientation.turn_box(det.box, -turned, w, h)  # in the photo as it came
+        return SourceFace(self.name, box, InswapperSource(latent, normed))
+
+    def _upright(self, image: np.ndarray, near: tuple[float, float] | None) -> tuple[np.ndarray, int]:
+        """The photo turned the right way up, and by how many degrees clockwise, as the mesh engine
+        reads it (models/orientation.py). Upside down, ArcFace was given the face aligned on its
+        features read in the wrong places. Only where mediapipe aligns (no SCRFD file): its mesh
+        says which way up a face is."""
+        if self.still is None:
+            return image, 0
+        mesh = self.still.mesh
+        h, w = image.shape[:2]
+
+        def find(photo: np.ndarray, degrees: int) -> orientation.Found | None:
+            faces = self._still_faces(photo, 10)
+            if not faces:
+                return None
+            moved = None if near is None else orientation.turn_point(near, degrees, w, h)
+            box = nearest_first(faces, moved, lambda f: f[0].box)[0][0].box
+            pts = mesh(photo, box)
+            return None if pts is None else (box, pts)
+
+        upright, _, turned = orientation.right_way_up(mesh, image, find(image, 0), find)
+        return upright, turned
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person: the mean of their identity embeddings, which averages out

@@ -147,7 +147,7 @@ class MeshSource:
     irises: np.ndarray | None = None
 
 
-Found = tuple[tuple[float, float, float, float], np.ndarray]  # a source photo's face: its box and mesh
+Found = orientation.Found  # a source photo's face: its box and mesh
 
 
 class SourceView(NamedTuple):
@@ -661,15 +661,14 @@ class MeshEngine:
         found = self._detected(image, max_faces)
         if not self.upright:
             return [face for face, _ in found]
-        upright, _, turned = self._right_way_up(image, _largest(found),
-                                                lambda turned, _: _largest(self._detected(turned, max_faces)))
+        def find(turned: np.ndarray, _: int) -> Found | None:
+            return _largest(self._detected(turned, max_faces))
+
+        upright, _, turned = orientation.right_way_up(self.still.mesh, image, _largest(found), find)
         if not turned:
             return [face for face, _ in found]
-        th, tw = upright.shape[:2]
-        back = [(face.box, face.score, face.keypoints) for face, _ in self._detected(upright, max_faces)]
-        return [DetectedFace(orientation.turn_box(box, -turned, tw, th), score,
-                             tuple(orientation.turn_point(p, -turned, tw, th) for p in keypoints))
-                for box, score, keypoints in back]
+        h, w = upright.shape[:2]
+        return [orientation.turn_face(face, -turned, w, h) for face, _ in self._detected(upright, max_faces)]
 
     def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
         """The faces the detector finds in `image`, each with its mesh (None where none is read);
@@ -713,7 +712,7 @@ class MeshEngine:
                 moved = None if near is None else orientation.turn_point(near, degrees, w, h)
                 return self._find(turned, moved)
 
-            image, found, turned = self._right_way_up(image, found, find)
+            image, found, turned = orientation.right_way_up(self.still.mesh, image, found, find)
         if found is None:
             raise NoFaceError("No face detected")
         box, pts = found
@@ -761,26 +760,6 @@ class MeshEngine:
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
             found = self._source_mesh(image, near, self.faces.close_up)
         return found
-
-    def _right_way_up(self, image: np.ndarray, found: Found | None,
-                      find: Callable[[np.ndarray, int], Found | None],
-                      ) -> tuple[np.ndarray, Found | None, int]:
-        """The photo, its face, and the degrees it was turned clockwise to bring the face the right
-        way up: a photo on its side or upside down is turned (models/orientation.py). `found` is
-        the face as the photo came, `find` finds it in the photo turned by so many degrees."""
-        reading = None if found is None else orientation.reading(self.still.mesh, image, *found)
-        if not orientation.worth_turning(reading):
-            return image, found, 0
-        best: tuple[orientation.Reading, np.ndarray, Found, int] | None = None
-        for degrees in orientation.TURNS:
-            turned = orientation.turn(image, degrees)
-            again = find(turned, degrees)
-            if again is None:
-                continue
-            read = orientation.reading(self.still.mesh, turned, *again)
-            if orientation.better(reading, read) and (best is None or read.shake < best[0].shake):
-                best = (read, turned, again, degrees)
-        return (image, found, 0) if best is None else best[1:]
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person as one source face: the most frontal photo, with the half

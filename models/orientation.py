@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
+from models.engine import DetectedFace
 
 Box = tuple[float, float, float, float]
 # the crops a face is read from: its box's centre moved by these fractions of its width and height,
@@ -82,6 +83,30 @@ def reading(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np.ndar
     return Reading(unsteadiness(mesh, image, box, points), roll(points))
 
 
+Mesh = Callable[[np.ndarray, Box], np.ndarray | None]  # a face's mesh read from a box of an image
+Found = tuple[Box, np.ndarray]  # a face: its box and its mesh
+
+
+def right_way_up(mesh: Mesh, image: np.ndarray, found: Found | None,
+                 find: Callable[[np.ndarray, int], Found | None]) -> tuple[np.ndarray, Found | None, int]:
+    """The photo, its face, and the degrees it was turned clockwise to bring the face the right
+    way up (the rule above). `found` is the face as the photo came (None: none found), `find` finds
+    it in the photo turned by so many degrees, `mesh` reads a face's mesh."""
+    as_it_came = None if found is None else reading(mesh, image, *found)
+    if not worth_turning(as_it_came):
+        return image, found, 0
+    best: tuple[Reading, np.ndarray, Found, int] | None = None
+    for degrees in TURNS:
+        turned = turn(image, degrees)
+        again = find(turned, degrees)
+        if again is None:
+            continue
+        read = reading(mesh, turned, *again)
+        if better(as_it_came, read) and (best is None or read.shake < best[0].shake):
+            best = (read, turned, again, degrees)
+    return (image, found, 0) if best is None else best[1:]
+
+
 def roll(points: np.ndarray) -> float:
     """Degrees the face of mesh `points` is rolled clockwise from upright (-180..180): the
     direction from its mouth to between its eyes."""
@@ -126,3 +151,10 @@ def turn_box(box: Box, degrees: int, width: int, height: int) -> Box:
     """`box` of a width x height image, in the image turned clockwise by `degrees`."""
     (ax, ay), (bx, by) = (turn_point(p, degrees, width, height) for p in (box[:2], box[2:]))
     return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+
+
+def turn_face(face: DetectedFace, degrees: int, width: int, height: int) -> DetectedFace:
+    """A face found in a width x height image, in the image turned clockwise by `degrees` (its
+    keypoints in the same order)."""
+    keypoints = tuple(turn_point(p, degrees, width, height) for p in face.keypoints)
+    return DetectedFace(turn_box(face.box, degrees, width, height), face.score, keypoints)

@@ -11,11 +11,13 @@ import shutil
 
 import numpy as np
 import pytest
+from insightface.app.common import Face
 from insightface.utils import face_align
 
 from models import face_topology as ft
 from models.engine import SourceFace
 from models.inswapper_engine import InswapperEngine, choose_providers, identity_latent
+from models.orientation import turn, turn_box
 from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
 from models.weights import InswapperFiles
@@ -79,6 +81,26 @@ def test_photos_of_one_person_combine_to_their_mean_identity(engine, astronaut, 
     assert np.allclose(both.data.embedding, mean / np.linalg.norm(mean), atol=1e-5)
     assert np.allclose(both.data.latent, identity_latent(both.data.embedding, engine.swapper.emap), atol=1e-5)
     assert engine.combine_sources([a]) is a
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_photo_on_its_side_or_upside_down_gives_the_identity_it_has_upright(engine, astronaut, degrees):
+    """Upside down, the face was aligned for ArcFace on its features read in the wrong places; it is
+    read turned the right way up, as the mesh engine reads it (models/orientation.py). With
+    stand-in models the identity is whatever they compute from the aligned face: the same crop
+    gives the same identity, another crop another."""
+    upright = engine.prepare_source(astronaut)
+    photo = turn(astronaut, degrees)
+    turned = engine.prepare_source(photo)
+    assert np.allclose(turned.data.embedding, upright.data.embedding, atol=1e-5)
+    h, w = astronaut.shape[:2]
+    assert np.allclose(turned.box, turn_box(upright.box, degrees, w, h), atol=0.01 * w)
+    found = engine.detect(photo)
+    assert len(found) == 1 and np.allclose(found[0].box, turned.box, atol=0.01 * w)
+    if degrees == 180:  # aligned as it came, the face gives another identity
+        (_, kps), = engine._still_faces(photo, 1)
+        as_it_came = engine.identity.get(photo, Face(kps=kps))
+        assert not np.allclose(as_it_came / np.linalg.norm(as_it_came), upright.data.embedding, atol=1e-3)
 
 
 def test_the_swapper_receives_the_sources_latent(tmp_path, astronaut, frame):
