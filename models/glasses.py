@@ -76,6 +76,7 @@ EYE_MARGIN = 0.02  # of the face's width: the eye and its lashes, never a frame
 # rays saw the line.
 RAYS = 48
 RAY_ANGLES = np.linspace(-np.pi, np.pi, RAYS, endpoint=False)  # from the eye's outer side, round by up
+_RAYS_DOWN = np.abs(RAY_ANGLES - np.pi / 2) <= np.pi / 4  # the rays within 45 degrees of straight down
 RAY_STEP = 1.0
 RIM_FOUND = 0.6
 RIM_SPREAD = 0.15
@@ -256,8 +257,7 @@ def lens_hugs(lens: Lens) -> bool:
     """Whether `lens` hugs its eye (its rim, below the eye, nearer than HUGGING): the lids'
     creases, not a frame. Taken for a frame, a creased eye (Obama speaking scored 0.75, the man with
     glasses 0.75) was ringed by the target's own creases on every frame."""
-    down = np.abs(RAY_ANGLES - np.pi / 2) <= np.pi / 4
-    return float(np.median(lens.reach[down])) < HUGGING
+    return float(np.median(lens.reach[_RAYS_DOWN])) < HUGGING
 
 
 def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray | None:
@@ -393,12 +393,12 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
     reach round its eye (a lens is convex: a dent is a ray that met a lid's crease first), as thick
     as it is seen (at most KERNEL of the face's width: a line the darkness finds), never over the
     eyes; None where no lens is found."""
-    if not any(lens is not None and not lens_hugs(lens) for lens in drawn_lenses):
+    rims = [(eye, lens) for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True)
+            if lens is not None and not lens_hugs(lens)]
+    if not rims:
         return None
     drawn = np.zeros(found.dark.shape, np.uint8)
-    for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True):
-        if lens is None or lens_hugs(lens):
-            continue
+    for eye, lens in rims:
         round_it = eye.at(np.cos(RAY_ANGLES) * lens.reach, np.sin(RAY_ANGLES) * lens.reach).astype(np.float32)
         outline = cv2.convexHull(round_it)
         width = max(1, round(min(lens.width, KERNEL * found.face_w)))

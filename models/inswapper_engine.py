@@ -218,6 +218,10 @@ class InswapperEngine:
                 kp4 = tuple((float(x), float(y)) for x, y in (*kps[:3], mouth))
                 found.append((DetectedFace(box, 1.0, kp4), kps))
             return found
+        return [(det, ft.keypoints5(pts)) for det, pts in self._meshed(image, limit)]
+
+    def _meshed(self, image: np.ndarray, limit: int) -> list[tuple[DetectedFace, np.ndarray]]:
+        """The faces mediapipe finds in `image` whose mesh it reads: each with its mesh."""
         assert self.mp_faces is not None and self.still is not None
         found = []
         for det in self.mp_faces.detect(image)[:limit]:
@@ -225,14 +229,14 @@ class InswapperEngine:
             if pts is None:
                 continue
             kp4 = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
-            found.append((DetectedFace(det.box, det.score, kp4), ft.keypoints5(pts)))
+            found.append((DetectedFace(det.box, det.score, kp4), pts))
         return found
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
         if check_frame(image, min_side=16):
             return []
-        upright, turned = self._upright(image, None)
-        faces = [d for d, _ in self._still_faces(upright, max_faces)]
+        upright, turned, found = self._upright(image, None, max_faces)
+        faces = [d for d, _ in found]
         if not turned:
             return faces
         h, w = upright.shape[:2]
@@ -241,10 +245,9 @@ class InswapperEngine:
     def prepare_source(self, image: np.ndarray, near: tuple[float, float] | None = None) -> SourceFace:
         if check_frame(image, min_side=16):
             raise NoFaceError("No face detected")
-        upright, turned = self._upright(image, near)
+        upright, turned, faces = self._upright(image, near, 10)
         if turned and near is not None:
             near = orientation.turn_point(near, turned, image.shape[1], image.shape[0])
-        faces = self._still_faces(upright, 10)
         if not faces:
             raise NoFaceError("No face detected")
         det, kps = nearest_first(faces, near, lambda f: f[0].box)[0]
@@ -255,27 +258,27 @@ class InswapperEngine:
         box = orientation.turn_box(det.box, -turned, w, h)  # in the photo as it came
         return SourceFace(self.name, box, InswapperSource(latent, normed))
 
-    def _upright(self, image: np.ndarray, near: tuple[float, float] | None) -> tuple[np.ndarray, int]:
-        """The photo turned the right way up, and by how many degrees clockwise, as the mesh engine
-        reads it (models/orientation.py). Upside down, ArcFace was given the face aligned on its
-        features read in the wrong places. Only where mediapipe aligns (no SCRFD file): its mesh
-        says which way up a face is."""
+    def _upright(self, image: np.ndarray, near: tuple[float, float] | None, limit: int
+                 ) -> tuple[np.ndarray, int, list[tuple[DetectedFace, np.ndarray]]]:
+        """The photo turned the right way up, by how many degrees clockwise, and its faces there
+        (_still_faces), as the mesh engine reads it (models/orientation.py). Upside down, ArcFace was
+        given the face aligned on its features read in the wrong places. Only where mediapipe
+        aligns (no SCRFD file): its mesh says which way up a face is."""
         if self.still is None:
-            return image, 0
-        mesh = self.still.mesh
+            return image, 0, self._still_faces(image, limit)
         h, w = image.shape[:2]
+        seen: dict[int, list[tuple[DetectedFace, np.ndarray]]] = {}  # each way's faces, read once
 
         def find(photo: np.ndarray, degrees: int) -> orientation.Found | None:
-            faces = self._still_faces(photo, 10)
+            seen[degrees] = faces = self._meshed(photo, limit)
             if not faces:
                 return None
             moved = None if near is None else orientation.turn_point(near, degrees, w, h)
-            box = nearest_first(faces, moved, lambda f: f[0].box)[0][0].box
-            pts = mesh(photo, box)
-            return None if pts is None else (box, pts)
+            det, pts = nearest_first(faces, moved, lambda f: f[0].box)[0]
+            return det.box, pts
 
-        upright, _, turned = orientation.right_way_up(mesh, image, find(image, 0), find)
-        return upright, turned
+        upright, _, turned = orientation.right_way_up(self.still.mesh, image, find(image, 0), find)
+        return upright, turned, [(det, ft.keypoints5(pts)) for det, pts in seen[turned]]
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
         """Several photos of one person: the mean of their identity embeddings, which averages out

@@ -658,17 +658,17 @@ class MeshEngine:
         face was found (28). A tight crop is looked at again, as an upload's is."""
         if check_frame(image, min_side=16):
             return []
-        found = self._detected(image, max_faces)
+        seen = {0: self._detected(image, max_faces)}  # each way's faces, read once
         if not self.upright:
-            return [face for face, _ in found]
-        def find(turned: np.ndarray, _: int) -> Found | None:
-            return _largest(self._detected(turned, max_faces))
+            return [face for face, _ in seen[0]]
 
-        upright, _, turned = orientation.right_way_up(self.still.mesh, image, _largest(found), find)
-        if not turned:
-            return [face for face, _ in found]
+        def find(turned: np.ndarray, degrees: int) -> Found | None:
+            seen[degrees] = self._detected(turned, max_faces)
+            return _largest(seen[degrees])
+
+        upright, _, turned = orientation.right_way_up(self.still.mesh, image, _largest(seen[0]), find)
         h, w = upright.shape[:2]
-        return [orientation.turn_face(face, -turned, w, h) for face, _ in self._detected(upright, max_faces)]
+        return [orientation.turn_face(face, -turned, w, h) if turned else face for face, _ in seen[turned]]
 
     def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
         """The faces the detector finds in `image`, each with its mesh (None where none is read);

@@ -46,6 +46,8 @@ UNSTEADY = 0.03
 MARGIN = 2.0
 ROLL = 45.0  # degrees: a face rolled further than this lies on its side
 TURNS = (90, 180, 270)  # clockwise, the ways a photo is read besides as it came
+Mesh = Callable[[np.ndarray, Box], np.ndarray | None]  # a face's mesh read from a box of an image
+Found = tuple[Box, np.ndarray]  # a face: its box and its mesh
 _ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
@@ -56,8 +58,7 @@ class Reading(NamedTuple):
     roll: float
 
 
-def unsteadiness(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np.ndarray, box: Box,
-                 read: np.ndarray | None = None) -> float:
+def unsteadiness(mesh: Mesh, image: np.ndarray, box: Box, read: np.ndarray | None = None) -> float:
     """How far the face's mesh points move between the crops of STEADY_CROPS around `box`: their
     mean distance from their mean place, over the face's width; inf if fewer than two crops read.
     `read`: the mesh already read from `box` itself (the first crop), not read again."""
@@ -77,14 +78,9 @@ def unsteadiness(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np
     return float(spread / max(ft.face_width(points[0]), 1.0))
 
 
-def reading(mesh: Callable[[np.ndarray, Box], np.ndarray | None], image: np.ndarray, box: Box,
-            points: np.ndarray) -> Reading:
+def reading(mesh: Mesh, image: np.ndarray, box: Box, points: np.ndarray) -> Reading:
     """How the face of `box` in `image` reads, its mesh `points` read from the box already."""
     return Reading(unsteadiness(mesh, image, box, points), roll(points))
-
-
-Mesh = Callable[[np.ndarray, Box], np.ndarray | None]  # a face's mesh read from a box of an image
-Found = tuple[Box, np.ndarray]  # a face: its box and its mesh
 
 
 def right_way_up(mesh: Mesh, image: np.ndarray, found: Found | None,
