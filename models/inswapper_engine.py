@@ -44,6 +44,7 @@ from models.engine import (
 from models.mediapipe_faces import FaceFinder, FaceTracker, StillMesher, iou
 from models.occlusion import FaceView, make_occluder
 from models.paste_back import PasteBack
+from models.upright_frames import UprightFrames
 from models.weights import InswapperFiles
 
 log = logging.getLogger(__name__)
@@ -110,15 +111,21 @@ class InswapperStream:
         self.engine = engine
         self.tracker = (FaceTracker(engine.mp_faces, engine.max_faces, engine.detect_interval)
                         if engine.mp_faces is not None else None)
+        # mediapipe's alignment: the frames turned so the face followed is the right way up (a
+        # camera upside down), as the mesh engine's are; SCRFD's frames are taken as they come
+        self.upright = (UprightFrames(self.tracker, engine.still.mesh)
+                        if self.tracker is not None and engine.still is not None else None)
         self.assigner = SourceAssigner()
         self.occluder = make_occluder(engine.occlusion)
         self._boxes: dict[int, Box] = {}  # SCRFD: last box per face id
         self._next_id = 0
 
-    def _faces(self, frame: np.ndarray) -> list[FivePointFace]:
-        if self.tracker is None:
-            return self._match(self.engine.scrfd_faces(frame))
-        return [FivePointFace(f.box, ft.keypoints5(f.points), f.track_id) for f in self.tracker.update(frame)]
+    def _faces(self, frame: np.ndarray) -> tuple[np.ndarray, list[FivePointFace]]:
+        """The frame, turned where its face is read turned, and its faces."""
+        if self.upright is None:
+            return frame, self._match(self.engine.scrfd_faces(frame))
+        frame, tracked = self.upright.faces(frame, time.monotonic())
+        return frame, [FivePointFace(f.box, ft.keypoints5(f.points), f.track_id) for f in tracked]
 
     def _match(self, found: list[tuple[Box, np.ndarray]]) -> list[FivePointFace]:
         """SCRFD detects every frame and lists faces by score: give each the id of the previous
@@ -142,7 +149,8 @@ class InswapperStream:
         if bad:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
-        faces = self._faces(frame)
+        came = frame
+        frame, faces = self._faces(frame)
         timings["detect"] = (time.perf_counter() - t0) * 1000
         if sources:
             t = time.perf_counter()
@@ -154,6 +162,8 @@ class InswapperStream:
                                          lambda box: self.occluder.mask(box, face.track_id))
 
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
+        if self.upright is not None:
+            result = self.upright.turned_back(result, came)
         timings["total"] = (time.perf_counter() - t0) * 1000
         return result
 

@@ -253,6 +253,12 @@ class FaceTracker:
             faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid, pts[:, 2].copy()))
         return faces
 
+    def forget(self) -> None:
+        """Ends every track: the frames are to come turned, and no track's crop fits them."""
+        for track_id in list(self._tracks):
+            self._drop(track_id)
+        self._since_detect = self.detect_interval
+
     def _dedupe(self, faces: list[TrackedFace]) -> list[TrackedFace]:
         """Two tracks that converged on one face: keep the older one."""
         kept: list[TrackedFace] = []

@@ -68,6 +68,7 @@ from models.symmetry import (
     seen_from_front,
     side_share,
 )
+from models.upright_frames import UprightFrames
 from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
 
 MESH_POINTS = ft.MESH_POINTS
@@ -333,6 +334,8 @@ class MeshStream:
         self.occluder = make_occluder(engine.occlusion)
         self.glasses = GlassesVote() if engine.glasses else None
         self.lens_memory = LensMemory()
+        # the frames turned so the face followed is the right way up (a camera upside down)
+        self.upright = UprightFrames(self.tracker, engine.still.mesh if engine.upright_frames else None)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
         # benchmark sets a clock of its own, so its figures do not depend on the machine's speed)
         self.clock: Callable[[], float] = time.monotonic
@@ -343,7 +346,8 @@ class MeshStream:
         if bad:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
-        faces = self.tracker.update(frame, self.clock() if taken_at is None else taken_at)
+        came = frame
+        frame, faces = self.upright.faces(frame, self.clock() if taken_at is None else taken_at)
         t = _timed(timings, "landmarks", t0)
         if sources:
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
@@ -356,6 +360,7 @@ class MeshStream:
             return self._swap_one(out, face, src, timings)
 
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
+        result = self.upright.turned_back(result, came)
         _timed(timings, "total", t0)
         return result
 
@@ -583,7 +588,7 @@ class MeshEngine:
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
-                 upright: bool = True) -> None:
+                 upright: bool = True, upright_frames: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -620,6 +625,8 @@ class MeshEngine:
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)
         self.upright = upright  # a photo on its side or upside down turned at upload (orientation.py)
+        # a video's frames turned so its face is the right way up (models/upright_frames.py)
+        self.upright_frames = upright_frames
         self.max_faces = max_faces
         self.openings = openings
         self.outline = outline

@@ -1,4 +1,4 @@
-"""Which way up a source photo is.
+"""Which way up a source photo, or a video's frames, are.
 
 A photo on its side or upside down, without the EXIF orientation that decoding applies (a scan, an
 edited or forwarded copy, a camera mounted upside down), misleads mediapipe's models. Upside down,
@@ -20,6 +20,10 @@ read turned each other way, and taken the way its face reads upright (within ROL
 most UNSTEADY) and, unless it was not found or lay on its side as it came, MARGIN times steadier.
 Over the 15 faces in nine forms, each turned all four ways (540 photos), every photo came out the
 right way up and none of the 135 upright ones was turned.
+
+A video's frames (a camera mounted upside down, a phone on its side, a person lying down) are
+turned by the same rule when a face is first found in them, and by the roll of the face followed
+(`followed_turn`) after that.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ STEADY = 0.006
 UNSTEADY = 0.03
 MARGIN = 2.0
 ROLL = 45.0  # degrees: a face rolled further than this lies on its side
+# degrees: a video's face followed this far from upright in its frames as turned (a person lying
+# down) turns them by the nearest quarter turn; after a quarter turn it is within 30 degrees, so it
+# does not turn back for the roll's noise
+FOLLOW_ROLL = 60.0
 TURNS = (90, 180, 270)  # clockwise, the ways a photo is read besides as it came
 Mesh = Callable[[np.ndarray, Box], np.ndarray | None]  # a face's mesh read from a box of an image
 Found = tuple[Box, np.ndarray]  # a face: its box and its mesh
@@ -84,12 +92,15 @@ def reading(mesh: Mesh, image: np.ndarray, box: Box, points: np.ndarray) -> Read
 
 
 def right_way_up(mesh: Mesh, image: np.ndarray, found: Found | None,
-                 find: Callable[[np.ndarray, int], Found | None]) -> tuple[np.ndarray, Found | None, int]:
+                 find: Callable[[np.ndarray, int], Found | None],
+                 kept_roll: float = ROLL) -> tuple[np.ndarray, Found | None, int]:
     """The photo, its face, and the degrees it was turned clockwise to bring the face the right
     way up (the rule above). `found` is the face as the photo came (None: none found), `find` finds
-    it in the photo turned by so many degrees, `mesh` reads a face's mesh."""
+    it in the photo turned by so many degrees, `mesh` reads a face's mesh. `kept_roll`: a steady
+    face rolled up to this far is taken as it came (a video's frames: FOLLOW_ROLL, so that a face
+    tilted by about ROLL does not turn them one way, then back)."""
     as_it_came = None if found is None else reading(mesh, image, *found)
-    if not worth_turning(as_it_came):
+    if not worth_turning(as_it_came, kept_roll):
         return image, found, 0
     best: tuple[Reading, np.ndarray, Found, int] | None = None
     for degrees in TURNS:
@@ -98,7 +109,7 @@ def right_way_up(mesh: Mesh, image: np.ndarray, found: Found | None,
         if again is None:
             continue
         read = reading(mesh, turned, *again)
-        if better(as_it_came, read) and (best is None or read.shake < best[0].shake):
+        if better(as_it_came, read, kept_roll) and (best is None or read.shake < best[0].shake):
             best = (read, turned, again, degrees)
     return (image, found, 0) if best is None else best[1:]
 
@@ -111,17 +122,25 @@ def roll(points: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(up[0], -up[1])))
 
 
-def worth_turning(reading: Reading | None) -> bool:
+def followed_turn(turn: int, roll: float) -> int:
+    """The quarter turn (degrees clockwise) a video's frames take next, where they are turned by
+    `turn` and the face followed in them reads rolled by `roll` degrees clockwise."""
+    if abs(roll) <= FOLLOW_ROLL:
+        return turn % 360
+    return int(turn + 90 * round(-roll / 90)) % 360
+
+
+def worth_turning(reading: Reading | None, kept_roll: float = ROLL) -> bool:
     """Whether a photo whose face read so (None: no face found) is to be read turned as well."""
-    return reading is None or reading.shake > STEADY or abs(reading.roll) > ROLL
+    return reading is None or reading.shake > STEADY or abs(reading.roll) > kept_roll
 
 
-def better(reading: Reading | None, turned: Reading) -> bool:
+def better(reading: Reading | None, turned: Reading, kept_roll: float = ROLL) -> bool:
     """Whether the photo turned, its face reading `turned`, is the right way up rather than as it
     came, its face reading `reading` (None: no face found)."""
     if abs(turned.roll) > ROLL or not turned.shake <= UNSTEADY:
         return False
-    return reading is None or abs(reading.roll) > ROLL or turned.shake * MARGIN < reading.shake
+    return reading is None or abs(reading.roll) > kept_roll or turned.shake * MARGIN < reading.shake
 
 
 def turn(image: np.ndarray, degrees: int) -> np.ndarray:

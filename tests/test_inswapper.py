@@ -20,6 +20,7 @@ from models.inswapper_engine import InswapperEngine, choose_providers, identity_
 from models.orientation import turn, turn_box
 from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
+from models.upright_frames import UprightFrames
 from models.weights import InswapperFiles
 from testing.faces import place
 from testing.standin_models import weights_dir
@@ -249,3 +250,29 @@ def test_scrfd_path_keeps_each_persons_source_when_detection_order_changes():
     engine.order = [right, left]  # the right face now scores higher
     second = dict(stream.swap(frame, sources).assigned)
     assert first == second == {left: 0, right: 1}
+
+
+def _swapped_frames(engine, frames, source, turn_frames: bool = True) -> list:
+    stream = engine.open_stream()
+    if not turn_frames:
+        stream.upright = UprightFrames(stream.tracker, None)  # never turns
+    try:
+        return [stream.swap(f, [source]) for f in frames]
+    finally:
+        stream.close()
+
+
+def test_a_camera_upside_down_gets_the_swap_it_gets_the_right_way_up(engine, astronaut, frame):
+    """Upside down, mediapipe misreads the face (the eyes on the mouth) and the swapper's face was
+    pasted on features in the wrong places; the frames are turned the right way up, as the mesh
+    engine's are (models/upright_frames.py)."""
+    source = engine.prepare_source(astronaut)
+    upright = _swapped_frames(engine, [frame] * 3, source)[-1]
+    turned = _swapped_frames(engine, [turn(frame, 180)] * 3, source)
+    assert [r.faces_swapped for r in turned] == [1] * 3
+    changed = np.abs(upright.image.astype(int) - frame.astype(int)).max(axis=2) > 0
+    back = turn(turned[-1].image, 180)
+    # measured: 0.2 levels apart over what the swap changed; read as it came, 46.2
+    assert np.abs(back.astype(int) - upright.image.astype(int))[changed].mean() < 2
+    as_it_came = _swapped_frames(engine, [turn(frame, 180)] * 3, source, turn_frames=False)[-1]
+    assert np.abs(turn(as_it_came.image, 180).astype(int) - upright.image.astype(int))[changed].mean() > 10

@@ -1,4 +1,5 @@
-"""Which way up a source photo is (models/orientation.py): the rule, on figures and a fake mesh."""
+"""Which way up a source photo or a video's frames are (models/orientation.py): the rules, on
+figures and a fake mesh."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import pytest
 
 from models import face_topology as ft
 from models.orientation import (
+    FOLLOW_ROLL,
     MARGIN,
     ROLL,
     STEADY,
     UNSTEADY,
     Reading,
     better,
+    followed_turn,
     roll,
     turn,
     turn_box,
@@ -99,3 +102,20 @@ def test_a_face_read_from_fewer_than_two_crops_is_unsteady_beyond_measure():
     box = (100.0, 100.0, 300.0, 340.0)
     assert unsteadiness(lambda _, __: None, image, box) == float("inf")
     assert unsteadiness(lambda _, __: None, image, box, read=FACE) == float("inf")
+
+
+def test_a_followed_face_turns_the_frames_only_once_it_lies_past_the_follow_roll():
+    assert followed_turn(0, 40.0) == 0  # a tilted head: mediapipe reads it as it is
+    assert followed_turn(0, -FOLLOW_ROLL) == 0
+    assert followed_turn(0, FOLLOW_ROLL + 5) == 270  # rolled clockwise: turned back anticlockwise
+    assert followed_turn(0, -(FOLLOW_ROLL + 5)) == 90
+    assert followed_turn(0, 175.0) == 180
+    assert followed_turn(270, -170.0) == 90  # on top of the turn the frames had
+
+
+def test_a_quarter_turn_leaves_the_face_well_inside_the_follow_roll_so_noise_does_not_turn_it_back():
+    turn = followed_turn(0, FOLLOW_ROLL + 1)
+    # the face now reads rolled by the rest: within 30 degrees of upright
+    rest = FOLLOW_ROLL + 1 - 90
+    assert abs(rest) < FOLLOW_ROLL - 20
+    assert followed_turn(turn, rest - 10) == turn and followed_turn(turn, rest + 10) == turn
