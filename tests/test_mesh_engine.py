@@ -10,7 +10,7 @@ from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
 from models.mesh_engine import MeshEngine
 from models.orientation import turn, turn_box, turn_point
 from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
-from tests.face_checks import identity_scores, outside_face, swap_once
+from tests.face_checks import identity_scores, outside_face, save_around, swap_once
 
 pytestmark = pytest.mark.slow
 
@@ -346,6 +346,12 @@ def test_a_camera_on_its_side_or_upside_down_gets_the_source_face_not_its_own(me
     assert np.array_equal(results[-1].image, frames[-1])
     if degrees == 180:
         as_it_came = _stream_outputs(MeshEngine(upright_frames=False), frames, t1_face)[-1].image
+        x0, y0, x1, y1 = results[-1].regions[0]
+        face = np.zeros(frames[-1].shape[:2], bool)
+        face[y0:y1, x0:x1] = True
+        save_around("camera-upside-down.png", face, (20, 20), **{
+            "the camera's frame": frames[-1], "as the frames come": as_it_came,
+            "turned the right way up": results[-1].image})
         to_source, to_target = identity_scores(measure, turn(as_it_came, 180), target, t1_face)
         assert not to_source > to_target + 0.2, (to_source, to_target)
 
