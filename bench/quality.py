@@ -23,9 +23,12 @@ landmarks. Figures, as face-swap papers report them:
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
 at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, the skin's tone
 off the target's, colour patches the target's skin has not, shading harsher than the target's,
-grain sharper than the target's, and colours the target's skin shows at no such lightness.
+grain sharper than the target's, colours the target's skin shows at no such lightness, and
+around the eyes (the irises, lids, sockets and brows), colours its face shows at no such lightness.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
+`--light dim` darkens the targets' frames as a webcam's in a dim room (gamma 1.4, gain 0.3, noise of
+6 levels); its sheets are named `-dim`.
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
 /ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
 quality-sources.png (every source as photographed).
@@ -92,12 +95,18 @@ _NO_TEMPLES = {"temples": False, **_NO_HAIR}
 _FIXED = {"forehead": "fixed", **_NO_TEMPLES}
 _EARLIER = {"openings": "wide", **_FIXED}  # the mask before
 WORST = 8  # pairs listed with the most skin in each of SHARES
-# the shares of the target's skin a person sees wrong (bench/realism.py), each a row of the table
-# and a list of the worst pairs: Outcome's field, the row's words after "skin ", the list's
-SHARES = (("patchy", "in colour patches the target has not", "in colour patches"),
-          ("harsh", "shaded harsher than the target's (creases)", "shaded harsher than the target's"),
-          ("sharp", "sharper than the target's (grain, focus)", "sharper than the target's"),
-          ("off", "off the target's colour at its lightness", "off the target's colour at its lightness"))
+# the shares of the target's skin (or eyes) a person sees wrong (bench/realism.py), each a row of
+# the table and a list of the worst pairs: Outcome's field, the row's words, the list's
+SHARES = (("patchy", "skin in colour patches the target has not", "skin in colour patches"),
+          ("harsh", "skin shaded harsher than the target's (creases)",
+           "skin shaded harsher than the target's"),
+          ("sharp", "skin sharper than the target's (grain, focus)", "skin sharper than the target's"),
+          ("off", "skin off the target's colour at its lightness",
+           "skin off the target's colour at its lightness"),
+          # the source's irises, lids and sockets in colours the target's face shows at no such
+          # lightness (in a dim frame, blue irises and red sockets on a face it shows nearly grey)
+          ("eyes_off", "eyes and brows off the face's colours",
+           "around the eyes off the face's colours at its lightness"))
 CONFIGS: dict[str, dict] = {
     "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
@@ -299,10 +308,23 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     raise ValueError(kind)
 
 
-def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int) -> list[np.ndarray]:
-    """The identity's frontal face moving gently in a 640x480 frame, 35 % of its height."""
+# how the targets' frames are lit (--light): as photographed, or a webcam's in a dim room (gamma,
+# gain, and the sensor's noise in levels of B, G and R; the same noise for every config)
+LIGHTS: dict[str, tuple[float, float, float] | None] = {"as-taken": None, "dim": (1.4, 0.3, 6.0)}
+
+
+def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light: str = "as-taken"
+                ) -> list[np.ndarray]:
+    """The identity's frontal face moving gently in a 640x480 frame, 35 % of its height, lit as
+    LIGHTS[`light`] says."""
     head = frontal(photo, box, 0.8)
-    return video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
+    clip = video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
+    if LIGHTS[light] is None:
+        return clip
+    gamma, gain, noise = LIGHTS[light]
+    rng = np.random.default_rng(0)
+    dim = [(f / 255.0) ** gamma * gain * 255 + rng.normal(0, noise, f.shape) for f in clip]
+    return [np.clip(f, 0, 255).astype(np.uint8) for f in dim]
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -323,6 +345,7 @@ class Outcome:
     harsh: list[float] = field(default_factory=list)
     sharp: list[float] = field(default_factory=list)
     off: list[float] = field(default_factory=list)
+    eyes_off: list[float] = field(default_factory=list)
 
 
 def swap_clips_engine(engine, source_img: np.ndarray, clip: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -385,7 +408,7 @@ def flicker(engine, judge_box, clip_frame: np.ndarray, source_img: np.ndarray, n
 
 
 def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=None,
-             sources: list[str] | None = None) -> tuple[list[Outcome], float]:
+             sources: list[str] | None = None, light: str = "as-taken") -> tuple[list[Outcome], float]:
     """Each of `sources` (all identities without it) in each form onto the next
     TARGETS_PER_SOURCE identities."""
     names = list(ids)
@@ -399,7 +422,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
             source_img = source_form(*ids[src], kind)
             for k in range(1, TARGETS_PER_SOURCE + 1):
                 tgt = names[(si + k) % len(names)]
-                clip = target_clip(*ids[tgt], CLIP)
+                clip = target_clip(*ids[tgt], CLIP, light)
                 outs, swapped = swap(source_img, clip)
                 o = Outcome(src, kind, tgt, swapped=swapped, image=outs[-1])
                 if tgt not in skins:
@@ -419,6 +442,8 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                         o.sharp.append(realism.sharper_share(img, frame, face, width))
                         o.off.append(realism.off_colour_share(img, frame, face, width))
+                        eyes, whole, _ = realism.eyes_and_face(frame.shape[:2], marks)
+                        o.eyes_off.append(realism.off_colour_share(img, frame, eyes, width, whole))
                 outcomes.append(o)
     print(f"[{name}] {len(outcomes)} pairs in {time.perf_counter() - t:.0f} s")
     flickers = {}
@@ -426,7 +451,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
         for src in flicker_sources(ids, names[:FLICKER_TARGETS]):
             ratios = []
             for tgt in names[:FLICKER_TARGETS]:
-                still = target_clip(*ids[tgt], 1)[0]
+                still = target_clip(*ids[tgt], 1, light)[0]
                 box = judge.boxes(still)[0]
                 ratios.append(flicker(engine, box, still, source_form(*ids[src], "plain")))
             flickers[src] = float(np.mean(ratios))
@@ -447,14 +472,14 @@ def flicker_sources(ids: dict, targets: list[str]) -> list[str]:
     return [names[-1]] + ([colour] if colour is not None and colour != names[-1] else [])
 
 
-def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray], kind: str = "plain"
-               ) -> dict[str, tuple[float | None, float | None]]:
+def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray], kind: str = "plain",
+               light: str = "as-taken") -> dict[str, tuple[float | None, float | None]]:
     """Each identity's photo (in form `kind`) swapped onto its own frames: the distance to itself
     measures what the engine loses of a face on its own. Per identity, the distance of the
     unswapped frame and of the swapped one (None where dlib finds no face)."""
     out = {}
     for name in ids:
-        clip = target_clip(*ids[name], CLIP)
+        clip = target_clip(*ids[name], CLIP, light)
         outs, _ = swap(source_form(*ids[name], kind), clip)
         dists = [judge.descriptor(img) for img in (clip[-1], outs[-1])]
         out[name] = tuple(None if d is None else float(np.linalg.norm(d - gallery[name])) for d in dists)
@@ -506,6 +531,8 @@ def main() -> None:
     ap.add_argument("--configs", default="before,after",
                     help=f"engine settings to compare: {', '.join(CONFIGS)}")
     ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
+    ap.add_argument("--light", choices=tuple(LIGHTS), default="as-taken",
+                    help="the targets' frames as photographed, or a webcam's in a dim room (dark, noisy)")
     ap.add_argument("--kinds", default=",".join(KINDS),
                     help=f"source forms to use (a subset is quicker; also {', '.join(MORE_KINDS)})")
     ap.add_argument("--faces", choices=("wheels", "held-out", "press"), default="wheels",
@@ -550,12 +577,12 @@ def main() -> None:
         else:
             def swap(img, clip, engine=engine):
                 return swap_clips_engine(engine, img, clip)
-        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine, sources)
+        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine, sources, args.light)
         results[config] = (outcomes, flick)
-        selves[config] = self_swaps(swap, judge, own, gallery)
+        selves[config] = self_swaps(swap, judge, own, gallery, light=args.light)
         if config == last:  # every form onto its own frames; the plain one is done above
-            forms = {k: selves[config] if k == "plain" else self_swaps(swap, judge, own, gallery, k)
-                     for k in kinds}
+            forms = {k: selves[config] if k == "plain"
+                     else self_swaps(swap, judge, own, gallery, k, args.light) for k in kinds}
             by_form = {k: self_swap_mean(v) for k, v in forms.items()}
         engine.close()
 
@@ -589,7 +616,7 @@ def main() -> None:
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
     for key, row, _ in SHARES:
         shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
-        print(f"{'skin ' + row + ', mean share':<58}"
+        print(f"{row + ', mean share':<58}"
               + "".join(f"{np.mean(shares[c]) if shares[c] else float('nan'):>{width}.2%}" for c in results))
     print(f"\nretrieval by source form (of {TARGETS_PER_SOURCE * 2 * len(sources)} outputs each)")
     print(f"{'form':<14}" + "".join(f"{c:>{width}}" for c in results))
@@ -620,7 +647,7 @@ def main() -> None:
             pair = f"{o.source:<10} {o.kind:<11} -> {o.target:<10}"
             print(f"  {pair} {got['retrieval']:>4.0%}  {got['distance']:.3f}")
     for key, _, listed in SHARES:
-        print(f"\nthe pairs with most skin {listed} ({last}): source, form -> target, mean share")
+        print(f"\nthe pairs with most {listed} ({last}): source, form -> target, mean share")
         worst = sorted((o for o in results[last][0] if getattr(o, key)),
                        key=lambda o: -float(np.mean(getattr(o, key))))
         for o in worst[:WORST]:
@@ -639,9 +666,10 @@ def main() -> None:
         share = figures(mine, gallery)["swapped"]
         print(f"  {tgt:<10} {share:>5.0%} {sum(o.stray for o in mine):>7}")
     name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
-    sheet(results, ids, kinds, sources[0], f"{name}.png")
+    name += "" if args.light == "as-taken" else f"-{args.light}"
+    sheet(results, ids, kinds, sources[0], f"{name}.png", args.light)
     if "plain" in kinds:
-        sources_sheet(results, ids, sources, f"{name}-sources.png")
+        sources_sheet(results, ids, sources, f"{name}-sources.png", args.light)
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,
@@ -687,25 +715,25 @@ def server_swapper(engine):
     return lambda img, clip: swap_clips_server(base, img, clip)
 
 
-def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str) -> None:
+def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str, light: str) -> None:
     """One row per source form (`src` onto the next identity): target, then each config."""
-    rows = [sheet_row(results, ids, src, kind, kind) for kind in kinds]
+    rows = [sheet_row(results, ids, src, kind, kind, light) for kind in kinds]
     save_sheet(rows, name, f"source, target, {', '.join(results)}")
 
 
-def sources_sheet(results: dict, ids: dict, sources: list[str], name: str) -> None:
+def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, light: str) -> None:
     """One row per source, as photographed, onto its first target: target, then each config.
     Where `sheet` shows one person in every form, this shows every person once (a flash-lit face, a
     profile, a hat brim: what the forms of one photo do not)."""
-    rows = [sheet_row(results, ids, src, "plain", src) for src in sources]
+    rows = [sheet_row(results, ids, src, "plain", src, light) for src in sources]
     save_sheet(rows, name, f"each source as photographed: source, target, {', '.join(results)}")
 
 
-def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str) -> np.ndarray:
+def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: str) -> np.ndarray:
     """`src` in form `kind` (labelled `label`), its first target's last frame, and each config's
     output of that pair."""
     picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
-    frames = [target_clip(*ids[picks[0].target], CLIP)[-1]] + [p.image for p in picks]
+    frames = [target_clip(*ids[picks[0].target], CLIP, light)[-1]] + [p.image for p in picks]
     return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [f[:, 80:560] for f in frames])
 
 

@@ -4,8 +4,9 @@ Pure image measures for bench.quality, none of them the engine's own: stray pixe
 edge, a mesh seen edge-on), skin held at white (a highlight added past white), skin greyed (the
 swap's broad colour under half the target's), the skin's tone off the target's, colour patches
 the target's skin does not have, shading (creases, folds) harsher than the target's, grain
-sharper than the target's, and colours the target's skin shows at no such lightness. The skin is
-found by dlib's 68 landmarks (bench.quality's judge), never by the engine's FaceMesh.
+sharper than the target's, and colours the target's skin shows at no such lightness (and around
+the eyes, colours its face shows at no such lightness). The skin is found by dlib's 68
+landmarks (bench.quality's judge), never by the engine's FaceMesh.
 """
 
 from __future__ import annotations
@@ -78,6 +79,21 @@ def skin(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, float]:
         cv2.fillConvexPoly(features, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
     features = cv2.dilate(features, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
     return (face > 0) & (features == 0), width
+
+
+def eyes_and_face(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """bool (h, w): the eyes and brows, each grown by 6% of the face's width (their sockets and
+    lids), inside the face; the whole face inside its jaw and brows (eyes, brows and lips included);
+    and the face's width. `marks`: dlib's (68, 2) landmarks."""
+    width = float(np.ptp(marks[list(JAW), 0]))
+    grow = max(1, round(0.06 * width))
+    face = np.zeros(shape, np.uint8)
+    cv2.fillPoly(face, [np.round(outline(marks)).astype(np.int32)], 255)
+    eyes = np.zeros(shape, np.uint8)
+    for part in (BROWS[:5], BROWS[5:], *EYES):
+        cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
+    eyes = cv2.dilate(eyes, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return (eyes > 0) & (face > 0), face > 0, width
 
 
 def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
@@ -162,20 +178,21 @@ def _band_strength(image: np.ndarray, fine: float, broad: float, over: float | N
     return np.sqrt(cv2.GaussianBlur(band * band, (0, 0), broad if over is None else over))
 
 
-def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
+def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float,
+                     seen: np.ndarray | None = None) -> float:
     """The share of `region` (the target's skin) where the swap's colour is one the target's skin
-    never shows at that lightness: OFF_LEVELS a/b levels from every colour of the target's skin
-    within OFF_L_BIN levels of lightness (each image blurred over OFF_BLUR of the face's `width`).
-    A grey nose at a lightness where the target's nose is warm: the target is near grey only where
-    it is near white."""
+    (or its `seen` region) never shows at that lightness: OFF_LEVELS a/b levels from every colour
+    of it within OFF_L_BIN levels of lightness (each image blurred over OFF_BLUR of the face's
+    `width`). A grey nose at a lightness where the target's nose is warm: the target is near grey
+    only where it is near white."""
     if not region.any():
         return float("nan")
 
-    def blurred(image: np.ndarray) -> np.ndarray:
+    def blurred(image: np.ndarray, where: np.ndarray) -> np.ndarray:
         lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-        return cv2.GaussianBlur(lab, (0, 0), max(0.5, OFF_BLUR * width))[region]
+        return cv2.GaussianBlur(lab, (0, 0), max(0.5, OFF_BLUR * width))[where]
 
-    own, swap = blurred(frame), blurred(out)
+    own, swap = blurred(frame, region if seen is None else seen), blurred(out, region)
     # the target's colours, per band of lightness, on a grid of whole a/b levels
     bands = 256 // OFF_L_BIN
     seen = np.zeros((bands, 256, 256), np.int32)

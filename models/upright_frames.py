@@ -26,8 +26,10 @@ from models.orientation import Mesh
 # a stream that shows no face looks for one in its frames turned, in its first faceless frame and
 # every this many after, a quarter turn at a time: the detector misses some faces on their side or
 # upside down (a close-up on its side, in bench.quality's clips, for its first 7 frames), and a
-# face it never finds as the frames come would never be swapped
-LOOK_TURNED_EVERY = 3
+# face it never finds as the frames come would never be swapped. Each look costs a detection (an
+# empty room's frame 6 ms at 640x480): one frame in ten, not one in three, so a camera left
+# pointing at an empty room does not cost a face's share of the worker
+LOOK_TURNED_EVERY = 10
 
 
 def turn_to_try(faceless: int) -> int | None:

@@ -183,3 +183,18 @@ def test_the_ceilings_paste_puts_the_source_inside_the_outline_and_keeps_the_tar
     assert (pasted[5, 5] == frame[5, 5]).all()  # outside the outline: the target's frame
     assert pasted[80, 70].max() < 100  # the source's eye, aligned onto the target's (10 px up)
     assert kept[80, 70].min() > 150  # the target's own eye put back
+
+
+def test_the_eyes_region_takes_the_lids_and_brows_and_its_colours_are_judged_against_the_whole_face():
+    eyes, whole, width = realism.eyes_and_face((200, 200), face_marks())
+    assert width == 120
+    assert eyes[80, 70] and eyes[80, 130] and eyes[60, 100]  # the eyes, the brows' line
+    assert eyes[88, 70]  # a lid under the eye
+    assert not eyes[125, 100] and not eyes[110, 60]  # the lips, a cheek
+    assert whole[80, 70] and whole[125, 100] and whole[110, 60]
+    frame = skin_frame(200, 200)
+    # a blue iris the target's face shows nowhere at its lightness is off; its skin's colour is not
+    blue = lab_stripe(frame, slice(64, 76), (90, 128, 100))
+    own = lab_stripe(frame, slice(64, 76), cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)[110, 60].tolist())
+    assert realism.off_colour_share(blue, frame, eyes, width, whole) > 0.05
+    assert realism.off_colour_share(own, frame, eyes, width, whole) == 0
