@@ -23,21 +23,31 @@ from models.engine import SwapResult
 from models.mediapipe_faces import FaceTracker, TrackedFace
 from models.orientation import Mesh
 
-# a stream that shows no face looks for one in its frames turned, in its first faceless frame and
-# every this many after, a quarter turn at a time: the detector misses some faces on their side or
-# upside down (a close-up on its side, in bench.quality's clips, for its first 7 frames), and a
-# face it never finds as the frames come would never be swapped. Each look costs a detection (an
-# empty room's frame 6 ms at 640x480): one frame in ten, not one in three, so a camera left
+# a stream that shows no face looks for one in its frames turned, a quarter turn at a time: in its
+# first faceless frame and every LOOK_SOON_EVERY-th after, up to LOOK_SOON, then every
+# LOOK_LATER_EVERY-th. The detector misses some faces on their side or upside down (a close-up on
+# its side, in bench.quality's clips, for its first 7 frames), and a face it never finds as the
+# frames come would never be swapped. Each look costs a detection (an empty room's frame 6 ms at
+# 640x480): often while a stream starts or a face has just gone, rarely after, so a camera left
 # pointing at an empty room does not cost a face's share of the worker
-LOOK_TURNED_EVERY = 10
+LOOK_SOON = 30
+LOOK_SOON_EVERY = 3
+LOOK_LATER_EVERY = 10
 
 
 def turn_to_try(faceless: int) -> int | None:
     """The quarter turn (degrees clockwise, on top of the stream's) to look for a face in, in the
     `faceless`-th frame in a row without one; None: not in this frame."""
-    if faceless <= 0 or (faceless - 1) % LOOK_TURNED_EVERY:
+    if faceless <= 0:
         return None
-    return orientation.TURNS[(faceless - 1) // LOOK_TURNED_EVERY % len(orientation.TURNS)]
+    if faceless <= LOOK_SOON:
+        step, every, before = faceless - 1, LOOK_SOON_EVERY, 0
+    else:
+        step, every = faceless - LOOK_SOON - 1, LOOK_LATER_EVERY
+        before = len(range(0, LOOK_SOON, LOOK_SOON_EVERY))  # the looks while it was soon
+    if step % every:
+        return None
+    return orientation.TURNS[(before + step // every) % len(orientation.TURNS)]
 
 
 # seconds: a face found this soon after a face was followed is taken the way up the frames are

@@ -10,7 +10,15 @@ from models import face_topology as ft
 from models.engine import SwapResult
 from models.mediapipe_faces import TrackedFace
 from models.orientation import TURNS, turn, turn_point
-from models.upright_frames import LOOK_TURNED_EVERY, TRUSTED_FOR, UprightFrames, trusted, turn_to_try
+from models.upright_frames import (
+    LOOK_LATER_EVERY,
+    LOOK_SOON,
+    LOOK_SOON_EVERY,
+    TRUSTED_FOR,
+    UprightFrames,
+    trusted,
+    turn_to_try,
+)
 
 W, H = 64, 48
 
@@ -79,10 +87,15 @@ def _mesh_reading_upright_only(image: np.ndarray, box: tuple[float, ...]) -> np.
     return np.array([turn_point(tuple(p), way, *size) for p in _upright_face()], np.float32)
 
 
-def test_looks_for_a_face_turned_only_every_few_faceless_frames_a_quarter_turn_at_a_time():
-    tries = [turn_to_try(n) for n in range(0, 3 * LOOK_TURNED_EVERY + 2)]
-    assert [t for t in tries if t is not None] == [*TURNS, TURNS[0]]
-    assert tries[0] is None and tries[1] == TURNS[0] and tries[2] is None  # the first faceless frame
+def test_looks_for_a_face_turned_often_when_it_has_just_gone_and_rarely_after():
+    tries = {n: turn_to_try(n) for n in range(0, LOOK_SOON + 3 * LOOK_LATER_EVERY + 1)}
+    looked = [n for n, t in tries.items() if t is not None]
+    assert looked[:3] == [1, 1 + LOOK_SOON_EVERY, 1 + 2 * LOOK_SOON_EVERY]  # the first faceless frame on
+    later = [n for n in looked if n > LOOK_SOON]
+    assert np.diff(later).tolist() == [LOOK_LATER_EVERY] * (len(later) - 1) and len(later) == 3
+    turns = [tries[n] for n in looked]
+    assert all(turns[i : i + 3] in (list(TURNS), [TURNS[1], TURNS[2], TURNS[0]], [TURNS[2], *TURNS[:2]])
+               for i in range(len(turns) - 2))  # a quarter turn after another, round and round
 
 
 def test_an_upside_down_camera_turns_the_frames_once_its_face_is_found_and_keeps_the_turn():
@@ -98,10 +111,10 @@ def test_an_upside_down_camera_turns_the_frames_once_its_face_is_found_and_keeps
 def test_a_face_the_detector_misses_upside_down_is_looked_for_turned_and_then_followed():
     tracker = FakeTracker()  # finds the face only upright
     frames = UprightFrames(tracker, _mesh_reading_upright_only)  # type: ignore[arg-type]
-    found = [len(frames.faces(_frame(180), t)[1]) for t in range(3 * LOOK_TURNED_EVERY)]
+    found = [len(frames.faces(_frame(180), t)[1]) for t in range(3 * LOOK_SOON_EVERY)]
     first = found.index(1)
     # 90 degrees first (no face there), then 180
-    assert first == LOOK_TURNED_EVERY
+    assert first == LOOK_SOON_EVERY
     assert all(found[first:]) and frames.turn == 180
 
 
@@ -149,10 +162,10 @@ def test_a_face_back_after_a_moment_away_is_not_read_again_but_one_back_after_lo
 def test_a_stream_without_a_mesh_reader_never_turns():
     tracker = FakeTracker(finds_turned={180})
     frames = UprightFrames(tracker, None)  # type: ignore[arg-type]
-    for t in range(2 * LOOK_TURNED_EVERY):
+    for t in range(2 * LOOK_SOON_EVERY):
         turned, _ = frames.faces(_frame(180), t)
         assert _way_of(turned) == 180
-    assert frames.turn == 0 and tracker.seen == [180] * (2 * LOOK_TURNED_EVERY)
+    assert frames.turn == 0 and tracker.seen == [180] * (2 * LOOK_SOON_EVERY)
 
 
 @pytest.mark.parametrize("degrees", TURNS)
