@@ -68,16 +68,9 @@ def skin(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, float]:
     by 4% of the face's width) and 5% of its width along the outline; and the face's width.
     `marks`: dlib's (68, 2) landmarks."""
     width = float(np.ptp(marks[list(JAW), 0]))
-    grow = max(1, round(0.04 * width))
-    face = np.zeros(shape, np.uint8)
-    cv2.fillPoly(face, [np.round(outline(marks)).astype(np.int32)], 255)
     inset = max(1, round(0.05 * width))
-    face = cv2.erode(face, np.ones((2 * inset + 1, 2 * inset + 1), np.uint8))
-    features = np.zeros(shape, np.uint8)
-    # each brow alone: one hull over both would take in the skin between them
-    for part in (BROWS[:5], BROWS[5:], *EYES, LIPS):
-        cv2.fillConvexPoly(features, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
-    features = cv2.dilate(features, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    face = cv2.erode(_filled(shape, marks), np.ones((2 * inset + 1, 2 * inset + 1), np.uint8))
+    features = _features(shape, marks, (BROWS[:5], BROWS[5:], *EYES, LIPS), 0.04 * width)
     return (face > 0) & (features == 0), width
 
 
@@ -86,14 +79,26 @@ def eyes_and_face(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray
     lids), inside the face; the whole face inside its jaw and brows (eyes, brows and lips included);
     and the face's width. `marks`: dlib's (68, 2) landmarks."""
     width = float(np.ptp(marks[list(JAW), 0]))
-    grow = max(1, round(0.06 * width))
+    face = _filled(shape, marks) > 0
+    eyes = _features(shape, marks, (BROWS[:5], BROWS[5:], *EYES), 0.06 * width)
+    return (eyes > 0) & face, face, width
+
+
+def _filled(shape: tuple[int, int], marks: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): 255 inside the face's outline."""
     face = np.zeros(shape, np.uint8)
     cv2.fillPoly(face, [np.round(outline(marks)).astype(np.int32)], 255)
-    eyes = np.zeros(shape, np.uint8)
-    for part in (BROWS[:5], BROWS[5:], *EYES):
-        cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
-    eyes = cv2.dilate(eyes, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    return (eyes > 0) & (face > 0), face > 0, width
+    return face
+
+
+def _features(shape: tuple[int, int], marks: np.ndarray, parts: tuple[range, ...], grow: float) -> np.ndarray:
+    """uint8 (h, w): 255 over each of `parts`' convex hull (each brow alone: one hull over both
+    would take in the skin between them), grown by `grow` px."""
+    features = np.zeros(shape, np.uint8)
+    for part in parts:
+        cv2.fillConvexPoly(features, cv2.convexHull(np.round(marks[list(part)]).astype(np.int32)), 255)
+    grown = max(1, round(grow))
+    return cv2.dilate(features, np.ones((2 * grown + 1, 2 * grown + 1), np.uint8))
 
 
 def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:

@@ -86,11 +86,12 @@ class UprightFrames:
             extra = turn_to_try(self._faceless)
             if extra is None or trusted(t, self._followed_at):
                 return turned, faces
-            other = orientation.turn(frame, (self.turn + extra) % 360)
+            looked = (self.turn + extra) % 360
+            other = orientation.turn(frame, looked)
             faces = self.tracker.update(other, t)
             if not faces:
                 return turned, faces
-            self.turn, turned = (self.turn + extra) % 360, other
+            self.turn, turned = looked, other
         self._faceless = 0
         followed = [f for f in faces if f.track_id in self._checked]
         if followed or trusted(t, self._followed_at):

@@ -1,5 +1,5 @@
 """Fakes for what tests cannot or need not run for real: an engine with controllable speed and
-failures, an event client that records what it is sent, and a clock."""
+failures, an event client that records what it is sent, a clock, and a made-up face mesh."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from media.channels import Transport
+from models import face_topology as ft
 from models.engine import DetectedFace, SourceFace, SwapResult
 
 FAKE_SOURCE = SourceFace("fake", (0, 0, 1, 1), None)
@@ -104,3 +105,14 @@ class RecordingClient:
 
     def events(self, name: str) -> list[dict[str, Any]]:
         return [data for event, data in self.sent if event == name]
+
+
+def upright_face_mesh(centre: tuple[float, float], size: float) -> np.ndarray:
+    """FaceMesh's 468 points of a made-up upright face, all at `centre` but its eyes (one row,
+    `size` apart, a third of it above the centre) and its inner lips (two thirds below)."""
+    cx, cy = centre
+    points = np.full((ft.MESH_POINTS, 2), centre, np.float32)
+    points[ft.right_eye()] = (cx - size / 2, cy - size / 3)
+    points[ft.left_eye()] = (cx + size / 2, cy - size / 3)
+    points[[ft.UPPER_INNER_LIP, ft.LOWER_INNER_LIP]] = (cx, cy + 2 * size / 3)
+    return points

@@ -23,6 +23,7 @@ from models.orientation import (
     unsteadiness,
     worth_turning,
 )
+from testing.fakes import upright_face_mesh
 
 FACE = np.column_stack([np.linspace(100, 300, ft.MESH_POINTS), np.linspace(100, 340, ft.MESH_POINTS)])
 UPRIGHT = Reading(0.004, 5.0)
@@ -63,25 +64,16 @@ def test_a_point_and_a_box_turn_with_the_image(degrees):
     assert back == (5.0, 7.0)
 
 
-def _face_layout() -> np.ndarray:
-    """468 points: both eyes on one row, the mouth below them (as an upright face's)."""
-    points = np.full((ft.MESH_POINTS, 2), (100.0, 110.0), np.float32)
-    points[ft.right_eye()] = (85.0, 100.0)
-    points[ft.left_eye()] = (115.0, 100.0)
-    points[[ft.UPPER_INNER_LIP, ft.LOWER_INNER_LIP]] = (100.0, 130.0)
-    return points
-
-
 @pytest.mark.parametrize("degrees, expected", [(0, 0.0), (30, 30.0), (90, 90.0), (270, -90.0)])
 def test_roll_is_how_far_the_face_is_turned_clockwise(degrees, expected):
     a = np.radians(degrees)
     clockwise = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])  # in image rows and columns
-    points = (_face_layout() - 100) @ clockwise.T + 100
+    points = (upright_face_mesh((100.0, 110.0), 30.0) - 100) @ clockwise.T + 100
     assert roll(points) == pytest.approx(expected, abs=1e-3)
 
 
 def test_an_upside_down_face_rolls_half_round():
-    points = np.array([turn_point(tuple(p), 180, 200, 200) for p in _face_layout()])
+    points = np.array([turn_point(tuple(p), 180, 200, 200) for p in upright_face_mesh((100.0, 110.0), 30.0)])
     assert abs(roll(points)) == pytest.approx(180.0, abs=1e-3)
 
 

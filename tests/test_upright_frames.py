@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import face_topology as ft
 from models.engine import SwapResult
 from models.mediapipe_faces import TrackedFace
 from models.orientation import TURNS, turn, turn_point
@@ -19,17 +18,16 @@ from models.upright_frames import (
     trusted,
     turn_to_try,
 )
+from testing.fakes import upright_face_mesh
 
 W, H = 64, 48
 
 
-def _upright_face() -> np.ndarray:
-    """468 points of an upright face: the eyes on one row, the mouth below them."""
-    points = np.full((ft.MESH_POINTS, 2), (32.0, 26.0), np.float32)
-    points[ft.right_eye()] = (26.0, 20.0)
-    points[ft.left_eye()] = (38.0, 20.0)
-    points[[ft.UPPER_INNER_LIP, ft.LOWER_INNER_LIP]] = (32.0, 32.0)
-    return points
+def _face_in(way: int) -> np.ndarray:
+    """The test face's mesh in a frame whose face lies turned clockwise by `way` (_frame): an
+    upright face rolled so, as mediapipe's mesh follows a roll."""
+    upright = upright_face_mesh((32.0, 26.0), 12.0)
+    return np.array([turn_point(tuple(p), way, W, H) for p in upright], np.float32)
 
 
 def _frame(degrees: int) -> np.ndarray:
@@ -66,10 +64,7 @@ class FakeTracker:
             return []
         if self.track is None:
             self.track, self.next_id = self.next_id, self.next_id + 1
-        h, w = frame.shape[:2]
-        size = (w, h) if way in (0, 180) else (h, w)
-        points = np.array([turn_point(tuple(p), way, *size) for p in _upright_face()], np.float32)
-        return [TrackedFace(points, (10.0, 10.0, 50.0, 40.0), self.track)]
+        return [TrackedFace(_face_in(way), (10.0, 10.0, 50.0, 40.0), self.track)]
 
     def forget(self) -> None:
         self.track = None
@@ -82,9 +77,7 @@ def _mesh_reading_upright_only(image: np.ndarray, box: tuple[float, ...]) -> np.
     way = _way_of(image)
     if way == 180:
         return None
-    h, w = image.shape[:2]
-    size = (w, h) if way in (0, 180) else (h, w)
-    return np.array([turn_point(tuple(p), way, *size) for p in _upright_face()], np.float32)
+    return _face_in(way)
 
 
 def test_looks_for_a_face_turned_often_when_it_has_just_gone_and_rarely_after():
