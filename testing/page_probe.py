@@ -45,3 +45,16 @@ TRACK_DELAY_JS = """([localId, remoteId, wrap]) => {
     remote.addEventListener('load', () => sample(performance.now()));
   }
 }"""
+
+# When each new frame was presented on the element with this id (requestVideoFrameCallback), in
+# window.presented: a frame rate and the longest wait between frames counted by the page itself.
+PRESENTATIONS_JS = """(id) => {
+  window.presented = [];
+  const el = document.getElementById(id);
+  const on = (now) => {
+    window.presented.push(now);
+    if (window.presented.length > 4000) window.presented.shift();
+    el.requestVideoFrameCallback(on);
+  };
+  el.requestVideoFrameCallback(on);
+}"""
