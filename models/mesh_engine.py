@@ -427,7 +427,8 @@ class MeshStream:
             if dst_stats is not None:
                 colourful = _chroma_share(src.lab_stats, dst_stats)
                 textures = [color.apply_lut(s.lab, color.transfer_lut(s.lab_stats, dst_stats,
-                                                                      self.engine.color_strength))
+                                                                      self.engine.color_strength,
+                                                                      self.engine.exposure))
                             for s, _ in layers]
         t = _timed(timings, "colour", t)
 
@@ -588,7 +589,7 @@ class MeshEngine:
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
-                 upright: bool = True, upright_frames: bool = True) -> None:
+                 upright: bool = True, upright_frames: bool = True, exposure: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -642,6 +643,9 @@ class MeshEngine:
         self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength
+        # a darker target's lightness scaled from the source's as less light scales it, not shifted
+        # (color.exposure_gain)
+        self.exposure = exposure
         self.faces = FaceFinder()
         self.still = StillMesher()
         # a hand in front of the source photo's face is left out of its mask (_hand_over); the

@@ -40,6 +40,20 @@ def test_a_coloured_target_takes_the_skins_tone_and_keeps_most_of_its_spread():
     assert lut[160, 0, 1] - lut[150, 0, 1] == 7  # the clamp's 0.7 of 10: only a grey target gets 0
 
 
+def test_a_face_in_less_light_takes_the_photos_shading_scaled_as_the_light_scales_it():
+    # a lit photo's skin (L 150) onto a dim webcam's (33; bench.quality's dim light measured a
+    # socket of L 90 on a cheek of 150 at 12 on 33, and a highlight of 210 at 59)
+    lit = (np.array([150.0, 150.0, 150.0]), np.array([28.0, 6.0, 6.0]))
+    dim = (np.array([33.0, 134.0, 134.0]), np.array([8.0, 2.0, 2.0]))
+    scaled, shifted = (color.transfer_lut(lit, dim, gain=gain).astype(int) for gain in (True, False))
+    assert scaled[150, 0, 0] == shifted[150, 0, 0] == 33  # the skin's mean where the frame's is
+    assert 8 <= scaled[90, 0, 0] <= 16 and shifted[90, 0, 0] == 0  # the socket: faint, not black
+    assert 45 <= scaled[210, 0, 0] <= 65
+    # the same light: nothing scaled
+    same = (np.array([150.0, 150.0, 150.0]), np.array([28.0, 6.0, 6.0]))
+    assert (color.transfer_lut(lit, same) == color.transfer_lut(lit, same, gain=False)).all()
+
+
 def test_a_warm_sources_grey_and_brown_features_are_not_pushed_past_neutral_on_a_paler_target():
     # the skin means of bench.quality's t1-3 (a warm photo) and t1-6 (a paler one)
     warm = (np.array([171.0, 148.0, 159.0]), np.array([20.0, 6.0, 8.0]))
