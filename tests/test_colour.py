@@ -40,7 +40,7 @@ def test_a_coloured_target_takes_the_skins_tone_and_keeps_most_of_its_spread():
     assert lut[160, 0, 1] - lut[150, 0, 1] == 7  # the clamp's 0.7 of 10: only a grey target gets 0
 
 
-def test_a_face_in_less_light_takes_the_photos_shading_scaled_as_the_light_scales_it():
+def test_a_face_in_less_light_takes_the_photos_shading_and_colour_scaled_as_the_light_scales_them():
     # a lit photo's skin (L 150) onto a dim webcam's (33; bench.quality's dim light measured a
     # socket of L 90 on a cheek of 150 at 12 on 33, and a highlight of 210 at 59)
     lit = (np.array([150.0, 150.0, 150.0]), np.array([28.0, 6.0, 6.0]))
@@ -49,6 +49,8 @@ def test_a_face_in_less_light_takes_the_photos_shading_scaled_as_the_light_scale
     assert scaled[150, 0, 0] == shifted[150, 0, 0] == 33  # the skin's mean where the frame's is
     assert 8 <= scaled[90, 0, 0] <= 16 and shifted[90, 0, 0] == 0  # the socket: faint, not black
     assert 45 <= scaled[210, 0, 0] <= 65
+    # a blue iris (b 100, across grey from the skin) fades with the light as the skin's colour did
+    assert 116 <= scaled[100, 0, 2] <= 122 and shifted[100, 0, 2] == 108
     # the same light: nothing scaled
     same = (np.array([150.0, 150.0, 150.0]), np.array([28.0, 6.0, 6.0]))
     assert (color.transfer_lut(lit, same) == color.transfer_lut(lit, same, gain=False)).all()
