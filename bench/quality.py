@@ -312,6 +312,7 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
 # how the targets' frames are lit (--light): as photographed, or a webcam's in a dim room (gamma,
 # gain, and the sensor's noise in levels of B, G and R; the same noise for every config)
 LIGHTS: dict[str, tuple[float, float, float] | None] = {"as-taken": None, "dim": (1.4, 0.3, 6.0)}
+SHEET_BRIGHTER = 3.0  # a dim light's contact sheets: target and outputs scaled up alike
 
 
 def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light: str = "as-taken"
@@ -719,7 +720,7 @@ def server_swapper(engine):
 def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str, light: str) -> None:
     """One row per source form (`src` onto the next identity): target, then each config."""
     rows = [sheet_row(results, ids, src, kind, kind, light) for kind in kinds]
-    save_sheet(rows, name, f"source, target, {', '.join(results)}")
+    save_sheet(rows, name, f"source, target, {', '.join(results)}{brightened(light)}")
 
 
 def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, light: str) -> None:
@@ -727,7 +728,12 @@ def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, light
     Where `sheet` shows one person in every form, this shows every person once (a flash-lit face, a
     profile, a hat brim: what the forms of one photo do not)."""
     rows = [sheet_row(results, ids, src, "plain", src, light) for src in sources]
-    save_sheet(rows, name, f"each source as photographed: source, target, {', '.join(results)}")
+    save_sheet(rows, name,
+               f"each source as photographed: source, target, {', '.join(results)}{brightened(light)}")
+
+
+def brightened(light: str) -> str:
+    return "" if LIGHTS[light] is None else f"; frames brightened {SHEET_BRIGHTER:g} times"
 
 
 def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: str) -> np.ndarray:
@@ -735,6 +741,8 @@ def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: 
     output of that pair."""
     picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
     frames = [target_clip(*ids[picks[0].target], CLIP, light)[-1]] + [p.image for p in picks]
+    if LIGHTS[light] is not None:  # a dim frame brightened, so that a person can see what it holds
+        frames = [cv2.convertScaleAbs(f, alpha=SHEET_BRIGHTER) for f in frames]
     return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [f[:, 80:560] for f in frames])
 
 
