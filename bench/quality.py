@@ -137,7 +137,7 @@ CONFIGS: dict[str, dict] = {
     "no-enlarge": _NO_ENLARGE,  # ... but a small source enlarged once at upload, and after
     "no-pose": _NO_POSE,  # ... but the landmarks' pose smoothed apart from their shape, and after
     "no-edges": _NO_EDGES,  # everything but the background and hair cut from inside the outline
-    "shifted": {"exposure": False},  # the source's lightness shifted to a darker target's, not scaled
+    "shifted": {"exposure": False},  # a photo's lightness and colour shifted to a darker frame's, unscaled
     "after": {},
 }
 

@@ -643,8 +643,8 @@ class MeshEngine:
         self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength
-        # a darker target's lightness scaled from the source's as less light scales it, not shifted
-        # (color.exposure_gain)
+        # a darker target's lightness and colour scaled from the source's as less light scales
+        # them, not shifted (color.exposure_gain)
         self.exposure = exposure
         self.faces = FaceFinder()
         self.still = StillMesher()
