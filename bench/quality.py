@@ -28,7 +28,7 @@ around the eyes (the irises, lids, sockets and brows), colours its face shows at
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--light dim` darkens the targets' frames as a webcam's in a dim room (gamma 1.4, gain 0.3, noise of
-6 levels); its sheets are named `-dim`.
+6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does (LIGHTS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
 /ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
 quality-sources.png (every source as photographed).
@@ -52,6 +52,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -309,9 +310,21 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     raise ValueError(kind)
 
 
-# how the targets' frames are lit (--light): as photographed, or a webcam's in a dim room (gamma,
-# gain, and the sensor's noise in levels of B, G and R; the same noise for every config)
-LIGHTS: dict[str, tuple[float, float, float] | None] = {"as-taken": None, "dim": (1.4, 0.3, 6.0)}
+class Light(NamedTuple):
+    """How a target's frames are lit: each of B, G and R as (v / 255) ** gamma * gain * tint, and
+    the sensor's noise in levels (the same noise for every config)."""
+
+    gamma: float
+    gain: float
+    noise: float
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+# how the targets' frames are lit (--light): as photographed; a webcam's in a dim room; a room lit by
+# a warm lamp (a 3000 K bulb against daylight, in linear light about 0.55 of the blue and 0.8 of the
+# green to the red, uncorrected by the camera's white balance)
+LIGHTS: dict[str, Light | None] = {"as-taken": None, "dim": Light(1.4, 0.3, 6.0),
+                                   "warm": Light(1.0, 1.0, 2.0, (0.55 ** (1 / 2.2), 0.8 ** (1 / 2.2), 1.0))}
 SHEET_BRIGHTER = 3.0  # a dim light's contact sheets: target and outputs scaled up alike
 
 
@@ -323,10 +336,10 @@ def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light
     clip = video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
     if LIGHTS[light] is None:
         return clip
-    gamma, gain, noise = LIGHTS[light]
+    gamma, gain, noise, tint = LIGHTS[light]
     rng = np.random.default_rng(0)
-    dim = [(f / 255.0) ** gamma * gain * 255 + rng.normal(0, noise, f.shape) for f in clip]
-    return [np.clip(f, 0, 255).astype(np.uint8) for f in dim]
+    lit = [(f / 255.0) ** gamma * gain * np.float32(tint) * 255 + rng.normal(0, noise, f.shape) for f in clip]
+    return [np.clip(f, 0, 255).astype(np.uint8) for f in lit]
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -534,7 +547,8 @@ def main() -> None:
                     help=f"engine settings to compare: {', '.join(CONFIGS)}")
     ap.add_argument("--server", action="store_true", help="through a real server (/upload_source, /ws)")
     ap.add_argument("--light", choices=tuple(LIGHTS), default="as-taken",
-                    help="the targets' frames as photographed, or a webcam's in a dim room (dark, noisy)")
+                    help="the targets' frames as photographed, a webcam's in a dim room (dark, noisy), or "
+                         "under a warm lamp")
     ap.add_argument("--kinds", default=",".join(KINDS),
                     help=f"source forms to use (a subset is quicker; also {', '.join(MORE_KINDS)})")
     ap.add_argument("--faces", choices=("wheels", "held-out", "press"), default="wheels",
@@ -733,7 +747,12 @@ def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, light
 
 
 def brightened(light: str) -> str:
-    return "" if LIGHTS[light] is None else f"; frames brightened {SHEET_BRIGHTER:g} times"
+    return "" if not dark(light) else f"; frames brightened {SHEET_BRIGHTER:g} times"
+
+
+def dark(light: str) -> bool:
+    """Whether `light`'s frames are too dark for a person to see on a contact sheet as they are."""
+    return LIGHTS[light] is not None and LIGHTS[light].gain < 0.5
 
 
 def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: str) -> np.ndarray:
@@ -741,7 +760,7 @@ def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: 
     output of that pair."""
     picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
     frames = [target_clip(*ids[picks[0].target], CLIP, light)[-1]] + [p.image for p in picks]
-    if LIGHTS[light] is not None:  # a dim frame brightened, so that a person can see what it holds
+    if dark(light):  # a dim frame brightened, so that a person can see what it holds
         frames = [cv2.convertScaleAbs(f, alpha=SHEET_BRIGHTER) for f in frames]
     return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [f[:, 80:560] for f in frames])
 
