@@ -200,11 +200,11 @@ def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, wid
     own, swap = blurred(frame, region if seen is None else seen), blurred(out, region)
     # the target's colours, per band of lightness, on a grid of whole a/b levels
     bands = 256 // OFF_L_BIN
-    seen = np.zeros((bands, 256, 256), np.int32)
-    np.add.at(seen, (own[:, 0].astype(int) // OFF_L_BIN, *np.rint(own[:, 1:]).astype(int).T), 1)
+    shown = np.zeros((bands, 256, 256), np.int32)
+    np.add.at(shown, (own[:, 0].astype(int) // OFF_L_BIN, *np.rint(own[:, 1:]).astype(int).T), 1)
     reach = int(np.ceil(OFF_LEVELS))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), disc) for band in seen])
+    near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), disc) for band in shown])
     # a band each side (not around: the darkest band is no neighbour of the lightest)
     beside = near.copy()
     np.maximum(beside[1:], near[:-1], out=beside[1:])
