@@ -319,6 +319,10 @@ class Light(NamedTuple):
     noise: float
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
+    def on(self, frame: np.ndarray) -> np.ndarray:
+        """`frame` (uint8 BGR) in this light, as float levels, before the sensor's noise."""
+        return (frame / 255.0) ** self.gamma * self.gain * np.float32(self.tint) * 255
+
 
 # how the targets' frames are lit (--light): as photographed; a webcam's in a dim room; a room lit by
 # a warm lamp (a 3000 K bulb against daylight, in linear light about 0.55 of the blue and 0.8 of the
@@ -334,11 +338,11 @@ def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light
     LIGHTS[`light`] says."""
     head = frontal(photo, box, 0.8)
     clip = video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
-    if LIGHTS[light] is None:
+    lighting = LIGHTS[light]
+    if lighting is None:
         return clip
-    gamma, gain, noise, tint = LIGHTS[light]
     rng = np.random.default_rng(0)
-    lit = [(f / 255.0) ** gamma * gain * np.float32(tint) * 255 + rng.normal(0, noise, f.shape) for f in clip]
+    lit = [lighting.on(f) + rng.normal(0, lighting.noise, f.shape) for f in clip]
     return [np.clip(f, 0, 255).astype(np.uint8) for f in lit]
 
 

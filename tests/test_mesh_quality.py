@@ -1232,8 +1232,9 @@ def test_a_sharp_photos_grain_fades_to_a_soft_frames_and_stays_on_a_sharp_one(me
 def dimmed(image: np.ndarray) -> np.ndarray:
     """`image` as a webcam in a dim room shows it (bench.quality's `dim` light, without its noise):
     a third of the light, through the camera's tone curve."""
-    gamma, gain, _, _ = LIGHTS["dim"]
-    return np.clip((image / 255.0) ** gamma * gain * 255 + 0.5, 0, 255).astype(np.uint8)
+    dim = LIGHTS["dim"]
+    assert dim is not None
+    return np.clip(dim.on(image) + 0.5, 0, 255).astype(np.uint8)
 
 
 def test_a_lit_photo_on_a_dim_webcams_face_keeps_its_shading_as_faint_as_the_camera_shows_it(
