@@ -80,7 +80,7 @@ from testing.occluders import hand_cutout, put_over
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg")
+MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg", "shadowed")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -109,7 +109,8 @@ SHARES = (("patchy", "skin in colour patches the target has not", "skin in colou
           ("eyes_off", "eyes and brows off the face's colours",
            "around the eyes off the face's colours at its lightness"))
 CONFIGS: dict[str, dict] = {
-    "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, **_EARLIER},
+    "before": {"relight": False, "coverage": False, "shape": 0, "fill_hidden": False, "even_light": False,
+               **_EARLIER},
     "coverage": {"relight": False, "shape": 0, "fill_hidden": False, **_EARLIER},
     "relight": {"shape": 0, "fill_hidden": False, **_EARLIER},
     "shape": {"fill_hidden": False, "outline": 0.0, **_EARLIER},
@@ -123,6 +124,7 @@ CONFIGS: dict[str, dict] = {
     "layout-shape": {"shape_from_front": False},  # a mirrored source's shape read from its symmetric layout
     "quadratic-colour": {"colour_degree": 2},  # the light's colour by quadratic surfaces, as its lightness
     "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
+    "uneven": {"even_light": False},  # the photo's light as it is, not made even between the face's halves
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
     # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones
@@ -250,6 +252,13 @@ def press(judge: Judge) -> tuple[dict[str, tuple[np.ndarray, tuple[int, int, int
     return sources, gallery
 
 
+def shadowed(image: np.ndarray, x: float, width: float) -> np.ndarray:
+    """`image` in a shadow right of column `x` (0.45 of the light), its edge `width` px wide."""
+    ramp = np.clip((np.arange(image.shape[1]) - x) / width + 0.5, 0.0, 1.0)
+    light = (1.0 - 0.55 * ramp).astype(np.float32)[None, :, None]
+    return np.clip(image * light + 0.5, 0, 255).astype(np.uint8)
+
+
 def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8) -> np.ndarray:
     return crop_face(photo, box, pad)
 
@@ -304,6 +313,13 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]
+    if kind == "shadowed":
+        # a light from the photo's left, the face's right half in shadow, its edge down the nose
+        # (a tenth of the face's width); the crop is centred on the face where the photo allows
+        x0, _, x1, _ = box
+        start = max(0, int((x0 + x1) / 2 - max(x1 - x0, box[3] - box[1]) * (1 + 2 * 0.8) / 2))
+        grow = w / frontal(photo, box, 0.8).shape[1]
+        return shadowed(face, ((x0 + x1) / 2 - start) * grow, 0.1 * (x1 - x0) * grow)
     if kind == "small":
         scale = 80 / (box[2] - box[0]) * (w / frontal(photo, box, 0.8).shape[1])
         return cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -61,6 +61,7 @@ from models.smoothing import SMOOTHINGS
 from models.source_notes import SourceLook, source_notes
 from models.symmetry import (
     FRONTAL,
+    even_light,
     face_mask,
     far_side,
     fill_hidden_half,
@@ -589,7 +590,8 @@ class MeshEngine:
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
-                 upright: bool = True, upright_frames: bool = True, exposure: bool = True) -> None:
+                 upright: bool = True, upright_frames: bool = True, exposure: bool = True,
+                 even_light: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -620,6 +622,7 @@ class MeshEngine:
         self.jaw = jaw
         self.forehead = forehead
         self.temples = temples
+        self.even_light = even_light  # the photo's light even between the face's halves (symmetry.py)
         self.hair = hair
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
@@ -796,7 +799,7 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
-                    self.edges, self.eyes)
+                    self.edges, self.eyes, self.even_light)
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
@@ -966,6 +969,7 @@ class Cuts(NamedTuple):
     hair: bool = True  # a fringe over the brows
     edges: bool = True  # background or hair inside the outline at the sides (mask.edge_intrusions)
     eyes: bool = True  # the source's open eyes kept, looking where the target's look (models/gaze.py)
+    even_light: bool = True  # the photo's light made even between the face's halves (symmetry.even_light)
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
@@ -1011,6 +1015,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     """One texture of a source face (see _make_source). Its eyes are kept where `irises` (their
     places in the eyes) are known and it shows both eyes open (models/gaze.py)."""
     crop = np.ascontiguousarray(crop)
+    if cuts.even_light:
+        crop = even_light(crop, inside, local)
     seen = None
     if not inside.all():
         feather = max(3, round(ft.face_width(local) * CROP_FEATHER)) | 1

@@ -1,4 +1,5 @@
-"""The face mesh's left-right symmetry, and a turned source's hidden half filled from its seen one.
+"""The face mesh's left-right symmetry: a turned source's hidden half filled from its seen one, and
+a frontal source's light made even between its halves (even_light).
 
 mediapipe's 468 points come in mirror pairs (the person's left and right eye corner, ...) plus
 points on the face's midline. The pairs are not in mediapipe's Python package; they are derived
@@ -73,6 +74,14 @@ CHIN_REACH = 0.04
 CHIN_SKIN = 0.15
 BACKGROUND_NEAR = 0.25
 BACKGROUND_LIKE = 40.0
+# even_light: the light made even between the face's halves at scales coarser than EVEN_SCALE of
+# its width, for faces whose far half's area is EVEN_FROM of the near half's or more (fully from
+# EVEN_FULL). For every face, a turned photo onto its own frames came back further from itself
+# (bench.quality's self-swap: wheel faces 0.104 -> 0.174, t1.jpg's turned second person 0.143 ->
+# 0.218); from the front only, 0.112
+EVEN_SCALE = 0.05
+EVEN_FROM, EVEN_FULL = 0.7, 0.9
+EVEN_SEEN = 0.5  # the share of a blur on the face's own pixels from which a pixel moves wholly
 
 
 @cache
@@ -409,3 +418,48 @@ def _write_table() -> None:
 
 if __name__ == "__main__":
     _write_table()
+
+
+
+def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A source photo (BGR; `inside`, uint8, 255 where the crop holds the photo's own face, not
+    a repeated edge or a hand in front of it; its mesh `points` in its pixels) with the light made
+    even between the face's halves at scales coarser than EVEN_SCALE of its width: each pixel's
+    lightness, blurred inside the mesh, less half its difference from its mirror partner's.
+
+    A light from one side leaves the far half in shadow, its edge down the nose, sharper than the
+    surfaces the relight swaps; on an evenly lit target that half of the swap was dark (a grey
+    patch beside the nose). Finer detail (pores, creases, the features) and what both halves share
+    stay as they are. Only for faces seen from the front (the far half's area EVEN_FROM to
+    EVEN_FULL of the near half's, fading in): on a turned head the halves differ by how they face
+    the camera too."""
+    points = points[:ft.MESH_POINTS, :2].astype(np.float32)
+    strength = float(np.clip((far_side(points)[1] - EVEN_FROM) / (EVEN_FULL - EVEN_FROM), 0.0, 1.0))
+    if strength == 0:
+        return image
+    h, w = image.shape[:2]
+    tris = _layout_triangles()
+    label = label_triangles(points[tris], (0, 0, w, h))
+    # each pixel's mirror partner: the triangle's mirror image, the same affine way
+    map_x, map_y = sampling_maps(triangle_affines(points[tris], points[mirror()][tris]), label, (0, 0, w, h))
+    mesh = (label > 0).astype(np.float32)
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    lightness = lab[:, :, 0].astype(np.float32)
+    sigma = EVEN_SCALE * ft.face_width(points)
+    # blurred over the face's own pixels only: the background beyond the outline, a hand in front
+    # of the face or a tight crop's repeated edge are no light on it
+    weight = mesh * (inside.astype(np.float32) * (1.0 / 255.0))
+    seen = cv2.GaussianBlur(weight, (0, 0), sigma)
+    low = cv2.GaussianBlur(lightness * weight, (0, 0), sigma) / np.maximum(seen, 1e-3)
+    # how much each blur saw: where either pixel's neighbourhood is mostly hidden, it moves less
+    sure = np.clip(seen / EVEN_SEEN, 0.0, 1.0)
+    partner, partner_sure = (cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                             for field in (low, sure))
+    # faded in from the mesh's edge, where a partner's blur reaches past the other outline
+    inner = cv2.GaussianBlur(cv2.erode(mesh, np.ones((3, 3), np.uint8)), (0, 0), sigma) * mesh
+    shift = (partner - low) * (0.5 * strength) * inner * sure * partner_sure
+    lab[:, :, 0] = np.clip(lightness + shift + 0.5, 0, 255).astype(np.uint8)
+    # written back only inside the mesh: the round trip through LAB moves other pixels a level
+    out = image.copy()
+    np.copyto(out, cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), where=(mesh > 0)[:, :, None])
+    return out

@@ -317,25 +317,27 @@ def test_the_hand_models_ship_inside_the_wheel_and_are_listed(mesh_hands):
 
 
 @pytest.mark.slow
-def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_frame(
-        mesh_engine, hand, astronaut, t1_face):
+def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_frame(hand, astronaut, t1_face):
     """A photo of the astronaut with a hand held up over her mouth and chin: its fingers were part
     of her texture and lay across the mouth of every face she was swapped onto. Found at upload
     (mediapipe's hand models on the whole photo), the hand is left out of her mask, and the
-    target's own face shows there. Measured where the swap without the cut differs from the swap
-    of her photo without a hand by more than 30 levels (the pasted fingers): 36.2 levels from the
-    target's own frame without the cut, 8.5 with it. The rest of the face stays swapped."""
+    target's own face shows there. The engines keep the target's shape (shape=0), so what shows
+    there is the frame itself, not its pixels moved to the source's shape. Measured where the swap
+    without the cut differs from the swap of her photo without a hand by more than 30 levels (the
+    pasted fingers): 26.3 levels from the target's own frame without the cut, 3.3 with it (with
+    the source's shape, 24.7 and 12.4: the move counts). The rest of the face stays swapped."""
     photo = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
     covered, _ = put_over(photo, hand, 0.25, 90, (130, 190))
     frame = place(t1_face, (640, 480), 1.6)
-    source = mesh_engine.prepare_source(covered)
-    assert any(note.startswith("A hand covers") for note in source.notes), source.notes
-    cut = play(mesh_engine, [frame] * 4, source).astype(np.float32)
-    clean = play(mesh_engine, [frame] * 4, mesh_engine.prepare_source(photo)).astype(np.float32)
-    kept_in = MeshEngine(source_hands=False)
+    engine, kept_in = MeshEngine(shape=0), MeshEngine(shape=0, source_hands=False)
     try:
+        source = engine.prepare_source(covered)
+        assert any(note.startswith("A hand covers") for note in source.notes), source.notes
+        cut = play(engine, [frame] * 4, source).astype(np.float32)
+        clean = play(engine, [frame] * 4, engine.prepare_source(photo)).astype(np.float32)
         pasted_on = play(kept_in, [frame] * 4, kept_in.prepare_source(covered)).astype(np.float32)
     finally:
+        engine.close()
         kept_in.close()
     fingers = np.abs(pasted_on - clean).max(axis=2) > 30
     ARTIFACTS.mkdir(exist_ok=True)
@@ -343,7 +345,7 @@ def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_fram
     assert fingers.sum() > 500, "the photo does not test anything: no fingers were pasted without the cut"
     own = frame.astype(np.float32)
     from_frame = float(np.abs(cut - own)[fingers].mean())
-    assert from_frame < 15.0 and 2.5 * from_frame < float(np.abs(pasted_on - own)[fingers].mean())
+    assert from_frame < 6.0 and 4 * from_frame < float(np.abs(pasted_on - own)[fingers].mean())
     # away from the hand the swap is the one her photo without a hand gives
     away = ~(cv2.dilate(fingers.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0)
     swapped = (np.abs(clean - own).max(axis=2) > 10) & away

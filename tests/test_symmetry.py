@@ -206,3 +206,40 @@ def test_a_face_seen_from_the_front_is_the_same_whichever_way_its_head_is_turned
     assert chin[1] - top[1] > 0.9 * width and abs(chin[0] - top[0]) < 1e-3 * width
     reflected = front[symmetry.mirror()] * np.float32([-1, 1]) + np.float32([2 * chin[0], 0])
     assert np.abs(reflected - front).max() < 1e-3 * width
+
+
+def test_a_shadow_on_one_half_is_evened_and_the_features_and_background_are_kept(frontal, astronaut):
+    from bench.quality import shadowed
+
+    nose = float(frontal[ft.NOSE_TIP, 0])
+    width = float(np.ptp(frontal[ft.face_oval(), 0]))
+    dark = shadowed(astronaut, nose, 0.1 * width)
+    evened = symmetry.even_light(dark, np.full(dark.shape[:2], 255, np.uint8), frontal)
+    light = [cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32) for image in (dark, evened)]
+    # points on the lit cheek (the person's right, the image's left), each with its partner in the shadow
+    cheeks = [frontal[[p, symmetry.mirror()[p]]] for p in (205, 50, 187)]
+    steps = [[float(lit[int(y), int(x)]) for (x, y) in pair] for pair in cheeks for lit in light]
+    before = [left - right for left, right in steps[0::2]]
+    after = [left - right for left, right in steps[1::2]]
+    assert min(before) > 25, before
+    assert max(abs(d) for d in after) < 0.4 * min(before), (before, after)
+    # outside the mesh nothing changes; inside, detail finer than the light (the eyes) stays
+    mask = symmetry.face_mask(frontal, (astronaut.shape[1], astronaut.shape[0]))
+    outside = cv2.dilate(mask, np.ones((15, 15), np.uint8)) == 0
+    assert (evened[outside] == dark[outside]).all()
+    eye = frontal[ft.left_eye()].astype(int)
+    x0, y0 = eye.min(0)
+    x1, y1 = eye.max(0)
+
+    def band(lit: np.ndarray) -> float:
+        patch = lit[y0:y1 + 1, x0:x1 + 1]
+        return float(patch.max() - patch.min())
+
+    assert abs(band(light[1]) - band(light[0])) < 0.15 * band(light[0])
+
+
+def test_a_turned_face_keeps_its_light_as_it_is(frontal, astronaut):
+    """A turned head's halves differ by how they face the camera too: not evened."""
+    points = narrowed(frontal, 1, 0.6)
+    assert symmetry.far_side(points)[1] < symmetry.EVEN_FROM
+    assert symmetry.even_light(astronaut, np.full(astronaut.shape[:2], 255, np.uint8), points) is astronaut
