@@ -124,6 +124,8 @@ CONFIGS: dict[str, dict] = {
     "layout-shape": {"shape_from_front": False},  # a mirrored source's shape read from its symmetric layout
     "quadratic-colour": {"colour_degree": 2},  # the light's colour by quadratic surfaces, as its lightness
     "smooth-colour": {"colour_area": False},  # the light's colour by its smooth surfaces alone
+    # the photo's light made even, the frame's side light not put back
+    "photo-light-even": {"target_light": False},
     "uneven": {"even_light": False},  # the photo's light as it is, not made even between the face's halves
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame

@@ -312,8 +312,8 @@ def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, fac
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
-            shading: float | None = None, grain: float | None = None, colour_lightness: bool = True
-            ) -> np.ndarray:
+            shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
+            offset: np.ndarray | None = None) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
@@ -321,8 +321,11 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     over areas that wide too, not only its smooth surfaces (colour_of_area), and with
     `colour_lightness` as it shows at the swap's lightness there (at_lightness). With `shading` (the
     face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
-    with `grain` (the same), nor its grain (match_grain)."""
+    with `grain` (the same), nor its grain (match_grain). `offset` (float32, the box's size) is
+    added to the face's lightness first (the target's side light, symmetry.side_light)."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
+    if offset is not None:
+        face_lab[:, :, 0] = cv2.add(face_lab[:, :, 0], offset, dtype=cv2.CV_8U)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel, converted alone (a ninth of the work)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB) if colour_from_target else None

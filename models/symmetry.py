@@ -1,5 +1,6 @@
-"""The face mesh's left-right symmetry: a turned source's hidden half filled from its seen one, and
-a frontal source's light made even between its halves (even_light).
+"""The face mesh's left-right symmetry: a turned source's hidden half filled from its seen one, a
+frontal source's light made even between its halves (even_light), and a frame's light that differs
+between them read at each mesh point (side_light), to be put back on the swap.
 
 mediapipe's 468 points come in mirror pairs (the person's left and right eye corner, ...) plus
 points on the face's midline. The pairs are not in mediapipe's Python package; they are derived
@@ -30,6 +31,7 @@ import numpy as np
 
 from models import color
 from models import face_topology as ft
+from models.fields import enlarge, shrink
 from models.mask import EDGE_RING
 from models.shape import fit_affine
 from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_affines
@@ -434,7 +436,7 @@ def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.
     EVEN_FULL of the near half's, fading in): on a turned head the halves differ by how they face
     the camera too."""
     points = points[:ft.MESH_POINTS, :2].astype(np.float32)
-    strength = float(np.clip((far_side(points)[1] - EVEN_FROM) / (EVEN_FULL - EVEN_FROM), 0.0, 1.0))
+    strength = evened_share(points)
     if strength == 0:
         return image
     h, w = image.shape[:2]
@@ -449,8 +451,7 @@ def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.
     # blurred over the face's own pixels only: the background beyond the outline, a hand in front
     # of the face or a tight crop's repeated edge are no light on it
     weight = mesh * (inside.astype(np.float32) * (1.0 / 255.0))
-    seen = cv2.GaussianBlur(weight, (0, 0), sigma)
-    low = cv2.GaussianBlur(lightness * weight, (0, 0), sigma) / np.maximum(seen, 1e-3)
+    low, seen = _blurred_within(lightness, weight, sigma)
     # how much each blur saw: where either pixel's neighbourhood is mostly hidden, it moves less
     sure = np.clip(seen / EVEN_SEEN, 0.0, 1.0)
     partner, partner_sure = (cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -463,3 +464,48 @@ def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.
     out = image.copy()
     np.copyto(out, cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), where=(mesh > 0)[:, :, None])
     return out
+
+
+def _blurred_within(lightness: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """`lightness` blurred over `sigma` px counting each pixel by `weight` (0..1), and how much
+    weight each blur saw: a blur of the face alone, not of the background beside it."""
+    seen = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return cv2.GaussianBlur(lightness * weight, (0, 0), sigma) / np.maximum(seen, 1e-3), seen
+
+
+def evened_share(points: np.ndarray) -> float:
+    """How far even_light evens a face of mesh `points` (0..1): by how frontal it is."""
+    return float(np.clip((far_side(points)[1] - EVEN_FROM) / (EVEN_FULL - EVEN_FROM), 0.0, 1.0))
+
+
+def side_light(image: np.ndarray, points: np.ndarray, factor: int = 4) -> np.ndarray:
+    """(468,) float32: at each of the mesh `points` (in `image`'s pixels), half the difference
+    between the face's lightness there, blurred over EVEN_SCALE of its width inside its outline,
+    and at its mirror partner: what even_light takes out of a photo, read from a frame (worked
+    out at 1/`factor` of its size; the blur is smooth)."""
+    small = shrink(image, factor)
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+    pts = (points[:ft.MESH_POINTS, :2].astype(np.float32) + 0.5) / factor - 0.5
+    mask = face_mask(pts, (small.shape[1], small.shape[0])).astype(np.float32) * (1.0 / 255.0)
+    sigma = max(0.5, EVEN_SCALE * ft.face_width(pts))
+    low, _ = _blurred_within(lightness, mask, sigma)
+    at = cv2.remap(low, pts[None, :, 0].copy(), pts[None, :, 1].copy(), cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE)[0]
+    return ((at - at[mirror()]) / 2).astype(np.float32)
+
+
+def spread(values: np.ndarray, points: np.ndarray, size: tuple[int, int], factor: int = 4) -> np.ndarray:
+    """float32 (h, w) of `size` (w, h): `values` (468,), one at each of the mesh `points`, spread
+    between them smoothly (their mean weighted by a blur over EVEN_SCALE of the face's width)."""
+    w, h = size
+    sw, sh = -(-w // factor), -(-h // factor)
+    pts = (points[:ft.MESH_POINTS, :2].astype(np.float32) + 0.5) / factor - 0.5
+    ix = np.clip(np.round(pts[:, 0]).astype(int), 0, sw - 1)
+    iy = np.clip(np.round(pts[:, 1]).astype(int), 0, sh - 1)
+    total = np.zeros((sh, sw), np.float32)
+    count = np.zeros((sh, sw), np.float32)
+    np.add.at(total, (iy, ix), values.astype(np.float32))
+    np.add.at(count, (iy, ix), 1.0)
+    sigma = max(0.5, EVEN_SCALE * ft.face_width(pts))
+    field = cv2.GaussianBlur(total, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(count, (0, 0), sigma), 1e-4)
+    return enlarge(field, factor, (w, h))

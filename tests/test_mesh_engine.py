@@ -381,7 +381,9 @@ def test_a_face_that_rolled_upside_down_is_swapped_again_when_it_comes_back(mesh
     assert [r.faces_swapped for r in results] == [1] * 31 + [0] * 3 + [1] * 4
     target = place(astronaut, (640, 480), 0.8)
     to_source, to_target = identity_scores(measure, turn(results[-1].image, 180), target, t1_face)
-    assert to_source > to_target + 0.2, (to_source, to_target)
+    # measured: 0.846 and 0.666 (0.840 and 0.628 before the frame's side light was put back on the
+    # swap: the pixels' correlation counts the light); the frame unswapped 0.455 and 0.924
+    assert to_source > to_target + 0.1, (to_source, to_target)
     as_it_came, _ = _lying_down_and_back(MeshEngine(upright_frames=False), astronaut, t1_face)
     assert [r.faces_swapped for r in as_it_came[-4:]] != [1] * 4 or not (
-        np.subtract(*identity_scores(measure, turn(as_it_came[-1].image, 180), target, t1_face)) > 0.2)
+        np.subtract(*identity_scores(measure, turn(as_it_came[-1].image, 180), target, t1_face)) > 0.1)
