@@ -191,17 +191,19 @@ def test_a_shadow_down_the_sources_nose_does_not_darken_half_of_an_evenly_lit_ta
     mirrored = shadowed(astronaut[:, ::-1], astronaut.shape[1] - 1 - middle, edge)
     on_left = np.ascontiguousarray(mirrored[:, ::-1])
 
-    def carried(engine) -> float:
-        """Half the difference between the swaps of the photo shadowed on its right and on its
-        left, right of the target's nose less left of it: what the shadow brings."""
-        def across(source: np.ndarray) -> float:
-            light = lightness(swapped(engine, target, source))
-            return float(light[right].mean() - light[left].mean())
+    def across(image: np.ndarray) -> float:
+        light = lightness(image)
+        return float(light[right].mean() - light[left].mean())
 
-        return (across(on_right) - across(on_left)) / 2
+    def swaps(engine) -> tuple[np.ndarray, np.ndarray]:
+        return swapped(engine, target, on_right), swapped(engine, target, on_left)
 
-    # measured: -20.0 levels with the photo's light as it is, 0.7 made even
-    old, new = each_engine(carried, {"even_light": False}, {})
+    as_it_is, even = each_engine(swaps, {"even_light": False}, {})
+    save_around("photo-shadow.png", inner, (20, 20), photo_as_it_is=as_it_is[0], made_even=even[0])
+    # half the difference between the swaps of the photo shadowed on its right and on its left,
+    # right of the target's nose less left of it: what the shadow brings. Measured: -20.0 levels
+    # with the photo's light as it is, 0.7 made even
+    old, new = ((across(a) - across(b)) / 2 for a, b in (as_it_is, even))
     assert old < -8, f"the scene tests nothing: the shadow reached the swap by only {old:.1f} levels"
     assert abs(new) < 3, (old, new)
 
@@ -224,12 +226,13 @@ def test_a_shadow_down_the_targets_nose_falls_on_the_swap_too(target, measure, a
         light = lightness(image)
         return float(light[right].mean() - light[left].mean())
 
-    def missed(engine) -> float:
-        """How much less of the shadow's step the swap shows than the frame."""
-        return abs(across(swapped(engine, in_shadow, astronaut)) - across(in_shadow))
-
-    # measured: the frame's step -89.3 levels; the swap's -66.1 without the side light put back, -82.2 with
-    old, new = each_engine(missed, {"target_light": False}, {})
+    without, put_back = each_engine(lambda engine: swapped(engine, in_shadow, astronaut),
+                                    {"target_light": False}, {})
+    save_around("target-shadow.png", inner, (20, 20), frame=in_shadow, without_its_light=without,
+                with_it=put_back)
+    # how much less of the shadow's step the swaps show than the frame. Measured: the frame's step
+    # -89.3 levels; the swap's -66.1 without the side light put back, -82.2 with it
+    old, new = (abs(across(image) - across(in_shadow)) for image in (without, put_back))
     assert old > 15, f"the scene tests nothing: the swap showed the shadow but for {old:.1f} levels"
     assert new < 0.5 * old and new < 12, (old, new)
 
