@@ -267,6 +267,11 @@ def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8)
 
 def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) -> np.ndarray:
     """The source photo in one of KINDS (or MORE_KINDS)."""
+    if kind == "shadowed":
+        # a light from the photo's left, the face's right half in shadow, its edge down the middle
+        # of the face's box (a tenth of its width wide); then cropped as photographed
+        x0, _, x1, _ = box
+        return source_form(shadowed(photo, (x0 + x1) / 2, 0.1 * (x1 - x0)), box, "plain")
     face = frontal(photo, box, 0.8)
     if face.shape[1] < 240:  # small faces are enlarged first, as a user's upload would be sharp
         grow = 240 / face.shape[1]
@@ -315,13 +320,6 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]
-    if kind == "shadowed":
-        # a light from the photo's left, the face's right half in shadow, its edge down the nose
-        # (a tenth of the face's width); the crop is centred on the face where the photo allows
-        x0, _, x1, _ = box
-        start = max(0, int((x0 + x1) / 2 - max(x1 - x0, box[3] - box[1]) * (1 + 2 * 0.8) / 2))
-        grow = w / frontal(photo, box, 0.8).shape[1]
-        return shadowed(face, ((x0 + x1) / 2 - start) * grow, 0.1 * (x1 - x0) * grow)
     if kind == "small":
         scale = 80 / (box[2] - box[0]) * (w / frontal(photo, box, 0.8).shape[1])
         return cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

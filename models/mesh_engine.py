@@ -150,6 +150,7 @@ class MeshSource:
     # (2, 2) where the irises lie in the texture's eyes (gaze.in_eye), when its eyes are kept: the
     # target's own eyes show through its openings otherwise
     irises: np.ndarray | None = None
+    evened: float = 0.0  # how far the texture's light was made even between its halves (symmetry.even_light)
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -447,7 +448,7 @@ class MeshStream:
             alpha = forehead_agreement(alpha, above, face_bgr, region, face_w)
             t = _timed(timings, "forehead", t)
         offset = None
-        if self.engine.target_light and self.engine.even_light:
+        if self.engine.target_light:
             # the photo's light was made even between its halves (symmetry.even_light): the
             # frame's own is put back, read the same way at each point of the swap's mesh, for a
             # target seen from the front. A shadow down the target's nose is sharper than the
@@ -455,7 +456,10 @@ class MeshStream:
             # its light, and the swap took its likeness (bench.quality, read on every target: turned
             # 67% -> 56%)
             local = moved[:MESH_POINTS] - np.float32(box[:2])
-            share = evened_share(dst) * sum(k * evened_share(s.points) for s, k in layers)
+            # the photo's share is set at upload; the target's (a few hundred triangles' areas) only
+            # when the photo's is not nil
+            share = sum(k * s.evened for s, k in layers)
+            share = share * evened_share(dst) if share > 0 else 0.0
             if share > 0:
                 offset = spread(side_light(region, local) * share, local, (region.shape[1], region.shape[0]))
         if self.engine.relight or src.grey:
@@ -1033,7 +1037,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     """One texture of a source face (see _make_source). Its eyes are kept where `irises` (their
     places in the eyes) are known and it shows both eyes open (models/gaze.py)."""
     crop = np.ascontiguousarray(crop)
-    if cuts.even_light:
+    evened = evened_share(local) if cuts.even_light else 0.0
+    if evened > 0:
         crop = even_light(crop, inside, local)
     seen = None
     if not inside.all():
@@ -1065,7 +1070,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         alpha = cv2.multiply(alpha, cv2.bitwise_not(intruding), scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if cuts.temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
-                      shape_weights(points), group_carry(points), view, above, temples=side, irises=irises)
+                      shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
+                      evened=evened)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

@@ -394,35 +394,6 @@ def fill_hidden_half(image: np.ndarray, inside: np.ndarray, points: np.ndarray,
     return color.despeck(blended), np.clip(covered + 0.5, 0, 255).astype(np.uint8), layout
 
 
-def _write_table() -> None:
-    """Derive the table from the faces the wheels carry (a developer's step, not run by the server)."""
-    from models.mediapipe_faces import FaceDetector, StillMesher
-    from testing.faces import T1_FACE_BOXES, astronaut, crop_face, t1
-
-    detector, mesher = FaceDetector(), StillMesher()
-
-    def mesh(image: np.ndarray) -> np.ndarray:
-        found = detector.detect(image)
-        pts = mesher.mesh(image, found[0].box) if found else None
-        if pts is None:
-            raise RuntimeError("no face in a reference photo")
-        return pts
-
-    photos = [astronaut()] + [crop_face(t1(), box) for box in T1_FACE_BOXES.values()]
-    meshes = [mesh(p) for p in photos]
-    flipped = [mesh(cv2.flip(p, 1)) for p in photos]
-    partner, side = derive(meshes, flipped, [p.shape[1] for p in photos])
-    with open(MIRROR_FILE, "w") as f:
-        json.dump({"mirror": partner, "side": side}, f, separators=(",", ":"))
-    midline = sum(s == 0 for s in side)
-    print(f"{MIRROR_FILE}: {midline} midline points, {ft.MESH_POINTS - midline} paired")
-
-
-if __name__ == "__main__":
-    _write_table()
-
-
-
 def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.ndarray:
     """A source photo (BGR; `inside`, uint8, 255 where the crop holds the photo's own face, not
     a repeated edge or a hand in front of it; its mesh `points` in its pixels) with the light made
@@ -478,6 +449,11 @@ def evened_share(points: np.ndarray) -> float:
     return float(np.clip((far_side(points)[1] - EVEN_FROM) / (EVEN_FULL - EVEN_FROM), 0.0, 1.0))
 
 
+def _on_grid(points: np.ndarray, factor: int) -> np.ndarray:
+    """The mesh's `points` on a grid shrunk by `factor` (fields.shrink's: each cell's centre)."""
+    return (points[:ft.MESH_POINTS, :2].astype(np.float32) + 0.5) / factor - 0.5
+
+
 def side_light(image: np.ndarray, points: np.ndarray, factor: int = 4) -> np.ndarray:
     """(468,) float32: at each of the mesh `points` (in `image`'s pixels), half the difference
     between the face's lightness there, blurred over EVEN_SCALE of its width inside its outline,
@@ -485,7 +461,7 @@ def side_light(image: np.ndarray, points: np.ndarray, factor: int = 4) -> np.nda
     out at 1/`factor` of its size; the blur is smooth)."""
     small = shrink(image, factor)
     lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
-    pts = (points[:ft.MESH_POINTS, :2].astype(np.float32) + 0.5) / factor - 0.5
+    pts = _on_grid(points, factor)
     mask = face_mask(pts, (small.shape[1], small.shape[0])).astype(np.float32) * (1.0 / 255.0)
     sigma = max(0.5, EVEN_SCALE * ft.face_width(pts))
     low, _ = _blurred_within(lightness, mask, sigma)
@@ -499,7 +475,7 @@ def spread(values: np.ndarray, points: np.ndarray, size: tuple[int, int], factor
     between them smoothly (their mean weighted by a blur over EVEN_SCALE of the face's width)."""
     w, h = size
     sw, sh = -(-w // factor), -(-h // factor)
-    pts = (points[:ft.MESH_POINTS, :2].astype(np.float32) + 0.5) / factor - 0.5
+    pts = _on_grid(points, factor)
     ix = np.clip(np.round(pts[:, 0]).astype(int), 0, sw - 1)
     iy = np.clip(np.round(pts[:, 1]).astype(int), 0, sh - 1)
     total = np.zeros((sh, sw), np.float32)
@@ -509,3 +485,31 @@ def spread(values: np.ndarray, points: np.ndarray, size: tuple[int, int], factor
     sigma = max(0.5, EVEN_SCALE * ft.face_width(pts))
     field = cv2.GaussianBlur(total, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(count, (0, 0), sigma), 1e-4)
     return enlarge(field, factor, (w, h))
+
+
+def _write_table() -> None:
+    """Derive the table from the faces the wheels carry (a developer's step, not run by the server)."""
+    from models.mediapipe_faces import FaceDetector, StillMesher
+    from testing.faces import T1_FACE_BOXES, astronaut, crop_face, t1
+
+    detector, mesher = FaceDetector(), StillMesher()
+
+    def mesh(image: np.ndarray) -> np.ndarray:
+        found = detector.detect(image)
+        pts = mesher.mesh(image, found[0].box) if found else None
+        if pts is None:
+            raise RuntimeError("no face in a reference photo")
+        return pts
+
+    photos = [astronaut()] + [crop_face(t1(), box) for box in T1_FACE_BOXES.values()]
+    meshes = [mesh(p) for p in photos]
+    flipped = [mesh(cv2.flip(p, 1)) for p in photos]
+    partner, side = derive(meshes, flipped, [p.shape[1] for p in photos])
+    with open(MIRROR_FILE, "w") as f:
+        json.dump({"mirror": partner, "side": side}, f, separators=(",", ":"))
+    midline = sum(s == 0 for s in side)
+    print(f"{MIRROR_FILE}: {midline} midline points, {ft.MESH_POINTS - midline} paired")
+
+
+if __name__ == "__main__":
+    _write_table()

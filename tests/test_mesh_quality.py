@@ -172,28 +172,37 @@ def test_a_side_lit_source_leaves_no_one_sided_gradient_on_an_evenly_lit_target(
     assert abs(new) < 2.5, (old, new)
 
 
+def beside_the_nose(measure, image: np.ndarray
+                    ) -> tuple[float, float, np.ndarray, Callable[[np.ndarray], float]]:
+    """The face in `image`: its nose tip's column, its width, its inside (25 px in from the
+    outline), and a measure of any image of it: the mean lightness right of the nose less left of
+    it, in strips from 8% to 30% of the face's width out."""
+    mesh = measure.landmarks(image)
+    width, nose = float(np.ptp(mesh[ft.face_oval(), 0])), float(mesh[ft.NOSE_TIP, 0])
+    inner = inside_outline(image.shape[:2], mesh, 25)
+    cols = np.arange(image.shape[1])[None, :]
+    left = inner & (cols > nose - 0.3 * width) & (cols < nose - 0.08 * width)
+    right = inner & (cols < nose + 0.3 * width) & (cols > nose + 0.08 * width)
+
+    def across(other: np.ndarray) -> float:
+        light = lightness(other)
+        return float(light[right].mean() - light[left].mean())
+
+    return nose, width, inner, across
+
+
 def test_a_shadow_down_the_sources_nose_does_not_darken_half_of_an_evenly_lit_target(target, measure,
                                                                                        astronaut):
     """A light from one side leaves the far half of a face in shadow, its edge down the nose:
     sharper than the smooth surface the relight swaps, so the target's cheek beside its nose went
     dark (a grey patch on an evenly lit face). The source's light is made even between its halves
     at upload (symmetry.even_light)."""
-    mesh = measure.landmarks(target)
-    inner = inside_outline(target.shape[:2], mesh, 25)
-    oval = mesh[ft.face_oval()]
-    width, nose = float(np.ptp(oval[:, 0])), float(mesh[1, 0])
-    cols = np.arange(target.shape[1])[None, :]
-    left = inner & (cols > nose - 0.3 * width) & (cols < nose - 0.08 * width)
-    right = inner & (cols < nose + 0.3 * width) & (cols > nose + 0.08 * width)
+    _, _, inner, across = beside_the_nose(measure, target)
     x0, _, x1, _ = ASTRONAUT_BOX
     middle, edge = (x0 + x1) // 2, 0.1 * (x1 - x0)
     on_right = shadowed(astronaut, middle, edge)
     mirrored = shadowed(astronaut[:, ::-1], astronaut.shape[1] - 1 - middle, edge)
     on_left = np.ascontiguousarray(mirrored[:, ::-1])
-
-    def across(image: np.ndarray) -> float:
-        light = lightness(image)
-        return float(light[right].mean() - light[left].mean())
 
     def swaps(engine) -> tuple[np.ndarray, np.ndarray]:
         return swapped(engine, target, on_right), swapped(engine, target, on_left)
@@ -213,19 +222,8 @@ def test_a_shadow_down_the_targets_nose_falls_on_the_swap_too(target, measure, a
     evened photo (symmetry.side_light): the relight's smooth surfaces blurred a shadow's edge down
     the target's nose into a gradient, and the forehead's shadow line (the target's own pixels
     above the mask) broke off where the swap began."""
-    mesh = measure.landmarks(target)
-    oval = mesh[ft.face_oval()]
-    width, nose = float(np.ptp(oval[:, 0])), float(mesh[ft.NOSE_TIP, 0])
+    nose, width, inner, across = beside_the_nose(measure, target)
     in_shadow = shadowed(target, nose, 0.1 * width)
-    inner = inside_outline(target.shape[:2], mesh, 25)
-    cols = np.arange(target.shape[1])[None, :]
-    left = inner & (cols > nose - 0.3 * width) & (cols < nose - 0.08 * width)
-    right = inner & (cols < nose + 0.3 * width) & (cols > nose + 0.08 * width)
-
-    def across(image: np.ndarray) -> float:
-        light = lightness(image)
-        return float(light[right].mean() - light[left].mean())
-
     without, put_back = each_engine(lambda engine: swapped(engine, in_shadow, astronaut),
                                     {"target_light": False}, {})
     save_around("target-shadow.png", inner, (20, 20), frame=in_shadow, without_its_light=without,

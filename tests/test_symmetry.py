@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.quality import shadowed
 from models import face_topology as ft
 from models import symmetry
 from models.warp import doubled_areas
@@ -209,8 +210,6 @@ def test_a_face_seen_from_the_front_is_the_same_whichever_way_its_head_is_turned
 
 
 def test_a_shadow_on_one_half_is_evened_and_the_features_and_background_are_kept(frontal, astronaut):
-    from bench.quality import shadowed
-
     nose = float(frontal[ft.NOSE_TIP, 0])
     width = float(np.ptp(frontal[ft.face_oval(), 0]))
     dark = shadowed(astronaut, nose, 0.1 * width)
