@@ -55,6 +55,7 @@ from models.occlusion import (
     make_occluder,
     occlusion_mask,
 )
+from models.order import median, percentiles
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shape import OUTLINE, STRENGTH, group_carry, reshape, ring_triangles, shape_weights, with_ring
 from models.smoothing import SMOOTHINGS
@@ -245,7 +246,7 @@ def _target_eyes(frame: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.
     if own.sum() < 12:
         return None
     pixels = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)[own].astype(np.float32)
-    darker = pixels[:, 0] <= float(np.median(pixels[:, 0]))
+    darker = pixels[:, 0] <= median(pixels[:, 0])
     if darker.all():
         return None
     iris, white = pixels[darker, 1:].mean(0), pixels[~darker, 1:].mean(0)
@@ -262,7 +263,7 @@ def _whiteness(lit: np.ndarray, inside: np.ndarray, ramp: tuple[float, float] = 
     seen = light[inside > 0]
     if len(seen) < 4:
         return None
-    lo, hi = np.percentile(seen, ramp)
+    lo, hi = percentiles(seen, ramp)
     return np.clip((light - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
 
 

@@ -59,6 +59,7 @@ import numpy as np
 
 from models.color import NEUTRAL
 from models.fields import blur_enlarged, enlarge, shrink
+from models.order import median, percentiles
 
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
@@ -142,7 +143,7 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
         # contiguous rows, several times faster than down the columns of (n, k)
         far = np.ones(len(values))
         for row in np.ascontiguousarray((values - basis @ coef).T):
-            spread = 1.4826 * float(np.median(np.abs(row - np.median(row)))) + 1e-6
+            spread = 1.4826 * median(np.abs(row - median(row))) + 1e-6
             np.maximum(far, np.abs(row) / (LIGHT_HUBER * spread), out=far)
         coef = _solve(basis, values, 1.0 / far)
     return coef
@@ -197,7 +198,7 @@ def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray
     if len(samples) < 24:
         return ab
     _, slope = colour_line(samples)
-    lo, hi = np.percentile(samples[:, 0], LINE_RANGE)
+    lo, hi = percentiles(samples[:, 0], LINE_RANGE)
     own = np.clip(target_lab[:, :, 0], lo, hi).astype(np.float32)
     shift = np.clip(lightness, lo, hi) - own
     return ab + shift[:, :, None] * slope
@@ -223,7 +224,7 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
     # percentile to its lightest: a pupil far darker than any skin would take whatever colour the
     # line reaches there, and a brow's shadow or an eye socket took the colour of the target's
     # darkest pixels in the mask, its lips' red and its brows' brown
-    lo = np.percentile(samples[:, 0], GREY_LINE_FROM)
+    (lo,) = percentiles(samples[:, 0], (GREY_LINE_FROM,))
     levels = np.clip(np.arange(256, dtype=np.float32), lo, samples[:, 0].max())
     line = (offset + levels[:, None] * slope).astype(np.float32).reshape(256, 1, 2)
     colour = cv2.add(cv2.LUT(cv2.merge([lightness, lightness]), line), left)
@@ -382,7 +383,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             lightness = cv2.extractChannel(face_lab, 0)
             change_l = change if n == 1 else cv2.extractChannel(change, 0)
             if highlights:
-                top = float(np.percentile(sampled[:, :, 0][pick], BRIGHTEST))
+                (top,) = percentiles(sampled[:, :, 0][pick], (BRIGHTEST,))
                 lightness = roll_off(lightness, change_l, top)
             else:
                 lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)

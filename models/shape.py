@@ -34,6 +34,7 @@ import mediapipe as mp
 import numpy as np
 
 from models import face_topology as ft
+from models.order import median
 from models.warp import doubled_areas
 
 STRENGTH = 0.7
@@ -142,7 +143,7 @@ def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: flo
     tris, touching = _around_groups()
     before = doubled_areas(dst[tris])
     ratio = doubled_areas(plain[tris]) / np.where(before == 0, 1.0, before)
-    judged = np.abs(before) > 0.1 * float(np.median(np.abs(before)))  # not those seen edge-on
+    judged = np.abs(before) > 0.1 * median(np.abs(before))  # not those seen edge-on
     spread = np.array([np.clip((SQUEEZE_NONE - ratio[near & judged].min(initial=1.0))
                                / (SQUEEZE_NONE - SQUEEZE_FULL), 0.0, 1.0)
                        for near in touching], np.float32)
