@@ -127,6 +127,8 @@ CONFIGS: dict[str, dict] = {
     # the photo's light made even, the frame's side light not put back
     "photo-light-even": {"target_light": False},
     "uneven": {"even_light": False},  # the photo's light as it is, not made even between the face's halves
+    # the target's beard counted as skin, and showing through where the mask fades over the chin
+    "beard-as-skin": {"beards": False},
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
     # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones

@@ -8,7 +8,8 @@ polynomial in x and y: a side light, a top light, a bright centre), and the sour
 swapped for the target's. Six numbers per face carry no identity, so the swap keeps the source's
 likeness (a blur-based split leaked the target's features: bench.quality, issue 13). For a colour
 source the fit weighs down what lies far off the surface (robust_shading_fit): a beard or a brow is
-no light.
+no light. A bearded target's beard is left out of the skin it is fitted on before (models/beard.py):
+a goatee a sixth of the face still pulled the surfaces down around the mouth.
 
 The light leaves colour too: a flash bleaches a face's centre and leaves its edges warm. So the
 a and b channels' surfaces are swapped the same way (never pushing a colour through grey to a
