@@ -32,10 +32,8 @@ from models.order import median
 HAIR_DARK = 0.6
 NOSE_BASE = 2  # the mesh point under the nose, on the midline
 NOSE_WINGS = (64, 294)  # the nostrils' outer corners: the cheeks are read outside them
-_EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
-
-
 MOUTH_CORNERS = (61, 291)
+_EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
 # a face is bearded (bearded) where hair covers this share of its chin or more, the chin judged
 # BEARD_CLEAR of the face's width clear of its outline: the held-out man with a goatee 37%, the man
 # with glasses 11%, the smiling man's stubble 1%; every other bench face 0-3% (the lips' line, a
@@ -52,6 +50,9 @@ BEARD_CLEAR = 0.05
 # share of its width): the chin; at the jaw's sides a dark pixel inside the outline is as often the
 # background (the wheel faces' Tom Hanks, t1.jpg's first woman)
 CHIN_WIDER = 0.25
+# a track found clean-shaven is looked at again this many frames later (BeardWatch): a look costs
+# 0.5 ms a frame at 640x480 (the colour stage, the engine with and without it in turn, ad hoc)
+LOOK_EVERY = 15
 
 
 class FaceFrame:
@@ -63,7 +64,7 @@ class FaceFrame:
         h, w = shape
         self.p = p = points[: ft.MESH_POINTS, :2].astype(np.float32)
         self.chin, up = p[ft.CHIN], p[ft.FOREHEAD_TOP] - p[ft.CHIN]
-        self.up, self.scale = up, float(up @ up)
+        self.up, self.scale = up, max(float(up @ up), 1e-6)
         # each a sum of a row and a column: one pass over the image apiece
         dx = (np.arange(w, dtype=np.float32) - self.chin[0]) / np.float32(self.scale)
         dy = (np.arange(h, dtype=np.float32) - self.chin[1]) / np.float32(self.scale)
@@ -156,10 +157,6 @@ def find_beard(image: np.ndarray, points: np.ndarray, share: float = BEARD_SHARE
     cover = chin_cover(hair, face, 1, 0.5)  # two full-size pixels clear, a pixel's blur
     return Beard(full, None if cover is None else cv2.resize(cover, size, interpolation=cv2.INTER_LINEAR))
 
-
-# a track found clean-shaven is looked at again this many frames later: its look cost 0.5 ms a frame
-# at 640x480 (bench.engine's colour stage, the engine with and without it in turn, ad hoc)
-LOOK_EVERY = 15
 
 
 @dataclass
