@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
+from models.mask import cheek_rows, height_of
 from models.order import median
 
 # lightness (LAB L, 0-255) under this share of the cheeks' median on the same side is hair, not
@@ -32,8 +33,6 @@ from models.order import median
 HAIR_DARK = 0.6
 NOSE_BASE = 2  # the mesh point under the nose, on the midline
 NOSE_WINGS = (64, 294)  # the nostrils' outer corners: the cheeks are read outside them
-MOUTH_CORNERS = (61, 291)
-_EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
 # a face is bearded (bearded) where hair covers this share of its chin or more, the chin judged
 # BEARD_CLEAR of the face's width clear of its outline: the held-out man with a goatee 37%, the man
 # with glasses 11%, the smiling man's stubble 1%; every other bench face 0-3% (the lips' line, a
@@ -74,7 +73,7 @@ class FaceFrame:
         cv2.fillPoly(self.oval, [np.round(p[ft.face_oval()]).astype(np.int32)], 255)
 
     def height_of(self, i: np.ndarray | int) -> np.ndarray:
-        return (self.p[i] - self.chin) @ self.up / self.scale
+        return height_of(self.p, i)
 
     def across_of(self, i: int) -> float:
         d = self.p[i] - self.chin
@@ -88,13 +87,13 @@ def facial_hair(lightness: np.ndarray, face: FaceFrame) -> np.ndarray:
     nostrils). Nothing on a side whose cheeks show fewer than 16 pixels."""
     inside = face.oval > 0
     height, across = face.height, face.across
-    cheek_rows = (height < float(face.height_of(_EYES).min())) & (height > float(face.height_of(ft.NOSE_TIP)))
+    cheeks = cheek_rows(height, face.p)
     lower = inside & (height < float(face.height_of(NOSE_BASE)))
     mid = face.across_of(NOSE_BASE)
     wings = sorted(face.across_of(i) for i in NOSE_WINGS)
     hair = np.zeros(lightness.shape, bool)
     for on_side, outside_nose in ((across < mid, across < wings[0]), (across >= mid, across > wings[1])):
-        cheek = lightness[inside & cheek_rows & outside_nose]
+        cheek = lightness[inside & cheeks & outside_nose]
         if len(cheek) < 16:
             continue
         hair |= lower & on_side & (lightness < HAIR_DARK * median(cheek))
@@ -120,7 +119,7 @@ def chin_cover(hair: np.ndarray, face: FaceFrame, clear: int = 2, blur: float = 
 def _chin(face: FaceFrame) -> np.ndarray:
     """bool: the `face`'s chin, under its lower lip and CHIN_WIDER wider than its mouth each way,
     inside its outline."""
-    left, right = sorted(face.across_of(i) for i in MOUTH_CORNERS)
+    left, right = sorted(face.across_of(i) for i in ft.MOUTH_CORNERS)
     wider = CHIN_WIDER * (right - left)
     chin = (face.across > left - wider) & (face.across < right + wider) & (face.oval > 0)
     return chin & (face.height < float(face.height_of(ft.LOWER_LIP_BOTTOM)))

@@ -89,7 +89,7 @@ def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float
     axis = top - chin
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     t = ((xs - chin[0]) * axis[0] + (ys - chin[1]) * axis[1]) / float(axis @ axis)
-    return t, float(_height(pts, ft.brows()).max())
+    return t, float(height_of(pts, ft.brows()).max())
 
 
 def _disc(radius: int) -> np.ndarray:
@@ -97,7 +97,7 @@ def _disc(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def _height(pts: np.ndarray, which: np.ndarray) -> np.ndarray:
+def height_of(pts: np.ndarray, which: np.ndarray | list[int] | int) -> np.ndarray:
     """The points `which` of the mesh `pts`: their heights on the chin-to-forehead-top axis."""
     chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
     axis = top - chin
@@ -119,9 +119,10 @@ def _distance(mask: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(mask, cv2.DIST_L2, 3)[1:-1, 1:-1]
 
 
-def _cheeks(t: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """bool: the heights (_heights) between the eyes' lowest point and the nose's tip."""
-    return (t < _height(pts, _EYES).min()) & (t > _height(pts, [ft.NOSE_TIP])[0])
+def cheek_rows(t: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """bool: the heights `t` (_heights, or beard.FaceFrame's) between the eyes' lowest point and
+    the nose's tip on the mesh `pts`."""
+    return (t < height_of(pts, _EYES).min()) & (t > height_of(pts, [ft.NOSE_TIP])[0])
 
 
 def forehead_fade(shape: tuple[int, int], pts: np.ndarray, from_brows: bool = True) -> np.ndarray:
@@ -152,7 +153,7 @@ def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     band = np.clip((TEMPLE_OUT * face_w - inward) / ((TEMPLE_OUT - TEMPLE_IN) * face_w), 0.0, 1.0)
     # from the eyes' lowest point to the brows' highest: above them the forehead has its own test
     t, brows = _heights(shape, p)
-    band *= np.clip(np.minimum(t - _height(p, _EYES).min(), brows - t) / FOREHEAD_RAMP + 1.0, 0.0, 1.0)
+    band *= np.clip(np.minimum(t - height_of(p, _EYES).min(), brows - t) / FOREHEAD_RAMP + 1.0, 0.0, 1.0)
     clear = np.zeros((h, w), np.uint8)
     parts = [ft.LEFT_BROW, ft.RIGHT_BROW, ft.left_eye(), ft.right_eye()]
     cv2.fillPoly(clear, [np.round(p[list(i)]).astype(np.int32) for i in parts], 255)
@@ -184,7 +185,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     oval = _outline((h, w), p)[1:-1, 1:-1]
     # the skin: cheeks and nose, between the eyes' lowest point and the nose's tip
     t, _ = _heights((h, w), p)
-    cheeks = (oval > 0) & photo & _cheeks(t, p)
+    cheeks = (oval > 0) & photo & cheek_rows(t, p)
     if cheeks.sum() < 20:
         return None
     dark = light < FRINGE_DARK * float(np.median(light[cheeks]))
@@ -194,7 +195,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     gap = max(1, round(FRINGE_GAP * face_w))
     clear = _disc(gap)
     # the forehead: from the brows' lowest point up, less the brows grown by FRINGE_GAP
-    looked = t > _height(p, ft.brows()).min()
+    looked = t > height_of(p, ft.brows()).min()
     fringe = False
     for brow in (ft.LEFT_BROW, ft.RIGHT_BROW):
         mask = np.zeros((h, w), np.uint8)
@@ -236,7 +237,7 @@ def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> n
     inward, outward = _distance(oval), _distance(cv2.bitwise_not(oval))
     photo = inside > 200
     t, brows = _heights((h, w), p)
-    cheeks = (inward > 0.08 * face_w) & photo & _cheeks(t, p)
+    cheeks = (inward > 0.08 * face_w) & photo & cheek_rows(t, p)
     ring = (outward >= EDGE_RING[0] * face_w) & (outward < EDGE_RING[1] * face_w) & photo
     if cheeks.sum() < 50 or ring.sum() < 20:
         return None
@@ -262,7 +263,7 @@ def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> n
                    & (near < np.linalg.norm(here - mean, axis=1)))
     # only what reaches the outline above the mouth's corners
     count, parts = cv2.connectedComponents(found, connectivity=8)
-    entry = (found > 0) & (inward <= 2.5) & (t > _height(p, list(ft.MOUTH_CORNERS)).max())
+    entry = (found > 0) & (inward <= 2.5) & (t > height_of(p, list(ft.MOUTH_CORNERS)).max())
     kept = np.zeros(count, bool)
     kept[np.unique(parts[entry])] = True
     kept[0] = False

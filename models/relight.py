@@ -9,7 +9,7 @@ swapped for the target's. Six numbers per face carry no identity, so the swap ke
 likeness (a blur-based split leaked the target's features: bench.quality, issue 13). For a colour
 source the fit weighs down what lies far off the surface (robust_shading_fit): a beard or a brow is
 no light. A bearded target's beard is left out of the skin it is fitted on before (models/beard.py):
-a goatee a sixth of the face still pulled the surfaces down around the mouth.
+a goatee still pulled the surfaces down around the mouth.
 
 The light leaves colour too: a flash bleaches a face's centre and leaves its edges warm. So the
 a and b channels' surfaces are swapped the same way (never pushing a colour through grey to a

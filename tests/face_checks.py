@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
-from models.beard import MOUTH_CORNERS, NOSE_BASE, NOSE_WINGS, FaceFrame
-from models.mask import face_alpha
+from models.beard import NOSE_BASE, NOSE_WINGS, FaceFrame
+from models.mask import cheek_rows, face_alpha
 from models.mediapipe_faces import FaceDetector, StillMesher
 from models.warp import warp
 from tests.browser import ARTIFACTS
@@ -139,14 +139,11 @@ def lower_face_parts(image: np.ndarray, mesh: np.ndarray) -> dict[str, np.ndarra
     p = mesh[: ft.MESH_POINTS, :2]
     face = FaceFrame(image.shape[:2], p)
     oval = face.oval > 0
-    left, right = sorted(face.across_of(i) for i in MOUTH_CORNERS)
+    left, right = sorted(face.across_of(i) for i in ft.MOUTH_CORNERS)
     below_nose = face.height < float(face.height_of(NOSE_BASE))
     chin = oval & (face.height < float(face.height_of(ft.LOWER_LIP_BOTTOM)))
-    eyes = np.concatenate([ft.left_eye(), ft.right_eye()])
     wings = sorted(face.across_of(i) for i in NOSE_WINGS)
-    low, high = float(face.height_of(ft.NOSE_TIP)), float(face.height_of(eyes).min())
-    rows = (face.height > low) & (face.height < high)
-    cheeks = oval & rows & ((face.across < wings[0]) | (face.across > wings[1]))
+    cheeks = oval & cheek_rows(face.height, p) & ((face.across < wings[0]) | (face.across > wings[1]))
     return {"chin": chin & (face.across > left) & (face.across < right), "lower": oval & below_nose,
             "upper": oval & ~below_nose, "cheeks": cheeks}
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.quality import shadowed
 from models import face_topology as ft
-from models.beard import LOOK_EVERY, MOUTH_CORNERS, BeardWatch, FaceFrame, chin_cover, facial_hair, find_beard
+from models.beard import LOOK_EVERY, BeardWatch, FaceFrame, chin_cover, facial_hair, find_beard
 from models.mask import face_alpha
 from testing.faces import ASTRONAUT_BOX
 from tests.face_checks import lower_face_parts
@@ -68,7 +68,7 @@ def test_the_mask_covers_a_beard_on_the_chin_only(goatee_man, measure) -> None:
     # and nothing else: not the lips or the mouth (their own), not beside the chin (a dark pixel
     # inside the jaw's outline is as often the background), not past the outline
     assert not cover[face.height > float(face.height_of(ft.LOWER_LIP_BOTTOM)) + 0.02].any()
-    left, right = sorted(face.across_of(i) for i in MOUTH_CORNERS)
+    left, right = sorted(face.across_of(i) for i in ft.MOUTH_CORNERS)
     wider = 0.3 * (right - left)
     assert not cover[(face.across < left - wider) | (face.across > right + wider)].any()
     assert not cover[face.oval == 0].any()
