@@ -153,6 +153,10 @@ class MeshSource:
     # target's own eyes show through its openings otherwise
     irises: np.ndarray | None = None
     evened: float = 0.0  # how far the texture's light was made even between its halves (symmetry.even_light)
+    # uint8: where the texture may show at all, whatever the outline's fade: the photo's own pixels
+    # (not beyond its edge, no hand in front), less the hair and background cut at upload; None
+    # where all of it may. What raises the mask over a target's beard stays inside it
+    shown: np.ndarray | None = None
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -230,6 +234,19 @@ def _chroma_share(source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarra
     swap keeps no colour, its eyes neither (a brown iris went pink on a grey face)."""
     chroma = [float(np.hypot(*(stats[0][1:] - color.NEUTRAL))) for stats in (source, target)]
     return float(np.clip(chroma[1] / max(chroma[0], 1.0), 0.0, 1.0))
+
+
+def _beard_cover(cover: np.ndarray, layers: list[tuple[MeshSource, float]],
+                 maps: list[tuple[np.ndarray, np.ndarray]], weights: list[float],
+                 occluded: np.ndarray | None) -> np.ndarray:
+    """The chin's `cover` (beard.chin_cover) where the swap may show: not past what each texture
+    holds of its photo (MeshSource.shown), nor over what stands in front of the face. Over a tight
+    crop cut under the lips it raised the mask where the texture has no chin: a pale smear with a
+    black dash (the crop's edge) on the held-out man with a goatee; and over a hand on his chin."""
+    if any(s.shown is not None for s, _ in layers):
+        texture = [np.full(s.alpha.shape, 255, np.uint8) if s.shown is None else s.shown for s, _ in layers]
+        cover = cv2.min(cover, _warped(texture, maps, weights))
+    return hold_out(cover, occluded)
 
 
 def _target_eyes(frame: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -514,7 +531,7 @@ class MeshStream:
         if beard is not None and beard.cover is not None:
             # the mask fades out over the chin: where the target's beard lay in the fade, its grey
             # ghost showed through the swap's chin
-            alpha = cv2.max(alpha, beard.cover)
+            alpha = cv2.max(alpha, _beard_cover(beard.cover, layers, maps, weights, occluded))
         a = alpha.astype(np.float32) * (1.0 / 255.0)
         region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
         _timed(timings, "blend", t)
@@ -1098,14 +1115,17 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     else:
         irises = None
     above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
-    if cuts.hair and (hair := forehead_hair(crop, inside, local)) is not None:
-        alpha = cv2.multiply(alpha, cv2.bitwise_not(hair), scale=1.0 / 255.0)
-    if cuts.edges and (intruding := edge_intrusions(crop, inside, local)) is not None:
-        alpha = cv2.multiply(alpha, cv2.bitwise_not(intruding), scale=1.0 / 255.0)
+    shown = seen
+    for cut in (forehead_hair(crop, inside, local) if cuts.hair else None,
+                edge_intrusions(crop, inside, local) if cuts.edges else None):
+        if cut is not None:
+            alpha = cv2.multiply(alpha, cv2.bitwise_not(cut), scale=1.0 / 255.0)
+            shown = cv2.bitwise_not(cut) if shown is None else cv2.multiply(shown, cv2.bitwise_not(cut),
+                                                                            scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if cuts.temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
-                      evened=evened)
+                      evened=evened, shown=shown)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

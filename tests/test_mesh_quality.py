@@ -1321,6 +1321,12 @@ def test_a_lit_photo_on_a_dim_webcams_face_keeps_its_shading_as_faint_as_the_cam
     assert 0.85 < scaled[0] < 1.1 and scaled[1] < 0.75 * shifted[1], (shifted, scaled)
 
 
+def chin_darkness(image: np.ndarray, where: dict[str, np.ndarray]) -> float:
+    """The chin's darkest tenth over the cheeks' mean lightness (`where`: lower_face_parts)."""
+    light = lightness(image)
+    return float(np.percentile(light[where["chin"]], 10) / light[where["cheeks"]].mean())
+
+
 def test_a_targets_goatee_leaves_no_grey_ghost_on_the_swaps_chin(measure, goatee_man, astronaut):
     """The astronaut onto opencv-doc's man with a goatee: his beard counted as skin in what the
     swap's colour and light are taken from, and where the mask fades over his chin it showed
@@ -1332,12 +1338,24 @@ def test_a_targets_goatee_leaves_no_grey_ghost_on_the_swaps_chin(measure, goatee
     save_around("beard.png", where["chin"] | where["cheeks"], (30, 30), frame=frame, beard_as_skin=as_skin,
                 beard_left_out=left_out)
 
-    def darkest(image: np.ndarray) -> float:
-        """The chin's darkest tenth over the cheeks' mean lightness."""
-        light = lightness(image)
-        return float(np.percentile(light[where["chin"]], 10) / light[where["cheeks"]].mean())
-
     # measured: the frame 0.19 (the goatee), the swap 0.24 with it as skin and 0.49 left out
-    old, new = darkest(as_skin), darkest(left_out)
+    old, new = chin_darkness(as_skin, where), chin_darkness(left_out, where)
     assert old < 0.3, f"the scene tests nothing: the swap's chin with the beard as skin was at {old:.2f}"
     assert new > 0.4, (old, new)
+
+
+def test_a_tight_crop_paints_no_chin_it_lacks_over_a_targets_beard(measure, goatee_man, astronaut):
+    """A tight greyscale crop cut under the lips onto the man with a goatee. The cover raised the
+    mask over his chin (models/beard.py) where the crop has no chin at all: a pale, stepped smear
+    with the crop's edge a dotted dark line across it. Where the photo holds nothing the beard is
+    his again; with the whole photo the cover still hides it."""
+    frame = place(goatee_man, (640, 480), 0.6)
+    where = lower_face_parts(frame, measure.landmarks(frame))
+    tight = swapped_with(frame, tight_grey(astronaut, ASTRONAUT_BOX))
+    save_around("beard-tight-crop.png", where["chin"] | where["cheeks"], (30, 30), frame=frame,
+                tight_crop=tight)
+
+    # measured: the frame 0.19; the tight crop's swap 0.62 with the cover over all of the chin,
+    # 0.19 held to what the crop holds (the whole photo: 0.49, test above)
+    own, swap = chin_darkness(frame, where), chin_darkness(tight, where)
+    assert swap < own + 0.1, f"the chin the crop lacks was painted over: {own:.2f} -> {swap:.2f}"
