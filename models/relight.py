@@ -84,7 +84,10 @@ GREY_LINE_FROM = 25.0
 # percentiles of the target's skin lightness within which its colour's line is followed (at_lightness):
 # from its median up, where highlights fade to grey. From the 2nd, the swap's own dark features
 # (stubble, a brow's shadow) took the target's darker skin's colour too, and the likeness went with
-# it (bench.quality: 84% / 89% / 0.553 -> 79% / 85% / 0.563; from the median, 84% / 88% / 0.559)
+# it (bench.quality: 84% / 89% / 0.553 -> 79% / 85% / 0.563; from the median, 84% / 88% / 0.559).
+# From the 25th and the 10th (2026-12-04, wheel faces): the swap's shadow on a target's near-white
+# cheek is no longer grey (off the target's colour at its lightness 0.43% -> 0.21% and 0.23%), but
+# colour patches 2.29% -> 2.75% and 3.34%, tone 2.08 -> 2.25, retrieval 83% -> 82% and 80%
 LINE_RANGE = (50.0, 98.0)
 # of the face's width: shading finer than SHADING_FINE (lightness less its blur) is measured over
 # SHADING_AREA in both faces, and the swap's scaled by the ratio, between SHADING_FLOOR and 1
