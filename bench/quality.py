@@ -133,6 +133,8 @@ CONFIGS: dict[str, dict] = {
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
     # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones
     "grey-highlights": {"colour_lightness": False},
+    # the swap's shadows on the target's light skin given the colour of that light skin, near grey
+    "grey-shadows": {"shadow_colour": False},
     "target-eyes": {"eyes": False},  # the target's own eyes in the openings, whatever the source's
     "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "levels-kept": {"levels": False},  # an underexposed or washed-out source left as photographed

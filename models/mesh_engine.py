@@ -508,7 +508,7 @@ class MeshStream:
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
                                area, face_w if self.engine.shading else None,
                                face_w if self.engine.grain else None, self.engine.colour_lightness,
-                               offset)
+                               offset, self.engine.shadow_colour)
             t = _timed(timings, "relight", t)
         if eyes is not None:
             # the target's own eyes, moved with its face to the swap's mesh (_move_target)
@@ -654,7 +654,8 @@ class MeshEngine:
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
-                 even_light: bool = True, target_light: bool = True, beards: bool = True) -> None:
+                 even_light: bool = True, target_light: bool = True, beards: bool = True,
+                 shadow_colour: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -677,6 +678,9 @@ class MeshEngine:
         # the target's colour over an area taken as it shows at the swap's lightness there (its
         # highlights' near grey not put on the swap's mid-tones)
         self.colour_lightness = colour_lightness
+        # and in the swap's shadows on the target's light skin, the colour of its darker skin (not
+        # the near grey of its highlights: relight.LINE_LOW)
+        self.shadow_colour = shadow_colour
         # the source's eyes where its photo shows them open, their irises where the target's are
         # (models/gaze.py); the target's own eyes otherwise
         self.eyes = eyes

@@ -89,6 +89,14 @@ GREY_LINE_FROM = 25.0
 # cheek is no longer grey (off the target's colour at its lightness 0.43% -> 0.21% and 0.23%), but
 # colour patches 2.29% -> 2.75% and 3.34%, tone 2.08 -> 2.25, retrieval 83% -> 82% and 80%
 LINE_RANGE = (50.0, 98.0)
+# ... except that where the target's skin is lighter than its median, the swap's lightness follows
+# the line down to this percentile (at_lightness, `shadows`): the astronaut onto the second person
+# of t1.jpg, whose far cheek is lit near white, kept a grey band down it where her own shadow lies
+# (L 150-168 on his 205-215, whose colour at 155 is 17-19 a/b levels warmer than at 210): held at
+# the median, the line warmed it by 2. Skin off the target's colour at its lightness (bench.quality,
+# wheel faces) 0.43% -> 0.22%, held out 1.11% -> 1.06%; retrieval unchanged (the tone and colour
+# patch rows rose: docs/mesh-engine.md)
+LINE_LOW = 25.0
 # of the face's width: shading finer than SHADING_FINE (lightness less its blur) is measured over
 # SHADING_AREA in both faces, and the swap's scaled by the ratio, between SHADING_FLOOR and 1
 SHADING_FINE, SHADING_AREA, SHADING_FLOOR = 0.05, 0.1, 0.5
@@ -191,10 +199,12 @@ def colour_line(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean[1:] - slope * mean[0], slope
 
 
-def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
+def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray, shadows: bool = True
+                 ) -> np.ndarray:
     """float32 (h, w, 2): the target's a and b (`target_lab`, (h, w, 3)) as they would be at the
     swap's `lightness` (float32 (h, w)): moved along the target's colour as a line in lightness,
-    fitted where `core` (bool) is set, both lightnesses held within LINE_RANGE of the skin's."""
+    fitted where `core` (bool) is set, both lightnesses held within LINE_RANGE of the skin's; with
+    `shadows`, the swap's down to LINE_LOW where the target is lighter than that range's start."""
     ab = target_lab[:, :, 1:].astype(np.float32)
     # every other cell each way: a quarter of the work, the same line and percentiles within a
     # fraction of a level
@@ -202,9 +212,12 @@ def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray
     if len(samples) < 24:
         return ab
     _, slope = colour_line(samples)
-    lo, hi = percentiles(samples[:, 0], LINE_RANGE)
-    own = np.clip(target_lab[:, :, 0], lo, hi).astype(np.float32)
-    shift = np.clip(lightness, lo, hi) - own
+    low, lo, hi = percentiles(samples[:, 0], (LINE_LOW, *LINE_RANGE))
+    target_l = target_lab[:, :, 0]
+    own = np.clip(target_l, lo, hi).astype(np.float32)
+    # a swap's shadow on the target's light skin: its colour is the target's darker skin's
+    floor = np.where(target_l > lo, np.float32(low), np.float32(lo)) if shadows else np.float32(lo)
+    shift = np.clip(lightness, floor, np.float32(hi)) - own
     return ab + shift[:, :, None] * slope
 
 
@@ -318,13 +331,14 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
             shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
-            offset: np.ndarray | None = None) -> np.ndarray:
+            offset: np.ndarray | None = None, shadow_colour: bool = True) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
     the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
     over areas that wide too, not only its smooth surfaces (colour_of_area), and with
-    `colour_lightness` as it shows at the swap's lightness there (at_lightness). With `shading` (the
+    `colour_lightness` as it shows at the swap's lightness there (at_lightness; with `shadow_colour`,
+    in the swap's shadows on the target's light skin too). With `shading` (the
     face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
     with `grain` (the same), nor its grain (match_grain). `offset` (float32, the box's size) is
     added to the face's lightness first (the target's side light, symmetry.side_light)."""
@@ -374,7 +388,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 # highlight is near grey because it is near white, and on the swap's darker
                 # nose it was a grey-green patch
                 swap_light = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
-                target_ab = at_lightness(target_grid, swap_light, pick)
+                target_ab = at_lightness(target_grid, swap_light, pick, shadow_colour)
             target_colour = target_ab
             moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / STEP)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;

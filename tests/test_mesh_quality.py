@@ -849,12 +849,12 @@ def test_a_flash_lit_sources_bleached_centre_takes_the_targets_skin_colour(mesh_
     assert new < 0.02, new
 
 
-def test_a_targets_near_white_nose_leaves_no_grey_patch_on_the_swaps_darker_nose(measure, t1, astronaut):
-    """The astronaut onto t1.jpg's fourth person, laughing, his nose lit near white: the swap's
-    colour over an area was the target's as it is, and on the swap's darker nose its near grey
-    was a grey-green patch. It is the target's colour at the swap's lightness now
-    (relight.at_lightness); judged by the bench's measure, on the tests' own FaceMesh skin."""
-    clip = target_clip(t1, T1_DLIB_BOXES["right"], 6)
+def off_colour_before_and_now(measure, t1: np.ndarray, astronaut: np.ndarray, target: str, before: dict,
+                              sheet: str) -> tuple[float, float]:
+    """The astronaut onto a clip of the t1 person `target`: the share of his skin (the tests' own
+    FaceMesh) off his colour at its lightness (the bench's measure), by an engine with `before`'s
+    settings and by the engine as it is; both swaps saved side by side as test-artifacts/`sheet`."""
+    clip = target_clip(t1, T1_DLIB_BOXES[target], 6)
     source = source_form(astronaut, ASTRONAUT_DLIB_BOX, "plain")
     region, width = skin_between_features(clip[-1], measure)
     swapped = []
@@ -863,11 +863,34 @@ def test_a_targets_near_white_nose_leaves_no_grey_patch_on_the_swaps_darker_nose
         swapped.append(play(engine, clip, engine.prepare_source(source)))
         return off_colour_share(swapped[-1], clip[-1], region, width)
 
-    before, after = each_engine(off, {"colour_lightness": False}, {})
-    save_around("grey-nose.png", region, (40, 30), frame=clip[-1], before=swapped[0], now=swapped[1])
+    then, now = each_engine(off, before, {})
+    save_around(sheet, region, (40, 30), frame=clip[-1], before=swapped[0], now=swapped[1])
+    return then, now
+
+
+def test_a_targets_near_white_nose_leaves_no_grey_patch_on_the_swaps_darker_nose(measure, t1, astronaut):
+    """The astronaut onto t1.jpg's fourth person, laughing, his nose lit near white: the swap's
+    colour over an area was the target's as it is, and on the swap's darker nose its near grey
+    was a grey-green patch. It is the target's colour at the swap's lightness now
+    (relight.at_lightness); judged by the bench's measure, on the tests' own FaceMesh skin."""
+    before, after = off_colour_before_and_now(measure, t1, astronaut, "right", {"colour_lightness": False},
+                                              "grey-nose.png")
     # measured: 4.1% of his skin before (the nose's shaded side), 0.4% now
     assert before > 0.02, "the scene tests nothing: the target's colour taken as it is left no grey"
     assert after < 0.4 * before, (before, after)
+
+
+def test_a_sources_shadow_on_a_targets_near_white_cheek_takes_his_shadows_colour_not_grey(
+        measure, t1, astronaut):
+    """The astronaut onto t1.jpg's second person, his far cheek lit near white: where her own
+    shadow lies on it the swap took the near grey of his highlight, a grey band down the cheek. It
+    takes the colour his skin has at that lightness now (relight.LINE_LOW); judged by the bench's
+    measure, on the tests' own FaceMesh skin."""
+    before, after = off_colour_before_and_now(measure, t1, astronaut, "second", {"shadow_colour": False},
+                                              "grey-shadow.png")
+    # measured: 2.9% of his skin before, 0.2% now
+    assert before > 0.015, "the scene tests nothing: the highlight's colour left no grey"
+    assert after < 0.3 * before, (before, after)
 
 
 def test_a_sources_near_grey_highlights_leave_no_mint_spots_on_a_warm_targets_cheeks(measure, t1, astronaut):
