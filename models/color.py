@@ -47,7 +47,7 @@ def despeck(image: np.ndarray, threshold: int = 40) -> np.ndarray:
     far-apart points of the source: lines and dots one pixel wide, bright or dark, along the jaw
     and under the nose. Pixels far from their 3 x 3 median take the median."""
     median = cv2.medianBlur(image, 3)
-    # OpenCV's masked copy: numpy's np.copyto(..., where=) took 1.5 ms on a face's box, this 0.02
+    # OpenCV's masked copy: numpy's np.copyto(..., where=) took 1.5 ms on a 260 x 200 box, this 0.02
     kept = cv2.compare(largest_difference(image, median), threshold, cv2.CMP_LE)
     return cv2.copyTo(image, kept, median)
 

@@ -1123,10 +1123,11 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     shown = seen
     for cut in (forehead_hair(crop, inside, local) if cuts.hair else None,
                 edge_intrusions(crop, inside, local) if cuts.edges else None):
-        if cut is not None:
-            alpha = cv2.multiply(alpha, cv2.bitwise_not(cut), scale=1.0 / 255.0)
-            shown = cv2.bitwise_not(cut) if shown is None else cv2.multiply(shown, cv2.bitwise_not(cut),
-                                                                            scale=1.0 / 255.0)
+        if cut is None:
+            continue
+        kept = cv2.bitwise_not(cut)
+        alpha = cv2.multiply(alpha, kept, scale=1.0 / 255.0)
+        shown = kept if shown is None else cv2.multiply(shown, kept, scale=1.0 / 255.0)
     side = temples(crop.shape[:2], local) if cuts.temples else None
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
