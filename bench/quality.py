@@ -135,6 +135,7 @@ CONFIGS: dict[str, dict] = {
     "grey-highlights": {"colour_lightness": False},
     # the swap's shadows on the target's light skin given the colour of that light skin, near grey
     "grey-shadows": {"shadow_colour": False},
+    "grainy": {"denoise": False},  # a grainy photo's texture kept as it is, its grain with it
     "target-eyes": {"eyes": False},  # the target's own eyes in the openings, whatever the source's
     "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "levels-kept": {"levels": False},  # an underexposed or washed-out source left as photographed

@@ -124,10 +124,16 @@ class StillMesher:
             static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
         )
 
-    def mesh(self, bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+    def mesh(self, bgr: np.ndarray, box: tuple[float, float, float, float],
+             prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray | None:
+        """The face's landmarks in `bgr`'s pixels (None where none is found); `prepare`, if given,
+        is applied to the crop the model reads (crop_size square: its cost does not grow with the
+        photo)."""
         x1, y1, x2, y2 = box
         side = max(x2 - x1, y2 - y1) * CROP_PAD
         crop, m = crop_square(bgr, (x1 + x2) / 2, (y1 + y2) / 2, side, self.crop_size)
+        if prepare is not None:
+            crop = prepare(crop)
         res = self._mesh.process(_rgb(crop))
         if not res.multi_face_landmarks:
             return None

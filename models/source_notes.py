@@ -33,6 +33,8 @@ class SourceLook:
     hand: float = 0.0  # the share of the face's area a hand in front of it covers
     blown: float = 0.0  # the share of the face's area blown out to white (every channel at the top)
     turned: int = 0  # degrees a photo on its side or upside down was turned clockwise at upload
+    # a grainy photo's noise over the face (grey levels, models/denoise.py), cleaned at upload; 0 if clean
+    grain: float = 0.0
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -59,6 +61,10 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.washed_out:
         notes.append("The photo is washed out (faded or hazy): its contrast was stretched, but detail "
                      "it lost does not come back. A clearer photo gives a closer likeness.")
+    if look.grain:
+        notes.append(f"The photo is grainy (noise of about {look.grain:.0f} levels over the face): it was "
+                     "cleaned, but detail lost in the grain does not come back. A sharper, better-lit "
+                     "photo gives a closer likeness.")
     if look.turned:
         way = "upside down" if look.turned == 180 else "on its side"
         notes.append(f"The photo was {way}: it was turned the right way up before the face was read. "

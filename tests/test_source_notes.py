@@ -51,3 +51,9 @@ def test_a_photo_turned_the_right_way_up_is_said_to_have_been_upside_down_or_on_
     assert len(notes) == 1 and notes[0].startswith("The photo was upside down") and "right way up" in notes[0]
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, turned=90))
     assert len(notes) == 1 and notes[0].startswith("The photo was on its side")
+
+
+def test_a_grainy_photo_is_said_to_have_been_cleaned_with_its_noise():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, grain=10.6))
+    assert len(notes) == 1 and notes[0].startswith("The photo is grainy (noise of about 11 levels")
+    assert "cleaned" in notes[0]
