@@ -75,6 +75,7 @@ from testing.faces import (
     turned,
     video,
 )
+from testing.images import grainy
 from testing.occluders import hand_cutout, put_over
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -317,8 +318,7 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
         return cv2.rotate(face, cv2.ROTATE_90_CLOCKWISE)
     if kind == "noisy":
         # a dim room's high-ISO grain: noise of 16 levels on each of B, G and R (the same each run)
-        grain = np.random.default_rng(16).normal(0.0, 16.0, face.shape)
-        return np.clip(face.astype(np.float32) + grain + 0.5, 0, 255).astype(np.uint8)
+        return grainy(face, 16.0)
     if kind == "jpeg":
         # a copy compressed hard (a forwarded picture): JPEG at quality 10
         return cv2.imdecode(cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 10])[1], cv2.IMREAD_COLOR)

@@ -1,4 +1,4 @@
-"""Images as clients send them: JPEG bytes, data URLs, and hostile ones."""
+"""Images as clients send them: JPEG bytes, data URLs, hostile ones, and grainy photos."""
 
 from __future__ import annotations
 
@@ -38,3 +38,10 @@ def png_header_only(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
     return b"\x89PNG\r\n\x1a\n" + body
+
+
+def grainy(image: np.ndarray, sigma: float, seed: int = 16) -> np.ndarray:
+    """`image` (BGR uint8) with sensor noise of `sigma` levels on each of B, G and R, the same for a
+    seed (a dim room's high ISO: bench.quality's `noisy` form and the tests)."""
+    noise = np.random.default_rng(seed).normal(0.0, sigma, image.shape)
+    return np.clip(image.astype(np.float32) + noise + 0.5, 0, 255).astype(np.uint8)

@@ -7,15 +7,10 @@ import pytest
 
 from models.denoise import NOISY, cleaned, noise_level
 from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, crop_face
+from testing.images import grainy
 
 # cvtColor's grey: 0.299 R + 0.587 G + 0.114 B; noise of sigma on each channel is this much in grey
 GREY_OF_CHANNEL_NOISE = float(np.sqrt(0.299**2 + 0.587**2 + 0.114**2))
-
-
-def grainy(image: np.ndarray, sigma: float, seed: int = 16) -> np.ndarray:
-    """`image` with sensor noise of `sigma` levels on each of B, G and R."""
-    noise = np.random.default_rng(seed).normal(0.0, sigma, image.shape)
-    return np.clip(image.astype(np.float32) + noise + 0.5, 0, 255).astype(np.uint8)
 
 
 def everywhere(image: np.ndarray) -> np.ndarray:
