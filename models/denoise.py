@@ -2,11 +2,12 @@
 
 The swap carries the photo's texture to every frame, and with it the photo's grain. With sensor
 noise of 16 levels on each of B, G and R (bench.quality's `noisy` form) dlib read the wheel faces'
-photos themselves 0.27 from their owners, against 0.02 as taken, and their swaps 0.550 (0.521).
-The noise is estimated over the face (noise_level) and only a photo past NOISY is cleaned, by
-OpenCV's non-local means, after its mesh is read again from the face cleaned: cleaned alike, clean
-photos lost likeness (every photo at STRENGTH's 5: the wheel faces as taken 0.519 -> 0.550,
-docs/mesh-engine.md). The pores of skin and a stubble's texture are detail, not noise.
+photos themselves 0.27 from their owners (0.02 as taken), and their swaps 0.550 (0.521); each
+swapped onto its own frames, 0.226 (0.106), and 0.207 cleaned. The noise is estimated over the
+face (noise_level) and only a photo past NOISY is cleaned, by OpenCV's non-local means, after its
+mesh is read again from the face cleaned: cleaned alike, clean photos lost likeness (every photo at
+STRENGTH's 5, 2026-12-03: the wheel faces as taken 0.519 -> 0.550, docs/mesh-engine.md). The
+pores of skin and a stubble's texture are detail, not noise.
 """
 
 from __future__ import annotations
