@@ -75,7 +75,7 @@ from testing.faces import (
     turned,
     video,
 )
-from testing.images import grainy
+from testing.images import grainy, recompressed
 from testing.occluders import hand_cutout, put_over
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -321,7 +321,7 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
         return grainy(face, 16.0)
     if kind == "jpeg":
         # a copy compressed hard (a forwarded picture): JPEG at quality 10
-        return cv2.imdecode(cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 10])[1], cv2.IMREAD_COLOR)
+        return recompressed(face, 10)
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]

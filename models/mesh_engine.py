@@ -18,7 +18,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import color, denoise, gaze, orientation
+from models import color, compression, denoise, gaze, orientation
 from models import face_topology as ft
 from models.beard import BeardWatch, find_beard
 from models.engine import (
@@ -813,6 +813,7 @@ class MeshEngine:
             lit = self.still.mesh(image, box)
             pts = pts if lit is None else lit[:, :3]
         view = _crop_view(image, pts, self.coverage, self.enlarge)
+        blocky = _blocky(image, pts)
         grain = _grain(image, pts, view) if self.denoise else 0.0
         if grain > denoise.NOISY:
             # the mesh read again from the face cleaned (in the model's own crop: its cost does
@@ -835,7 +836,8 @@ class MeshEngine:
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned,
-                                                 grain=grain if grain > denoise.NOISY else 0.0))
+                                                 grain=grain if grain > denoise.NOISY else 0.0,
+                                                 blocky=blocky))
         if turned:  # the box in the photo as it came
             box = orientation.turn_box(box, -turned, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))
@@ -1024,20 +1026,34 @@ def _levels(image: np.ndarray, pts: np.ndarray) -> color.Levels | None:
     return color.levels(float(np.percentile(darkest, 0.5)), float(np.percentile(brightest, 99.5)))
 
 
-def _grain(image: np.ndarray, pts: np.ndarray, view: SourceView) -> float:
-    """A photo's noise over its face (denoise.noise_level) as `view`'s texture carries it: read at
-    the photo's own resolution, less what scaling the texture down averages away. A small photo
-    enlarged at upload has its grain spread into blotches the noise operator reads as a fifth of it
-    (the astronaut's 93 px face, with noise of 16 levels: 2.2 in the enlarged crop, 11.1 in the photo)."""
+def _face_in_photo(image: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The photo's pixels around the face (its mesh `pts`' box, at the photo's own resolution) and
+    the face inside its outline there (bool); None for a face under 3 px."""
     h, w = image.shape[:2]
     mesh = pts[:MESH_POINTS, :2]
     x0, y0 = np.clip(np.floor(mesh.min(0)).astype(int), 0, [w, h])
     x1, y1 = np.clip(np.ceil(mesh.max(0)).astype(int) + 1, 0, [w, h])
     if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    return image[y0:y1, x0:x1], face_mask(mesh - np.float32([x0, y0]), (x1 - x0, y1 - y0)) > 0
+
+
+def _grain(image: np.ndarray, pts: np.ndarray, view: SourceView) -> float:
+    """A photo's noise over its face (denoise.noise_level) as `view`'s texture carries it: read at
+    the photo's own resolution, less what scaling the texture down averages away. A small photo
+    enlarged at upload has its grain spread into blotches the noise operator reads as a fifth of it
+    (the astronaut's 93 px face, with noise of 16 levels: 2.2 in the enlarged crop, 11.1 in the photo)."""
+    face = _face_in_photo(image, pts)
+    if face is None:
         return 0.0
-    face = face_mask(mesh - np.float32([x0, y0]), (x1 - x0, y1 - y0)) > 0
-    shrunk = ft.face_width(view.points) / ft.face_width(mesh)
-    return denoise.noise_level(image[y0:y1, x0:x1], face) * min(1.0, shrunk)
+    shrunk = ft.face_width(view.points) / ft.face_width(pts[:MESH_POINTS, :2])
+    return denoise.noise_level(*face) * min(1.0, shrunk)
+
+
+def _blocky(image: np.ndarray, pts: np.ndarray) -> bool:
+    """Whether JPEG's blocks show over the face in the photo as it came (compression.blockiness)."""
+    face = _face_in_photo(image, pts)
+    return face is not None and compression.blockiness(*face) > compression.BLOCKY
 
 
 def _face_area(view: SourceView) -> np.ndarray:

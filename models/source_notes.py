@@ -35,6 +35,7 @@ class SourceLook:
     turned: int = 0  # degrees a photo on its side or upside down was turned clockwise at upload
     # a grainy photo's noise over the face (grey levels, models/denoise.py), cleaned at upload; 0 if clean
     grain: float = 0.0
+    blocky: bool = False  # a hard-compressed photo: JPEG's blocks show over the face (models/compression.py)
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -65,6 +66,10 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
         notes.append(f"The photo is grainy (noise of about {look.grain:.0f} levels over the face): it was "
                      "cleaned, but detail lost in the grain does not come back. A sharper, better-lit "
                      "photo gives a closer likeness.")
+    if look.blocky:
+        notes.append("The photo is heavily compressed (its JPEG blocks show over the face): detail lost "
+                     "to compression does not come back. A less compressed copy of the photo gives a "
+                     "closer likeness.")
     if look.turned:
         way = "upside down" if look.turned == 180 else "on its side"
         notes.append(f"The photo was {way}: it was turned the right way up before the face was read. "

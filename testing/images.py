@@ -1,4 +1,5 @@
-"""Images as clients send them: JPEG bytes, data URLs, hostile ones, and grainy photos."""
+"""Images as clients send them: JPEG bytes, data URLs, hostile ones, and grainy or hard-compressed
+photos."""
 
 from __future__ import annotations
 
@@ -45,3 +46,8 @@ def grainy(image: np.ndarray, sigma: float, seed: int = 16) -> np.ndarray:
     seed (a dim room's high ISO: bench.quality's `noisy` form and the tests)."""
     noise = np.random.default_rng(seed).normal(0.0, sigma, image.shape)
     return np.clip(image.astype(np.float32) + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+def recompressed(image: np.ndarray, quality: int) -> np.ndarray:
+    """`image` (BGR) saved as a JPEG at `quality` and decoded again (a forwarded copy)."""
+    return cv2.imdecode(np.frombuffer(jpeg(image, quality), np.uint8), cv2.IMREAD_COLOR)

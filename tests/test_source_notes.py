@@ -57,3 +57,8 @@ def test_a_grainy_photo_is_said_to_have_been_cleaned_with_its_noise():
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, grain=10.6))
     assert len(notes) == 1 and notes[0].startswith("The photo is grainy (noise of about 11 levels")
     assert "cleaned" in notes[0]
+
+
+def test_a_hard_compressed_photo_is_said_to_have_lost_detail_to_its_blocks():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, blocky=True))
+    assert len(notes) == 1 and notes[0].startswith("The photo is heavily compressed") and "JPEG" in notes[0]
