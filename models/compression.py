@@ -15,7 +15,7 @@ import numpy as np
 BLOCK = 8  # JPEG's block side, px
 # how much larger the step between neighbouring pixels is across one of the grid's phases than
 # across the others, over the face, beyond which the photo is blocky (blockiness). bench.quality's
-# 15 faces read 1.01-1.79 in every form but `jpeg` (t1.jpg's people, a JPEG themselves, 1.04-1.42
+# 15 faces read 1.01-1.79 in every form but `jpeg` (t1.jpg's people, a JPEG themselves, 1.08-1.42
 # as taken, up to 1.79 one stop over), and 2.39-3.79 in it
 BLOCKY = 2.0
 
