@@ -813,9 +813,11 @@ class MeshEngine:
             lit = self.still.mesh(image, box)
             pts = pts if lit is None else lit[:, :3]
         view = _crop_view(image, pts, self.coverage, self.enlarge)
-        blocky = _blocky(image, pts)
-        grain = _grain(image, pts, view) if self.denoise else 0.0
-        if grain > denoise.NOISY:
+        face = _face_in_photo(image, pts)  # read at the photo's own resolution for its grain and blocks
+        blocky = face is not None and compression.blockiness(*face) > compression.BLOCKY
+        grain = _grain(face, pts, view) if self.denoise and face is not None else 0.0
+        grainy = grain > denoise.NOISY
+        if grainy:
             # the mesh read again from the face cleaned (in the model's own crop: its cost does
             # not grow with the photo), then the texture cropped from the photo and cleaned
             again = self.still.mesh(image, box, denoise.cleaned)
@@ -836,7 +838,7 @@ class MeshEngine:
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned,
-                                                 grain=grain if grain > denoise.NOISY else 0.0,
+                                                 grain=grain if grainy else 0.0,
                                                  blocky=blocky))
         if turned:  # the box in the photo as it came
             box = orientation.turn_box(box, -turned, image.shape[1], image.shape[0])
@@ -1038,22 +1040,14 @@ def _face_in_photo(image: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.n
     return image[y0:y1, x0:x1], face_mask(mesh - np.float32([x0, y0]), (x1 - x0, y1 - y0)) > 0
 
 
-def _grain(image: np.ndarray, pts: np.ndarray, view: SourceView) -> float:
-    """A photo's noise over its face (denoise.noise_level) as `view`'s texture carries it: read at
-    the photo's own resolution, less what scaling the texture down averages away. A small photo
-    enlarged at upload has its grain spread into blotches the noise operator reads as a fifth of it
-    (the astronaut's 93 px face, with noise of 16 levels: 2.2 in the enlarged crop, 11.1 in the photo)."""
-    face = _face_in_photo(image, pts)
-    if face is None:
-        return 0.0
+def _grain(face: tuple[np.ndarray, np.ndarray], pts: np.ndarray, view: SourceView) -> float:
+    """A photo's noise over its face (`face`: _face_in_photo's; denoise.noise_level) as `view`'s
+    texture carries it: read at the photo's own resolution, less what scaling the texture down
+    averages away. A small photo enlarged at upload has its grain spread into blotches the noise
+    operator reads as a fifth of it (the astronaut's 93 px face, with noise of 16 levels: 2.2 in
+    the enlarged crop, 11.1 in the photo)."""
     shrunk = ft.face_width(view.points) / ft.face_width(pts[:MESH_POINTS, :2])
     return denoise.noise_level(*face) * min(1.0, shrunk)
-
-
-def _blocky(image: np.ndarray, pts: np.ndarray) -> bool:
-    """Whether JPEG's blocks show over the face in the photo as it came (compression.blockiness)."""
-    face = _face_in_photo(image, pts)
-    return face is not None and compression.blockiness(*face) > compression.BLOCKY
 
 
 def _face_area(view: SourceView) -> np.ndarray:
