@@ -51,3 +51,8 @@ def grainy(image: np.ndarray, sigma: float, seed: int = 16) -> np.ndarray:
 def recompressed(image: np.ndarray, quality: int) -> np.ndarray:
     """`image` (BGR) saved as a JPEG at `quality` and decoded again (a forwarded copy)."""
     return cv2.imdecode(np.frombuffer(jpeg(image, quality), np.uint8), cv2.IMREAD_COLOR)
+
+
+def everywhere(image: np.ndarray) -> np.ndarray:
+    """A mask that takes all of `image` (for the readings that are given the face's region)."""
+    return np.ones(image.shape[:2], bool)

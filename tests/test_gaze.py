@@ -8,15 +8,15 @@ import pytest
 
 from models import gaze, symmetry
 from models.mask import cut_eyes, eye_openings
-from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
+from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
 from tests.face_checks import save_around
 from tests.test_mesh_quality import each_engine, swapped_with
 
 
 @pytest.fixture(scope="module")
-def her(measure, astronaut) -> tuple[np.ndarray, np.ndarray]:
+def her(measure, astronaut_face) -> tuple[np.ndarray, np.ndarray]:
     """The astronaut's face, enlarged (her irises 10 px across), and its 478 points."""
-    face = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    face = astronaut_face
     face = cv2.resize(face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     return face, measure.with_irises(face)
 
@@ -62,13 +62,13 @@ def test_a_mirrored_eye_gives_its_iris_the_same_place(her):
     assert np.allclose(gaze.in_eye(flipped, iris, 1), seen, atol=1e-3)
 
 
-def test_open_eyes_are_told_from_shut_and_cast_down_ones(measure, astronaut, t1):
-    assert gaze.eyes_open(measure.landmarks(crop_face(astronaut, ASTRONAUT_BOX, 0.8)))
+def test_open_eyes_are_told_from_shut_and_cast_down_ones(measure, astronaut_face, t1):
+    assert gaze.eyes_open(measure.landmarks(astronaut_face))
     # t1.jpg's first woman looks down at her cards: lids, not eyes (0.065 and 0.037)
     down = measure.landmarks(crop_face(t1, T1_FACE_BOXES["left"], 0.8))
     assert not gaze.eyes_open(down)
     assert gaze.shut_share(down) == 1.0
-    assert gaze.shut_share(measure.landmarks(crop_face(astronaut, ASTRONAUT_BOX, 0.8))) == 0.0
+    assert gaze.shut_share(measure.landmarks(astronaut_face)) == 0.0
 
 
 def test_an_iris_moves_inside_its_eye_and_nothing_outside_the_eye_changes(her):
@@ -179,8 +179,8 @@ def grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
 
-def test_only_a_photo_with_its_eyes_open_gives_its_eyes(mesh_engine, astronaut, t1, goatee_man):
-    assert mesh_engine.prepare_source(crop_face(astronaut, ASTRONAUT_BOX, 0.8)).data.irises is not None
+def test_only_a_photo_with_its_eyes_open_gives_its_eyes(mesh_engine, astronaut_face, t1, goatee_man):
+    assert mesh_engine.prepare_source(astronaut_face).data.irises is not None
     assert mesh_engine.prepare_source(goatee_man).data.irises is not None
     assert mesh_engine.prepare_source(grey(goatee_man)).data.irises is not None
     # her eyes cast down at her cards: lids
@@ -206,14 +206,14 @@ def iris_offset(measure, image: np.ndarray, wanted: np.ndarray) -> float:
     return float(np.mean([np.abs(iris_places(measure, copy) - wanted).sum() for copy in copies]))
 
 
-def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astronaut, monkeypatch):
+def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astronaut_face, monkeypatch):
     photo, points = her
     aside = photo.copy()  # her irises moved toward the image's left by 0.15 of each eye's span
     for eye, iris in enumerate(gaze.IRISES):
         to = gaze.in_eye(points, points[iris], eye) + np.float32([0.15 if eye == 0 else -0.15, 0.0])
         gaze.move_iris(aside, points[gaze.contours()[eye]].astype(np.float32), points[iris],
                        gaze.from_eye(points, to, eye))
-    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.6)  # she looks ahead
+    target = place(astronaut_face, (640, 480), 1.6)  # she looks ahead
     wanted = iris_places(measure, target)
     # the photo's light as it is (even_light=False): the target is her own photo, lit from one
     # side, and the reading takes each eye's darkest pixels, which that light moves; made even,
@@ -226,10 +226,11 @@ def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astro
     assert followed < fixed - 0.01, (followed, fixed)
 
 
-def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measure, goatee_man, astronaut):
+def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measure, goatee_man,
+                                                                           astronaut_face):
     """A greyscale photo's colour is the target skin's at each lightness (relight.colour_by_lightness):
     its eyes' whites came out skin-coloured. They take the target's eyes' colour instead."""
-    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.6)
+    target = place(astronaut_face, (640, 480), 1.6)
     eyes = openings(measure, target, -2)
 
     def whites_chroma(image: np.ndarray) -> float:  # of the lighter half of the eyes' pixels
@@ -249,13 +250,14 @@ def cast(image: np.ndarray, a: float, b: float) -> np.ndarray:
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
 
-def test_a_photos_colour_cast_leaves_its_eyes_irises_and_not_their_whites(measure, goatee_man, astronaut):
+def test_a_photos_colour_cast_leaves_its_eyes_irises_and_not_their_whites(measure, goatee_man,
+                                                                          astronaut_face):
     """The goatee man's photo printed magenta, onto the astronaut: his eyes' whites take hers. With
     the photo's own colour they came out pink, the cast the skin's colour transfer takes out
     everywhere else. His irises keep the photo's colour, blue and the cast with it (violet here:
     nothing in one photo tells an iris's colour from its cast); a whites' ramp starting lower
     greyed them."""
-    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.6)
+    target = place(astronaut_face, (640, 480), 1.6)
     eyes = openings(measure, target, -2)
 
     def whites_and_irises(image: np.ndarray) -> tuple[float, float]:

@@ -278,12 +278,12 @@ def correlation_of_colour_with_light(image: np.ndarray, region: np.ndarray) -> n
 
 def test_a_greyscale_sources_shadows_take_the_targets_shadow_colour_not_grey_patches(mesh_engine, measure,
                                                                                       target, inner_face,
-                                                                                      astronaut):
+                                                                                      astronaut_face):
     """Skin is redder and yellower where it is darker. The target's colour taken pixel by pixel put
     its highlights' near-grey on the source's shadows (grey-green patches on the cheeks); taken as
     a line in lightness, the swapped face's colour follows its own light as the target's does."""
     inner, _, _ = inner_face
-    grey = cv2.cvtColor(cv2.cvtColor(crop_face(astronaut, ASTRONAUT_BOX, 0.8), cv2.COLOR_BGR2GRAY),
+    grey = cv2.cvtColor(cv2.cvtColor(astronaut_face, cv2.COLOR_BGR2GRAY),
                         cv2.COLOR_GRAY2BGR)
     out = swapped(mesh_engine, target, grey)
     assert largest_difference(out, target)[inner].mean() > 10, "nothing was swapped"
@@ -330,12 +330,12 @@ def test_a_greyscale_sources_eye_sockets_are_not_tinted_with_the_targets_lips_re
     assert now < 0.9 * before, (before, now)
 
 
-def test_a_greyscale_frame_gets_a_grey_face(mesh_engine, target, inner_face, astronaut):
+def test_a_greyscale_frame_gets_a_grey_face(mesh_engine, target, inner_face, astronaut_face):
     """A greyscale camera (or filter): the swapped face is grey too. Its colours kept at the
     transfer's floor of 70% around a grey mean showed as hues: a cyan cheek, an orange jaw."""
     inner, _, _ = inner_face
     grey_target = cv2.cvtColor(cv2.cvtColor(target, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    out = swapped(mesh_engine, grey_target, crop_face(astronaut, ASTRONAUT_BOX, 0.8))
+    out = swapped(mesh_engine, grey_target, astronaut_face)
     assert largest_difference(out, grey_target)[inner].mean() > 10, "nothing was swapped"
     lab = cv2.cvtColor(out, cv2.COLOR_BGR2LAB).astype(np.float32)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)[inner]
@@ -359,9 +359,9 @@ def apart(image: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def frontal_swap(mesh_engine, target, astronaut):
+def frontal_swap(mesh_engine, target, astronaut_face):
     """The astronaut's frontal photo swapped on: what a turned photo of her should come to."""
-    face = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    face = astronaut_face
     return face, swapped(mesh_engine, target, face)
 
 
@@ -648,10 +648,10 @@ def test_two_photos_turned_opposite_ways_give_each_half_its_own_detail(squeezed_
     assert both > 0.75 and both > alone + 0.03, (both, alone)
 
 
-def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_lips_moves(measure, astronaut,
-                                                                                          t1):
+def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_lips_moves(measure,
+                                                                                          astronaut_face, t1):
     # the astronaut's teeth showing; t1.jpg's first woman's lips closed
-    smiling = measure.landmarks(crop_face(astronaut, ASTRONAUT_BOX, 0.8))[: ft.MESH_POINTS, :2]
+    smiling = measure.landmarks(astronaut_face)[: ft.MESH_POINTS, :2]
     closed = measure.landmarks(crop_face(t1, T1_FACE_BOXES["left"], 0.8))[: ft.MESH_POINTS, :2]
     shut = with_mouth_of(smiling, closed)
     # measured: the astronaut's mouth open by 0.179 of the eyes' height above it, the woman's by
@@ -667,8 +667,8 @@ def test_a_smiling_sources_jaw_closes_to_a_closed_mouths_and_nothing_above_its_l
     assert 0.8 * lip_up < chin_up <= lip_up + 1e-3 and lip_up > 0.1 * height
 
 
-def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(measure, astronaut, t1):
-    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.0)  # she smiles, teeth showing
+def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(measure, astronaut_face, t1):
+    target = place(astronaut_face, (640, 480), 1.0)  # she smiles, teeth showing
     source = crop_face(t1, T1_FACE_BOXES["left"], 0.8)  # t1.jpg's first woman, lips closed
 
     def chin(image: np.ndarray) -> float:
@@ -686,8 +686,8 @@ def test_a_closed_mouthed_source_leaves_a_smiling_targets_chin_where_it_was(meas
 
 
 def test_the_outline_takes_the_sources_shape_and_the_background_follows_without_a_tear(
-        mesh_engine, target, measure, astronaut):
-    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+        mesh_engine, target, measure, astronaut_face):
+    source = astronaut_face
     fixed = MeshEngine(outline=0.0)
     try:
         old, new = swapped(fixed, target, source), swapped(mesh_engine, target, source)
@@ -748,9 +748,9 @@ def test_detect_finds_the_face_of_an_id_photo_crop_an_upload_takes(mesh_engine, 
 
 
 def test_no_stray_pixels_outside_the_face_or_specks_inside(mesh_engine, before, target, measure, inner_face,
-                                                           astronaut):
+                                                           astronaut_face):
     inner, _, _ = inner_face
-    source = turned(crop_face(astronaut, ASTRONAUT_BOX, 0.8))
+    source = turned(astronaut_face)
     # the face and the band the outline may move in: the ring of fixed points outside it
     ring = with_ring(measure.landmarks(target))[468:]
     face = np.zeros(target.shape[:2], np.uint8)
@@ -1030,9 +1030,9 @@ def unshaped():
 
 
 def test_without_the_sources_eyes_the_lids_are_the_sources_and_the_eyes_inside_them_the_targets(
-        unshaped, target, measure, astronaut):
+        unshaped, target, measure, astronaut_face):
     exact, wide = unshaped
-    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    source = astronaut_face
     mesh = measure.landmarks(target)
     eyes = [mesh[ft.left_eye()], mesh[ft.right_eye()]]
     width = float(np.ptp(mesh[ft.face_oval(), 0]))
@@ -1049,9 +1049,10 @@ def test_without_the_sources_eyes_the_lids_are_the_sources_and_the_eyes_inside_t
     assert change(new, lids) > change(old, lids) + 5, (change(new, lids), change(old, lids))
 
 
-def test_an_open_mouth_shows_its_own_teeth_under_a_closed_mouthed_source(unshaped, measure, astronaut, t1):
+def test_an_open_mouth_shows_its_own_teeth_under_a_closed_mouthed_source(unshaped, measure,
+                                                                         astronaut_face, t1):
     exact, wide = unshaped
-    target = place(crop_face(astronaut, ASTRONAUT_BOX, 0.8), (640, 480), 1.0)  # she smiles, teeth showing
+    target = place(astronaut_face, (640, 480), 1.0)  # she smiles, teeth showing
     source = crop_face(t1, T1_FACE_BOXES["left"], 0.8)  # lips closed
     teeth = _within(target.shape[:2], [measure.landmarks(target)[ft.inner_lips()]], -2)
 
@@ -1065,9 +1066,9 @@ def test_an_open_mouth_shows_its_own_teeth_under_a_closed_mouthed_source(unshape
 
 
 def test_the_sources_brows_arrive_whole_and_its_fringe_stays_off_the_targets_forehead(target, measure,
-                                                                                        astronaut):
+                                                                                        astronaut_face):
     # the astronaut's fringe comes down almost to her brows; the target's forehead is bare
-    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    source = astronaut_face
     mesh = measure.landmarks(target)
     points = mesh[ft.brows()]
     left = points[:, 0] < mesh[ft.NOSE_TIP, 0]
@@ -1103,10 +1104,10 @@ def _temple(image: np.ndarray, mesh: np.ndarray, width: float) -> np.ndarray:
 
 
 def test_a_sources_side_hair_at_the_temple_is_not_pasted_onto_the_targets_bare_temple(target, measure,
-                                                                                        astronaut):
+                                                                                        astronaut_face):
     # a sideburn or side fringe lies inside the mesh's outline, beside the brow: painted here in
     # dark hair's colour onto the astronaut's left temple
-    source = crop_face(astronaut, ASTRONAUT_BOX, 0.8).copy()
+    source = astronaut_face.copy()
     mesh = measure.landmarks(source)
     hair = _temple(source, mesh, 0.1 * ft.face_width(mesh))
     source[hair] = (28, 32, 40)
@@ -1200,11 +1201,11 @@ def test_the_sources_mouth_folds_no_skin_around_the_targets_lips(measure, astron
     assert (after[judged] / before[judged]).min() > 0.3
 
 
-def test_a_small_source_is_not_softened_by_being_enlarged_every_frame(target, inner_face, astronaut):
+def test_a_small_source_is_not_softened_by_being_enlarged_every_frame(target, inner_face, astronaut_face):
     # the astronaut's face 80 px wide (a small upload, a face far from the camera) onto a face
     # more than twice that size: drawn straight from the small texture, every frame's bilinear
     # warp enlarged it; enlarged once at upload by bicubic interpolation, the swap keeps more detail
-    face = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    face = astronaut_face
     small = cv2.resize(face, None, fx=80 / 104, fy=80 / 104, interpolation=cv2.INTER_AREA)
     inner, _, _ = inner_face
 

@@ -17,7 +17,7 @@ from models.inswapper_engine import InswapperEngine
 from models.mesh_engine import MeshEngine
 from models.occlusion import CHECK_EVERY, HandOccluder, HandSchedule, hold_out, make_occluder, occlusion_mask
 from models.weights import InswapperFiles
-from testing.faces import ASTRONAUT_BOX, crop_face, faces, hanks, place, video
+from testing.faces import crop_face, faces, hanks, place, video
 from testing.occluders import cup_cutout, hand_cutout, hand_photos_present, put_over
 from testing.standin_models import weights_dir
 from tests.browser import ARTIFACTS
@@ -331,7 +331,8 @@ def test_the_hand_models_ship_inside_the_wheel_and_are_listed(mesh_hands):
 
 
 @pytest.mark.slow
-def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_frame(hand, astronaut, t1_face):
+def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_frame(hand, astronaut_face,
+                                                                                   t1_face):
     """A photo of the astronaut with a hand held up over her mouth and chin: its fingers were part
     of her texture and lay across the mouth of every face she was swapped onto. Found at upload
     (mediapipe's hand models on the whole photo), the hand is left out of her mask, and the
@@ -340,7 +341,7 @@ def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_fram
     without the cut differs from the swap of her photo without a hand by more than 30 levels (the
     pasted fingers): 26.3 levels from the target's own frame without the cut, 3.3 with it (with
     the source's shape, 24.7 and 12.4: the move counts). The rest of the face stays swapped."""
-    photo = crop_face(astronaut, ASTRONAUT_BOX, 0.8)
+    photo = astronaut_face
     covered, _ = put_over(photo, hand, 0.25, 90, (130, 190))
     frame = place(t1_face, (640, 480), 1.6)
     engine, kept_in = MeshEngine(shape=0), MeshEngine(shape=0, source_hands=False)
