@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import cheek_rows, height_of
+from models.mask import cheek_rows, face_axes, height_of
 from models.order import median
 
 # lightness (LAB L, 0-255) under this share of the cheeks' median on the same side is hair, not
@@ -64,11 +64,7 @@ class FaceFrame:
         self.p = p = points[: ft.MESH_POINTS, :2].astype(np.float32)
         self.chin, up = p[ft.CHIN], p[ft.FOREHEAD_TOP] - p[ft.CHIN]
         self.up, self.scale = up, max(float(up @ up), 1e-6)
-        # each a sum of a row and a column: one pass over the image apiece
-        dx = (np.arange(w, dtype=np.float32) - self.chin[0]) / np.float32(self.scale)
-        dy = (np.arange(h, dtype=np.float32) - self.chin[1]) / np.float32(self.scale)
-        self.height = (dx * up[0])[None, :] + (dy * up[1])[:, None]
-        self.across = (dx * up[1])[None, :] - (dy * up[0])[:, None]
+        self.height, self.across = face_axes(shape, p)
         self.oval = np.zeros((h, w), np.uint8)
         cv2.fillPoly(self.oval, [np.round(p[ft.face_oval()]).astype(np.int32)], 255)
 

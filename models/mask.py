@@ -81,15 +81,24 @@ WIDE_GROW = 0.02
 _EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
 
 
-def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float]:
-    """float32 (h, w): each pixel's height on the chin (0) to forehead-top (1) axis; and the
-    brows' highest point on it."""
+def face_axes(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 (h, w) each: every pixel's height on the mesh `pts`'s chin (0) to forehead-top (1)
+    axis, and its place across that axis in the same units (positive toward the image's left on
+    an upright face)."""
     h, w = shape
-    chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
-    axis = top - chin
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    t = ((xs - chin[0]) * axis[0] + (ys - chin[1]) * axis[1]) / float(axis @ axis)
-    return t, float(height_of(pts, ft.brows()).max())
+    chin, up = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2] - pts[ft.CHIN, :2]
+    scale = max(float(up @ up), 1e-6)
+    # each a sum of a row and a column: one pass over the image apiece
+    dx = np.arange(w, dtype=np.float32) - chin[0]
+    dy = np.arange(h, dtype=np.float32) - chin[1]
+    height = ((dx * up[0])[None, :] + (dy * up[1])[:, None]) / scale
+    return height, ((dx * up[1])[None, :] - (dy * up[0])[:, None]) / scale
+
+
+def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float]:
+    """float32 (h, w): each pixel's height on the chin (0) to forehead-top (1) axis
+    (face_axes); and the brows' highest point on it."""
+    return face_axes(shape, pts)[0], float(height_of(pts, ft.brows()).max())
 
 
 def _disc(radius: int) -> np.ndarray:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models import face_topology as ft
 from models.mask import (
     FADE_FROM,
     FADE_TO,
     above_brows,
+    face_axes,
     forehead_agreement,
     forehead_fade,
     forehead_hair,
@@ -24,6 +26,19 @@ def upright_mesh(brows_at: float) -> np.ndarray:
     pts[ft.FOREHEAD_TOP] = (50, 0)
     pts[ft.brows(), 1] = 100 * (1 - brows_at)
     return pts
+
+
+def test_heights_run_from_the_chin_to_the_forehead_top_whichever_way_the_face_lies():
+    upright = upright_mesh(0.80)
+    height, across = face_axes((101, 100), upright)
+    assert height[100, 50] == 0.0 and height[0, 50] == 1.0 and height[50, 10] == 0.5
+    assert not across[:, 50].any()
+    assert (across[50, 40], across[50, 60]) == pytest.approx((0.1, -0.1))  # the image's left is +
+    # the same face lying on its side, its chin at the image's left: height runs along x
+    lying = upright[:, ::-1].copy()
+    height, across = face_axes((100, 101), lying)
+    assert height[50, 100] == 0.0 and height[50, 0] == 1.0 and height[10, 50] == 0.5
+    assert not across[50, :].any()
 
 
 def test_the_fade_leaves_the_brows_whole_and_reaches_nothing_at_the_top():
