@@ -51,6 +51,7 @@ import itertools
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,13 +76,14 @@ from testing.faces import (
     turned,
     video,
 )
-from testing.images import grainy, recompressed
+from testing.images import grainy, recompressed, sunglasses
 from testing.occluders import hand_cutout, put_over
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
-MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg", "shadowed")
+MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg", "shadowed",
+              "sunglasses")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -141,6 +143,9 @@ CONFIGS: dict[str, dict] = {
     "source-jaw": {"jaw": False},  # the source's shape read with its mouth as open as its photo's
     "levels-kept": {"levels": False},  # an underexposed or washed-out source left as photographed
     "hands-kept": {"source_hands": False},  # a hand in front of the source's face left in its mask
+    # dark glasses over the source's eyes swapped on as skin, the target's eyes cut through them
+    "lenses-pasted": {"dark_glasses": "off"},
+    "lenses-cut": {"dark_glasses": "cut"},  # ... left out, the target's own eyes showing there
     "upright-kept": {"upright": False},  # a source upside down or on its side read as it came
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
@@ -325,10 +330,38 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
     if kind == "hand":
         # a hand held up over the mouth and chin (opencv-doc's photo, as the occlusion tests use it)
         return put_over(face, hand_cutout(), 0.25 * w / 271, 90, (0.48 * w, 0.75 * face.shape[0]))[0]
+    if kind == "sunglasses":
+        # dark glasses drawn over the eyes, where dlib's five points put them
+        return sunglasses(face, _eye_centres(face))
     if kind == "small":
         scale = 80 / (box[2] - box[0]) * (w / frontal(photo, box, 0.8).shape[1])
         return cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     raise ValueError(kind)
+
+
+@cache
+def _five_points() -> tuple[object, object]:
+    import dlib
+    import face_recognition_models as models
+
+    predictor = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
+    return dlib.get_frontal_face_detector(), predictor
+
+
+def _eye_centres(face: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The centres of the eyes of the largest face dlib finds in `face` (its five points: each eye's
+    two corners, then the nose); the engine's own mesh never places what it is judged on."""
+    import dlib
+
+    detector, predictor = _five_points()
+    rgb = cv2.cvtColor(face, cv2.COLOR_BGR2RGB)
+    found = max(detector(rgb, 1), key=lambda r: r.width() * r.height(), default=None)
+    if found is None:
+        h, w = face.shape[:2]
+        found = dlib.rectangle(0, 0, w - 1, h - 1)
+    parts = predictor(rgb, found).parts()
+    one, other = (((parts[i].x + parts[i + 1].x) / 2, (parts[i].y + parts[i + 1].y) / 2) for i in (0, 2))
+    return one, other
 
 
 class Light(NamedTuple):

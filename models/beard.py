@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import cheek_rows, face_axes, height_of
+from models.mask import across_of, cheek_rows, face_axes, height_of
 from models.order import median
 
 # lightness (LAB L, 0-255) under this share of the cheeks' median on the same side is hair, not
@@ -62,8 +62,6 @@ class FaceFrame:
     def __init__(self, shape: tuple[int, int], points: np.ndarray) -> None:
         h, w = shape
         self.p = p = points[: ft.MESH_POINTS, :2].astype(np.float32)
-        self.chin, up = p[ft.CHIN], p[ft.FOREHEAD_TOP] - p[ft.CHIN]
-        self.up, self.scale = up, max(float(up @ up), 1e-6)
         self.height, self.across = face_axes(shape, p)
         self.oval = np.zeros((h, w), np.uint8)
         cv2.fillPoly(self.oval, [np.round(p[ft.face_oval()]).astype(np.int32)], 255)
@@ -72,8 +70,7 @@ class FaceFrame:
         return height_of(self.p, i)
 
     def across_of(self, i: int) -> float:
-        d = self.p[i] - self.chin
-        return float((d[0] * self.up[1] - d[1] * self.up[0]) / self.scale)
+        return across_of(self.p, self.p[i])
 
 
 def facial_hair(lightness: np.ndarray, face: FaceFrame) -> np.ndarray:

@@ -101,7 +101,7 @@ def _heights(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, float
     return face_axes(shape, pts)[0], float(height_of(pts, ft.brows()).max())
 
 
-def _disc(radius: int) -> np.ndarray:
+def disc(radius: int) -> np.ndarray:
     """A round structuring element `radius` px out from its centre pixel."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
@@ -111,6 +111,13 @@ def height_of(pts: np.ndarray, which: np.ndarray | list[int] | int) -> np.ndarra
     chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
     axis = top - chin
     return (pts[which, :2] - chin) @ axis / float(axis @ axis)
+
+
+def across_of(pts: np.ndarray, point: np.ndarray) -> float:
+    """Where `point` lies across the mesh `pts`'s chin-to-forehead-top axis (face_axes' units)."""
+    chin, up = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2] - pts[ft.CHIN, :2]
+    d = point[:2] - chin
+    return float((d[0] * up[1] - d[1] * up[0]) / max(float(up @ up), 1e-6))
 
 
 def _outline(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -167,7 +174,7 @@ def temples(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     parts = [ft.LEFT_BROW, ft.RIGHT_BROW, ft.left_eye(), ft.right_eye()]
     cv2.fillPoly(clear, [np.round(p[list(i)]).astype(np.int32) for i in parts], 255)
     grow = max(1, round(TEMPLE_CLEAR * face_w))
-    clear = cv2.dilate(clear, _disc(grow))
+    clear = cv2.dilate(clear, disc(grow))
     clear = cv2.GaussianBlur(clear, (0, 0), max(0.5, grow / 2.0))
     return (band * (255 - clear).astype(np.float32)).astype(np.uint8)
 
@@ -202,7 +209,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     up = up / max(float(np.linalg.norm(up)), 1e-6) * FRINGE_ABOVE * face_w
     shift = np.float32([[1, 0, up[0]], [0, 1, up[1]]])
     gap = max(1, round(FRINGE_GAP * face_w))
-    clear = _disc(gap)
+    clear = disc(gap)
     # the forehead: from the brows' lowest point up, less the brows grown by FRINGE_GAP
     looked = t > height_of(p, ft.brows()).min()
     fringe = False
@@ -223,7 +230,7 @@ def forehead_hair(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> np.
     if cv2.countNonZero(hair) < 0.001 * face_w * face_w:
         return None
     grow = max(1, round(HAIR_GROW * face_w))
-    hair = cv2.dilate(hair, _disc(grow))
+    hair = cv2.dilate(hair, disc(grow))
     return cv2.GaussianBlur(hair, (0, 0), max(0.5, grow / 2.0))
 
 
@@ -280,7 +287,7 @@ def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> n
     if cut.sum() < 0.002 * face_w * face_w:
         return None
     grow = max(1, round(EDGE_GROW * face_w))
-    cut = cv2.dilate(cut.astype(np.uint8) * 255, _disc(grow))
+    cut = cv2.dilate(cut.astype(np.uint8) * 255, disc(grow))
     return cv2.GaussianBlur(cut, (0, 0), max(0.5, grow / 2.0))
 
 
@@ -325,7 +332,7 @@ def face_alpha(shape: tuple[int, int], pts: np.ndarray, wide_openings: bool = Fa
         holes = np.zeros((h, w), np.uint8)
         cv2.fillPoly(holes, [np.round(c).astype(np.int32) for c in [*contours, p[ft.inner_lips()]]], 255)
         grow = max(1, round(face_w * WIDE_GROW))
-        holes = cv2.dilate(holes, _disc(grow))
+        holes = cv2.dilate(holes, disc(grow))
         mask[holes > 0] = 0
 
     sigma = feather / 2.0

@@ -21,6 +21,7 @@ import numpy as np
 from models import color, compression, denoise, gaze, orientation
 from models import face_topology as ft
 from models.beard import BeardWatch, find_beard
+from models.dark_glasses import dark_glasses as find_dark_glasses
 from models.engine import (
     DetectedFace,
     NoFaceError,
@@ -125,6 +126,11 @@ OPENINGS = ("exact", "wide")
 # them, takes the source only where it agrees with the target; "fixed", the earlier way, faded
 # from a fixed height through the brows, whatever was there (a fringe showed as a band).
 FOREHEADS = ("brows", "fixed")
+# Dark glasses over a source photo's eyes (models/dark_glasses.py): "worn", the swap wears them as
+# the photo does, over the target's eyes, in their own colour; "cut", they are left out of the
+# mask and the target's own eyes show there; "off", as before: swapped on as skin, the target's
+# eyes cut through them (dark goggles, the target's eyes inside)
+DARK_GLASSES = ("worn", "cut", "off")
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,9 @@ class MeshSource:
     # (not beyond its edge, no hand in front), less the hair and background cut at upload; None
     # where all of it may. What raises the mask over a target's beard stays inside it
     shown: np.ndarray | None = None
+    # uint8: dark glasses the texture wears over its eyes (DARK_GLASSES "worn"), drawn in their own
+    # colour and light, not the target's skin's
+    lenses: np.ndarray | None = None
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -172,6 +181,7 @@ class SourceView(NamedTuple):
     # the face's 3D shape (symmetry.seen_from_front)
     depth: np.ndarray | None = None
     irises: np.ndarray | None = None  # (2, 2) where the irises lie in their eyes (gaze.irises)
+    lensed: bool = False  # dark glasses over the eyes, to be worn (DARK_GLASSES): found on each texture
 
     @property
     def photo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -227,6 +237,14 @@ def _warped(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
     if len(images) == 2:
         out = cv2.addWeighted(out, weights[0], remap(images[1], *maps[1]), weights[1], 0.0)
     return out
+
+
+def _wear(face: np.ndarray, photo: np.ndarray, lenses: np.ndarray) -> np.ndarray:
+    """The swapped `face` with the dark glasses (`lenses`, uint8) in the photo's own colour and
+    light (`photo`: its texture warped as `face` is, before the colour transfer and the relight):
+    taken for skin, they came out a translucent brown over the target's eyes."""
+    keep = lenses.astype(np.float32) * np.float32(1.0 / 255.0)
+    return cv2.blendLinear(photo, face, keep, 1.0 - keep)
 
 
 def _chroma_share(source: tuple[np.ndarray, np.ndarray], target: tuple[np.ndarray, np.ndarray]) -> float:
@@ -460,6 +478,12 @@ class MeshStream:
             beard = find_beard(region, local, self.beards.share(face.track_id))
             self.beards.update(face.track_id, beard is not None)
         hair = None if beard is None else beard.hair
+        # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
+        lenses = None
+        if any(s.lenses is not None for s, _ in layers):
+            lenses = _warped([np.zeros_like(s.alpha) if s.lenses is None else s.lenses for s, _ in layers],
+                             maps, weights)
+            hair = lenses > 127 if hair is None else hair | (lenses > 127)
         textures = [s.bgr for s, _ in layers]
         colourful = 1.0  # how much of its own colour the source's eyes keep (_eyes_own_colour)
         if self.engine.color_strength > 0:
@@ -510,6 +534,8 @@ class MeshStream:
                                face_w if self.engine.grain else None, self.engine.colour_lightness,
                                offset, self.engine.shadow_colour)
             t = _timed(timings, "relight", t)
+        if lenses is not None:
+            face_bgr = _wear(face_bgr, _warped([s.bgr for s, _ in layers], maps, weights), lenses)
         if eyes is not None:
             # the target's own eyes, moved with its face to the swap's mesh (_move_target)
             seen = _target_eyes(region, eyes)
@@ -656,13 +682,15 @@ class MeshEngine:
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
-                 shadow_colour: bool = True, denoise: bool = True) -> None:
+                 shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn") -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
             raise ValueError(f"forehead must be one of {FOREHEADS}, not {forehead!r}")
         if colour_degree not in DEGREES:
             raise ValueError(f"colour_degree must be one of {DEGREES}, not {colour_degree!r}")
+        if dark_glasses not in DARK_GLASSES:
+            raise ValueError(f"dark_glasses must be one of {DARK_GLASSES}, not {dark_glasses!r}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
@@ -728,6 +756,7 @@ class MeshEngine:
         # model is loaded on the first upload, not by every engine a worker starts
         self.source_hands = source_hands
         self._hands: Any = None
+        self.dark_glasses = dark_glasses  # dark glasses over the source photo's eyes (DARK_GLASSES)
         root = os.path.dirname(mp.__file__)
         self.model_files = sorted(
             os.path.relpath(p, root)
@@ -831,10 +860,19 @@ class MeshEngine:
             # held as the parts of a tight crop beyond the photo are: left out of the mask, the
             # target's own face shows there, and a turned photo's mirror does not copy it across
             view = view._replace(inside=cv2.min(view.inside, cv2.bitwise_not(hand)))
+        shades = find_dark_glasses(*view.photo) if self.dark_glasses != "off" else None
+        if shades is not None:
+            # the eyes behind them are not the photo's to keep (models/gaze.py)
+            view = view._replace(irises=None)
+            if self.dark_glasses == "cut":  # held as a hand is
+                view = view._replace(inside=cv2.min(view.inside, cv2.bitwise_not(shades.cover)))
+            else:
+                view = view._replace(lensed=True)
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
                                                  outside=outside, grey=source.grey,
                                                  hand=0.0 if hand is None else _outside_share(view) - outside,
+                                                 dark_glasses="" if shades is None else self.dark_glasses,
                                                  dark=set_to is not None and not set_to.washed_out,
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned,
@@ -1138,14 +1176,20 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         alpha = face_alpha(crop.shape[:2], local, cuts.wide_openings, cuts.from_brows, eyes)
         return alpha if seen is None else cv2.multiply(alpha, seen, scale=1.0 / 255.0)
 
-    alpha = mask(False)
+    # dark glasses worn: over the eyes, whatever the target's eyes do (found again on this
+    # texture: a turned photo's mirror wears both lenses)
+    shades = find_dark_glasses(crop, inside, local) if view.lensed else None
+    lenses = None if shades is None else shades.cover
+    alpha = mask(lenses is not None)
     points = local.astype(np.float32)
     # the skin's colour, without the eyes' whites and irises, or a beard: the rule a bearded
     # target's frames follow (left in, bench.quality held out: white pixels 9 -> 15, colour
-    # patches 2.08% -> 2.19%)
+    # patches 2.08% -> 2.19%); nor dark glasses
     skin = color.core(alpha)
     if cuts.beards and (beard := find_beard(crop, local)) is not None:
         skin[beard.hair] = 0
+    if lenses is not None:
+        skin[lenses > 127] = 0
     stats = color.lab_stats(crop, skin)
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
@@ -1157,18 +1201,25 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     else:
         irises = None
     above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
+    side = temples(crop.shape[:2], local) if cuts.temples else None
     shown = seen
     for cut in (forehead_hair(crop, inside, local) if cuts.hair else None,
                 edge_intrusions(crop, inside, local) if cuts.edges else None):
         if cut is None:
             continue
+        if lenses is not None:
+            cut = cv2.min(cut, cv2.bitwise_not(lenses))
         kept = cv2.bitwise_not(cut)
         alpha = cv2.multiply(alpha, kept, scale=1.0 / 255.0)
         shown = kept if shown is None else cv2.multiply(shown, kept, scale=1.0 / 255.0)
-    side = temples(crop.shape[:2], local) if cuts.temples else None
+    if lenses is not None:
+        # worn glasses are not hair, a fringe or background to cut, nor skin to hold to the
+        # target's brow and temples (forehead_agreement): held so, they faded out at the temples
+        free = cv2.bitwise_not(lenses)
+        above, side = (None if part is None else cv2.min(part, free) for part in (above, side))
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
-                      evened=evened, shown=shown)
+                      evened=evened, shown=shown, lenses=None if shades is None else shades.glass)
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

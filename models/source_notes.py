@@ -31,6 +31,8 @@ class SourceLook:
     dark: bool = False  # an underexposed photo, brightened at upload
     washed_out: bool = False  # a faded or hazy photo, its blacks taken down at upload
     hand: float = 0.0  # the share of the face's area a hand in front of it covers
+    # dark glasses over the eyes, and how they were swapped ("worn" or "cut": mesh_engine.DARK_GLASSES)
+    dark_glasses: str = ""
     blown: float = 0.0  # the share of the face's area blown out to white (every channel at the top)
     turned: int = 0  # degrees a photo on its side or upside down was turned clockwise at upload
     # a grainy photo's noise over the face (grey levels, models/denoise.py), cleaned at upload; 0 if clean
@@ -52,6 +54,12 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.hand >= OUTSIDE_WORTH_SAYING:
         notes.append(f"A hand covers {look.hand:.0%} of the face: there the face it is swapped onto shows "
                      "through. A photo with nothing in front of the face gives a closer likeness.")
+    if look.dark_glasses == "worn":
+        notes.append("The eyes are behind dark glasses: the swap wears them, over the eyes of the face it "
+                     "is swapped onto. A photo without them gives a closer likeness, and eyes that move.")
+    elif look.dark_glasses:
+        notes.append("The eyes are behind dark glasses: there the face it is swapped onto shows through, "
+                     "its own eyes with it. A photo without them gives a closer likeness.")
     if look.blown >= BLOWN_WORTH_SAYING:
         notes.append(f"The photo is overexposed: {look.blown:.0%} of the face is blown out to white, and "
                      "its detail there is lost, so the swap shows it smooth. A photo with less light on "

@@ -56,3 +56,23 @@ def recompressed(image: np.ndarray, quality: int) -> np.ndarray:
 def everywhere(image: np.ndarray) -> np.ndarray:
     """A mask that takes all of `image` (for the readings that are given the face's region)."""
     return np.ones(image.shape[:2], bool)
+
+
+def sunglasses(image: np.ndarray, eyes: tuple[tuple[float, float], tuple[float, float]]) -> np.ndarray:
+    """`image` with dark glasses drawn over the two `eyes` (their centres): near-black lenses, each
+    with a paler reflection, and a bridge between them. No photo of a person in sunglasses ships
+    with the wheels; these stand in for one."""
+    out = image.copy()
+    (ax, ay), (bx, by) = eyes
+    gap = float(np.hypot(bx - ax, by - ay))
+    angle = float(np.degrees(np.arctan2(by - ay, bx - ax)))
+    axes = (round(0.42 * gap), round(0.3 * gap))
+    lens = (28, 24, 22)
+    for x, y in eyes:
+        cv2.ellipse(out, (round(x), round(y + 0.05 * gap)), axes, angle, 0, 360, lens, -1, cv2.LINE_AA)
+        spot = (round(x - 0.15 * gap), round(y - 0.05 * gap))
+        cv2.ellipse(out, spot, (round(0.12 * gap), round(0.04 * gap)), angle - 30, 0, 360, (70, 66, 62), -1,
+                    cv2.LINE_AA)
+    ends = [(round(ax + k * (bx - ax)), round(ay + k * (by - ay))) for k in (0.4, 0.6)]
+    cv2.line(out, ends[0], ends[1], lens, max(2, round(0.05 * gap)), cv2.LINE_AA)
+    return out

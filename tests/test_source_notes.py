@@ -62,3 +62,11 @@ def test_a_grainy_photo_is_said_to_have_been_cleaned_with_its_noise():
 def test_a_hard_compressed_photo_is_said_to_have_lost_detail_to_its_blocks():
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, blocky=True))
     assert len(notes) == 1 and notes[0].startswith("The photo is heavily compressed") and "JPEG" in notes[0]
+
+
+def test_dark_glasses_are_said_to_be_worn_or_to_let_the_targets_own_eyes_show():
+    worn = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, dark_glasses="worn"))
+    assert len(worn) == 1 and worn[0].startswith("The eyes are behind dark glasses: the swap wears them")
+    cut = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, dark_glasses="cut"))
+    assert len(cut) == 1 and cut[0].startswith("The eyes are behind dark glasses")
+    assert "its own eyes" in cut[0]
