@@ -1137,6 +1137,11 @@ def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     mirrored = _textured(*filled, view, cuts, _filled_irises(view, other))
     if view.depth is not None:
         mirrored = replace(mirrored, shape=seen_from_front(view.points, view.depth))
+    if mirrored.lenses is not None:
+        # dark glasses worn: the mirror's, whatever the target's turn. The photo's own texture has
+        # its far lens narrowed on the outline, where the mask fades it: on a target turned as the
+        # photo is, a grey ghost of a lens; mixed with the mirror, pieces of three lenses
+        return replace(mirrored, turn=far_side(view.points))
     own = _textured(*view.photo, view, cuts, view.irises)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
@@ -1212,10 +1217,10 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         kept = cv2.bitwise_not(cut)
         alpha = cv2.multiply(alpha, kept, scale=1.0 / 255.0)
         shown = kept if shown is None else cv2.multiply(shown, kept, scale=1.0 / 255.0)
-    if lenses is not None:
+    if shades is not None:
         # worn glasses are not hair, a fringe or background to cut, nor skin to hold to the
         # target's brow and temples (forehead_agreement): held so, they faded out at the temples
-        free = cv2.bitwise_not(lenses)
+        free = cv2.bitwise_not(shades.cover)
         above, side = (None if part is None else cv2.min(part, free) for part in (above, side))
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
