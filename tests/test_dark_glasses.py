@@ -13,7 +13,7 @@ import pytest
 from models import face_topology as ft
 from models.color import largest_difference
 from models.dark_glasses import dark_glasses
-from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
+from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, grace_hopper, place
 from testing.images import sunglasses
 from tests.face_checks import save_sheet
 from tests.test_mesh_quality import swapped_with
@@ -51,7 +51,7 @@ def test_eyes_that_show_are_not_taken_for_dark_glasses(measure, astronaut_face, 
                                                         smiling_man):
     # measured (the deciding eye's ratio to its side's skin, models/dark_glasses.DARK): 0.59 at the
     # least, the man with glasses two stops under; drawn lenses 0.35 at the most
-    photos = [astronaut_face, glasses_man, goatee_man, smiling_man,
+    photos = [astronaut_face, glasses_man, grace_hopper(), goatee_man, smiling_man,  # two with dark frames
               # (the tests' FaceMesh finds no face in t1.jpg's one turned toward profile)
               *(crop_face(t1, box, 0.8) for name, box in T1_DLIB_BOXES.items() if name != "turned")]
     under = (glasses_man.astype(np.float32) / 4).astype(np.uint8)  # two stops under: his rims, his sockets
