@@ -34,8 +34,10 @@ from models.symmetry import face_mask
 # of the skin's median lightness (on the eye's side): a lens is darker, an eye's white or a lid is
 # not. Over bench.quality's 15 faces in nine forms (plain, turned, side-lit, shadowed, dark, bright,
 # faded, tight-grey, small), every face had an eye whose opening or ring read 0.59 or more (the man
-# with glasses two stops under: his rims and deep-set eyes); with dark lenses drawn on (testing.
-# images.sunglasses), both eyes of every face read 0.35 or less
+# with glasses two stops under: his rims and deep-set eyes), and no single eye under 0.48; with
+# dark lenses drawn on (testing.images.sunglasses), both eyes of every face read 0.35 or less. The
+# skin is read on the eye's side: over both halves, one eye of Lena's shadowed photo read 0.33, a
+# lens, and only her other eye kept the photo from being taken for dark glasses
 DARK = 0.45
 # percentile of an eye opening's lightness that must be under the line: the median, as a lens's
 # reflection may light a good part of what lies over a small eye (at the 75th, a drawn lens over
