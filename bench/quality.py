@@ -169,8 +169,7 @@ class Judge:
         except ImportError:
             sys.exit("bench.quality needs dlib-bin and face-recognition-models: run `make bench-deps`")
         self.dlib = dlib
-        self.detector = dlib.get_frontal_face_detector()
-        self.aligner = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
+        self.detector, self.aligner = _five_points()
         self.net = dlib.face_recognition_model_v1(models.face_recognition_model_location())
         self.marker = None  # the 68-point predictor, loaded when first needed
 
@@ -341,6 +340,8 @@ def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) ->
 
 @cache
 def _five_points() -> tuple[object, object]:
+    """dlib's HOG face detector and 5-point aligner, loaded once (the judge's, and the eyes the
+    `sunglasses` form draws over)."""
     import dlib
     import face_recognition_models as models
 

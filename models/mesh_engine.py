@@ -1184,8 +1184,11 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     # dark glasses worn: over the eyes, whatever the target's eyes do (found again on this
     # texture: a turned photo's mirror wears both lenses)
     shades = find_dark_glasses(crop, inside, local) if view.lensed else None
-    lenses = None if shades is None else shades.cover
-    alpha = mask(lenses is not None)
+    # what they leave of the face: they are not hair, a fringe or background to cut, nor skin to
+    # hold to the target's brow and temples (forehead_agreement): held so, they faded out at the
+    # temples
+    free = None if shades is None else cv2.bitwise_not(shades.cover)
+    alpha = mask(shades is not None)
     points = local.astype(np.float32)
     # the skin's colour, without the eyes' whites and irises, or a beard: the rule a bearded
     # target's frames follow (left in, bench.quality held out: white pixels 9 -> 15, colour
@@ -1193,8 +1196,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     skin = color.core(alpha)
     if cuts.beards and (beard := find_beard(crop, local)) is not None:
         skin[beard.hair] = 0
-    if lenses is not None:
-        skin[lenses > 127] = 0
+    if free is not None:
+        skin[free < 128] = 0
     stats = color.lab_stats(crop, skin)
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
@@ -1206,21 +1209,18 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     else:
         irises = None
     above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
-    side = temples(crop.shape[:2], local) if cuts.temples else None
     shown = seen
     for cut in (forehead_hair(crop, inside, local) if cuts.hair else None,
                 edge_intrusions(crop, inside, local) if cuts.edges else None):
         if cut is None:
             continue
-        if lenses is not None:
-            cut = cv2.min(cut, cv2.bitwise_not(lenses))
+        if free is not None:
+            cut = cv2.min(cut, free)
         kept = cv2.bitwise_not(cut)
         alpha = cv2.multiply(alpha, kept, scale=1.0 / 255.0)
         shown = kept if shown is None else cv2.multiply(shown, kept, scale=1.0 / 255.0)
-    if shades is not None:
-        # worn glasses are not hair, a fringe or background to cut, nor skin to hold to the
-        # target's brow and temples (forehead_agreement): held so, they faded out at the temples
-        free = cv2.bitwise_not(shades.cover)
+    side = temples(crop.shape[:2], local) if cuts.temples else None
+    if free is not None:
         above, side = (None if part is None else cv2.min(part, free) for part in (above, side))
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,

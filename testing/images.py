@@ -1,5 +1,5 @@
-"""Images as clients send them: JPEG bytes, data URLs, hostile ones, and grainy or hard-compressed
-photos."""
+"""Images as clients send them: JPEG bytes, data URLs, hostile ones, and grainy, hard-compressed
+or sunglassed photos."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Dark glasses on a source photo: found over real faces' eyes, never over eyes that show, and left
-out of the swap, so the target's own eyes show where the photo's are hidden.
+"""Dark glasses on a source photo: found over real faces' eyes, never over eyes that show, and worn
+by the swap in their own colour (or, cut, left out so the target's own eyes show).
 
 No photo of a person in sunglasses ships with the wheels: the lenses are drawn onto real photos
 (testing.images.sunglasses), where a separate FaceMesh (the `measure` fixture) puts their eyes."""
