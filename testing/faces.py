@@ -33,6 +33,9 @@ GLASSES_NOSE_CREASE = (180, 285, 204, 297)
 # source package on PyPI), for bench.quality's --faces press
 PRESS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "press")
 PRESS_SIDE = 1200  # px: the photos' longest side once read (obama3.jpg is 2333 px tall)
+# ... and group photographs from two npm packages' demos, for bench.quality's --faces social (read
+# at most PRESS_SIDE long too: @vladmandic/face-api's are 1920 px wide)
+SOCIAL = os.path.join(os.path.dirname(PRESS), "social")
 
 ASTRONAUT_BOX = (174, 68, 278, 172)  # her face in skimage.data.astronaut()
 # Three faces of t1.jpg (1280x886) that mediapipe's full-range detector finds, as (x1, y1, x2, y2).
@@ -99,10 +102,10 @@ def opencv_doc_photo(name: str, part: tuple[float, float, float, float] = (0, 0,
     return np.ascontiguousarray(photo[round(y0 * h) : round(y1 * h), round(x0 * w) : round(x1 * w)])
 
 
-def press_photo(name: str) -> np.ndarray | None:
-    """One of face_recognition's test photographs (BGR), its longest side at most PRESS_SIDE; None
-    where `make bench-deps` has not fetched them."""
-    photo = cv2.imread(os.path.join(PRESS, name))
+def press_photo(name: str, folder: str = PRESS) -> np.ndarray | None:
+    """One of face_recognition's test photographs (BGR), or of the photos in `folder`, its longest
+    side at most PRESS_SIDE; None where `make bench-deps` has not fetched them."""
+    photo = cv2.imread(os.path.join(folder, name))
     if photo is None:
         return None
     scale = PRESS_SIDE / max(photo.shape[:2])
