@@ -93,3 +93,22 @@ def test_a_smiling_photo_swapped_onto_its_own_frames_keeps_its_mouth(t1: np.ndar
     # frames are
     assert off[True] < 8.0
     assert off[False] > 3 * off[True]
+
+
+def test_each_photo_is_read_from_its_own_detection_not_the_photo_before(t1: np.ndarray,
+                                                                        smiling_rolled: np.ndarray) -> None:
+    other = rolled(t1, "centre", -25)
+    finder = FaceFinder()
+    box, other_box = finder.detect(smiling_rolled)[0].box, finder.detect(other)[0].box
+    finder.close()
+    fresh, after_another = StillMesher(), StillMesher()
+    try:
+        alone = fresh.followed(smiling_rolled, box)
+        after_another.followed(other, other_box)
+        second = after_another.followed(smiling_rolled, box)
+    finally:
+        fresh.close()
+        after_another.close()
+    # a video FaceMesh left following the first photo's face would place the second's region by it
+    assert alone is not None and second is not None
+    assert np.abs(alone[:, :2] - second[:, :2]).max() < 0.5
