@@ -11,13 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
+from models import face_topology as ft
 from models.mediapipe_faces import FaceFinder, FaceTracker, StillMesher
 from models.mesh_engine import MeshEngine
 from models.shape import mouth_opening
 from testing.faces import T1_DLIB_BOXES, crop_face, place
 from tests.face_checks import FaceMeasure, play, save_sheet
-
-LOWER_OUTER_LIP = 17  # FaceMesh's point at the lower lip's outer edge, under its middle
 
 
 def rolled(t1: np.ndarray, who: str, degrees: float) -> np.ndarray:
@@ -32,7 +31,7 @@ def in_frame(photo: np.ndarray) -> np.ndarray:
 def lips(points: np.ndarray) -> np.ndarray:
     """How open the mouth is and how thick the lower lip, as shares of the eyes-to-lip height."""
     opening, down, height = mouth_opening(points)
-    thickness = float((points[LOWER_OUTER_LIP, :2] - points[14, :2]) @ down) / height
+    thickness = float((points[ft.LOWER_LIP_BOTTOM, :2] - points[ft.LOWER_INNER_LIP, :2]) @ down) / height
     return np.array([opening, thickness])
 
 
@@ -70,7 +69,8 @@ def test_a_smiling_photo_swapped_onto_its_own_frames_keeps_its_mouth(t1: np.ndar
     measure = FaceMeasure()
     marks = measure.still.mesh(frame, measure.detector.detect(frame)[0].box)
     assert marks is not None
-    corners = marks[[61, 291, 0, 17], :2]
+    # the mouth's corners, the upper lip's outer edge on the midline (FaceMesh's 0) and the lower's
+    corners = marks[[*ft.MOUTH_CORNERS, 0, ft.LOWER_LIP_BOTTOM], :2]
     (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
     w = x1 - x0
     # the mouth and, under it, as far down as the lower lip may have been drawn twice
