@@ -159,8 +159,10 @@ CONFIGS: dict[str, dict] = {
     "no-enlarge": _NO_ENLARGE,  # ... but a small source enlarged once at upload, and after
     "no-pose": _NO_POSE,  # ... but the landmarks' pose smoothed apart from their shape, and after
     "no-edges": _NO_EDGES,  # everything but the background and hair cut from inside the outline
-    # the photo's mesh read again as the frames' is (a FaceMesh that follows it), not as a still
-    "follow-photo": {"follow_photo": True},
+    # the photo's mesh read again as the frames' is (a FaceMesh that follows it) wherever it lies
+    # in the photo, or never
+    "follow-photo": {"follow_photo": "always"},
+    "still-photo": {"follow_photo": "off"},
     "shifted": {"exposure": False},  # a photo's lightness and colour shifted to a darker frame's, unscaled
     "after": {},
 }

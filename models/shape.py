@@ -105,6 +105,14 @@ def mouth_opening(points: np.ndarray) -> tuple[float, np.ndarray, float]:
     return float((p[ft.LOWER_INNER_LIP] - p[ft.UPPER_INNER_LIP]) @ down) / height, down, height
 
 
+def lip_reading(points: np.ndarray) -> np.ndarray:
+    """How open the mouth is (mouth_opening) and how thick the lower lip, at the middle, both as
+    shares of the face's height from the eyes to the upper lip."""
+    opening, down, height = mouth_opening(points)
+    p = points[:, :2].astype(np.float32)
+    return np.array([opening, float((p[ft.LOWER_LIP_BOTTOM] - p[ft.LOWER_INNER_LIP]) @ down) / height])
+
+
 def with_mouth_of(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """`src` (N x 2) with its mouth as open as `dst`'s: its jaw (jaw_weights) moved down the face
     by the difference of their mouth_opening, in `src`'s height."""
