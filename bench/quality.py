@@ -21,9 +21,10 @@ landmarks. Figures, as face-swap papers report them:
   row, the last colour source that is not one of the three targets (a colour source's colour
   takes another path).
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
-at white, the target's skin (found by dlib's 68 landmarks) greyed by the swap, the skin's tone
-off the target's, colour patches the target's skin has not, shading harsher than the target's,
-grain sharper than the target's, colours the target's skin shows at no such lightness, and
+at white, the swap cut off along a straight line, the target's skin (found by dlib's 68
+landmarks) greyed by the swap, the skin's tone off the target's, colour patches the target's skin
+has not, shading harsher than the target's, grain sharper than the target's, colours the
+target's skin shows at no such lightness, and
 around the eyes (the irises, lids, sockets and brows), colours its face shows at no such lightness.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
@@ -464,6 +465,7 @@ class Outcome:
     # what a person sees wrong, over the judged frames (bench/realism.py)
     stray: int = 0
     white: int = 0
+    cut: int = 0
     greyed: list[float] = field(default_factory=list)
     tone: list[float] = field(default_factory=list)
     patchy: list[float] = field(default_factory=list)
@@ -559,6 +561,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.descriptors.append(d)
                     o.stray += realism.stray_pixels(img, frame)
                     o.white += realism.held_at_white(img, frame)
+                    o.cut += realism.straight_cut(img, frame)
                     if region is not None:
                         face, width, marks = region
                         o.greyed.append(realism.greyed_share(img, frame, face, width))
@@ -743,6 +746,8 @@ def main() -> None:
           + "".join(f"{sum(o.stray for o in results[c][0]):>{width}}" for c in results))
     print(f"{'pixels held at white where the target is not, all pairs':<58}"
           + "".join(f"{sum(o.white for o in results[c][0]):>{width}}" for c in results))
+    print(f"{'swap cut off along a straight line (px, longest), all pairs':<58}"
+          + "".join(f"{sum(o.cut for o in results[c][0]):>{width}}" for c in results))
     greyed = {c: [g for o in results[c][0] for g in o.greyed] for c in results}
     print(f"{'skin greyed to under half the target colour, mean share':<58}"
           + "".join(f"{np.mean(greyed[c]) if greyed[c] else float('nan'):>{width}.2%}" for c in results))
@@ -787,6 +792,9 @@ def main() -> None:
                        key=lambda o: -float(np.mean(getattr(o, key))))
         for o in worst[:WORST]:
             print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {np.mean(getattr(o, key)):>6.1%}")
+    print(f"\nthe pairs cut off along the longest straight line ({last}): source, form -> target, px")
+    for o in sorted((o for o in results[last][0] if o.cut), key=lambda o: -o.cut)[:WORST]:
+        print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {o.cut:>6}")
     first = next(iter(results))
     if first != last:
         changed(results[first][0], results[last][0], first, last, gallery)
@@ -795,11 +803,13 @@ def main() -> None:
         print(f"  {name:<10} " + "  ".join("no face" if d is None else f"{d:.3f}  " for d in dists))
     # stray pixels by target as well: the held-out table's count was four fifths one target's
     # (a glasses wearer's rims, models/glasses.py), which the total did not say
-    print(f"\nby target ({last}): frames swapped; stray pixels, pixels held at white over its pairs")
+    print(f"\nby target ({last}): frames swapped; stray pixels, pixels held at white, straight cuts over"
+          " its pairs")
     for tgt in dict.fromkeys(o.target for o in results[last][0]):
         mine = [o for o in results[last][0] if o.target == tgt]
         share = figures(mine, gallery)["swapped"]
-        print(f"  {tgt:<10} {share:>5.0%} {sum(o.stray for o in mine):>7} {sum(o.white for o in mine):>7}")
+        counts = (sum(o.stray for o in mine), sum(o.white for o in mine), sum(o.cut for o in mine))
+        print(f"  {tgt:<10} {share:>5.0%}" + "".join(f" {n:>7}" for n in counts))
     name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
     name += "" if args.light == "as-taken" else f"-{args.light}"
     sheet(results, ids, kinds, sources[0], f"{name}.png", args.light)

@@ -21,6 +21,7 @@ CHANGED = 20  # levels from the target's frame at which the swap changed a pixel
 WHITE = 254  # LAB lightness (OpenCV's 0..255) at which a pixel is held at white
 GREYED = 0.5  # of the target's colour strength under which the swap's skin counts as greyed
 BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
+EDGE_REACH = 2  # px: how near an edge of the target's own a straight cut is not counted
 # Colour patches: the colour blurred over PATCH_BLUR of the face's width, against the colour blurred
 # over PATCH_AROUND of it, PATCH_LEVELS a/b levels further apart than in the target's frame
 PATCH_BLUR, PATCH_AROUND, PATCH_LEVELS = 0.02, 0.08, 4.0
@@ -49,6 +50,23 @@ def stray_pixels(out: np.ndarray, frame: np.ndarray) -> int:
     odd = largest_difference(out, cv2.medianBlur(out, 3)) > STRAY
     own = largest_difference(frame, cv2.medianBlur(frame, 3)) > STRAY
     return int((odd & ~own & (largest_difference(out, frame) > CHANGED)).sum())
+
+
+def straight_cut(out: np.ndarray, frame: np.ndarray) -> int:
+    """The most pixels along one column (or row) of `out` where the swap changed a pixel and left
+    its neighbour on one side exactly as `frame` has it: a swap that stops dead along a straight
+    line, as one clipped by a box does. A mask's feathered edge fades over several pixels. Not
+    counted within EDGE_REACH of an edge `frame` has itself: a target photo's own straight border
+    (a picture pasted in a frame), moved a little by the swap, is not a cut."""
+    changed = largest_difference(out, frame) > CHANGED
+    same = np.all(out == frame, axis=2)
+    edge = np.zeros(frame.shape[:2], np.uint8)
+    edge[:, 1:] |= largest_difference(frame[:, 1:], frame[:, :-1]) > CHANGED
+    edge[1:] |= largest_difference(frame[1:], frame[:-1]) > CHANGED
+    flat = cv2.dilate(edge, np.ones((2 * EDGE_REACH + 1,) * 2, np.uint8)) == 0
+    across = ((changed[:, 1:] & same[:, :-1]) | (changed[:, :-1] & same[:, 1:])) & flat[:, 1:]
+    down = ((changed[1:] & same[:-1]) | (changed[:-1] & same[1:])) & flat[1:]
+    return int(max(across.sum(0).max(initial=0), down.sum(1).max(initial=0)))
 
 
 def held_at_white(out: np.ndarray, frame: np.ndarray) -> int:

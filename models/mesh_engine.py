@@ -654,7 +654,15 @@ class MeshStream:
         moved = _mixed_points([(reshape(self._shape(s), dst, np.maximum(s.shape_weights, self.engine.outline),
                                         self.engine.shape, s.carry, self.engine.jaw), k) for s, k in layers])
         moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
-        outer = _box_around(ring_dst, w, h)
+        # the texture goes where the moved face is (_face_box). On a turned head the far cheek's
+        # points lie outside the oval, nearly at the ring, and the source's wider cheek took
+        # them past it: a box around the ring alone cut the face there in a straight line
+        # (bench.quality --faces social, s4-2 onto s5-2). Beyond the ring the target's pixels
+        # do not move (within, below)
+        inner = _face_box(moved[:MESH_POINTS], w, h)
+        ring_box = _box_around(ring_dst, w, h)
+        outer = (min(inner[0], ring_box[0]), min(inner[1], ring_box[1]),
+                 max(inner[2], ring_box[2]), max(inner[3], ring_box[3]))
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
         *maps, (back_x, back_y) = mesh_maps_many([with_ring(s.points) for s, _ in layers] + [ring_dst],
                                                  moved, tris, outer, depth=face.depth)
@@ -668,8 +676,6 @@ class MeshStream:
         hand, occluded = self._in_front(outer, face.track_id, glasses, (back_x, back_y))
         self._move_target(out, outer, back_x, back_y, hand)
         # the texture only where the moved face is (about 70% of the ring's box)
-        x0, y0, x1, y1 = _face_box(moved[:MESH_POINTS], w, h)
-        inner = (max(x0, outer[0]), max(y0, outer[1]), min(x1, outer[2]), min(y1, outer[3]))
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)

@@ -21,6 +21,7 @@ from bench.realism import (
     harsh_share,
     off_colour_share,
     patchy_share,
+    straight_cut,
     stray_pixels,
     tone_shift,
 )
@@ -557,6 +558,19 @@ def chin_midline_darkness(image: np.ndarray, measure) -> float:
 
     midline = lip + np.linspace(0.2, 0.8, 13)[:, None] * down
     return min(sample(midline + across), sample(midline - across)) - sample(midline)
+
+
+def test_a_cheek_moved_past_the_ring_is_not_cut_off_along_a_straight_line(mesh_engine, t1):
+    """Where a head is turned, its far cheek's mesh points lie outside the face's oval, near the
+    ring the background between is stretched to (models/shape.py), and a source's wider cheek
+    moves them past it. The texture's box ended at the ring's, and the swap stopped dead along a
+    line: the first woman's photo, turned, onto the flash-lit woman's frames."""
+    source = source_form(t1, T1_DLIB_BOXES["first"], "turned")
+    clip = target_clip(t1, T1_DLIB_BOXES["flash-lit"], 5)
+    out = play(mesh_engine, clip, mesh_engine.prepare_source(source))
+    assert largest_difference(out, clip[-1]).max() > 100, "nothing was swapped"
+    # measured: 25 px along one line, each changed beside one left as it was, before; none now
+    assert straight_cut(out, clip[-1]) < 5
 
 
 def test_a_profiles_background_does_not_run_down_the_swapped_chin(mesh_engine, measure, t1, t1_face,

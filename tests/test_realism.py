@@ -35,6 +35,25 @@ def test_white_counts_only_where_the_swap_put_it():
     assert realism.held_at_white(out, frame) == 120 * 10 + 100
 
 
+def test_a_change_clipped_by_a_box_is_a_straight_cut_and_a_feathered_one_is_not():
+    frame = skin_frame()
+    clipped = frame.copy()
+    clipped[20:70, 30:90] = (60, 60, 60)  # stops dead along four lines: 50 px down each side
+    assert realism.straight_cut(clipped, frame) == 60
+    feathered = frame.astype(np.float32)
+    alpha = np.zeros(frame.shape[:2], np.float32)
+    alpha[20:70, 30:90] = 1.0
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 6)[..., None]
+    feathered = np.round(feathered * (1 - alpha) + 60 * alpha).astype(np.uint8)
+    assert realism.straight_cut(feathered, frame) == 0
+    # the target's own straight edge (a picture pasted in a frame), moved two pixels by the swap
+    pasted = frame.copy()
+    pasted[:, 100:] = (30, 30, 30)
+    moved = frame.copy()
+    moved[:, 98:] = (30, 30, 30)
+    assert realism.straight_cut(moved, pasted) == 0
+
+
 def face_marks() -> np.ndarray:
     """dlib's 68 landmarks of a made-up face in a 200 x 200 image: a jaw as a half circle under
     the brows' line, eyes at (70, 80) and (130, 80), lips at (100, 125)."""
