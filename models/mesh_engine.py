@@ -897,7 +897,6 @@ class MeshEngine:
             image = cv2.LUT(image, set_to.lut)
             lit = self.still.mesh(image, box)
             pts = pts if lit is None else lit[:, :3]
-        pts = self._followed(image, box, pts)
         view = _crop_view(image, pts, self.coverage, self.enlarge)
         face = _face_in_photo(image, pts)  # read at the photo's own resolution for its grain and blocks
         blocky = face is not None and compression.blockiness(*face) > compression.BLOCKY
@@ -911,6 +910,12 @@ class MeshEngine:
                 pts = self._followed(image, box, again[:, :3], denoise.cleaned)
                 view = _crop_view(image, pts, self.coverage, self.enlarge)
             view = view._replace(image=denoise.cleaned(view.image))
+        else:
+            # followed after the grain is read, so a grainy photo is followed once, cleaned
+            followed = self._followed(image, box, pts)
+            if followed is not pts:
+                pts = followed
+                view = _crop_view(image, pts, self.coverage, self.enlarge)
         outside = _outside_share(view)
         hand = self._hand_over(image, pts, view) if self.source_hands else None
         if hand is not None:

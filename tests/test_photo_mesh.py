@@ -12,11 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
+from models import denoise
 from models import face_topology as ft
 from models.mediapipe_faces import FaceFinder, FaceTracker, StillMesher
 from models.mesh_engine import FOLLOW_PHOTO, MeshEngine
 from models.shape import lip_reading
-from testing.faces import T1_DLIB_BOXES, crop_face, place, turned
+from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, crop_face, place, turned
+from testing.images import grainy
 from tests.face_checks import FaceMeasure, play, save_sheet
 
 
@@ -141,3 +143,23 @@ def test_by_default_a_photo_is_read_again_only_where_its_lips_are_read_apart(
     # reading again moves the mesh wherever it is done
     assert not np.array_equal(points["always"], points["off"])
     assert np.array_equal(points["lips"], points["always" if read_again else "off"])
+
+
+def test_a_grainy_photo_is_read_as_the_frames_are_once_from_its_cleaned_face(astronaut: np.ndarray,
+                                                                            monkeypatch) -> None:
+    """Read again from the raw photo and then from the cleaned one, a grainy upload paid for the
+    first reading (three FaceMesh passes) and threw it away."""
+    engine = MeshEngine()
+    real, prepared = engine.still.followed, []
+
+    def counted(bgr, box, prepare=None, **kw):
+        prepared.append(prepare)
+        return real(bgr, box, prepare, **kw)
+
+    monkeypatch.setattr(engine.still, "followed", counted)
+    try:
+        source = engine.prepare_source(grainy(crop_face(astronaut, ASTRONAUT_BOX, 0.8), 16))
+    finally:
+        engine.close()
+    assert any("grainy" in note for note in source.notes), "the photo was not read as grainy"
+    assert prepared == [denoise.cleaned]
