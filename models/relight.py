@@ -182,7 +182,9 @@ def roll_off(lightness: np.ndarray, change: np.ndarray, top: float) -> np.ndarra
     raw = cv2.add(lightness, change, dtype=cv2.CV_16S)
     room = max(255.0 - top, 1.0)
     levels = np.arange(2 * 256, dtype=np.float32)
-    table = np.where(levels > top, top + room * (1.0 - np.exp((top - levels) / room)), levels)
+    # the exponent held at or under 0: where a target's brightest skin is white (room 1), the
+    # levels below it overflowed exp (a RuntimeWarning), though np.where left them as they are
+    table = np.where(levels > top, top + room * (1.0 - np.exp(np.minimum(top - levels, 0.0) / room)), levels)
     table = np.clip(table + 0.5, 0, 255).astype(np.uint8)
     return np.take(table, np.clip(raw, 0, len(table) - 1))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 
@@ -17,6 +19,7 @@ from models.relight import (
     colour_by_lightness,
     grain_gain,
     relight,
+    roll_off,
     shading_gain,
 )
 
@@ -394,3 +397,14 @@ def test_the_blacks_come_down_gradually_from_lifted():
 def test_a_photo_with_no_light_is_not_stretched_from_nothing():
     assert color.levels(0.0, 0.0) is None
     assert color.levels(0.0, 5.0).lut[5] <= 5 * color.MAX_GAIN
+
+
+def test_rolling_off_under_a_white_top_keeps_the_levels_under_it_and_warns_of_nothing():
+    lightness = np.arange(0, 256, 5, dtype=np.uint8)[None, :]
+    change = np.full(lightness.shape, 10.0, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in exp was a RuntimeWarning on every call
+        out = roll_off(lightness, change, 255.0)
+    raw = lightness.astype(np.int32) + 10
+    assert np.array_equal(out[raw <= 255], raw[raw <= 255])
+    assert out.max() <= 255
