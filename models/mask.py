@@ -81,13 +81,19 @@ WIDE_GROW = 0.02
 _EYES = np.concatenate([ft.left_eye(), ft.right_eye()])
 
 
+def _chin_axis(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The mesh `pts`'s chin, the vector from it to the forehead's top, and that vector's squared
+    length (the axis' unit; held above 0 for a mesh folded to a point)."""
+    chin, up = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2] - pts[ft.CHIN, :2]
+    return chin, up, max(float(up @ up), 1e-6)
+
+
 def face_axes(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """float32 (h, w) each: every pixel's height on the mesh `pts`'s chin (0) to forehead-top (1)
     axis, and its place across that axis in the same units (positive toward the image's left on
     an upright face)."""
     h, w = shape
-    chin, up = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2] - pts[ft.CHIN, :2]
-    scale = max(float(up @ up), 1e-6)
+    chin, up, scale = _chin_axis(pts)
     # each a sum of a row and a column: one pass over the image apiece
     dx = np.arange(w, dtype=np.float32) - chin[0]
     dy = np.arange(h, dtype=np.float32) - chin[1]
@@ -108,16 +114,15 @@ def disc(radius: int) -> np.ndarray:
 
 def height_of(pts: np.ndarray, which: np.ndarray | list[int] | int) -> np.ndarray:
     """The points `which` of the mesh `pts`: their heights on the chin-to-forehead-top axis."""
-    chin, top = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2]
-    axis = top - chin
-    return (pts[which, :2] - chin) @ axis / float(axis @ axis)
+    chin, up, scale = _chin_axis(pts)
+    return (pts[which, :2] - chin) @ up / scale
 
 
 def across_of(pts: np.ndarray, point: np.ndarray) -> float:
     """Where `point` lies across the mesh `pts`'s chin-to-forehead-top axis (face_axes' units)."""
-    chin, up = pts[ft.CHIN, :2], pts[ft.FOREHEAD_TOP, :2] - pts[ft.CHIN, :2]
+    chin, up, scale = _chin_axis(pts)
     d = point[:2] - chin
-    return float((d[0] * up[1] - d[1] * up[0]) / max(float(up @ up), 1e-6))
+    return float((d[0] * up[1] - d[1] * up[0]) / scale)
 
 
 def _outline(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
