@@ -113,18 +113,25 @@ async def sampled(page, expression: str, seconds: float) -> list[float]:
     return values
 
 
-async def delays(page, seconds: float) -> tuple[list[float], list[float]]:
-    """Preview -> shown delays from the frame counter, and the delays the page showed meanwhile."""
+async def delays(page, seconds: float) -> tuple[list[float], list[float], dict[str, float]]:
+    """Preview -> shown delays from the frame counter, the delays the page showed meanwhile, and
+    the mean of each part the page's estimate names (over WebRTC; none on the fallback)."""
     await page.evaluate("() => { window.delays = []; }")
-    shown = await sampled(page, "() => window.faceswapStats.delayMs", seconds)
-    return await page.evaluate("() => window.delays"), shown
+    samples = await sampled(page, "() => { const s = window.faceswapStats; "
+                                  "return s.delayMs === null ? null : [s.delayMs, s.webrtc]; }", seconds)
+    named = [p for _, p in samples if p]
+    parts = {k: statistics.mean(p[k] for p in named if k in p) for k in (named[-1] if named else {})}
+    return await page.evaluate("() => window.delays"), [d for d, _ in samples], parts
 
 
-def assert_delay_is_truthful(measured: list[float], shown: list[float]) -> None:
+def assert_delay_is_truthful(measured: list[float], shown: list[float], parts: dict[str, float]) -> None:
     assert len(measured) > 20 and shown, (len(measured), shown)
     truth, figure = statistics.mean(measured), statistics.mean(shown)
-    print(f"delay: shown {figure:.0f} ms, measured {truth:.0f} ms (n={len(measured)})")
-    assert abs(figure - truth) <= max(DELAY_TOLERANCE * truth, DISPLAY_REFRESH_MS), (figure, truth)
+    # the parts in the message: a run on a busy machine once showed 97 ms for 76 measured, and
+    # which part ran ahead was not known
+    named = ", ".join(f"{k} {v:.0f}" for k, v in parts.items())
+    print(f"delay: shown {figure:.0f} ms, measured {truth:.0f} ms (n={len(measured)}) {named}")
+    assert abs(figure - truth) <= max(DELAY_TOLERANCE * truth, DISPLAY_REFRESH_MS), (figure, truth, named)
 
 
 def assert_keeps_pace(rate: float, trip_ms: float, max_fps: float, in_flight: int = 2) -> None:
@@ -148,7 +155,7 @@ async def test_demo_page_swaps_the_camera_over_webrtc_and_shows_a_truthful_delay
     await page.evaluate(TRACK_DELAY_JS, ["local", "remote-video", CAMERA_FRAMES])
     await asyncio.sleep(2)  # the tracker, the codecs and the estimate's per-second figures settle
     await page.evaluate(PRESENTATIONS_JS, "remote-video")
-    measured, shown = await delays(page, 6)
+    measured, shown, estimate = await delays(page, 6)
     seen = await page.evaluate(COMPARE_JS, "remote-video")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "demo-webrtc.png"))
@@ -166,7 +173,7 @@ async def test_demo_page_swaps_the_camera_over_webrtc_and_shows_a_truthful_delay
     assert seen["corner"] < 8, seen  # the background came back as it went (two video codecs apart)
     assert fps > 0 and longest < MAX_GAP_MS, (fps, longest)  # the swapped video kept moving
     assert "server" in parts and "network" in parts and "render" in parts, parts  # the parts are named
-    assert_delay_is_truthful(measured, shown)
+    assert_delay_is_truthful(measured, shown, estimate)
     status = await get_json(base, "/status")
     assert status["swap_count"] >= 5 and status["error_count"] == 0, status
 
@@ -182,7 +189,7 @@ async def test_the_fallback_never_stalls_and_its_fps_tile_tells_the_truth(serve,
     before = await page.evaluate("() => ({...window.faceswapStats.fallback})")
     await page.evaluate("() => { window.faceswapStats.fallback.longestGapMs = 0; }")
     started = time.monotonic()
-    measured, shown = await delays(page, FALLBACK_SECONDS)
+    measured, shown, estimate = await delays(page, FALLBACK_SECONDS)
     after = await page.evaluate("() => ({...window.faceswapStats.fallback})")
     elapsed = time.monotonic() - started
     rate = (after["shown"] - before["shown"]) / elapsed
@@ -191,7 +198,7 @@ async def test_the_fallback_never_stalls_and_its_fps_tile_tells_the_truth(serve,
     assert after["longestGapMs"] < MAX_GAP_MS, after
     assert_keeps_pace(rate, statistics.mean(measured), max_fps=15)
     assert seen["face"] > 8 and seen["corner"] < 6, seen
-    assert_delay_is_truthful(measured, shown)
+    assert_delay_is_truthful(measured, shown, estimate)
 
     # a stall (the server's loop blocked for 1.5 s): the fps tile falls instead of keeping its last value
     steady = float(await page.text_content("#fps"))
