@@ -12,14 +12,15 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.quality import source_form
 from models import denoise
 from models import face_topology as ft
 from models.mediapipe_faces import FaceFinder, FaceTracker, StillMesher
 from models.mesh_engine import FOLLOW_PHOTO, MeshEngine
 from models.shape import lip_reading
-from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, crop_face, place, turned
+from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, crop_face, place
 from testing.images import grainy
-from tests.face_checks import FaceMeasure, play, save_sheet
+from tests.face_checks import play, save_sheet
 
 
 def rolled(t1: np.ndarray, who: str, degrees: float) -> np.ndarray:
@@ -58,11 +59,10 @@ def test_photo_is_read_as_its_frames_are(smiling_rolled: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("who, degrees", [("right", 25), ("centre", -25)])
-def test_a_smiling_photo_swapped_onto_its_own_frames_keeps_its_mouth(t1: np.ndarray, who: str,
+def test_a_smiling_photo_swapped_onto_its_own_frames_keeps_its_mouth(t1: np.ndarray, measure, who: str,
                                                                      degrees: float) -> None:
     photo = rolled(t1, who, degrees)
     frame = in_frame(photo)
-    measure = FaceMeasure()
     marks = measure.still.mesh(frame, measure.detector.detect(frame)[0].box)
     assert marks is not None
     # the mouth's corners, the upper lip's outer edge on the midline (FaceMesh's 0) and the lower's
@@ -110,27 +110,17 @@ def test_each_photo_is_read_from_its_own_detection_not_the_photo_before(t1: np.n
     assert np.abs(alone[:, :2] - second[:, :2]).max() < 0.5
 
 
-def as_bench_turns(t1: np.ndarray, who: str) -> np.ndarray:
-    """bench.quality's turned form of a person of t1.jpg: enlarged to 240 px wide if narrower,
-    its far half narrowed, then tilted."""
-    face = crop_face(t1, T1_DLIB_BOXES[who], 0.8)
-    if face.shape[1] < 240:
-        grow = 240 / face.shape[1]
-        face = cv2.resize(face, None, fx=grow, fy=grow, interpolation=cv2.INTER_CUBIC)
-    return turned(face)
-
-
 @pytest.mark.parametrize("who, form, read_again", [
     # its two readings of the lips 0.11 apart (still against followed), seen from the front
     ("flash-lit", "turned", True),
     # 0.15 apart, but in profile: mirrored. Read again, the profile's background showed down the
     # swapped chin (tests/test_mesh_quality.py)
-    ("turned", "as taken", False),
-    ("first", "as taken", False),  # 0.006 apart
+    ("turned", "plain", False),
+    ("first", "plain", False),  # 0.006 apart
 ])
 def test_by_default_a_photo_is_read_again_only_where_its_lips_are_read_apart(
         t1: np.ndarray, who: str, form: str, read_again: bool) -> None:
-    photo = as_bench_turns(t1, who) if form == "turned" else crop_face(t1, T1_DLIB_BOXES[who], 0.8)
+    photo = source_form(t1, T1_DLIB_BOXES[who], form)  # as bench.quality makes it
     engine = MeshEngine()
     points = {}
     try:
