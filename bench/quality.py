@@ -679,27 +679,20 @@ def main() -> None:
     ids = identities(judge)
     sources = list(ids)
     pictured = dict(ids)  # the photos the gallery holds: the sources' own but for press's Obama
-    if args.faces == "held-out":
-        extra = held_out(judge)
+    if args.faces != "wheels":
+        # each other set's sources, the photos its gallery holds, and what is missing when it is empty
+        load, missing = {
+            "held-out": (lambda: (held_out(judge),) * 2, f"Debian's opencv-doc ({OPENCV_DOC})"),
+            "press": (lambda: press(judge),
+                      f"face_recognition's photographs in {PRESS}: run make bench-deps"),
+            "social": (lambda: (social(judge),) * 2,
+                       f"the npm demos' group photos in {SOCIAL}: run make bench-deps (it needs npm)"),
+        }[args.faces]
+        extra, pictured_extra = load()
         if not extra:
-            sys.exit(f"--faces held-out needs Debian's opencv-doc ({OPENCV_DOC})")
-        ids |= extra
-        pictured |= extra
-        sources = list(extra)
-    elif args.faces == "press":
-        extra, pictured_extra = press(judge)
-        if not extra:
-            sys.exit(f"--faces press needs face_recognition's photographs in {PRESS}: run make bench-deps")
+            sys.exit(f"--faces {args.faces} needs {missing}")
         ids |= extra
         pictured |= pictured_extra
-        sources = list(extra)
-    elif args.faces == "social":
-        extra = social(judge)
-        if not extra:
-            sys.exit(f"--faces social needs the npm demos' group photos in {SOCIAL}: run make bench-deps "
-                     "(it needs npm)")
-        ids |= extra
-        pictured |= extra
         sources = list(extra)
     own = {n: ids[n] for n in sources}
     gallery = {n: judge.descriptor(frontal(*pictured[n], 0.8)) for n in ids}
