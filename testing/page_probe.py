@@ -19,7 +19,8 @@ window.readStamp = (el) => {
 # Preview -> shown delay of each swapped frame, from presentation times rather than whole frames:
 # requestVideoFrameCallback on the camera preview records when each frame number was shown there,
 # and on the swapped element when the same number was shown there. Numbers wrap at `wrap` (the
-# looped fake camera file); both sides unwrap them by continuity. Samples land in window.delays.
+# looped fake camera file); both sides unwrap them by continuity. Samples land in window.delays as
+# [when shown (the page's clock), delay].
 TRACK_DELAY_JS = """([localId, remoteId, wrap]) => {
   window.delays = [];
   const shownLocal = new Map();
@@ -36,7 +37,7 @@ TRACK_DELAY_JS = """([localId, remoteId, wrap]) => {
   local.requestVideoFrameCallback(onLocal);
   const sample = (now) => {
     const n = unRemote(readStamp(remote));
-    if (shownLocal.has(n)) window.delays.push(now - shownLocal.get(n));
+    if (shownLocal.has(n)) window.delays.push([now, now - shownLocal.get(n)]);
   };
   if (remote.requestVideoFrameCallback) {
     const onRemote = (now) => { sample(now); remote.requestVideoFrameCallback(onRemote); };

@@ -44,6 +44,15 @@ PACE_SHARE = 0.7
 # samples printed read 33.3 and 50 ms in a run whose mean was 40), so the tolerance is never under
 # one refresh: at 40 ms a quarter is 10 ms, and a run failed by 11 against the steps of 16.7.
 DISPLAY_REFRESH_MS = 1000 / 60
+# Which frames a figure the page shows speaks for. Over WebRTC the estimate is rebuilt each second
+# from the browser's counters over the second before and the server's median of its last 30
+# frames (1-2 s): a figure read now speaks for about the last 2 s. Compared with the mean over the
+# whole run instead, a run whose machine grew quiet or busy part-way went wrong: 97 ms shown
+# against 75 (a failure); beside a load switched on and off every 6 s, 87 / 75 ms shown against
+# 88 / 75 over the 2 s before each figure and 77 / 62 over the run. The fallback shows each
+# answer's own trip: the last half second.
+ESTIMATE_WINDOW_MS = 2000
+LAST_ANSWER_WINDOW_MS = 500
 SOCKET_IO_JS = Path(__file__).resolve().parent.parent / "node_modules/socket.io-client/dist/socket.io.min.js"
 
 # Mean absolute difference between the camera frame and the answer, in the face and in a corner away
@@ -102,9 +111,9 @@ async def open_demo(chromium, base: str, astronaut, tmp_path, path: str):
     return page, errors
 
 
-async def sampled(page, expression: str, seconds: float) -> list[float]:
+async def sampled(page, expression: str, seconds: float) -> list:
     """The page's `expression` read every half second for `seconds`, where it has a value."""
-    values: list[float] = []
+    values: list = []
     for _ in range(int(seconds * 2)):
         await asyncio.sleep(0.5)
         value = await page.evaluate(expression)
@@ -113,24 +122,44 @@ async def sampled(page, expression: str, seconds: float) -> list[float]:
     return values
 
 
-async def delays(page, seconds: float) -> tuple[list[float], list[float], dict[str, float]]:
-    """Preview -> shown delays from the frame counter, the delays the page showed meanwhile, and
-    the mean of each part the page's estimate names (over WebRTC; none on the fallback)."""
+async def delays(page, seconds: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]],
+                                                dict[str, float]]:
+    """Preview -> shown delays from the frame counter and the delays the page showed meanwhile, each
+    as (the page's clock, ms), and the mean of each part the page's estimate names (over WebRTC;
+    none on the fallback)."""
     await page.evaluate("() => { window.delays = []; }")
-    samples = await sampled(page, "() => { const s = window.faceswapStats; "
-                                  "return s.delayMs === null ? null : [s.delayMs, s.webrtc]; }", seconds)
-    named = [p for _, p in samples if p]
+    samples = await sampled(page, "() => { const s = window.faceswapStats; return s.delayMs === null "
+                                  "? null : [performance.now(), s.delayMs, s.webrtc]; }", seconds)
+    named = [p for _, _, p in samples if p]
     parts = {k: statistics.mean(p[k] for p in named if k in p) for k in (named[-1] if named else {})}
-    return await page.evaluate("() => window.delays"), [d for d, _ in samples], parts
+    measured = [(t, d) for t, d in await page.evaluate("() => window.delays")]
+    return measured, [(t, d) for t, d, _ in samples], parts
 
 
-def assert_delay_is_truthful(measured: list[float], shown: list[float], parts: dict[str, float]) -> None:
+def truth_behind(measured: list[tuple[float, float]], shown: list[tuple[float, float]],
+                 window_ms: float) -> tuple[list[float], list[float]]:
+    """Each figure the page showed, beside the mean delay the frame counter measured over the
+    `window_ms` before it was read: the frames the figure can speak for."""
+    figures, truths = [], []
+    for at, figure in shown:
+        recent = [d for t, d in measured if at - window_ms <= t <= at]
+        if len(recent) >= 3:
+            figures.append(figure)
+            truths.append(statistics.mean(recent))
+    return figures, truths
+
+
+def assert_delay_is_truthful(measured: list[tuple[float, float]], shown: list[tuple[float, float]],
+                             parts: dict[str, float], window_ms: float) -> None:
     assert len(measured) > 20 and shown, (len(measured), shown)
-    truth, figure = statistics.mean(measured), statistics.mean(shown)
-    # the parts in the message: a run on a busy machine once showed 97 ms for 76 measured, and
-    # which part ran ahead was not known
+    figures, truths = truth_behind(measured, shown, window_ms)
+    assert len(figures) >= len(shown) // 2, (len(figures), len(shown))
+    truth, figure = statistics.mean(truths), statistics.mean(figures)
+    overall = statistics.mean(d for _, d in measured)
+    # the parts in the message: which part runs ahead, if one does
     named = ", ".join(f"{k} {v:.0f}" for k, v in parts.items())
-    print(f"delay: shown {figure:.0f} ms, measured {truth:.0f} ms (n={len(measured)}) {named}")
+    print(f"delay: shown {figure:.0f} ms, measured {truth:.0f} ms over the {window_ms:.0f} ms before each "
+          f"({overall:.0f} ms over the whole run, n={len(measured)}) {named}")
     assert abs(figure - truth) <= max(DELAY_TOLERANCE * truth, DISPLAY_REFRESH_MS), (figure, truth, named)
 
 
@@ -173,7 +202,7 @@ async def test_demo_page_swaps_the_camera_over_webrtc_and_shows_a_truthful_delay
     assert seen["corner"] < 8, seen  # the background came back as it went (two video codecs apart)
     assert fps > 0 and longest < MAX_GAP_MS, (fps, longest)  # the swapped video kept moving
     assert "server" in parts and "network" in parts and "render" in parts, parts  # the parts are named
-    assert_delay_is_truthful(measured, shown, estimate)
+    assert_delay_is_truthful(measured, shown, estimate, ESTIMATE_WINDOW_MS)
     status = await get_json(base, "/status")
     assert status["swap_count"] >= 5 and status["error_count"] == 0, status
 
@@ -196,9 +225,9 @@ async def test_the_fallback_never_stalls_and_its_fps_tile_tells_the_truth(serve,
     print(f"fallback over {elapsed:.0f} s: {rate:.1f} answers/s, longest gap {after['longestGapMs']:.0f} ms, "
           f"{after['drops'] - before['drops']} drop notice(s)")
     assert after["longestGapMs"] < MAX_GAP_MS, after
-    assert_keeps_pace(rate, statistics.mean(measured), max_fps=15)
+    assert_keeps_pace(rate, statistics.mean(d for _, d in measured), max_fps=15)
     assert seen["face"] > 8 and seen["corner"] < 6, seen
-    assert_delay_is_truthful(measured, shown, estimate)
+    assert_delay_is_truthful(measured, shown, estimate, LAST_ANSWER_WINDOW_MS)
 
     # a stall (the server's loop blocked for 1.5 s): the fps tile falls instead of keeping its last value
     steady = float(await page.text_content("#fps"))
