@@ -22,14 +22,16 @@ landmarks. Figures, as face-swap papers report them:
   takes another path).
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
 at white, the swap cut off along a straight line, the target's skin (found by dlib's 68
-landmarks) greyed by the swap, the skin's tone off the target's, colour patches the target's skin
+landmarks) greyed by the swap, the skin's tone off the target's, its light across the face (the
+step between the halves) off the target's, colour patches the target's skin
 has not, shading harsher than the target's, grain sharper than the target's, colours the
 target's skin shows at no such lightness, and
 around the eyes (the irises, lids, sockets and brows), colours its face shows at no such lightness.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--light dim` darkens the targets' frames as a webcam's in a dim room (gamma 1.4, gain 0.3, noise of
-6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does (LIGHTS).
+6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does, `--light
+side` lights them from the frame's left, the right at 0.4 of it (LIGHTS).
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
 /ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
 quality-sources.png (every source as photographed).
@@ -425,17 +427,26 @@ class Light(NamedTuple):
     gain: float
     noise: float
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    shade: float = 0.0  # the frame's right half at 1 - shade of the light (a lamp on the left)
 
     def on(self, frame: np.ndarray) -> np.ndarray:
         """`frame` (uint8 BGR) in this light, as float levels, before the sensor's noise."""
-        return (frame / 255.0) ** self.gamma * self.gain * np.float32(self.tint) * 255
+        lit = (frame / 255.0) ** self.gamma * self.gain * np.float32(self.tint) * 255
+        if self.shade:
+            # from full light to the shade across the middle SIDE_EDGE of the frame's width, where
+            # the face sways: a soft edge, as a lamp or a window beside the screen casts
+            x = (np.arange(frame.shape[1]) - frame.shape[1] / 2) / (SIDE_EDGE * frame.shape[1])
+            lit = lit * (1.0 - self.shade * np.clip(x + 0.5, 0.0, 1.0))[None, :, None]
+        return lit
 
 
 # how the targets' frames are lit (--light): as photographed; a webcam's in a dim room; a room lit by
 # a warm lamp (a 3000 K bulb against daylight, in linear light about 0.55 of the blue and 0.8 of the
 # green to the red, uncorrected by the camera's white balance)
 LIGHTS: dict[str, Light | None] = {"as-taken": None, "dim": Light(1.4, 0.3, 6.0),
-                                   "warm": Light(1.0, 1.0, 2.0, (0.55 ** (1 / 2.2), 0.8 ** (1 / 2.2), 1.0))}
+                                   "warm": Light(1.0, 1.0, 2.0, (0.55 ** (1 / 2.2), 0.8 ** (1 / 2.2), 1.0)),
+                                   "side": Light(1.0, 1.0, 2.0, shade=0.6)}
+SIDE_EDGE = 0.25  # of the frame's width: how wide the side light's edge is (the face is about 0.3)
 SHEET_BRIGHTER = 3.0  # a dim light's contact sheets: target and outputs scaled up alike
 
 
@@ -468,6 +479,7 @@ class Outcome:
     cut: int = 0
     greyed: list[float] = field(default_factory=list)
     tone: list[float] = field(default_factory=list)
+    light: list[float] = field(default_factory=list)  # |realism.light_across|
     patchy: list[float] = field(default_factory=list)
     harsh: list[float] = field(default_factory=list)
     sharp: list[float] = field(default_factory=list)
@@ -566,6 +578,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         face, width, marks = region
                         o.greyed.append(realism.greyed_share(img, frame, face, width))
                         o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
+                        o.light.append(abs(realism.light_across(img, frame, face, marks)))
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                         o.sharp.append(realism.sharper_share(img, frame, face, width))
@@ -747,6 +760,9 @@ def main() -> None:
     tones = {c: [v for o in results[c][0] for v in o.tone if np.isfinite(v)] for c in results}
     print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
+    lights = {c: [v for o in results[c][0] for v in o.light if np.isfinite(v)] for c in results}
+    print(f"{'light across the face off the target (L* step), mean':<58}"
+          + "".join(f"{np.mean(lights[c]) if lights[c] else float('nan'):>{width}.2f}" for c in results))
     for key, row, _ in SHARES:
         shares = {c: [v for o in results[c][0] for v in getattr(o, key) if np.isfinite(v)] for c in results}
         print(f"{row + ', mean share':<58}"

@@ -20,6 +20,10 @@ STRAY = 40  # levels from the 3 x 3 median (largest of B, G, R) at which a pixel
 CHANGED = 20  # levels from the target's frame at which the swap changed a pixel
 WHITE = 254  # LAB lightness (OpenCV's 0..255) at which a pixel is held at white
 GREYED = 0.5  # of the target's colour strength under which the swap's skin counts as greyed
+# 8-bit LAB a/b levels (about 1.6 in CIE a*b*, under a just-noticeable difference): a target's skin
+# with less colour than this has none to lose. A greyscale photo's frames under a camera's noise
+# read 0.06 levels of it, and the swap's own noise under half of that "greyed" 22-30% of his skin
+GREYED_FLOOR = 2.0
 BLUR = 0.05  # of the face's width: the blur that leaves a face's broad colour
 EDGE_REACH = 2  # px: how near an edge of the target's own a straight cut is not counted
 # Colour patches: the colour blurred over PATCH_BLUR of the face's width, against the colour blurred
@@ -42,6 +46,7 @@ OFF_BLUR, OFF_L_BIN, OFF_LEVELS, OFF_COUNT = 0.01, 8, 6.0, 2
 # dlib's 68 landmarks: the jaw, the brows, the eyes, the outer lip line
 JAW, BROWS, EYES, LIPS = range(0, 17), range(17, 27), (range(36, 42), range(42, 48)), range(48, 60)
 NOSE_BOTTOM = 33
+NOSE_TOP, CHIN = 27, 8
 
 
 def stray_pixels(out: np.ndarray, frame: np.ndarray) -> int:
@@ -121,7 +126,8 @@ def _features(shape: tuple[int, int], marks: np.ndarray, parts: tuple[range, ...
 
 def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:
     """The share of `region` (the target's skin) where the swap's broad colour (LAB a and b
-    blurred over BLUR of the face's `width`) has under GREYED of the target's strength there."""
+    blurred over BLUR of the face's `width`) has under GREYED of the target's strength there, and
+    the target has at least GREYED_FLOOR of it."""
     if not region.any():
         return float("nan")
 
@@ -129,7 +135,8 @@ def greyed_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: 
         ab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32) - 128
         return np.linalg.norm(cv2.GaussianBlur(ab, (0, 0), BLUR * width), axis=2)
 
-    return float(np.mean(strength(out)[region] < GREYED * strength(frame)[region]))
+    want = strength(frame)[region]
+    return float(np.mean((strength(out)[region] < GREYED * want) & (want >= GREYED_FLOOR)))
 
 
 def upper(region: np.ndarray, marks: np.ndarray) -> np.ndarray:
@@ -151,6 +158,27 @@ def tone_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
         return np.median(lab[region][:, 1:], axis=0)
 
     return float(np.linalg.norm(tone(out) - tone(frame)))
+
+
+def light_across(out: np.ndarray, frame: np.ndarray, region: np.ndarray, marks: np.ndarray) -> float:
+    """How far the swap's light across the face is from the target's: the step in LAB lightness
+    between the medians of `region` (the target's skin) left and right of the face's midline (dlib's
+    nose top to chin), the swap's less the target's, in CIE L* (positive: the swap's left is the
+    lighter by more). A photo's own side light left on the swap, or the target's lamp not taken."""
+    h, w = region.shape
+    (x0, y0), (x1, y1) = marks[NOSE_TOP], marks[CHIN]
+    ys, xs = np.mgrid[0:h, 0:w]
+    left = ((x1 - x0) * (ys - y0) - (y1 - y0) * (xs - x0)) > 0  # the image's left of the line, downward
+    sides = (region & left, region & ~left)
+    if not all(side.any() for side in sides):
+        return float("nan")
+
+    def step(image: np.ndarray) -> float:
+        light = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32) * (100.0 / 255.0)
+        a, b = (float(np.median(light[side])) for side in sides)
+        return a - b
+
+    return step(out) - step(frame)
 
 
 def patchy_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, width: float) -> float:

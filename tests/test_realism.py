@@ -87,6 +87,10 @@ def test_a_grey_patch_on_half_the_skin_is_half_greyed():
     share = realism.greyed_share(out, frame, region, width=40)  # a blur of 2 px
     assert 0.45 < share < 0.55
     assert realism.greyed_share(frame, frame, region, width=40) == 0
+    # a greyscale target under a camera's noise has no colour to lose, whatever the swap's noise
+    rng = np.random.default_rng(0)
+    noisy = np.clip(grey + rng.normal(0, 2, grey.shape) + 0.5, 0, 255).astype(np.uint8)
+    assert realism.greyed_share(grey, noisy, region, width=40) == 0
 
 
 def with_patch(image: np.ndarray, centre: tuple[int, int], radius: int, grey: bool) -> np.ndarray:
@@ -217,3 +221,17 @@ def test_the_eyes_region_takes_the_lids_and_brows_and_its_colours_are_judged_aga
     own = lab_stripe(frame, slice(64, 76), cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)[110, 60].tolist())
     assert realism.off_colour_share(blue, frame, eyes, width, whole) > 0.05
     assert realism.off_colour_share(own, frame, eyes, width, whole) == 0
+
+
+def test_a_swap_lit_evenly_on_a_target_lit_from_one_side_is_off_by_the_targets_step():
+    lab = np.zeros((200, 200, 3), np.float32)
+    lab[..., 0], lab[..., 1], lab[..., 2] = 60.0, 12.0, 16.0  # CIE L*, a*, b*: one warm, even skin
+    even = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+    lab[:, :100, 0] += 10.0  # the face's left (the image's) under a lamp
+    lit = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+    marks = face_marks()
+    marks[realism.NOSE_TOP] = (100, 70)
+    region, _ = realism.skin(lit.shape[:2], marks)
+    assert abs(realism.light_across(even, lit, region, marks) + 10) < 1  # the lamp not taken
+    assert abs(realism.light_across(lit, even, region, marks) - 10) < 1  # a photo's own lamp kept
+    assert realism.light_across(lit, lit, region, marks) == 0
