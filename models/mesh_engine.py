@@ -59,6 +59,7 @@ from models.occlusion import (
 )
 from models.order import median, percentiles
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
+from models.shadow_edge import Edge, EdgeMemory, shows_edge
 from models.shape import (
     OUTLINE,
     STRENGTH,
@@ -184,6 +185,8 @@ class MeshSource:
     # uint8: dark glasses the texture wears over its eyes (DARK_GLASSES "worn"), drawn in their own
     # colour and light, not the target's skin's
     lenses: np.ndarray | None = None
+    # the texture shows a hard shadow's edge of its own (shadow_edge.shows_edge): the frame's is not put on
+    own_edge: bool = False
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -406,6 +409,7 @@ class MeshStream:
         self.glasses = GlassesVote() if engine.glasses else None
         self.beards = BeardWatch() if engine.beards else None
         self.lens_memory = LensMemory()
+        self.edge_memory = EdgeMemory()
         # the frames turned so the face followed is the right way up (a camera upside down)
         self.upright = UprightFrames(self.tracker, engine.still.mesh if engine.upright_frames else None)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
@@ -426,6 +430,7 @@ class MeshStream:
             if self.glasses is not None:
                 self.glasses.keep_only({f.track_id for f in faces})
                 self.lens_memory.keep_only({f.track_id for f in faces})
+            self.edge_memory.keep_only({f.track_id for f in faces})
             if self.beards is not None:
                 self.beards.keep_only({f.track_id for f in faces})
             _timed(timings, "occlusion", t)
@@ -541,16 +546,25 @@ class MeshStream:
             # when the photo's is not nil
             share = sum(k * s.evened for s, k in layers)
             share = share * evened_share(dst) if share > 0 else 0.0
+            if self.engine.shadow_edges and face.track_id in self.edge_memory.kept:
+                # a hard shadow's edge is followed on this face: the difference between its halves
+                # is that edge's, put on by the relight; read here as well, the swap's shadow went
+                # 11 levels deeper than the frame's (tests/test_mesh_quality.py, beside the nose)
+                share = 0.0
             if share > 0:
                 offset = spread(side_light(region, local) * share, local, (region.shape[1], region.shape[0]))
         if self.engine.relight or src.grey:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
             skin = _skin(alpha, openings, hair)
+            edges = None
+            if self.engine.shadow_edges and not any(s.own_edge for s, _ in layers):
+                def edges(found: Edge | None) -> Edge | None:
+                    return self.edge_memory.follow(face.track_id, found)
             face_bgr = relight(face_bgr, region, skin, self.engine.relight, src.grey,
                                self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
                                area, face_w if self.engine.shading else None,
                                face_w if self.engine.grain else None, self.engine.colour_lightness,
-                               offset, self.engine.shadow_colour)
+                               offset, self.engine.shadow_colour, edges)
             t = _timed(timings, "relight", t)
         if lenses is not None:
             face_bgr = _wear(face_bgr, _warped([s.bgr for s, _ in layers], maps, weights), lenses)
@@ -707,7 +721,7 @@ class MeshEngine:
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
-                 follow_photo: str = "lips") -> None:
+                 follow_photo: str = "lips", shadow_edges: bool = False) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -737,6 +751,12 @@ class MeshEngine:
         # and in the swap's shadows on the target's light skin, the colour of its darker skin (not
         # the near grey of its highlights: relight.LINE_LOW)
         self.shadow_colour = shadow_colour
+        # a hard shadow's straight edge down the target's face put on the swap (models/shadow_edge.py).
+        # Off by default: on real photos lit by a lamp the nose's own lit and shaded flanks were read
+        # as such an edge, and put on a photo made even at upload the swap lost its likeness (the
+        # social set's lamp-lit woman, s3-3, onto her own frames, 0.103 and 0.094 -> 0.245 and 0.285 from
+        # her photo in the two judged frames)
+        self.shadow_edges = shadow_edges
         # the source's eyes where its photo shows them open, their irises where the target's are
         # (models/gaze.py); the target's own eyes otherwise
         self.eyes = eyes
@@ -1286,7 +1306,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
         above, side = (None if part is None else cv2.min(part, free) for part in (above, side))
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
-                      evened=evened, shown=shown, lenses=None if shades is None else shades.glass)
+                      evened=evened, shown=shown, lenses=None if shades is None else shades.glass,
+                      own_edge=shows_edge(lab[:, :, 0], alpha))
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:

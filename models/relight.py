@@ -46,6 +46,12 @@ in bright light, a soft photo) the swap looked cut from metal. Where the target'
 such shading than the swap's, the swap's is scaled down to match, to no less than half
 (soften_shading); never up.
 
+A hard shadow's edge down the target's face (a lamp close beside the screen) is sharper than any
+smooth surface: the swap showed a soft ramp, and the edge stopped at its outline. Where the
+target's lightness steps along a straight line (models/shadow_edge.py), the target's surface is
+fitted with the shadow taken out, and the swap's lightness is scaled by the step past the line
+(edge_change, with_edge).
+
 Finer still is a photo's grain and focus (pores, stubble, how sharp the lens and the scaler left
 it). A sharp source on a soft frame (a high-resolution photo on a soft webcam picture) stood out as
 pasted on. The swap's detail finer than GRAIN_FINE of the face's width is scaled by the target's
@@ -55,13 +61,17 @@ up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
-from models.color import NEUTRAL
+from models.color import BLACK_OFFSET, NEUTRAL
 from models.fields import blur_enlarged, enlarge, shrink
 from models.order import median, percentiles
+from models.shadow_edge import Edge, find_edge
 
+EdgeFollower = Callable[[Edge | None], Edge | None]  # the edge found in a frame -> the edge to draw
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
@@ -329,11 +339,33 @@ def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, fac
     return cv2.convertScaleAbs(cv2.subtract(lightness, (1.0 - gain) * band, dtype=cv2.CV_32F))
 
 
+def edge_change(values: np.ndarray, at: tuple[np.ndarray, np.ndarray], scale: float, coef: np.ndarray,
+                edges: EdgeFollower) -> tuple[Edge, np.ndarray] | None:
+    """A hard shadow's edge on the target (models/shadow_edge.py) and the change to its surface's
+    coefficients `coef` when fitted around it (`values`: the target's lightness samples); None
+    without an edge."""
+    edge = edges(find_edge(values, *at, scale))
+    if edge is None:
+        return None
+    # the target as it would be without the shadow: its light scaled back past the edge
+    lit = (values + BLACK_OFFSET) * np.exp(-edge.at(*at, scale)) - BLACK_OFFSET
+    around = robust_shading_fit(lit[:, None], *at, scale)
+    return None if around is None else (edge, around[:, 0] - coef)
+
+
+def with_edge(lightness: np.ndarray, change: np.ndarray, edge: Edge) -> np.ndarray:
+    """The lightness `change` (float32) that also darkens (or lightens) `lightness` + `change`
+    past `edge` as its shadow scales light."""
+    scaled = np.expm1(edge.image(change.shape[:2]))
+    return change + (lightness.astype(np.float32) + change + BLACK_OFFSET) * scaled
+
+
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
             shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
-            offset: np.ndarray | None = None, shadow_colour: bool = True) -> np.ndarray:
+            offset: np.ndarray | None = None, shadow_colour: bool = True,
+            edges: EdgeFollower | None = None) -> np.ndarray:
     """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
@@ -343,7 +375,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     in the swap's shadows on the target's light skin too). With `shading` (the
     face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
     with `grain` (the same), nor its grain (match_grain). `offset` (float32, the box's size) is
-    added to the face's lightness first (the target's side light, symmetry.side_light)."""
+    added to the face's lightness first (the target's side light, symmetry.side_light). With
+    `edges` (a track's EdgeMemory.follow), a hard shadow's straight edge on the target is put on the
+    swap (edge_change)."""
     face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     if offset is not None:
         face_lab[:, :, 0] = cv2.add(face_lab[:, :, 0], offset, dtype=cv2.CV_8U)
@@ -369,10 +403,20 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             lit = robust_shading_fit(samples[:, [0, n]], *at, scale)
             tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
             if lit is not None and tint is not None:
-                change = cv2.merge([surface(lit[:, 1] - lit[:, 0], core.shape),
-                                    *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
+                coef = lit[:, 1] - lit[:, 0]
+                shadow = None if edges is None else edge_change(samples[:, n], at, scale, lit[:, 1], edges)
+                light_change = surface(coef if shadow is None else coef + shadow[1], core.shape)
+                if shadow is not None:
+                    light_change = with_edge(face_lab[:, :, 0], light_change, shadow[0])
+                change = cv2.merge([light_change, *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
         elif (coef := shading_fit(samples, *at, scale)) is not None:
-            change = surface(coef[:, n:] - coef[:, :n], core.shape)
+            shadow = None if edges is None or n > 1 else edge_change(samples[:, 1], at, scale, coef[:, 1],
+                                                                      edges)
+            if shadow is None:
+                change = surface(coef[:, n:] - coef[:, :n], core.shape)
+            else:
+                change = surface(coef[:, 1] - coef[:, 0] + shadow[1], core.shape)
+                change = with_edge(face_lab[:, :, 0], change, shadow[0])
         if change is not None and n > 1 and colour_area is not None:
             # the target's colour over areas a few percent of the face wide: the surfaces follow
             # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm

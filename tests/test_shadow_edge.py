@@ -1,0 +1,104 @@
+"""models/shadow_edge.py: a hard shadow's straight edge found in a face's lightness samples, and
+followed per track from frame to frame (pure code, made-up samples)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.shadow_edge import EDGE_FADE, EDGE_FOLLOW, EDGE_MIN_STEP, Edge, EdgeMemory, find_edge
+
+SCALE = 240.0
+
+
+def face_samples(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every third pixel of an oval face in a 240 px box, lit by a smooth light (brighter on the
+    left and at the centre), with a camera's noise: (lightness, xs, ys)."""
+    ys, xs = np.mgrid[0:240:3, 0:240:3].astype(np.float32)
+    inside = ((xs - 120) / 90) ** 2 + ((ys - 120) / 110) ** 2 < 1
+    xs, ys = xs[inside], ys[inside]
+    light = 160 - 25 * xs / SCALE - 30 * ((ys - 120) / SCALE) ** 2
+    return light + np.random.default_rng(seed).normal(0, 4, len(xs)), xs, ys
+
+
+def test_finds_a_hard_shadow_edge_down_the_face_where_it_lies():
+    light, xs, ys = face_samples()
+    edge = find_edge(light - 70 * (xs > 140), xs, ys, SCALE)
+    assert edge is not None
+    # a step of 70 levels on skin at about 150: log(121 / 191) = -0.46 in log(L + 41)
+    assert abs(edge.angle) < np.radians(5) and -0.6 < edge.step < -0.35, edge
+    assert abs((edge.offset + 0.5) * SCALE - 140) < 8, edge  # where it crosses: from the box's centre
+
+
+def test_finds_a_tilted_edge_at_its_angle():
+    light, xs, ys = face_samples(1)
+    angle = np.radians(20)
+    across = xs * np.cos(angle) + ys * np.sin(angle)
+    edge = find_edge(light + 60 * (across > np.median(across)), xs, ys, SCALE)
+    assert edge is not None and abs(edge.angle - angle) <= np.radians(10) and edge.step > 0.18, edge
+
+
+def test_a_smooth_side_light_is_left_to_the_quadratic():
+    light, xs, ys = face_samples()
+    assert find_edge(light, xs, ys, SCALE) is None
+    assert find_edge(light - 60 * xs / SCALE, xs, ys, SCALE) is None  # a ramp is no edge
+
+
+def test_the_faces_own_lines_across_it_are_no_shadow():
+    """Brows, lids, the lips and a beard's edge run across a face: dark bands and a darker chin."""
+    light, xs, ys = face_samples(2)
+    for top, bottom, dark in ((60, 72, 60), (88, 96, 50), (160, 172, 45)):  # brows, eyes, lips
+        light = light - dark * ((ys >= top) & (ys < bottom))
+    # a beard from below the lips: a step across the face as hard as a shadow's (let in at every
+    # angle, it is found, at 90 degrees)
+    bearded = light - 60 * (ys > 160)
+    assert find_edge(light, xs, ys, SCALE) is None
+    assert find_edge(bearded, xs, ys, SCALE) is None
+
+
+def test_a_small_step_is_no_shadow():
+    light, xs, ys = face_samples(3)
+    assert find_edge(light - 8 * (xs > 120), xs, ys, SCALE) is None  # log(183 / 191): -0.04
+
+
+def test_an_edge_rises_over_frames_and_fades_when_no_longer_found():
+    memory = EdgeMemory()
+    found = Edge(-0.5, 0.0, 0.5, 0.02)
+    first = memory.follow(1, found)
+    second = memory.follow(1, found)
+    assert first is not None and second is not None
+    assert first.step == EDGE_FOLLOW * -0.5 and abs(second.step) > abs(first.step)  # no sudden shadow
+    faded = memory.follow(1, None)
+    assert faded is not None and faded.step == EDGE_FADE * second.step  # a missed frame: no flicker
+    steps = []
+    while (kept := memory.follow(1, None)) is not None:
+        steps.append(kept.step)
+    assert len(steps) < 10 and all(abs(s) >= EDGE_MIN_STEP / 2 for s in steps)  # gone, in a few frames
+    assert memory.follow(1, None) is None
+
+
+def test_an_edge_moves_part_of_the_way_and_one_at_another_angle_starts_afresh():
+    memory = EdgeMemory()
+    memory.follow(1, Edge(-0.5, 0.0, 0.5, 0.02))
+    moved = memory.follow(1, Edge(-0.5, 0.0, 0.6, 0.02))
+    assert moved is not None and 0.5 < moved.offset < 0.6
+    turned = memory.follow(1, Edge(-0.5, np.radians(30), 0.4, 0.02))
+    assert turned is not None and turned.angle == np.radians(30) and turned.step == EDGE_FOLLOW * -0.5
+    lit_the_other_way = memory.follow(1, Edge(0.45, np.radians(30), 0.4, 0.02))
+    assert lit_the_other_way is not None and lit_the_other_way.step == EDGE_FOLLOW * 0.45
+
+
+def test_tracks_are_followed_apart_and_forgotten_when_gone():
+    memory = EdgeMemory()
+    memory.follow(1, Edge(-0.5, 0.0, 0.5, 0.02))
+    memory.follow(2, Edge(0.4, 0.1, 0.4, 0.06))
+    assert memory.follow(2, None).step == EDGE_FADE * EDGE_FOLLOW * 0.4
+    memory.keep_only({2})
+    assert memory.follow(1, None) is None and 2 in memory.kept
+
+
+def test_the_edge_image_steps_across_its_line():
+    edge = Edge(-0.5, 0.0, 0.0, 0.01)
+    image = edge.image((100, 200))  # through the centre of a box 200 px large: column 100
+    assert image.shape == (100, 200)
+    assert abs(image[50, 60]) < 0.01 and abs(image[50, 140] + 0.5) < 0.01
+    assert abs(image[50, 100] + 0.25) < 0.01
