@@ -168,7 +168,7 @@ CONFIGS: dict[str, dict] = {
     "follow-photo": {"follow_photo": "always"},
     "still-photo": {"follow_photo": "off"},
     "shifted": {"exposure": False},  # a photo's lightness and colour shifted to a darker frame's, unscaled
-    "shadow-edges": {"shadow_edges": True},  # a hard shadow's edge on the target put on the swap
+    "no-shadow-edges": {"shadow_edges": False},  # a hard shadow's edge on the target not put on the swap
     "after": {},
 }
 

@@ -721,7 +721,7 @@ class MeshEngine:
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
-                 follow_photo: str = "lips", shadow_edges: bool = False) -> None:
+                 follow_photo: str = "lips", shadow_edges: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -751,11 +751,8 @@ class MeshEngine:
         # and in the swap's shadows on the target's light skin, the colour of its darker skin (not
         # the near grey of its highlights: relight.LINE_LOW)
         self.shadow_colour = shadow_colour
-        # a hard shadow's straight edge down the target's face put on the swap (models/shadow_edge.py).
-        # Off by default: on real photos lit by a lamp the nose's own lit and shaded flanks were read
-        # as such an edge, and put on a photo made even at upload the swap lost its likeness (the
-        # social set's lamp-lit woman, s3-3, onto her own frames, 0.103 and 0.094 -> 0.245 and 0.285 from
-        # her photo in the two judged frames)
+        # a hard shadow's straight edge down the target's face put on the swap where it runs on past
+        # the face (models/shadow_edge.py)
         self.shadow_edges = shadow_edges
         # the source's eyes where its photo shows them open, their irises where the target's are
         # (models/gaze.py); the target's own eyes otherwise

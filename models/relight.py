@@ -69,7 +69,7 @@ import numpy as np
 from models.color import BLACK_OFFSET, NEUTRAL
 from models.fields import blur_enlarged, enlarge, shrink
 from models.order import median, percentiles
-from models.shadow_edge import Edge, find_edge
+from models.shadow_edge import Edge, find_edge, runs_past
 
 EdgeFollower = Callable[[Edge | None], Edge | None]  # the edge found in a frame -> the edge to draw
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
@@ -340,11 +340,16 @@ def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, fac
 
 
 def edge_change(values: np.ndarray, at: tuple[np.ndarray, np.ndarray], scale: float, coef: np.ndarray,
-                edges: EdgeFollower) -> tuple[Edge, np.ndarray] | None:
+                edges: EdgeFollower, beyond: tuple[np.ndarray, np.ndarray, np.ndarray]
+                ) -> tuple[Edge, np.ndarray] | None:
     """A hard shadow's edge on the target (models/shadow_edge.py) and the change to its surface's
-    coefficients `coef` when fitted around it (`values`: the target's lightness samples); None
+    coefficients `coef` when fitted around it (`values`: the target's lightness samples; `beyond`:
+    the box's lightness and (xs, ys) where the face is not, which a cast shadow crosses too); None
     without an edge."""
-    edge = edges(find_edge(values, *at, scale))
+    found = find_edge(values, *at, scale)
+    if found is not None and not runs_past(found, *beyond, scale):
+        found = None
+    edge = edges(found)
     if edge is None:
         return None
     # the target as it would be without the shadow: its light scaled back past the edge
@@ -397,6 +402,12 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         # the surfaces of one degree in one solve: the samples are the same pixels
         samples = np.concatenate([face_lab[::STEP, ::STEP, :n][pick], sampled[:, :, :n][pick]], axis=1)
         at, scale = (xs[pick], ys[pick]), float(max(h, w))
+
+        def beyond() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """The box's lightness where the swap does not reach (hair, neck, background; the eyes'
+            and mouth's openings), and where: a cast shadow's edge runs on through it."""
+            out = alpha[::STEP, ::STEP] < 16
+            return sampled[:, :, 0][out], xs[out], ys[out]
         change = None
         target_colour = None  # the target's colour over areas, on the grid (colour_of_area's)
         if n > 1 and colour_degree > 2:
@@ -404,14 +415,15 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
             if lit is not None and tint is not None:
                 coef = lit[:, 1] - lit[:, 0]
-                shadow = None if edges is None else edge_change(samples[:, n], at, scale, lit[:, 1], edges)
+                shadow = None if edges is None else edge_change(samples[:, n], at, scale, lit[:, 1], edges,
+                                                                beyond())
                 light_change = surface(coef if shadow is None else coef + shadow[1], core.shape)
                 if shadow is not None:
                     light_change = with_edge(face_lab[:, :, 0], light_change, shadow[0])
                 change = cv2.merge([light_change, *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
         elif (coef := shading_fit(samples, *at, scale)) is not None:
             shadow = None if edges is None or n > 1 else edge_change(samples[:, 1], at, scale, coef[:, 1],
-                                                                      edges)
+                                                                      edges, beyond())
             if shadow is None:
                 change = surface(coef[:, n:] - coef[:, :n], core.shape)
             else:

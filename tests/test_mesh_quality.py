@@ -228,10 +228,9 @@ def test_a_hard_shadow_down_the_targets_face_is_put_on_the_swap(mesh_engine, tar
         return step(swap(frame)) - step(swap(target))
 
     lit = shadowed_less_even(lambda image: image)
-    new = shadowed_less_even(lambda image: each_engine(lambda engine: swapped(engine, image, astronaut, n=10),
-                                                       {"shadow_edges": True})[0])  # followed
-    old = shadowed_less_even(lambda image: swapped(mesh_engine, image, astronaut))  # off by default
-    # measured: the target -0.643; the swap without the edge -0.381, with it -0.648
+    new = shadowed_less_even(lambda image: swapped(mesh_engine, image, astronaut, n=10))  # followed
+    old = shadowed_less_even(lambda image: swapped_with(image, astronaut, shadow_edges=False))
+    # measured: the target -0.643; the swap without the edge (shadow_edges=False) -0.381, with it -0.648
     print(f"the target {lit:.3f}; the swap without the edge {old:.3f}, with it {new:.3f}")
     assert abs(old - lit) > 0.35 * abs(lit), "the scene tests nothing: the smooth surfaces carried the edge"
     assert abs(new - lit) < 0.15 * abs(lit), (lit, old, new)
@@ -243,8 +242,8 @@ def test_a_face_in_even_light_is_swapped_the_same_with_the_shadow_edges_looked_f
     across it, a shadow's down it."""
     frames = [target, place(astronaut, (640, 480), 0.9)]
     for frame, source in zip(frames, (astronaut, t1_face), strict=True):
-        looked_for = swapped_with(frame, source, shadow_edges=True)
-        assert np.array_equal(looked_for, swapped(mesh_engine, frame, source))
+        not_looked_for = swapped_with(frame, source, shadow_edges=False)
+        assert np.array_equal(swapped(mesh_engine, frame, source), not_looked_for)
 
 
 def beside_the_nose(measure, image: np.ndarray
@@ -305,8 +304,8 @@ def test_a_shadow_down_the_targets_nose_falls_on_the_swap_too(target, measure, a
     save_around("target-shadow.png", inner, (20, 20), frame=in_shadow, without_its_light=without,
                 with_it=put_back)
     # how much less of the shadow's step the swaps show than the frame. Measured: the frame's step
-    # -89.3 levels; the swap's -66.1 without the side light put back, -82.2 with it (with the
-    # shadow's edge followed instead, MeshEngine(shadow_edges=True): -83.5)
+    # -89.3 levels; the swap's -66.1 without the side light put back, -82.2 with it; by default,
+    # with the shadow's edge followed instead (models/shadow_edge.py), -83.5
     old, new = (abs(across(image) - across(in_shadow)) for image in (without, put_back))
     print(f"the frame {across(in_shadow):.1f}; without {across(without):.1f}, with {across(put_back):.1f}")
     assert old > 15, f"the scene tests nothing: the swap showed the shadow but for {old:.1f} levels"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.shadow_edge import EDGE_FADE, EDGE_FOLLOW, EDGE_MIN_STEP, Edge, EdgeMemory, find_edge
+from models.shadow_edge import EDGE_FADE, EDGE_FOLLOW, EDGE_MIN_STEP, Edge, EdgeMemory, find_edge, runs_past
 
 SCALE = 240.0
 
@@ -102,3 +102,23 @@ def test_the_edge_image_steps_across_its_line():
     assert image.shape == (100, 200)
     assert abs(image[50, 60]) < 0.01 and abs(image[50, 140] + 0.5) < 0.01
     assert abs(image[50, 100] + 0.25) < 0.01
+
+
+def beyond_the_face(seed: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every third pixel of the 240 px box outside the oval face: hair and background, at 120
+    with a camera's noise: (lightness, xs, ys)."""
+    ys, xs = np.mgrid[0:240:3, 0:240:3].astype(np.float32)
+    outside = ((xs - 120) / 90) ** 2 + ((ys - 120) / 110) ** 2 >= 1
+    xs, ys = xs[outside], ys[outside]
+    return 120 + np.random.default_rng(seed).normal(0, 4, len(xs)), xs, ys
+
+
+def test_a_cast_shadow_runs_on_past_the_face_and_a_noses_shading_does_not():
+    light, xs, ys = face_samples()
+    edge = find_edge(light - 70 * (xs > 140), xs, ys, SCALE)
+    assert edge is not None
+    around, oxs, oys = beyond_the_face()
+    cast = np.log(around + 41) + edge.at(oxs, oys, SCALE)  # the same shadow on the hair and background
+    assert runs_past(edge, np.exp(cast) - 41, oxs, oys, SCALE)
+    assert not runs_past(edge, around, oxs, oys, SCALE)  # lit alike either side: the face's own
+    assert not runs_past(edge, around + 60 * (oxs > 140), oxs, oys, SCALE)  # lighter past it: a lit room
