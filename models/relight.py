@@ -70,6 +70,7 @@ from models.color import BLACK_OFFSET, NEUTRAL
 from models.fields import blur_enlarged, enlarge, shrink
 from models.order import median, percentiles
 from models.shadow_edge import Edge, find_edge, runs_past
+from models.surfaces import solve, terms
 
 EdgeFollower = Callable[[Edge | None], Edge | None]  # the edge found in a frame -> the edge to draw
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
@@ -81,7 +82,7 @@ COLOUR_DEGREE = 3  # of the broad colour's surfaces (a and b); the lightness's a
 # swap's skin there came out lighter than the target's (bench.quality, wheel faces: 85% / 88% /
 # 0.556 -> 86% / 90% / 0.551; held out 79% / 85% / 0.533 -> 0.532)
 LIGHT_HUBER, LIGHT_ROUNDS = 1.5, 3
-DEGREES = (2, 3)  # the surfaces' degrees _basis knows
+DEGREES = (2, 3)  # the surfaces' degrees surfaces.terms knows
 # of the face's width: the blur over which the swap's colour is the target's (colour_of_area); finer
 # colour (lips, brows, lids) stays the source's
 COLOUR_AREA = 0.03
@@ -120,25 +121,6 @@ GRAIN_AREA = 0.05  # of the face's width: the grain's strength is compared over 
 GRAIN_NOISE = 1.0  # levels (RMS) of grain every frame has: added to both, so it sets no ratio
 
 
-def _basis(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
-    """The polynomial's terms at (xs, ys): six to the second degree, ten to the third."""
-    terms = [np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys]
-    if degree >= 3:
-        terms += [xs * xs * xs, xs * xs * ys, xs * ys * ys, ys * ys * ys]
-    return np.stack(terms, axis=-1)
-
-
-def _solve(basis: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Least-squares coefficients of `basis` (n, c) for `values` (n,) or (n, k), each sample
-    weighted by `weights` (n,) if given: float32."""
-    weighted = basis if weights is None else basis * weights[:, None]
-    # the normal equations: a 6 x 6 (or 10 x 10) solve, a third of the time lstsq's SVD of the samples took;
-    # the small ridge keeps samples on a line (no surface to fit across it) solvable
-    gram = weighted.T @ basis
-    gram += np.eye(len(gram)) * (1e-9 * np.trace(gram))
-    return np.linalg.solve(gram, weighted.T @ values).astype(np.float32)
-
-
 def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float, degree: int = 2
                 ) -> np.ndarray | None:
     """The surface's coefficients (six to the second `degree`, ten to the third) fitted to samples
@@ -147,7 +129,7 @@ def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float
     sampled."""
     if len(values) < 24:
         return None
-    return _solve(_basis(xs / scale, ys / scale, degree).astype(np.float64), values.astype(np.float64))
+    return solve(terms(xs / scale, ys / scale, degree).astype(np.float64), values.astype(np.float64))
 
 
 def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float
@@ -157,9 +139,9 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
     any of the surfaces (a Huber weight): a beard, a brow, a shadowed nostril are no light."""
     if len(values) < 24:
         return None
-    basis = _basis(xs / scale, ys / scale).astype(np.float64)
+    basis = terms(xs / scale, ys / scale).astype(np.float64)
     values = values.astype(np.float64)
-    coef = _solve(basis, values)
+    coef = solve(basis, values)
     for _ in range(LIGHT_ROUNDS):
         # each surface's residuals as a row of their own: the medians and maxima run along
         # contiguous rows, several times faster than down the columns of (n, k)
@@ -167,7 +149,7 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
         for row in np.ascontiguousarray((values - basis @ coef).T):
             spread = 1.4826 * median(np.abs(row - median(row))) + 1e-6
             np.maximum(far, np.abs(row) / (LIGHT_HUBER * spread), out=far)
-        coef = _solve(basis, values, 1.0 / far)
+        coef = solve(basis, values, 1.0 / far)
     return coef
 
 
@@ -180,7 +162,7 @@ def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     ch, cw = max(2, h // 4), max(2, w // 4)
     gy, gx = np.mgrid[0:ch, 0:cw].astype(np.float32)
     degree = 2 if len(coef) == 6 else 3
-    coarse = _basis(gx * (w / cw) / scale, gy * (h / ch) / scale, degree) @ coef
+    coarse = terms(gx * (w / cw) / scale, gy * (h / ch) / scale, degree) @ coef
     return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -365,6 +347,21 @@ def with_edge(lightness: np.ndarray, change: np.ndarray, edge: Edge) -> np.ndarr
     return change + (lightness.astype(np.float32) + change + BLACK_OFFSET) * scaled
 
 
+def lightness_change(lightness: np.ndarray, target_coef: np.ndarray, photo_coef: np.ndarray,
+                     values: np.ndarray, at: tuple[np.ndarray, np.ndarray], scale: float,
+                     edges: EdgeFollower | None,
+                     beyond: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """float32, `lightness`' shape: the target's light surface (coefficients (6,)) less the
+    photo's; with `edges`, a hard shadow's edge found in the target's lightness samples `values`
+    put on as well (edge_change, with_edge)."""
+    coef = target_coef - photo_coef
+    shadow = None if edges is None else edge_change(values, at, scale, target_coef, edges, beyond())
+    if shadow is None:
+        return surface(coef, lightness.shape)
+    edge, refitted = shadow
+    return with_edge(lightness, surface(coef + refitted, lightness.shape), edge)
+
+
 def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool = True,
             colour_from_target: bool = False, colour: bool = True, highlights: bool = True,
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
@@ -414,21 +411,13 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             lit = robust_shading_fit(samples[:, [0, n]], *at, scale)
             tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
             if lit is not None and tint is not None:
-                coef = lit[:, 1] - lit[:, 0]
-                shadow = None if edges is None else edge_change(samples[:, n], at, scale, lit[:, 1], edges,
-                                                                beyond())
-                light_change = surface(coef if shadow is None else coef + shadow[1], core.shape)
-                if shadow is not None:
-                    light_change = with_edge(face_lab[:, :, 0], light_change, shadow[0])
+                light_change = lightness_change(face_lab[:, :, 0], lit[:, 1], lit[:, 0], samples[:, n], at,
+                                                scale, edges, beyond)
                 change = cv2.merge([light_change, *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
         elif (coef := shading_fit(samples, *at, scale)) is not None:
-            shadow = None if edges is None or n > 1 else edge_change(samples[:, 1], at, scale, coef[:, 1],
-                                                                      edges, beyond())
-            if shadow is None:
-                change = surface(coef[:, n:] - coef[:, :n], core.shape)
-            else:
-                change = surface(coef[:, 1] - coef[:, 0] + shadow[1], core.shape)
-                change = with_edge(face_lab[:, :, 0], change, shadow[0])
+            change = (lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at, scale,
+                                       edges, beyond)
+                      if n == 1 else surface(coef[:, n:] - coef[:, :n], core.shape))
         if change is not None and n > 1 and colour_area is not None:
             # the target's colour over areas a few percent of the face wide: the surfaces follow
             # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from models.color import BLACK_OFFSET
+from models.surfaces import gram, terms
 
 EDGE_DEGREES = (-30.0, -20.0, -10.0, 0.0, 10.0, 20.0, 30.0)  # the line's directions, from upright
 EDGE_PLACES = np.linspace(-0.35, 0.35, 15)  # where it may cross: from the box's centre, of its larger side
@@ -92,10 +93,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
-def _quadratic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
-
-
 def exposure(lightness: np.ndarray) -> np.ndarray:
     """8-bit LAB lightness as log(L + 41), in which a shadow's step is the same on dark and light skin."""
     return np.log(np.asarray(lightness, np.float64) + BLACK_OFFSET)
@@ -111,10 +108,9 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
     if len(v) < 60:
         return None
     x, y = xs[::every] / scale, ys[::every] / scale
-    quad = _quadratic(x, y).astype(np.float64)
-    gram = quad.T @ quad
-    gram += np.eye(len(gram)) * (1e-9 * np.trace(gram))
-    rest = v - quad @ np.linalg.solve(gram, quad.T @ v)  # what the quadratic alone leaves
+    quad = terms(x, y).astype(np.float64)
+    normal = gram(quad, quad)
+    rest = v - quad @ np.linalg.solve(normal, quad.T @ v)  # what the quadratic alone leaves
     total = float(rest @ rest)
     if total <= 0.0:
         return None
@@ -127,11 +123,11 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
     lines = lines.reshape(len(v), -1)
     # each line less what the quadratic takes of it, without forming it: `rest` has nothing of the
     # quadratic in it, so its dot with the line is the line's own; the line's length less the part
-    # the quadratic explains (quad' line, through the gram's inverse)
+    # the quadratic explains (quad' line, through the normal matrix's inverse)
     # (einsum, not BLAS: products this small took 2-4 ms in BLAS's threads on a busy machine, 0.2 ms here)
     along = np.einsum("ik,ij->kj", quad.astype(np.float32), lines).astype(np.float64)
-    norms = np.einsum("ij,ij->j", lines, lines).astype(np.float64) - np.einsum("ij,ij->j", along,
-                                                                                 np.linalg.solve(gram, along))
+    taken = np.einsum("ij,ij->j", along, np.linalg.solve(normal, along))
+    norms = np.einsum("ij,ij->j", lines, lines).astype(np.float64) - taken
     dots = np.einsum("i,ij->j", rest.astype(np.float32), lines).astype(np.float64)
     explained = (dots * dots / np.maximum(norms, 1e-9)).reshape(shape)
     # a line with few samples past it is a corner of hair or an eye, no shadow across the face
@@ -144,7 +140,7 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
     angle = float(angles[a] + _peak(explained[:, p, w], a) * (angles[1] - angles[0]))
     place = float(places[p] + _peak(explained[a, :, w], p) * (places[1] - places[0]))
     line = _sigmoid((_across(x, y, np.cos(angle), np.sin(angle)) - place) / widths[w])
-    line -= quad @ np.linalg.solve(gram, quad.T @ line)
+    line -= quad @ np.linalg.solve(normal, quad.T @ line)
     norm = max(float(line @ line), 1e-9)
     step = float(rest @ line) / norm
     if step * step * norm < EDGE_SHARE * total or not EDGE_MIN_STEP <= abs(step) <= EDGE_MAX_STEP:

@@ -10,12 +10,18 @@ from models.shadow_edge import EDGE_FADE, EDGE_FOLLOW, EDGE_MIN_STEP, Edge, Edge
 SCALE = 240.0
 
 
-def face_samples(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every third pixel of an oval face in a 240 px box, lit by a smooth light (brighter on the
-    left and at the centre), with a camera's noise: (lightness, xs, ys)."""
+def oval(inside: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Every third pixel of a 240 px box inside an oval face (or outside it): (xs, ys)."""
     ys, xs = np.mgrid[0:240:3, 0:240:3].astype(np.float32)
-    inside = ((xs - 120) / 90) ** 2 + ((ys - 120) / 110) ** 2 < 1
-    xs, ys = xs[inside], ys[inside]
+    face = ((xs - 120) / 90) ** 2 + ((ys - 120) / 110) ** 2 < 1
+    keep = face if inside else ~face
+    return xs[keep], ys[keep]
+
+
+def face_samples(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The oval face lit by a smooth light (brighter on the left and at the centre), with a
+    camera's noise: (lightness, xs, ys)."""
+    xs, ys = oval(inside=True)
     light = 160 - 25 * xs / SCALE - 30 * ((ys - 120) / SCALE) ** 2
     return light + np.random.default_rng(seed).normal(0, 4, len(xs)), xs, ys
 
@@ -105,11 +111,9 @@ def test_the_edge_image_steps_across_its_line():
 
 
 def beyond_the_face(seed: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every third pixel of the 240 px box outside the oval face: hair and background, at 120
-    with a camera's noise: (lightness, xs, ys)."""
-    ys, xs = np.mgrid[0:240:3, 0:240:3].astype(np.float32)
-    outside = ((xs - 120) / 90) ** 2 + ((ys - 120) / 110) ** 2 >= 1
-    xs, ys = xs[outside], ys[outside]
+    """The box outside the oval face: hair and background, at 120 with a camera's noise:
+    (lightness, xs, ys)."""
+    xs, ys = oval(inside=False)
     return 120 + np.random.default_rng(seed).normal(0, 4, len(xs)), xs, ys
 
 
