@@ -93,7 +93,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 KINDS = ("plain", "turned", "side-lit", "tight-grey", "small")
 # forms run only when asked for (--kinds): the figures above stay comparable across runs
 MORE_KINDS = ("dark", "faded", "bright", "hand", "upside-down", "on-its-side", "noisy", "jpeg", "shadowed",
-              "sunglasses")
+              "hard-shadowed", "sunglasses")
 TARGETS_PER_SOURCE = 3
 CLIP = 6  # frames per clip; the last two are judged
 FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicker rows swap onto
@@ -169,6 +169,7 @@ CONFIGS: dict[str, dict] = {
     "still-photo": {"follow_photo": "off"},
     "shifted": {"exposure": False},  # a photo's lightness and colour shifted to a darker frame's, unscaled
     "no-shadow-edges": {"shadow_edges": False},  # a hard shadow's edge on the target not put on the swap
+    "no-photo-shadow": {"photo_shadow": False},  # a hard shadow's edge on the source photo left on it
     "after": {},
 }
 
@@ -333,11 +334,13 @@ def frontal(photo: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.8)
 
 def source_form(photo: np.ndarray, box: tuple[int, int, int, int], kind: str) -> np.ndarray:
     """The source photo in one of KINDS (or MORE_KINDS)."""
-    if kind == "shadowed":
+    if kind in ("shadowed", "hard-shadowed"):
         # a light from the photo's left, the face's right half in shadow, its edge down the middle
-        # of the face's box (a tenth of its width wide); then cropped as photographed
+        # of the face's box (a tenth of its width wide; hard: a fiftieth, a lamp close by or the sun
+        # through a window's frame); then cropped as photographed
         x0, _, x1, _ = box
-        return source_form(shadowed(photo, (x0 + x1) / 2, 0.1 * (x1 - x0)), box, "plain")
+        width = 0.1 if kind == "shadowed" else 0.02
+        return source_form(shadowed(photo, (x0 + x1) / 2, width * (x1 - x0)), box, "plain")
     face = frontal(photo, box, 0.8)
     if face.shape[1] < 240:  # small faces are enlarged first, as a user's upload would be sharp
         grow = 240 / face.shape[1]

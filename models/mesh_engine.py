@@ -58,6 +58,7 @@ from models.occlusion import (
     occlusion_mask,
 )
 from models.order import median, percentiles
+from models.photo_shadow import without_shadow
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.shadow_edge import Edge, EdgeMemory, shows_edge
 from models.shape import (
@@ -721,7 +722,7 @@ class MeshEngine:
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
-                 follow_photo: str = "lips", shadow_edges: bool = True) -> None:
+                 follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -754,6 +755,8 @@ class MeshEngine:
         # a hard shadow's straight edge down the target's face put on the swap where it runs on past
         # the face (models/shadow_edge.py)
         self.shadow_edges = shadow_edges
+        # a hard shadow's edge down a source photo's face taken off at upload (models/photo_shadow.py)
+        self.photo_shadow = photo_shadow
         # the source's eyes where its photo shows them open, their irises where the target's are
         # (models/gaze.py); the target's own eyes otherwise
         self.eyes = eyes
@@ -947,6 +950,11 @@ class MeshEngine:
                 view = view._replace(inside=cv2.min(view.inside, cv2.bitwise_not(shades.cover)))
             else:
                 view = view._replace(lensed=True)
+        edge = None
+        if self.photo_shadow:
+            # before the halves are evened and a turned face mirrored: both would carry the edge
+            image_lifted, edge = without_shadow(*view.photo)
+            view = view._replace(image=image_lifted)
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
                                                  outside=outside, grey=source.grey,
@@ -956,7 +964,7 @@ class MeshEngine:
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned,
                                                  grain=grain if grainy else 0.0,
-                                                 blocky=blocky))
+                                                 blocky=blocky, shadow=edge is not None))
         if turned:  # the box in the photo as it came
             box = orientation.turn_box(box, -turned, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))

@@ -70,8 +70,8 @@ class Edge(NamedTuple):
 
     def at(self, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray:
         """The step in log(L + 41) at pixels (xs, ys) (float arrays of one shape), a box `scale` px large."""
-        across = _across(xs / scale, ys / scale, np.cos(self.angle), np.sin(self.angle))
-        return (self.step * _sigmoid((across - self.offset) / self.width)).astype(np.float32)
+        across = across_line(xs / scale, ys / scale, np.cos(self.angle), np.sin(self.angle))
+        return (self.step * sigmoid((across - self.offset) / self.width)).astype(np.float32)
 
     def image(self, shape: tuple[int, int]) -> np.ndarray:
         """float32 (h, w): the step over a box of `shape`."""
@@ -80,7 +80,7 @@ class Edge(NamedTuple):
         return self.at(xs, ys, float(max(h, w)))
 
 
-def _across(x: np.ndarray, y: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+def across_line(x: np.ndarray, y: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
     """How far across a line (its normal (cos, sin)) the points (x, y) lie, from the box's centre
     (x and y in units of its larger side): a line turned a little about the face keeps its offset,
     and an edge found at 0 degrees in one frame and 10 in the next is followed as one (from the
@@ -89,7 +89,7 @@ def _across(x: np.ndarray, y: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> n
     return (x - 0.5) * cos + (y - 0.5) * sin
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
@@ -116,10 +116,10 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
         return None
     # every candidate line at once (n, angles, places, widths), in float32 (a tenth of the time)
     angles = np.radians(EDGE_DEGREES)
-    across = _across(x[:, None], y[:, None], np.cos(angles), np.sin(angles))
+    across = across_line(x[:, None], y[:, None], np.cos(angles), np.sin(angles))
     places, widths = np.asarray(EDGE_PLACES), np.asarray(EDGE_WIDTHS)
     shape = (len(angles), len(places), len(widths))
-    lines = _sigmoid(((across[:, :, None, None] - places[:, None]) / widths).astype(np.float32))
+    lines = sigmoid(((across[:, :, None, None] - places[:, None]) / widths).astype(np.float32))
     lines = lines.reshape(len(v), -1)
     # each line less what the quadratic takes of it, without forming it: `rest` has nothing of the
     # quadratic in it, so its dot with the line is the line's own; the line's length less the part
@@ -139,7 +139,7 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
     # frame with the camera's noise)
     angle = float(angles[a] + _peak(explained[:, p, w], a) * (angles[1] - angles[0]))
     place = float(places[p] + _peak(explained[a, :, w], p) * (places[1] - places[0]))
-    line = _sigmoid((_across(x, y, np.cos(angle), np.sin(angle)) - place) / widths[w])
+    line = sigmoid((across_line(x, y, np.cos(angle), np.sin(angle)) - place) / widths[w])
     line -= quad @ np.linalg.solve(normal, quad.T @ line)
     norm = max(float(line @ line), 1e-9)
     step = float(rest @ line) / norm
@@ -148,20 +148,21 @@ def find_edge(lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: floa
     return Edge(step, angle, place, float(widths[w]))
 
 
-def runs_past(edge: Edge, lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float) -> bool:
+def runs_past(edge: Edge, lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float,
+              share: float = EDGE_PAST) -> bool:
     """Whether the box's pixels the face does not cover (8-bit LAB `lightness` at (xs, ys): hair,
-    neck, background) step the same way across `edge`'s line, by EDGE_PAST of its step or more,
+    neck, background) step the same way across `edge`'s line, by `share` of its step or more,
     in the medians either side: a cast shadow falls on them too, a nose's lit and shaded flanks
     do not (the lamp-lit `s3-3` of the social set: her frames' edge -0.5, the pixels beyond her
     face +1.2, her dark hair on one side and a lit room on the other; under the bench's shadow
     -0.41 to -0.74 for edges of -0.57 to -0.76)."""
-    across = _across(xs / scale, ys / scale, np.cos(edge.angle), np.sin(edge.angle))
+    across = across_line(xs / scale, ys / scale, np.cos(edge.angle), np.sin(edge.angle))
     past = across > edge.offset
     if min(int(past.sum()), int((~past).sum())) < EDGE_PAST_SAMPLES:
         return False
     light = exposure(lightness)
     step = float(np.median(light[past]) - np.median(light[~past]))
-    return step * edge.step > 0 and abs(step) >= EDGE_PAST * abs(edge.step)
+    return step * edge.step > 0 and abs(step) >= share * abs(edge.step)
 
 
 def shows_edge(lightness: np.ndarray, mask: np.ndarray, step: int = 3) -> bool:

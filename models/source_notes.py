@@ -38,6 +38,7 @@ class SourceLook:
     # a grainy photo's noise over the face (grey levels, models/denoise.py), cleaned at upload; 0 if clean
     grain: float = 0.0
     blocky: bool = False  # a hard-compressed photo: JPEG's blocks show over the face (models/compression.py)
+    shadow: bool = False  # a hard shadow's edge down the face, taken off at upload (models/photo_shadow.py)
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -78,6 +79,9 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
         notes.append("The photo is heavily compressed (its JPEG blocks show over the face): detail lost "
                      "to compression does not come back. A less compressed copy of the photo gives a "
                      "closer likeness.")
+    if look.shadow:
+        notes.append("A hard shadow falls across the face: it was lightened to match the lit side, but "
+                     "detail lost in it does not come back. A photo in even light gives a closer likeness.")
     if look.turned:
         way = "upside down" if look.turned == 180 else "on its side"
         notes.append(f"The photo was {way}: it was turned the right way up before the face was read. "

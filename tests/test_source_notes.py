@@ -70,3 +70,9 @@ def test_dark_glasses_are_said_to_be_worn_or_to_let_the_targets_own_eyes_show():
     cut = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, dark_glasses="cut"))
     assert len(cut) == 1 and cut[0].startswith("The eyes are behind dark glasses")
     assert "its own eyes" in cut[0]
+
+
+def test_a_hard_shadow_taken_off_the_photo_is_said_to_have_been_lightened():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, shadow=True))
+    assert len(notes) == 1 and notes[0].startswith("A hard shadow falls across the face")
+    assert "lightened" in notes[0]
