@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from models.color import BLACK_OFFSET
-from models.shadow_edge import Edge, across_line, exposure, find_edge, runs_past, sigmoid
+from models.shadow_edge import EDGE_MIN_STEP, Edge, across_line, exposure, find_edge, runs_past, sigmoid
 from models.surfaces import terms
 from models.symmetry import face_mask
 
@@ -75,8 +75,11 @@ def photo_edge(lightness: np.ndarray, face: np.ndarray, inside: np.ndarray) -> E
     pick = (face > 128) & (inside > 128)
     ys, xs = np.nonzero(pick)
     every = max(1, -(-len(ys) // REFINE_SAMPLES))
-    return refine(found, lightness[pick][::every], xs[::every].astype(np.float32),
+    fine = refine(found, lightness[pick][::every], xs[::every].astype(np.float32),
                   ys[::every].astype(np.float32), scale)
+    # the finer fit about the same line steps the same way, by as much as the search asks at least
+    # (deeper it may be: the clown-faced `s1-1`'s softer edge, found at -1.1, refines to -1.39)
+    return fine if fine.step * found.step > 0 and abs(fine.step) >= EDGE_MIN_STEP else None
 
 
 def keeps_colour(edge: Edge, lab: np.ndarray, face: np.ndarray) -> bool:
