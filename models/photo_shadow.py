@@ -41,6 +41,10 @@ REFINE_WIDTHS = (0.002, 0.004, 0.008, 0.012, 0.02, 0.03)
 # px: the bands beside the strip whose colours a shadow leaves alike (keeps_colour), the pixels
 # each must hold, and how far apart their colours may be, of the larger
 COLOUR_BAND, COLOUR_MIN, COLOUR_OFF = 10.0, 40, 0.75
+# colours nearer grey than this (a and b over L + 41: 4-5 levels on lit skin) are alike: a greyscale
+# photo's sides differ only by their noise, which measured against a colour of nearly nothing was
+# "different"; the bench's skins measured 0.03-0.18
+COLOUR_GREY = 0.02
 BRIDGE = (3.0, 8.0)  # px, the half-width of the strip along the line bridged between its two sides
 BRIDGE_WIDTHS = 5.0  # ... as many sigmoid widths, within BRIDGE
 
@@ -100,7 +104,7 @@ def keeps_colour(edge: Edge, lab: np.ndarray, face: np.ndarray) -> bool:
         values = lab[pick].astype(np.float32)
         colours.append(np.median((values[:, 1:] - 128.0) / (values[:, :1] + BLACK_OFFSET), axis=0))
     past, before = colours
-    larger = max(float(np.linalg.norm(past)), float(np.linalg.norm(before)), 1e-3)
+    larger = max(float(np.linalg.norm(past)), float(np.linalg.norm(before)), COLOUR_GREY)
     return float(np.linalg.norm(past - before)) < COLOUR_OFF * larger
 
 

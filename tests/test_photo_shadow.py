@@ -110,6 +110,19 @@ def test_a_dark_lock_of_hair_down_the_cheek_is_no_shadow(photo):
     assert keeps_colour(photo_edge(shadow[:, :, 0], face, np.full_like(face, 255)), shadow, face > 0)
 
 
+def test_a_greyscale_photos_shadow_keeps_its_colour(photo):
+    """A greyscale photo's sides are both grey, a scan's faint cast aside (a level of blue on one
+    side, of red on the other): measured against a colour of nearly nothing, that was a change."""
+    image, face = photo
+    grey = cv2.cvtColor(cv2.cvtColor(shaded(image, SHADOW), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    past = (SHADOW.image((H, W)) < SHADOW.step / 2)[:, :, None]
+    cast = np.where(past, np.float32([1, 0, -1]), np.float32([-1, 0, 1]))
+    grey = np.clip(grey + cast, 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(grey, cv2.COLOR_BGR2LAB)
+    found = photo_edge(lab[:, :, 0], face, np.full_like(face, 255))
+    assert found is not None and keeps_colour(found, lab, face > 0)
+
+
 def test_a_photo_in_even_light_shows_no_edge(photo):
     image, face = photo
     assert photo_edge(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[:, :, 0], face, np.full_like(face, 255)) is None
