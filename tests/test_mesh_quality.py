@@ -512,9 +512,7 @@ def test_a_hard_shadow_down_the_photos_face_is_taken_off_and_told(mesh_engine, t
     models/photo_shadow.py)."""
     face, clean = frontal_swap
     centre = float(measure.landmarks(face)[ft.face_oval(), 0].mean())
-    x = np.arange(face.shape[1])
-    shade = 1.0 - 0.55 * np.clip((x - centre) / 3.0 + 0.5, 0.0, 1.0)  # a 3 px edge, 0.45 of the light past it
-    photo = np.clip(face * shade[None, :, None] + 0.5, 0, 255).astype(np.uint8)
+    photo = shadowed(face, centre, 3.0)  # a 3 px edge, 0.45 of the light past it
     region, _, _ = inner_face
     lifted = swapped(mesh_engine, target, photo)
     left = swapped_with(target, photo, photo_shadow=False)
