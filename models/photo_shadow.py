@@ -141,8 +141,7 @@ def _distance(edge: Edge, shape: tuple[int, int]) -> np.ndarray:
     h, w = shape
     scale = float(max(h, w))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    return ((across_line(xs / scale, ys / scale, np.cos(edge.angle), np.sin(edge.angle)) - edge.offset)
-            * scale).astype(np.float32)
+    return (edge.distance(xs, ys, scale) * scale).astype(np.float32)
 
 
 def ramp(edge: Edge, distance: np.ndarray, scale: float) -> np.ndarray:

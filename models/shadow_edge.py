@@ -68,10 +68,14 @@ class Edge(NamedTuple):
     offset: float
     width: float
 
+    def distance(self, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray:
+        """How far past the line pixels (xs, ys) of a box `scale` px large lie, in units of its
+        larger side (negative before it)."""
+        return across_line(xs / scale, ys / scale, np.cos(self.angle), np.sin(self.angle)) - self.offset
+
     def at(self, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray:
         """The step in log(L + 41) at pixels (xs, ys) (float arrays of one shape), a box `scale` px large."""
-        across = across_line(xs / scale, ys / scale, np.cos(self.angle), np.sin(self.angle))
-        return (self.step * sigmoid((across - self.offset) / self.width)).astype(np.float32)
+        return (self.step * sigmoid(self.distance(xs, ys, scale) / self.width)).astype(np.float32)
 
     def image(self, shape: tuple[int, int]) -> np.ndarray:
         """float32 (h, w): the step over a box of `shape`."""
@@ -156,8 +160,7 @@ def runs_past(edge: Edge, lightness: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     do not (the lamp-lit `s3-3` of the social set: her frames' edge -0.5, the pixels beyond her
     face +1.2, her dark hair on one side and a lit room on the other; under the bench's shadow
     -0.41 to -0.74 for edges of -0.57 to -0.76)."""
-    across = across_line(xs / scale, ys / scale, np.cos(edge.angle), np.sin(edge.angle))
-    past = across > edge.offset
+    past = edge.distance(xs, ys, scale) > 0
     if min(int(past.sum()), int((~past).sum())) < EDGE_PAST_SAMPLES:
         return False
     light = exposure(lightness)
