@@ -558,7 +558,8 @@ class MeshStream:
             area = COLOUR_AREA * face_w if self.engine.colour_area else None
             skin = _skin(alpha, openings, hair)
             edges = None
-            if self.engine.shadow_edges and not any(s.own_edge for s, _ in layers):
+            if (self.engine.shadow_edges and not any(s.own_edge for s, _ in layers)
+                    and self.edge_memory.due(face.track_id)):
                 def edges(found: Edge | None) -> Edge | None:
                     return self.edge_memory.follow(face.track_id, found)
             face_bgr = relight(face_bgr, region, skin, self.engine.relight, src.grey,

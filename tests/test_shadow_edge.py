@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.shadow_edge import EDGE_FADE, EDGE_FOLLOW, EDGE_MIN_STEP, Edge, EdgeMemory, find_edge, runs_past
+from models.shadow_edge import (
+    EDGE_FADE,
+    EDGE_FOLLOW,
+    EDGE_LOOK_EVERY,
+    EDGE_MIN_STEP,
+    Edge,
+    EdgeMemory,
+    find_edge,
+    runs_past,
+)
 
 SCALE = 240.0
 
@@ -100,6 +109,25 @@ def test_tracks_are_followed_apart_and_forgotten_when_gone():
     assert memory.follow(2, None).step == EDGE_FADE * EDGE_FOLLOW * 0.4
     memory.keep_only({2})
     assert memory.follow(1, None) is None and 2 in memory.kept
+
+
+def test_a_face_without_an_edge_is_searched_every_few_frames_and_one_with_an_edge_every_frame():
+    memory = EdgeMemory()
+    looked = [memory.due(1) for _ in range(2 * EDGE_LOOK_EVERY)]
+    assert looked == [i % EDGE_LOOK_EVERY == 0 for i in range(2 * EDGE_LOOK_EVERY)]  # the first frame too
+    memory.follow(1, Edge(-0.5, 0.0, 0.5, 0.02))  # a shadow is found
+    assert all(memory.due(1) for _ in range(2 * EDGE_LOOK_EVERY))  # followed on every frame
+    while memory.follow(1, None) is not None:  # it goes: faded out, then dropped
+        pass
+    assert sum(memory.due(1) for _ in range(3 * EDGE_LOOK_EVERY)) == 3
+    assert memory.due(2)  # a new face is searched on its first frame
+
+
+def test_a_track_gone_and_back_is_searched_on_its_first_frame_again():
+    memory = EdgeMemory()
+    memory.due(1)
+    memory.keep_only(set())
+    assert memory.frames == {} and memory.due(1)
 
 
 def test_the_edge_image_steps_across_its_line():
