@@ -174,8 +174,7 @@ def taken_off(image: np.ndarray, edge: Edge) -> np.ndarray:
     lit[:, :, 1:] = 128.0 + (lit[:, :, 1:] - 128.0) * gain[:, :, None]
     back = cv2.cvtColor(np.clip(lit + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
     # written back only where the light moves: the round trip through LAB moves other pixels a level
-    out = image.copy()
-    np.copyto(out, back, where=(np.abs(gain - 1.0) > 0.002)[:, :, None])
+    out = cv2.copyTo(back, (np.abs(gain - 1.0) > 0.002).view(np.uint8), image.copy())
     return bridged(out, edge, distance)
 
 
@@ -196,6 +195,4 @@ def bridged(image: np.ndarray, edge: Edge, distance: np.ndarray) -> np.ndarray:
                            borderMode=cv2.BORDER_REPLICATE) for along in (-before, after))
     share = np.clip(before / (2.0 * half), 0.0, 1.0)[:, :, None]
     blend = np.clip(near + share * (far.astype(np.float32) - near) + 0.5, 0, 255).astype(np.uint8)
-    out = image.copy()
-    np.copyto(out, blend, where=strip[:, :, None])
-    return out
+    return cv2.copyTo(blend, strip.view(np.uint8), image.copy())
