@@ -74,6 +74,9 @@ from models.surfaces import solve, terms
 
 EdgeFollower = Callable[[Edge | None], Edge | None]  # the edge found in a frame -> the edge to draw
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
+# ... and no more than FIT_CELLS of them across the box's larger side: a 720p face's box (about
+# 310 px) gave the fits twice the samples of a 640x480 one's for the same smooth surfaces
+FIT_CELLS = 100
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
 COLOUR_DEGREE = 3  # of the broad colour's surfaces (a and b); the lightness's are of the second
@@ -215,15 +218,22 @@ def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray
     return ab + shift[:, :, None] * slope
 
 
+def sample_step(shape: tuple[int, ...]) -> int:
+    """The fits' grid over a box of `shape` (h, w, ...): every STEP-th pixel each way, or sparser,
+    so that no more than FIT_CELLS lie across its larger side."""
+    return max(STEP, -(-max(shape[:2]) // FIT_CELLS))
+
+
 def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray) -> np.ndarray:
     """(h, w, 2) uint8 LAB a and b for a greyscale source's face of `lightness` (uint8): the target's
     colour as a line in lightness (fitted where `core` is set), plus what the line leaves of the
     target's colour (the lips' red, a blush), blurred. The target's a and b taken pixel by pixel
     put its highlights' near-grey on the source's shadows: grey-green patches on the cheeks."""
-    pick = core[::STEP, ::STEP]
+    step = sample_step(core.shape)
+    pick = core[::step, ::step]
     if pick.sum() < 24:
         return target_lab[:, :, 1:]
-    samples = target_lab[::STEP, ::STEP][pick].astype(np.float32)
+    samples = target_lab[::step, ::step][pick].astype(np.float32)
     offset, slope = colour_line(samples)
     # what the line leaves is blurred anyway: worked out at a quarter of the size (a sixteenth of
     # the work; at full size this cost 3 ms a frame at 640x480)
@@ -384,26 +394,27 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     if offset is not None:
         face_lab[:, :, 0] = cv2.add(face_lab[:, :, 0], offset, dtype=cv2.CV_8U)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
-    # STEP-th pixel, converted alone (a ninth of the work)
+    # STEP-th pixel (sample_step), converted alone (a ninth of the work)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB) if colour_from_target else None
     out = face_lab  # written in place: face_lab is not read again after out's writes
     core = alpha > 128
     if light:
         h, w = core.shape
-        ys, xs = np.mgrid[0:h:STEP, 0:w:STEP].astype(np.float32)
-        pick = core[::STEP, ::STEP]
-        sampled = (target_lab[::STEP, ::STEP] if target_lab is not None
-                   else cv2.cvtColor(np.ascontiguousarray(target[::STEP, ::STEP]), cv2.COLOR_BGR2LAB))
+        step = sample_step(core.shape)
+        ys, xs = np.mgrid[0:h:step, 0:w:step].astype(np.float32)
+        pick = core[::step, ::step]
+        sampled = (target_lab[::step, ::step] if target_lab is not None
+                   else cv2.cvtColor(np.ascontiguousarray(target[::step, ::step]), cv2.COLOR_BGR2LAB))
         # a greyscale source's a and b are the target's already (below)
         n = 3 if colour and target_lab is None else 1
         # the surfaces of one degree in one solve: the samples are the same pixels
-        samples = np.concatenate([face_lab[::STEP, ::STEP, :n][pick], sampled[:, :, :n][pick]], axis=1)
+        samples = np.concatenate([face_lab[::step, ::step, :n][pick], sampled[:, :, :n][pick]], axis=1)
         at, scale = (xs[pick], ys[pick]), float(max(h, w))
 
         def beyond() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             """The box's lightness where the swap does not reach (hair, neck, background; the eyes'
             and mouth's openings), and where: a cast shadow's edge runs on through it."""
-            out = alpha[::STEP, ::STEP] < 16
+            out = alpha[::step, ::step] < 16
             return sampled[:, :, 0][out], xs[out], ys[out]
         change = None
         target_colour = None  # the target's colour over areas, on the grid (colour_of_area's)
@@ -434,13 +445,13 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 # the target's colour where it is as light as the swap will be: its nose's
                 # highlight is near grey because it is near white, and on the swap's darker
                 # nose it was a grey-green patch
-                swap_light = cv2.add(face_grid[:, :, 0], change[::STEP, ::STEP, 0], dtype=cv2.CV_32F)
+                swap_light = cv2.add(face_grid[:, :, 0], change[::step, ::step, 0], dtype=cv2.CV_32F)
                 target_ab = at_lightness(target_grid, swap_light, pick, shadow_colour)
             target_colour = target_ab
-            moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / STEP)
+            moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / step)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
             # mixed on the grid and enlarged once (both are smooth), a third of the work each way
-            surfaces = change[::STEP, ::STEP, 1:]
+            surfaces = change[::step, ::step, 1:]
             mixed = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
             size = (core.shape[1], core.shape[0])
             change[:, :, 1:] = cv2.resize(mixed, size, interpolation=cv2.INTER_LINEAR)

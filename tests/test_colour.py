@@ -11,15 +11,18 @@ from models import color
 from models import relight as relight_module
 from models.relight import (
     COLOUR_AREA,
+    FIT_CELLS,
     GRAIN_FLOOR,
     GREY_LINE_FROM,
     LINE_LOW,
     SHADING_FLOOR,
+    STEP,
     at_lightness,
     colour_by_lightness,
     grain_gain,
     relight,
     roll_off,
+    sample_step,
     shading_gain,
 )
 
@@ -408,3 +411,40 @@ def test_rolling_off_under_a_white_top_keeps_the_levels_under_it_and_warns_of_no
     raw = lightness.astype(np.int32) + 10
     assert np.array_equal(out[raw <= 255], raw[raw <= 255])
     assert out.max() <= 255
+
+
+def test_the_lights_fit_samples_every_third_pixel_of_a_640x480_faces_box_and_fewer_of_a_larger_one():
+    for shape in ((240, 200), (300, 300), (90, 90, 3)):
+        assert sample_step(shape) == STEP
+    assert sample_step((273, 308)) == 4  # bench.engine's 720p face
+    for side in (301, 480, 999, 1000, 2160):
+        step = sample_step((side, side // 2))
+        assert -(-side // step) <= FIT_CELLS < -(-side // (step - 1)), side
+
+
+def test_a_large_faces_relight_on_its_sparser_grid_is_the_same_as_on_every_third_pixel(astronaut,
+                                                                                         monkeypatch):
+    # the astronaut's face as a 720p frame's (a 330 px box), onto herself lit from the left and
+    # warmed, with every step of the relight the engine takes
+    face = cv2.resize(astronaut[50:190, 160:292], (330, 350), interpolation=cv2.INTER_CUBIC)
+    h, w = face.shape[:2]
+    xs = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    light = (0.55 + 0.45 * xs / (w - 1))[:, :, None] * np.float32([0.85, 0.95, 1.1])
+    target = np.clip(face * light, 0, 255).astype(np.uint8)
+    alpha = np.zeros((h, w), np.uint8)
+    cv2.ellipse(alpha, (w // 2, h // 2), (w * 2 // 5, h * 9 // 20), 0, 0, 360, 255, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 6)
+    settings = {"colour_area": COLOUR_AREA * w, "shading": 0.8 * w, "grain": 0.8 * w}
+    assert sample_step(alpha.shape) == 4
+    sparse = cv2.cvtColor(relight(face, target, alpha, **settings), cv2.COLOR_BGR2LAB).astype(np.float32)
+    monkeypatch.setattr(relight_module, "FIT_CELLS", 10**6)
+    every_third = cv2.cvtColor(relight(face, target, alpha, **settings), cv2.COLOR_BGR2LAB).astype(np.float32)
+    inside = alpha > 128
+    own = cv2.cvtColor(face, cv2.COLOR_BGR2LAB).astype(np.float32)
+    moved = np.abs(every_third - own)[inside].mean(0)
+    assert moved[0] > 10, "the scene tests nothing: the side light hardly moved the face"
+    # measured: 0.07-0.09 levels on average, 1 at the 99th percentile; a grid three times as
+    # sparse (every 12th pixel) is 0.26-0.30 and 2 apart
+    apart = np.abs(sparse - every_third)[inside]
+    assert apart.mean(0).max() < 0.2 and np.percentile(apart, 99, axis=0).max() <= 1, (
+        apart.mean(0), np.percentile(apart, 99, axis=0))
