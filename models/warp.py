@@ -18,8 +18,11 @@ from models.fields import blur_smooth
 # blocks: pixels far from their 3 x 3 median, in the judged frames of bench.quality's 120 pairs
 # (most on the turned t1-5), 844 at 160 and 251 at 320, where such a box is one px to a cell (139
 # since drawing_order draws far to near). It cost a 640x480 frame about 0.5 ms (bench.engine's
-# shape stage), a 720p one 1.5-2 ms.
-MAX_GRID = 320
+# shape stage), a 720p one 1.5-2 ms. At 320 a 720p face's box (330-420 px) was a 2 px grid again,
+# and the swap's edge beside the hair came out in stairs: bench.quality's frames at 1280x720
+# (ad hoc, the wheel faces) 316 such pixels, 47 at 640 (39 at 640x480); the shape stage 0.3-0.5 ms
+# dearer on boxes of 376-421 px, one core
+MAX_GRID = 640
 
 
 def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:

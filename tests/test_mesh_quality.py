@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.quality import LIGHTS, shadowed, source_form, target_clip
+from bench.quality import LIGHTS, frontal, shadowed, source_form, target_clip
 from bench.realism import (
     WHITE,
     greyed_share,
@@ -940,6 +940,22 @@ def test_a_turned_heads_profile_is_swapped_without_stairs_or_specks(mesh_engine,
     # measured: 41 on a 2 px grid (warp.MAX_GRID 160), 19 on a 1 px grid with the triangles in
     # index order, 3 drawn far to near (warp.drawing_order)
     assert specks < 10, specks
+
+
+def test_a_720p_face_is_swapped_without_the_stairs_of_a_coarse_grid(mesh_engine, t1):
+    """t1.jpg's second and fifth people onto the sixth, her face 35% of a 1280x720 frame's height
+    (a box of 330-420 px): where the sampling maps were worked out on a 2 px grid (warp.MAX_GRID
+    320), the swap's edge beside her hair came out in stairs, pixels far from their 3 x 3 median."""
+    box = T1_DLIB_BOXES["flash-lit"]
+    clip = video(frontal(t1, box, 0.8), (1280, 720), 60, 720 * 0.35 / (box[2] - box[0]))[:6]
+    specks = 0
+    for source in ("second", "turned"):
+        swapped = play_all(mesh_engine, clip,
+                           mesh_engine.prepare_source(source_form(t1, T1_DLIB_BOXES[source], "plain")))
+        specks += sum(stray_pixels(result.image, frame) for result, frame in zip(swapped[4:], clip[4:],
+                                                                                   strict=True))
+    # measured: 29 on the 2 px grid, 0 on one px to a cell
+    assert specks < 8, specks
 
 
 def test_a_profile_sources_background_under_the_nose_is_not_pasted_at_the_targets_nostrils(
