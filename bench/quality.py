@@ -2,6 +2,7 @@
 
     make bench-deps   # dlib-bin and face-recognition-models, for this benchmark only
     python -m bench.quality [--configs before,after] [--server] [--faces held-out|press|social]
+                            [--light dim|warm|side|shadow] [--size 1280x720]
 
 Identities: skimage's astronaut, the six people of insightface's t1.jpg and Tom_Hanks_54745.png
 beside it (8 in all; dlib finds the faces). Each identity is a source in five forms: as photographed
@@ -33,6 +34,9 @@ around the eyes (the irises, lids, sockets and brows), colours its face shows at
 6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does, `--light
 side` lights them from the frame's left, the right at 0.4 of it, `--light shadow` the same with a
 hard edge, 20 px wide, down the face (LIGHTS).
+`--size 1280x720` makes the targets' frames that size instead, the face still 35% of the height (a
+720p face's box is 330-420 px: the warp's grid and the light's samples work on it differently);
+its sheets are named `-1280x720`.
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
 /ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
 quality-sources.png (every source as photographed).
@@ -454,14 +458,26 @@ LIGHTS: dict[str, Light | None] = {"as-taken": None, "dim": Light(1.4, 0.3, 6.0)
                                    "side": Light(1.0, 1.0, 2.0, shade=0.6),
                                    "shadow": Light(1.0, 1.0, 2.0, shade=0.6, edge=0.03)}
 SHEET_BRIGHTER = 3.0  # a dim light's contact sheets: target and outputs scaled up alike
+FRAME = (640, 480)  # the targets' frames (w, h), unless --size says otherwise
+SIZES = (320, 3840)  # the smallest and largest side --size takes
 
 
-def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light: str = "as-taken"
-                ) -> list[np.ndarray]:
-    """The identity's frontal face moving gently in a 640x480 frame, 35 % of its height, lit as
-    LIGHTS[`light`] says."""
+@dataclass(frozen=True)
+class Scene:
+    """How the targets' frames are made: lit as LIGHTS[`light`] says, `size` (w, h)."""
+    light: str = "as-taken"
+    size: tuple[int, int] = FRAME
+
+    def clip(self, photo: np.ndarray, box: tuple[int, int, int, int], n: int) -> list[np.ndarray]:
+        return target_clip(photo, box, n, self.light, self.size)
+
+
+def target_clip(photo: np.ndarray, box: tuple[int, int, int, int], n: int, light: str = "as-taken",
+                size: tuple[int, int] = FRAME) -> list[np.ndarray]:
+    """The identity's frontal face moving gently in a frame of `size` (w, h), 35 % of its height,
+    lit as LIGHTS[`light`] says."""
     head = frontal(photo, box, 0.8)
-    clip = video(head, (640, 480), 60, 480 * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
+    clip = video(head, size, 60, size[1] * 0.35 / (box[2] - box[0]))[:n]  # a tenth of a slow sway
     lighting = LIGHTS[light]
     if lighting is None:
         return clip
@@ -553,7 +569,7 @@ def flicker(engine, judge_box, clip_frame: np.ndarray, source_img: np.ndarray, n
 
 
 def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=None,
-             sources: list[str] | None = None, light: str = "as-taken") -> tuple[list[Outcome], float]:
+             sources: list[str] | None = None, scene: Scene = Scene()) -> tuple[list[Outcome], float]:
     """Each of `sources` (all identities without it) in each form onto the next
     TARGETS_PER_SOURCE identities."""
     names = list(ids)
@@ -567,7 +583,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
             source_img = source_form(*ids[src], kind)
             for k in range(1, TARGETS_PER_SOURCE + 1):
                 tgt = names[(si + k) % len(names)]
-                clip = target_clip(*ids[tgt], CLIP, light)
+                clip = scene.clip(*ids[tgt], CLIP)
                 outs, swapped = swap(source_img, clip)
                 o = Outcome(src, kind, tgt, swapped=swapped, image=outs[-1])
                 if tgt not in skins:
@@ -598,7 +614,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
         for src in flicker_sources(ids, names[:FLICKER_TARGETS]):
             ratios = []
             for tgt in names[:FLICKER_TARGETS]:
-                still = target_clip(*ids[tgt], 1, light)[0]
+                still = scene.clip(*ids[tgt], 1)[0]
                 # a face dlib does not find (a hard shadow down it) is measured where it finds one
                 # with its image enlarged, or left out of the row
                 boxes = judge.boxes(still) or judge.boxes(still, 2)
@@ -623,13 +639,13 @@ def flicker_sources(ids: dict, targets: list[str]) -> list[str]:
 
 
 def self_swaps(swap, judge: Judge, ids: dict, gallery: dict[str, np.ndarray], kind: str = "plain",
-               light: str = "as-taken") -> dict[str, tuple[float | None, float | None]]:
+               scene: Scene = Scene()) -> dict[str, tuple[float | None, float | None]]:
     """Each identity's photo (in form `kind`) swapped onto its own frames: the distance to itself
     measures what the engine loses of a face on its own. Per identity, the distance of the
     unswapped frame and of the swapped one (None where dlib finds no face)."""
     out = {}
     for name in ids:
-        clip = target_clip(*ids[name], CLIP, light)
+        clip = scene.clip(*ids[name], CLIP)
         outs, _ = swap(source_form(*ids[name], kind), clip)
         dists = [judge.descriptor(img) for img in (clip[-1], outs[-1])]
         out[name] = tuple(None if d is None else float(np.linalg.norm(d - gallery[name])) for d in dists)
@@ -684,6 +700,8 @@ def main() -> None:
     ap.add_argument("--light", choices=tuple(LIGHTS), default="as-taken",
                     help="the targets' frames as photographed, a webcam's in a dim room (dark, noisy), or "
                          "under a warm lamp")
+    ap.add_argument("--size", default="x".join(map(str, FRAME)),
+                    help="the targets' frames, WxH (the face 35%% of the height; e.g. 1280x720)")
     ap.add_argument("--kinds", default=",".join(KINDS),
                     help=f"source forms to use (a subset is quicker; also {', '.join(MORE_KINDS)})")
     ap.add_argument("--faces", choices=("wheels", "held-out", "press", "social"), default="wheels",
@@ -693,6 +711,7 @@ def main() -> None:
                          "faces)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
+    scene = Scene(args.light, frame_size(args.size, ap))
     if unknown := set(kinds) - set(KINDS) - set(MORE_KINDS):
         ap.error(f"unknown source forms {sorted(unknown)}; choose from {', '.join(KINDS + MORE_KINDS)}")
     from models.mesh_engine import MeshEngine
@@ -730,12 +749,12 @@ def main() -> None:
         else:
             def swap(img, clip, engine=engine):
                 return swap_clips_engine(engine, img, clip)
-        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine, sources, args.light)
+        outcomes, flick = evaluate(config, swap, judge, ids, kinds, engine, sources, scene)
         results[config] = (outcomes, flick)
-        selves[config] = self_swaps(swap, judge, own, gallery, light=args.light)
+        selves[config] = self_swaps(swap, judge, own, gallery, scene=scene)
         if config == last:  # every form onto its own frames; the plain one is done above
             forms = {k: selves[config] if k == "plain"
-                     else self_swaps(swap, judge, own, gallery, k, args.light) for k in kinds}
+                     else self_swaps(swap, judge, own, gallery, k, scene) for k in kinds}
             by_form = {k: self_swap_mean(v) for k, v in forms.items()}
         engine.close()
 
@@ -830,9 +849,18 @@ def main() -> None:
         print(f"  {tgt:<10} {share:>5.0%}" + "".join(f" {n:>7}" for n in counts))
     name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
     name += "" if args.light == "as-taken" else f"-{args.light}"
-    sheet(results, ids, kinds, sources[0], f"{name}.png", args.light)
+    name += "" if scene.size == FRAME else f"-{args.size}"
+    sheet(results, ids, kinds, sources[0], f"{name}.png", scene)
     if "plain" in kinds:
-        sources_sheet(results, ids, sources, f"{name}-sources.png", args.light)
+        sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
+
+
+def frame_size(text: str, ap: argparse.ArgumentParser) -> tuple[int, int]:
+    """--size's WxH as (w, h), each side within SIZES; ap.error otherwise."""
+    w, _, h = text.lower().partition("x")
+    if not (w.isdigit() and h.isdigit()) or not all(SIZES[0] <= int(v) <= SIZES[1] for v in (w, h)):
+        ap.error(f"--size {text!r}: give WxH, each side {SIZES[0]}-{SIZES[1]} px (e.g. 1280x720)")
+    return int(w), int(h)
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,
@@ -878,19 +906,19 @@ def server_swapper(engine):
     return lambda img, clip: swap_clips_server(base, img, clip)
 
 
-def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str, light: str) -> None:
+def sheet(results: dict, ids: dict, kinds: list[str], src: str, name: str, scene: Scene) -> None:
     """One row per source form (`src` onto the next identity): target, then each config."""
-    rows = [sheet_row(results, ids, src, kind, kind, light) for kind in kinds]
-    save_sheet(rows, name, f"source, target, {', '.join(results)}{brightened(light)}")
+    rows = [sheet_row(results, ids, src, kind, kind, scene) for kind in kinds]
+    save_sheet(rows, name, f"source, target, {', '.join(results)}{brightened(scene.light)}")
 
 
-def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, light: str) -> None:
+def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, scene: Scene) -> None:
     """One row per source, as photographed, onto its first target: target, then each config.
     Where `sheet` shows one person in every form, this shows every person once (a flash-lit face, a
     profile, a hat brim: what the forms of one photo do not)."""
-    rows = [sheet_row(results, ids, src, "plain", src, light) for src in sources]
+    rows = [sheet_row(results, ids, src, "plain", src, scene) for src in sources]
     save_sheet(rows, name,
-               f"each source as photographed: source, target, {', '.join(results)}{brightened(light)}")
+               f"each source as photographed: source, target, {', '.join(results)}{brightened(scene.light)}")
 
 
 def brightened(light: str) -> str:
@@ -902,14 +930,23 @@ def dark(light: str) -> bool:
     return LIGHTS[light] is not None and LIGHTS[light].gain < 0.5
 
 
-def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, light: str) -> np.ndarray:
+def sheet_row(results: dict, ids: dict, src: str, kind: str, label: str, scene: Scene) -> np.ndarray:
     """`src` in form `kind` (labelled `label`), its first target's last frame, and each config's
     output of that pair."""
     picks = [next(o for o in results[c][0] if o.source == src and o.kind == kind) for c in results]
-    frames = [target_clip(*ids[picks[0].target], CLIP, light)[-1]] + [p.image for p in picks]
-    if dark(light):  # a dim frame brightened, so that a person can see what it holds
+    frames = [scene.clip(*ids[picks[0].target], CLIP)[-1]] + [p.image for p in picks]
+    if dark(scene.light):  # a dim frame brightened, so that a person can see what it holds
         frames = [cv2.convertScaleAbs(f, alpha=SHEET_BRIGHTER) for f in frames]
-    return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [f[:, 80:560] for f in frames])
+    return np.hstack([thumbnail(source_form(*ids[src], kind), label)] + [middle(f) for f in frames])
+
+
+def middle(frame: np.ndarray) -> np.ndarray:
+    """The square across the middle of `frame`, where the face sways, at 480 x 480 (a 640x480
+    frame's columns 80-560 as they are)."""
+    h, w = frame.shape[:2]
+    x = max(0, (w - h) // 2)
+    square = frame[:, x : x + h]
+    return square if h == 480 else cv2.resize(square, (480, 480), interpolation=cv2.INTER_AREA)
 
 
 def thumbnail(image: np.ndarray, label: str) -> np.ndarray:

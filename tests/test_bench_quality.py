@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import argparse
 
-from bench.quality import flicker_sources
+import numpy as np
+import pytest
+
+from bench.quality import FRAME, Scene, flicker_sources, frame_size, middle
+from models.mediapipe_faces import FaceFinder
+from testing.faces import ASTRONAUT_DLIB_BOX, astronaut
 
 
 def photo(grey: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -21,3 +26,32 @@ def test_the_flicker_rows_swap_the_greyscale_photo_and_the_last_colour_one_not_a
     # a colour photo that is a target would flicker against itself: the next one back is taken
     assert flicker_sources(ids, ["d", "e", "a"]) == ["grey", "c"]
     assert flicker_sources({n: photo(grey=True) for n in "xyz"}, ["x"]) == ["z"]  # no colour photo
+
+
+def test_the_targets_frames_size_is_read_as_width_by_height_within_bounds():
+    ap = argparse.ArgumentParser()
+    assert frame_size("1280x720", ap) == (1280, 720)
+    assert frame_size("640X480", ap) == FRAME
+    for bad in ("1280", "1280x", "x720", "-640x480", "1280x72", "8000x4000", "wide"):
+        with pytest.raises(SystemExit):
+            frame_size(bad, ap)
+
+
+def test_the_targets_face_keeps_its_share_of_the_frames_height_at_any_size():
+    finder = FaceFinder()
+    heights = {}
+    for size in ((640, 480), (1280, 720)):
+        frame = Scene(size=size).clip(astronaut(), ASTRONAUT_DLIB_BOX, 1)[0]
+        assert frame.shape == (size[1], size[0], 3)
+        box = finder.detect(frame)[0].box
+        heights[size] = (box[3] - box[1]) / size[1]
+    assert abs(heights[(1280, 720)] - heights[(640, 480)]) < 0.02, heights
+
+
+def test_a_contact_sheet_shows_the_middle_square_of_a_frame_of_any_size():
+    frame = np.arange(480 * 640 * 3, dtype=np.uint32).reshape(480, 640, 3).astype(np.uint8)
+    assert (middle(frame) == frame[:, 80:560]).all()  # as the sheets always cropped 640x480
+    wide = np.zeros((720, 1280, 3), np.uint8)
+    wide[:, 280:1000] = 200  # the square across its middle
+    shown = middle(wide)
+    assert shown.shape == (480, 480, 3) and (shown == 200).all()
