@@ -72,6 +72,7 @@ import cv2
 import numpy as np
 
 from bench import realism
+from bench.table import frame_size
 from models import color
 from testing.faces import (
     GLASSES,
@@ -459,7 +460,6 @@ LIGHTS: dict[str, Light | None] = {"as-taken": None, "dim": Light(1.4, 0.3, 6.0)
                                    "shadow": Light(1.0, 1.0, 2.0, shade=0.6, edge=0.03)}
 SHEET_BRIGHTER = 3.0  # a dim light's contact sheets: target and outputs scaled up alike
 FRAME = (640, 480)  # the targets' frames (w, h), unless --size says otherwise
-SIZES = (320, 3840)  # the smallest and largest side --size takes
 
 
 @dataclass(frozen=True)
@@ -854,13 +854,6 @@ def main() -> None:
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
 
-
-def frame_size(text: str, ap: argparse.ArgumentParser) -> tuple[int, int]:
-    """--size's WxH as (w, h), each side within SIZES; ap.error otherwise."""
-    w, _, h = text.lower().partition("x")
-    if not (w.isdigit() and h.isdigit()) or not all(SIZES[0] <= int(v) <= SIZES[1] for v in (w, h)):
-        ap.error(f"--size {text!r}: give WxH, each side {SIZES[0]}-{SIZES[1]} px (e.g. 1280x720)")
-    return int(w), int(h)
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,

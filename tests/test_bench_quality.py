@@ -7,7 +7,8 @@ import argparse
 import numpy as np
 import pytest
 
-from bench.quality import FRAME, Scene, flicker_sources, frame_size, middle
+from bench.quality import FRAME, Scene, flicker_sources, middle
+from bench.table import frame_size
 from models.mediapipe_faces import FaceFinder
 from testing.faces import ASTRONAUT_DLIB_BOX, astronaut
 
