@@ -849,11 +849,10 @@ def main() -> None:
         print(f"  {tgt:<10} {share:>5.0%}" + "".join(f" {n:>7}" for n in counts))
     name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
     name += "" if args.light == "as-taken" else f"-{args.light}"
-    name += "" if scene.size == FRAME else f"-{args.size}"
+    name += "" if scene.size == FRAME else f"-{scene.size[0]}x{scene.size[1]}"
     sheet(results, ids, kinds, sources[0], f"{name}.png", scene)
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
-
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,

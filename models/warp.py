@@ -19,8 +19,8 @@ from models.fields import blur_smooth
 # (most on the turned t1-5), 844 at 160 and 251 at 320, where such a box is one px to a cell (139
 # since drawing_order draws far to near). It cost a 640x480 frame about 0.5 ms (bench.engine's
 # shape stage), a 720p one 1.5-2 ms. At 320 a 720p face's box (330-420 px) was a 2 px grid again,
-# and the swap's edge beside the hair came out in stairs: bench.quality's frames at 1280x720
-# (ad hoc, the wheel faces) 316 such pixels, 47 at 640 (39 at 640x480); the shape stage 0.3-0.5 ms
+# and the swap's edge beside the hair came out in stairs: `bench.quality --size 1280x720` (the
+# wheel faces) 316 such pixels, 47 at 640 (39 at 640x480); the shape stage 0.3-0.5 ms
 # dearer on boxes of 376-421 px, one core
 MAX_GRID = 640
 

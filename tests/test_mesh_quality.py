@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.quality import LIGHTS, frontal, shadowed, source_form, target_clip
+from bench.quality import LIGHTS, shadowed, source_form, target_clip
 from bench.realism import (
     WHITE,
     greyed_share,
@@ -947,7 +947,7 @@ def test_a_720p_face_is_swapped_without_the_stairs_of_a_coarse_grid(mesh_engine,
     (a box of 330-420 px): where the sampling maps were worked out on a 2 px grid (warp.MAX_GRID
     320), the swap's edge beside her hair came out in stairs, pixels far from their 3 x 3 median."""
     box = T1_DLIB_BOXES["flash-lit"]
-    clip = video(frontal(t1, box, 0.8), (1280, 720), 60, 720 * 0.35 / (box[2] - box[0]))[:6]
+    clip = target_clip(t1, box, 6, size=(1280, 720))
     specks = 0
     for source in ("second", "turned"):
         swapped = play_all(mesh_engine, clip,
