@@ -12,19 +12,24 @@ All objects here are single-threaded: mediapipe graphs must be used from one thr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 import cv2
 import mediapipe as mp
 import numpy as np
 
 from models import face_topology as ft
+from models import tiles as tiling
 from models.engine import DetectedFace
 from models.smoothing import LandmarkFilter, PoseShapeFilter
 
 CROP_SIZE = 256  # px of the square crop a mesh runs on (FaceMesh itself works at 192)
 CROP_PAD = 1.7  # crop side / face size
+# px, the face's outline's larger side: below it a "face" is a texture (a capacitor on a circuit
+# board, found in a tile of models/tiles.py and meshed, 16 x 19 px), and too small to swap anyway
+# (a face 6% of a 640x480 frame's height measures about 40)
+MIN_FACE = 24
 _EMPTY = np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)  # RGB: a picture with no face
 
 
@@ -77,15 +82,20 @@ def _landmarks_to_image(landmarks, m: np.ndarray, size: int) -> np.ndarray:
 
 
 def plausible(pts: np.ndarray, side: float) -> bool:
-    """Reject meshes that are not a face: wrong size for their crop, or not face-shaped."""
+    """Reject meshes that are not a face: wrong size for their crop, smaller than MIN_FACE, or
+    not face-shaped."""
     oval = pts[ft.face_oval(), :2]
     width, height = np.ptp(oval, axis=0)
     size = max(width, height)
-    if not (0.2 * side <= size <= 1.0 * side) or width < 8 or height < 8:
+    if not (0.2 * side <= size <= 1.0 * side) or size < MIN_FACE or width < 8 or height < 8:
         return False
     eyes = ft.keypoints4(pts)
     eye_dist = float(np.linalg.norm(eyes[0] - eyes[1]))
     return 0.15 <= eye_dist / max(width, 1.0) <= 0.8 and 0.6 <= height / max(width, 1.0) <= 2.5
+
+
+def _area(face: DetectedFace) -> float:
+    return (face.box[2] - face.box[0]) * (face.box[3] - face.box[1])
 
 
 class FaceDetector:
@@ -111,7 +121,7 @@ class FaceDetector:
             # mediapipe's order: person's right eye, left eye, nose tip, mouth centre, ...
             keypoints = tuple((kp[i].x * w, kp[i].y * h) for i in range(4))
             faces.append(DetectedFace((x1, y1, x2, y2), float(det.score[0]), keypoints))
-        faces.sort(key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]), reverse=True)
+        faces.sort(key=_area, reverse=True)
         return faces
 
     def close(self) -> None:
@@ -122,14 +132,34 @@ class FaceFinder:
     """Both BlazeFace models: `detect` asks the full-range one and, where it finds no face, the
     short-range one. The full-range model missed a face filling a third of the frame's height in
     half its frames (bench.quality's `Tom_Hanks_54745.png` target), and a stream started
-    unswapped; a close-up photo of him it finds at no size."""
+    unswapped; a close-up photo of him it finds at no size. With `tiled`, the full-range one
+    also looks at parts of the frame (models/tiles.py), where a small face is larger to it."""
 
-    def __init__(self, min_score: float = 0.5) -> None:
+    def __init__(self, min_score: float = 0.5, tiled: bool = True) -> None:
         self.full = FaceDetector(min_score)
         self.close_up = FaceDetector(min_score, close_up=True)
+        self.tiled = tiled
 
-    def detect(self, bgr: np.ndarray) -> list[DetectedFace]:
-        return self.full.detect(bgr) or self.close_up.detect(bgr)
+    def detect(self, bgr: np.ndarray, whole: bool = True,
+               tiles: Iterable[int] | None = None) -> list[DetectedFace]:
+        """Faces in `bgr`, largest first: with `whole`, in the whole frame (the short-range
+        model where the full-range finds none), and in the frame's `tiles` (indexes into
+        `models.tiles.tiles`; None: all of them; none unless `tiled`), by the full-range model,
+        where a face is larger to it. A tile's find is kept where it is not cut by the tile's
+        edge and no find before holds its centre."""
+        found = (self.full.detect(bgr) or self.close_up.detect(bgr)) if whole else []
+        if not self.tiled:
+            return found
+        h, w = bgr.shape[:2]
+        corners = tiling.tiles(w, h)
+        for index in range(len(corners)) if tiles is None else tiles:
+            x1, y1, x2, y2 = corners[index]
+            for face in self.full.detect(bgr[y1:y2, x1:x2]):
+                moved = replace(face.moved(x1, y1), in_tile=True)
+                if not tiling.cut_by(moved.box, corners[index], w, h) and tiling.is_new(
+                        moved.box, [f.box for f in found]):
+                    found.append(moved)
+        return sorted(found, key=_area, reverse=True)
 
     def close(self) -> None:
         self.full.close()
@@ -238,6 +268,7 @@ class FaceTracker:
         self._pool: list[mp.solutions.face_mesh.FaceMesh] = []
         self._next_id = 0
         self._since_detect = 0
+        self._sweep = tiling.TileSweep()  # where, besides the whole frame, a detection looks
 
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
@@ -262,20 +293,28 @@ class FaceTracker:
 
     def _maybe_detect(self, frame: np.ndarray) -> None:
         self._since_detect += 1
-        due = self._since_detect >= self.detect_interval
-        if len(self._tracks) >= self.max_faces or (self._tracks and not due):
+        if len(self._tracks) >= self.max_faces:
             return
-        self._since_detect = 0
-        for face in self.finder.detect(frame):
+        whole = not self._tracks or self._since_detect >= self.detect_interval
+        tile = self._sweep.tile(whole)
+        if not whole and tile is None:
+            return
+        if whole:
+            self._since_detect = 0
+        started = False
+        for face in self.finder.detect(frame, whole, () if tile is None else (tile,)):
             if len(self._tracks) >= self.max_faces:
                 break
-            x1, y1, x2, y2 = face.box
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            if any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in self._tracks.values()):
+            if not tiling.is_new(face.box, [t.box for t in self._tracks.values()]):
                 continue
+            x1, y1, x2, y2 = face.box
             side = max(x2 - x1, y2 - y1) * CROP_PAD
-            self._tracks[self._next_id] = _Track(self._new_mesh(), cx, cy, side, self.smoothing(), face.box)
+            self._tracks[self._next_id] = _Track(self._new_mesh(), (x1 + x2) / 2, (y1 + y2) / 2, side,
+                                                 self.smoothing(), face.box)
             self._next_id += 1
+            started = True
+        if started:
+            self._sweep.found()
 
     def update(self, frame: np.ndarray, t: float | None = None) -> list[TrackedFace]:
         """Landmarks of every tracked face in this frame, left to right."""
@@ -298,7 +337,14 @@ class FaceTracker:
         for tid in track_ids:
             track = self._tracks[tid]
             crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
-            res = track.mesh.process(_rgb(crop))
+            rgb = _rgb(crop)
+            res = track.mesh.process(rgb)
+            if not res.multi_face_landmarks:
+                # once more: a mesh that lost its face looks for it in the same crop afresh. On
+                # t1.jpg sent as a still picture, frame after frame the same, the mesh lost the
+                # turned woman in every frame after she was found (a tile found her again every
+                # third): her crop moves a sixth of its side from the detector's box to her mesh's
+                res = track.mesh.process(rgb)
             if not res.multi_face_landmarks:
                 self._drop(tid, following=False)
                 continue

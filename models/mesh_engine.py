@@ -723,7 +723,8 @@ class MeshEngine:
                  upright: bool = True, upright_frames: bool = True, exposure: bool = True,
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
-                 follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True) -> None:
+                 follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
+                 tiles: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -798,7 +799,8 @@ class MeshEngine:
         # a darker target's lightness and colour scaled from the source's as less light scales
         # them, not shifted (color.exposure_gain)
         self.exposure = exposure
-        self.faces = FaceFinder()
+        # small faces looked for in parts of the frame too (models/tiles.py)
+        self.faces = FaceFinder(tiled=tiles)
         self.still = StillMesher()
         # a hand in front of the source photo's face is left out of its mask (_hand_over); the
         # model is loaded on the first upload, not by every engine a worker starts
@@ -825,7 +827,8 @@ class MeshEngine:
         turned the right way up (as prepare_source reads it), and its faces given in the photo's
         pixels as it came, their eyes in the order of the face the right way up: upside down, the
         keypoints put the eyes on the mouth (47 of bench.quality's 75 photos in five forms), or no
-        face was found (28). A tight crop is looked at again, as an upload's is."""
+        face was found (28). A tight crop is looked at again, as an upload's is. A face found in
+        a part of the photo only (models/tiles.py) is given where a mesh is read on it."""
         if check_frame(image, min_side=16):
             return []
         seen = {0: self._detected(image, max_faces)}  # each way's faces, read once
@@ -860,7 +863,8 @@ class MeshEngine:
         for det in self.faces.detect(image)[:max_faces]:
             pts = self.still.mesh(image, det.box)
             if pts is None:
-                out.append((det, None))
+                if not det.in_tile:
+                    out.append((det, None))
                 continue
             kp = tuple((float(x), float(y)) for x, y in ft.keypoints4(pts))
             out.append((DetectedFace(det.box, det.score, kp), pts))

@@ -12,6 +12,8 @@ _INSIGHTFACE_DATA = os.path.join("insightface", "data", "images", "t1.jpg")
 
 # Debian's opencv-doc (.ci/run installs it): photographs in its tutorials
 OPENCV_DOC = "/usr/share/doc/opencv-doc/opencv4/html"
+# ... and in its samples (opencv_doc_photo takes a path there whole)
+OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
 SMILE = ("227943776_1.jpg", (0, 0, 1, 1))  # a smiling man, teeth showing, his head a little turned
 GOATEE = ("230501201_1.jpg", (0, 0, 1, 1))  # a man with a goatee, outdoors
 # a woman's face from the Yale face database (the first of its LBP tutorial's pictures): a tight
@@ -94,7 +96,7 @@ def grace_hopper() -> np.ndarray:
 def opencv_doc_photo(name: str, part: tuple[float, float, float, float] = (0, 0, 1, 1)) -> np.ndarray | None:
     """A photograph of Debian's opencv-doc (BGR), or the `part` of it that is one photo (x0, y0,
     x1, y1 as fractions); None where opencv-doc is not installed."""
-    photo = cv2.imread(os.path.join(OPENCV_DOC, name))
+    photo = cv2.imread(name if os.path.isabs(name) else os.path.join(OPENCV_DOC, name))
     if photo is None:
         return None
     h, w = photo.shape[:2]
