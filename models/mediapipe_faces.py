@@ -291,12 +291,12 @@ class FaceTracker:
             mesh.process(_EMPTY)
         self._pool.append(mesh)
 
-    def _maybe_detect(self, frame: np.ndarray) -> None:
+    def _maybe_detect(self, frame: np.ndarray, tiles: bool = True) -> None:
         self._since_detect += 1
         if len(self._tracks) >= self.max_faces:
             return
         whole = not self._tracks or self._since_detect >= self.detect_interval
-        tile = self._sweep.tile(whole)
+        tile = self._sweep.tile(whole) if tiles else None
         if not whole and tile is None:
             return
         if whole:
@@ -316,17 +316,20 @@ class FaceTracker:
         if started:
             self._sweep.found()
 
-    def update(self, frame: np.ndarray, t: float | None = None) -> list[TrackedFace]:
-        """Landmarks of every tracked face in this frame, left to right."""
+    def update(self, frame: np.ndarray, t: float | None = None, tiles: bool = True) -> list[TrackedFace]:
+        """Landmarks of every tracked face in this frame, left to right. `tiles`: whether the
+        frame's tiles take their turn (models/tiles.py). A look at the frame turned another way,
+        to try it (upright_frames.py), leaves them: taking turns there, it left the frames
+        themselves with the same two tiles of the four."""
         t = time.monotonic() if t is None else t
-        self._maybe_detect(frame)
+        self._maybe_detect(frame, tiles)
         before = set(self._tracks)
         faces = self._follow(frame, list(self._tracks), t)
         if len(faces) < len(before):
             # a track was lost (a fast move, a blur): look for its face again in this same frame,
             # instead of showing the real face for a frame until the next one
             self._since_detect = self.detect_interval
-            self._maybe_detect(frame)
+            self._maybe_detect(frame, tiles)
             faces += self._follow(frame, [tid for tid in self._tracks if tid not in before], t)
         faces = self._dedupe(faces)
         faces.sort(key=lambda f: f.box[0])

@@ -5,7 +5,7 @@ eighth of the frame's height is a few of its pixels across. In insightface's `t1
 six people, faces 100-130 px) the full-range model finds three; in four overlapping tiles, each
 `SHARE` of the frame's width and height, it finds five, and the sixth in most frames of a video.
 A stream of seven people each alone, their faces 8% of a 640x480 frame's height, was swapped in
-79% of its frames without the tiles and 97% with them (`python -m bench.finding`).
+79% of its frames without the tiles and 96% with them (`python -m bench.finding`).
 
 The tiles overlap by 1 - 2 * (1 - SHARE) of the frame each way, so any face smaller than that lies
 whole in one of them; a find that reaches a tile's inner edge is a face cut by it, held whole by

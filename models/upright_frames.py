@@ -88,7 +88,7 @@ class UprightFrames:
                 return turned, faces
             looked = (self.turn + extra) % 360
             other = orientation.turn(frame, looked)
-            faces = self.tracker.update(other, t)
+            faces = self.tracker.update(other, t, tiles=False)
             if not faces:
                 return turned, faces
             self.turn, turned = looked, other

@@ -55,10 +55,12 @@ class FakeTracker:
         self.track: int | None = None
         self.forgotten = 0
         self.seen: list[int] = []
+        self.tiled: list[bool] = []  # whether each look let the frame's tiles take their turn
 
-    def update(self, frame: np.ndarray, t: float) -> list[TrackedFace]:
+    def update(self, frame: np.ndarray, t: float, tiles: bool = True) -> list[TrackedFace]:
         way = _way_of(frame)
         self.seen.append(way)
+        self.tiled.append(tiles)
         if way not in self.finds:
             self.track = None
             return []
@@ -109,6 +111,27 @@ def test_a_face_the_detector_misses_upside_down_is_looked_for_turned_and_then_fo
     # 90 degrees first (no face there), then 180
     assert first == LOOK_SOON_EVERY
     assert all(found[first:]) and frames.turn == 180
+
+
+def test_a_look_at_a_frame_turned_to_try_it_leaves_the_detectors_tiles_their_turn():
+    """The tiles (models/tiles.py) take turns from look to look; taken by the tries as well, the
+    frames as they come were only ever shown two of the four."""
+    tracker = FakeTracker()
+    frames = UprightFrames(tracker, _mesh_reading_upright_only)  # type: ignore[arg-type]
+    tries = 0
+    for t in range(2 * LOOK_SOON_EVERY):
+        before = len(tracker.tiled)
+        turn = frames.turn
+        frames.faces(_frame(180), t)
+        looks = tracker.tiled[before:]
+        # the frame as the stream turns it, then perhaps a try, then (the try found the face
+        # and the stream turned) the frame turned anew
+        assert looks[0] and looks[2:] == [True] * len(looks[2:]), looks
+        if len(looks) > 1:
+            tries += 1
+            assert not looks[1], looks
+        assert len(looks) < 3 or frames.turn != turn
+    assert tries >= 2
 
 
 def test_a_person_lying_down_turns_the_frames_by_the_roll_of_the_face_followed():
