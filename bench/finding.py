@@ -24,7 +24,7 @@ import numpy as np
 
 from bench.engine import pin_to_one_core
 from bench.table import pct
-from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, astronaut, crop_face, place, t1, video
+from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, astronaut, crop_face, place, t1, video
 
 SHARES = (0.06, 0.08, 0.10, 0.12, 0.15)  # of the frame's height: the face's box
 GROUP_SIZES = ((1280, 886), (960, 664), (640, 443))
@@ -32,9 +32,10 @@ CONFIGS = {"as is": {}, "whole frame": {"tiles": False}}
 
 
 def people() -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
-    """name -> (photo, face box): the faces the wheels carry, boxes as bench.quality frames them."""
+    """name -> (photo, face box): the faces the wheels carry but Hanks (a tight photo in a grey
+    frame), boxed as bench.quality boxes them (by dlib)."""
     group = t1()
-    return {"astronaut": (astronaut(), ASTRONAUT_BOX)} | {
+    return {"astronaut": (astronaut(), ASTRONAUT_DLIB_BOX)} | {
         f"t1-{i + 1}": (group, box) for i, box in enumerate(T1_DLIB_BOXES.values())}
 
 

@@ -28,7 +28,8 @@ CROP_SIZE = 256  # px of the square crop a mesh runs on (FaceMesh itself works a
 CROP_PAD = 1.7  # crop side / face size
 # px, the face's outline's larger side: below it a "face" is a texture (a capacitor on a circuit
 # board, found in a tile of models/tiles.py and meshed, 16 x 19 px), and too small to swap anyway
-# (a face 6% of a 640x480 frame's height measures about 40)
+# (faces at 6% of a 640x480 frame's height, bench.finding's smallest, measured 29-41 px, but for
+# one mesh gone wrong at 18)
 MIN_FACE = 24
 _EMPTY = np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)  # RGB: a picture with no face
 
