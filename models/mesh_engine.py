@@ -990,6 +990,10 @@ class MeshEngine:
             # a close-up the full-range model misses, the short-range one finds: a large selfie,
             # the face filling it, was refused (over TIGHT_CROP_MAX nothing above looks again)
             found = self._source_mesh(image, near, self.faces.close_up)
+        if found is None and self.faces.tiled:
+            # a small face in a large photo (the astronaut at a tenth of a 1920x1080 photo's
+            # height, 108 px) the whole photo's detector misses: looked for in its tiles
+            found = self._source_mesh_in_tiles(image, near)
         return found
 
     def combine_sources(self, faces: list[SourceFace]) -> SourceFace:
@@ -1027,6 +1031,15 @@ class MeshEngine:
         det = nearest_first(dets, near, lambda d: d.box)[0]
         pts = self.still.mesh(image, det.box)
         return None if pts is None else (det.box, pts[:, :3])
+
+    def _source_mesh_in_tiles(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
+        """The face nearest `near` that the photo's tiles find and a mesh is read on (a tile takes
+        textures for faces more often: models/tiles.py)."""
+        for det in nearest_first(self.faces.detect(image, whole=False), near, lambda d: d.box):
+            pts = self.still.mesh(image, det.box)
+            if pts is not None:
+                return det.box, pts[:, :3]
+        return None
 
     def open_stream(self) -> MeshStream:
         return MeshStream(self)
