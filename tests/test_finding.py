@@ -10,6 +10,7 @@ from models.engine import NoFaceError
 from models.mesh_engine import MeshEngine
 from testing.faces import OPENCV_DATA, astronaut, place
 from tests.conftest import _opencv_doc
+from tests.face_checks import play_all
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +22,8 @@ def _swapped_in_a_stream(engine, picture: np.ndarray, n: int) -> list[int]:
     """The faces swapped in each of `n` frames of `picture` with a camera's noise, the astronaut
     the source."""
     rng = np.random.default_rng(0)
-    source = engine.prepare_source(astronaut())
-    stream = engine.open_stream()
-    try:
-        return [stream.swap(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8),
-                            [source]).faces_swapped for _ in range(n)]
-    finally:
-        stream.close()
+    frames = [np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8) for _ in range(n)]
+    return [r.faces_swapped for r in play_all(engine, frames, engine.prepare_source(astronaut()))]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from models.engine import BAD_FRAME, NO_FACE, NO_SOURCE, NoFaceError
 from models.mesh_engine import MeshEngine
 from models.orientation import turn, turn_box, turn_point
 from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place, video
-from tests.face_checks import identity_scores, outside_face, save_around, swap_once
+from tests.face_checks import identity_scores, outside_face, play_all, save_around, swap_once
 
 pytestmark = pytest.mark.slow
 
@@ -56,11 +56,7 @@ def test_input_frame_is_not_modified(mesh_engine, astronaut, t1_face):
 
 def _swapped_people(engine, frames, source) -> list[list[str]]:
     """For each frame, which of t1.jpg's six people (T1_DLIB_BOXES) the stream changed."""
-    stream = engine.open_stream()
-    try:
-        outs = [stream.swap(frame, [source]).image for frame in frames]
-    finally:
-        stream.close()
+    outs = [result.image for result in play_all(engine, frames, source)]
     return [[name for name, (x1, y1, x2, y2) in T1_DLIB_BOXES.items()
              if np.abs(out[y1:y2, x1:x2].astype(int) - frame[y1:y2, x1:x2].astype(int)).mean() > 3]
             for out, frame in zip(outs, frames, strict=True)]
@@ -109,12 +105,7 @@ def test_a_face_a_tenth_of_the_frame_is_swapped_from_the_second_frame_on(t1, ast
     at from the second frame, and from there on both are swapped in every frame."""
     box = T1_DLIB_BOXES[person]
     clip = video(crop_face(t1, box, 0.8), (640, 480), 60, 48 / (box[2] - box[0]))[:6]
-    source = mesh_engine.prepare_source(astronaut)
-    stream = mesh_engine.open_stream()
-    try:
-        swapped = [stream.swap(frame, [source]).faces_swapped for frame in clip]
-    finally:
-        stream.close()
+    swapped = [r.faces_swapped for r in play_all(mesh_engine, clip, mesh_engine.prepare_source(astronaut))]
     assert swapped[1:] == [1] * 5, swapped
 
 
