@@ -19,6 +19,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
+from models import edge_hold
 from models import face_topology as ft
 from models import tiles as tiling
 from models.engine import DetectedFace
@@ -239,6 +240,9 @@ class _Track:
     side: float
     filter: LandmarkFilter
     box: tuple[float, float, float, float] = (0, 0, 0, 0)
+    last: np.ndarray | None = None  # (N, 3) the mesh taken in the frame before, unsmoothed
+    grey: np.ndarray | None = None  # that frame in greyscale, where the face was at its edge
+    held_since: float | None = None  # since when its mesh is the last one moved (models/edge_hold.py)
 
 
 @dataclass
@@ -260,8 +264,12 @@ class FaceTracker:
         max_faces: int = 4,
         detect_interval: int = 10,
         smoothing: Callable[[], LandmarkFilter] = PoseShapeFilter,
+        follow_edges: bool = True,
     ) -> None:
+        """`follow_edges`: a face leaving the frame is followed by its motion where FaceMesh can
+        no longer read it (models/edge_hold.py)."""
         self.finder = finder
+        self.follow_edges = follow_edges
         self.smoothing = smoothing  # a new landmark filter per track
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
@@ -338,24 +346,45 @@ class FaceTracker:
 
     def _follow(self, frame: np.ndarray, track_ids: list[int], t: float) -> list[TrackedFace]:
         faces: list[TrackedFace] = []
+        h, w = frame.shape[:2]
+        grey: np.ndarray | None = None  # the frame's, made once, for the faces at its edge
         for tid in track_ids:
             track = self._tracks[tid]
+            before, track.grey = track.grey, None
+            if self.follow_edges and track.last is not None and edge_hold.near_edge(track.last, w, h):
+                grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grey is None else grey
+                track.grey = grey
             crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
             rgb = _rgb(crop)
             res = track.mesh.process(rgb)
-            if not res.multi_face_landmarks:
-                # once more: a mesh that lost its face looks for it in the same crop afresh. On
+            if not res.multi_face_landmarks and track.held_since is None:
+                # once more (not while the face is followed by its motion, edge_hold.py): a mesh
+                # that lost its face looks for it in the same crop afresh. On
                 # t1.jpg sent as a still picture, frame after frame the same, the mesh lost the
                 # turned woman in every frame after she was found (a tile found her again every
                 # third): her crop moves a sixth of its side from the detector's box to her mesh's
                 res = track.mesh.process(rgb)
-            if not res.multi_face_landmarks:
-                self._drop(tid, following=False)
+            pts = (_landmarks_to_image(res.multi_face_landmarks[0], m, CROP_SIZE)
+                   if res.multi_face_landmarks else None)
+            read = pts is not None and plausible(pts, track.side)
+            moved = None
+            if before is not None and track.grey is not None and (
+                    not read or edge_hold.out_fraction(pts, w, h) >= edge_hold.HOLD_FROM):
+                moved = edge_hold.follow_motion(before, track.grey, track.last)
+                if read and moved is not None and edge_hold.narrowed(pts, moved, w, h):
+                    read = False
+            choice = edge_hold.choose(read, None if moved is None else edge_hold.out_fraction(moved, w, h),
+                                      0.0 if track.held_since is None else t - track.held_since)
+            if choice is edge_hold.Choice.DROP:
+                self._drop(tid, following=pts is not None)
                 continue
-            pts = _landmarks_to_image(res.multi_face_landmarks[0], m, CROP_SIZE)
-            if not plausible(pts, track.side):
-                self._drop(tid)
-                continue
+            if choice is edge_hold.Choice.HOLD:
+                pts = moved
+                track.held_since = t if track.held_since is None else track.held_since
+            else:
+                track.held_since = None
+            assert pts is not None
+            track.last = pts
             x1, y1 = pts[:, :2].min(0)
             x2, y2 = pts[:, :2].max(0)
             track.box = (float(x1), float(y1), float(x2), float(y2))

@@ -1,0 +1,117 @@
+"""A face leaving the frame's edge and coming back: is it still followed, and how well.
+
+    python -m bench.edge [--speed 12]
+
+Each face the wheels carry (the astronaut and the six people of `t1.jpg`), its box 35% of a
+640x480 frame's height, slides from the frame's centre off its left edge until `out` of its width
+is beyond it (`--speed` px a frame), stays there 10 frames swaying a little, and slides back.
+Two columns: the tracker as it is, and with FaceMesh's reading alone
+(`FaceTracker(follow_edges=False)`; models/edge_hold.py). The rows, by `out`:
+- followed: the share of the clip's frames in which the tracker gives the face (a face not
+  followed is not swapped: the person's own face shows);
+- error: where the face is at least 30% out and followed, how far its landmarks in view lie from
+  those the same tracker reads with the frame widened so that the face is whole, median, in
+  face widths;
+- ms: the tracker's time for those frames, median, one core (as bench.engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from bench.engine import pin_to_one_core
+from models.mediapipe_faces import FaceFinder, FaceTracker
+from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, astronaut, crop_face, place, t1
+
+OUTS = (0.4, 0.5, 0.6, 0.7, 0.8)
+CONFIGS = {"as is": {}, "mesh alone": {"follow_edges": False}}
+SIZE = (640, 480)
+WIDEN = 400  # px added on the left for the whole face's reading
+SHARE = 0.35  # of the frame's height, the face's box
+
+
+def people() -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
+    group = t1()
+    return {"astronaut": (astronaut(), ASTRONAUT_DLIB_BOX)} | {
+        f"t1-{i + 1}": (group, box) for i, box in enumerate(T1_DLIB_BOXES.values())}
+
+
+def slide(out: float, face_width: float, speed: float) -> list[tuple[float, float]]:
+    """The face's centre in each frame: off the left edge until `out` of its width is beyond it,
+    10 frames there swaying, and back."""
+    end = face_width * (0.5 - out)
+    there = max(2, int(np.ceil((SIZE[0] / 2 - end) / speed)))
+    xs = list(np.linspace(SIZE[0] / 2, end, there))
+    stay = [(end + 3 * np.sin(i), SIZE[1] / 2 + 3 * np.cos(i)) for i in range(10)]
+    return [(x, SIZE[1] / 2) for x in xs] + stay + [(x, SIZE[1] / 2) for x in xs[::-1]]
+
+
+def run(head: np.ndarray, scale: float, face_width: float, path: list[tuple[float, float]],
+        **config) -> tuple[float, list[float], list[float]]:
+    """(share of frames followed, errors, ms) for one face along `path`."""
+    tracker = FaceTracker(FaceFinder(), **config)
+    whole = FaceTracker(FaceFinder())
+    followed, errors, ms = 0, [], []
+    try:
+        for i, (x, y) in enumerate(path):
+            frame = place(head, SIZE, scale, 0, (x, y))
+            started = time.perf_counter()
+            faces = tracker.update(frame, i / 15)
+            took = (time.perf_counter() - started) * 1000
+            truth = whole.update(place(head, (SIZE[0] + WIDEN, SIZE[1]), scale, 0, (x + WIDEN, y)), i / 15)
+            followed += bool(faces)
+            if not faces or not truth:
+                continue
+            points = truth[0].points - [WIDEN, 0]
+            left, right = points[:, 0].min(), points[:, 0].max()
+            if -left / (right - left) < 0.3:
+                continue
+            seen = points[:, 0] >= 0
+            errors.append(float(np.median(np.linalg.norm(faces[0].points[seen] - points[seen], axis=1))
+                                / face_width))
+            ms.append(took)
+    finally:
+        tracker.close()
+        whole.close()
+    return followed / len(path), errors, ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--speed", type=float, default=12.0, help="px a frame the face slides")
+    args = parser.parse_args()
+    pin_to_one_core()
+    rows = {name: {out: ([], [], []) for out in OUTS} for name in CONFIGS}
+    for name, (photo, box) in people().items():
+        head = crop_face(photo, box, 0.8)
+        scale = SIZE[1] * SHARE / (box[2] - box[0])
+        face_width = (box[2] - box[0]) * scale
+        for out in OUTS:
+            path = slide(out, face_width, args.speed)
+            for config, options in CONFIGS.items():
+                share, errors, ms = run(head, scale, face_width, path, **options)
+                kept = rows[config][out]
+                kept[0].append(share)
+                kept[1].extend(errors)
+                kept[2].extend(ms)
+        print(f"{name} done", flush=True)
+
+    def cell(values: tuple[list[float], list[float], list[float]]) -> str:
+        shares, errors, ms = values
+        error = f"{np.median(errors):.3f}" if errors else "-"
+        took = f"{np.median(ms):.1f}" if ms else "-"
+        return f"{float(np.mean(shares)):.0%} / {error} / {took}"
+
+    print(f"\nfaces sliding off a {SIZE[0]}x{SIZE[1]} frame's left edge at {args.speed:g} px a frame"
+          f" and back; {len(people())} people; followed / error (face widths) / ms\n")
+    print("| out | " + " | ".join(CONFIGS) + " |")
+    print("| --- |" + " --- |" * len(CONFIGS))
+    for out in OUTS:
+        print(f"| {out:.0%} | " + " | ".join(cell(rows[c][out]) for c in CONFIGS) + " |")
+
+
+if __name__ == "__main__":
+    main()
