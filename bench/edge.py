@@ -49,15 +49,26 @@ def slide(out: float, face_width: float, speed: float) -> list[tuple[float, floa
     return [(x, SIZE[1] / 2) for x in xs] + stay + [(x, SIZE[1] / 2) for x in xs[::-1]]
 
 
+def leaving(photo: np.ndarray, box: tuple[int, int, int, int], out: float, speed: float = 12.0
+            ) -> tuple[np.ndarray, float, float, list[tuple[float, float]], list[np.ndarray]]:
+    """The face in `box` sliding off the frame's left edge until `out` of it is beyond, and back:
+    (the head's crop, its scale in the frame, the face's width there, each frame's centre, the
+    frames)."""
+    head = crop_face(photo, box, 0.8)
+    scale = SIZE[1] * SHARE / (box[2] - box[0])
+    width = (box[2] - box[0]) * scale
+    path = slide(out, width, speed)
+    return head, scale, width, path, [place(head, SIZE, scale, 0, centre) for centre in path]
+
+
 def run(head: np.ndarray, scale: float, face_width: float, path: list[tuple[float, float]],
-        **config) -> tuple[float, list[float], list[float]]:
+        frames: list[np.ndarray], **config) -> tuple[float, list[float], list[float]]:
     """(share of frames followed, errors, ms) for one face along `path`."""
     tracker = FaceTracker(FaceFinder(), **config)
     whole = FaceTracker(FaceFinder())
     followed, errors, ms = 0, [], []
     try:
-        for i, (x, y) in enumerate(path):
-            frame = place(head, SIZE, scale, 0, (x, y))
+        for i, ((x, y), frame) in enumerate(zip(path, frames, strict=True)):
             started = time.perf_counter()
             faces = tracker.update(frame, i / 15)
             took = (time.perf_counter() - started) * 1000
@@ -86,13 +97,10 @@ def main() -> None:
     pin_to_one_core()
     rows = {name: {out: ([], [], []) for out in OUTS} for name in CONFIGS}
     for name, (photo, box) in people().items():
-        head = crop_face(photo, box, 0.8)
-        scale = SIZE[1] * SHARE / (box[2] - box[0])
-        face_width = (box[2] - box[0]) * scale
         for out in OUTS:
-            path = slide(out, face_width, args.speed)
+            head, scale, face_width, path, frames = leaving(photo, box, out, args.speed)
             for config, options in CONFIGS.items():
-                share, errors, ms = run(head, scale, face_width, path, **options)
+                share, errors, ms = run(head, scale, face_width, path, frames, **options)
                 kept = rows[config][out]
                 kept[0].append(share)
                 kept[1].extend(errors)

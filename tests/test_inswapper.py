@@ -14,6 +14,7 @@ import pytest
 from insightface.app.common import Face
 from insightface.utils import face_align
 
+from bench.edge import leaving
 from models import face_topology as ft
 from models.engine import SourceFace
 from models.inswapper_engine import InswapperEngine, choose_providers, identity_latent
@@ -22,7 +23,7 @@ from models.paste_back import aligned_template
 from models.select import EngineUnavailable, load_engine, resolve
 from models.upright_frames import UprightFrames
 from models.weights import InswapperFiles
-from testing.faces import place
+from testing.faces import T1_DLIB_BOXES, place
 from testing.standin_models import weights_dir
 from tests.face_checks import swap_once
 
@@ -276,3 +277,15 @@ def test_a_camera_upside_down_gets_the_swap_it_gets_the_right_way_up(engine, ast
     assert np.abs(back.astype(int) - upright.image.astype(int))[changed].mean() < 2
     as_it_came = _swapped_frames(engine, [turn(frame, 180)] * 3, source, turn_frames=False)[-1]
     assert np.abs(turn(as_it_came.image, 180).astype(int) - upright.image.astype(int))[changed].mean() > 10
+
+
+def test_a_face_leaving_the_frame_stays_swapped_on_the_mediapipe_path(engine, astronaut, t1):
+    """The tracker follows a face two thirds out of the frame by its motion (models/edge_hold.py);
+    the swapper's face is pasted on the part in view, as it is for the mesh engine."""
+    _, _, width, path, frames = leaving(t1, T1_DLIB_BOXES["first"], 0.7)
+    results = _swapped_frames(engine, frames, engine.prepare_source(astronaut))
+    assert [r.faces_swapped for r in results] == [1] * len(frames)
+    for (x, _), result in zip(path, results, strict=True):
+        green = (np.abs(result.image.astype(int) - GREEN_BGR).max(axis=2) < 60).sum()
+        # the face's part in view, at 35% of the frame's height: 7342-20663 px measured
+        assert green > 0.1 * width * width * (1 - max(0.0, (width / 2 - x) / width)), x
