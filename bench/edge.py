@@ -1,17 +1,18 @@
 """A face leaving the frame's edge and coming back: is it still followed, and how well.
 
-    python -m bench.edge [--speed 12]
+    python -m bench.edge [--speed 12] [--edge left|top]
 
 Each face the wheels carry (the astronaut and the six people of `t1.jpg`), its box 35% of a
-640x480 frame's height, slides from the frame's centre off its left edge until `out` of its width
-is beyond it (`--speed` px a frame), stays there 10 frames swaying a little, and slides back.
+640x480 frame's height, slides from the frame's centre off its left edge (or its top: someone
+standing up) until `out` of it is beyond (`--speed` px a frame), stays there 10 frames swaying a
+little, and slides back.
 Two columns: the tracker as it is, and with FaceMesh's reading alone
 (`FaceTracker(follow_edges=False)`; models/edge_hold.py). The rows, by `out`:
 - followed: the share of the clip's frames in which the tracker gives the face (a face not
   followed is not swapped: the person's own face shows);
 - error: where the face is at least 30% out and followed, how far its landmarks in view lie from
   those the same tracker reads with the frame widened so that the face is whole, median, in
-  face widths;
+  face widths (its box is about square);
 - ms: the tracker's time for those frames, median, one core (as bench.engine).
 """
 
@@ -29,7 +30,8 @@ from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, astronaut, crop_fac
 OUTS = (0.4, 0.5, 0.6, 0.7, 0.8)
 CONFIGS = {"as is": {}, "mesh alone": {"follow_edges": False}}
 SIZE = (640, 480)
-WIDEN = 400  # px added on the left for the whole face's reading
+WIDEN = 400  # px added beyond the edge for the whole face's reading
+EDGES = ("left", "top")
 SHARE = 0.35  # of the frame's height, the face's box
 
 
@@ -39,50 +41,55 @@ def people() -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
         f"t1-{i + 1}": (group, box) for i, box in enumerate(T1_DLIB_BOXES.values())}
 
 
-def slide(out: float, face_width: float, speed: float) -> list[tuple[float, float]]:
-    """The face's centre in each frame: off the left edge until `out` of its width is beyond it,
-    10 frames there swaying, and back."""
-    end = face_width * (0.5 - out)
-    there = max(2, int(np.ceil((SIZE[0] / 2 - end) / speed)))
-    xs = list(np.linspace(SIZE[0] / 2, end, there))
-    stay = [(end + 3 * np.sin(i), SIZE[1] / 2 + 3 * np.cos(i)) for i in range(10)]
-    return [(x, SIZE[1] / 2) for x in xs] + stay + [(x, SIZE[1] / 2) for x in xs[::-1]]
+def slide(out: float, face_size: float, speed: float, axis: int = 0) -> list[tuple[float, float]]:
+    """The face's centre in each frame: off the frame's left edge (`axis` 0) or its top (1) until
+    `out` of the face is beyond it, 10 frames there swaying, and back."""
+    end = face_size * (0.5 - out)
+    there = max(2, int(np.ceil((SIZE[axis] / 2 - end) / speed)))
+    ahead = list(np.linspace(SIZE[axis] / 2, end, there))
+    across = SIZE[1 - axis] / 2
+    stay = [(end + 3 * np.sin(i), across + 3 * np.cos(i)) for i in range(10)]
+    path = [(a, across) for a in ahead] + stay + [(a, across) for a in ahead[::-1]]
+    return path if axis == 0 else [(b, a) for a, b in path]
 
 
-def leaving(photo: np.ndarray, box: tuple[int, int, int, int], out: float, speed: float = 12.0
-            ) -> tuple[np.ndarray, float, float, list[tuple[float, float]], list[np.ndarray]]:
-    """The face in `box` sliding off the frame's left edge until `out` of it is beyond, and back:
-    (the head's crop, its scale in the frame, the face's width there, each frame's centre, the
-    frames)."""
+def leaving(photo: np.ndarray, box: tuple[int, int, int, int], out: float, speed: float = 12.0,
+            axis: int = 0) -> tuple[np.ndarray, float, float, list[tuple[float, float]], list[np.ndarray]]:
+    """The face in `box` sliding off the frame's left edge (`axis` 0) or its top (1) until `out`
+    of it is beyond, and back: (the head's crop, its scale in the frame, the face's size there (its
+    box is square), each frame's centre, the frames)."""
     head = crop_face(photo, box, 0.8)
     scale = SIZE[1] * SHARE / (box[2] - box[0])
-    width = (box[2] - box[0]) * scale
-    path = slide(out, width, speed)
-    return head, scale, width, path, [place(head, SIZE, scale, 0, centre) for centre in path]
+    size = (box[2] - box[0]) * scale
+    path = slide(out, size, speed, axis)
+    return head, scale, size, path, [place(head, SIZE, scale, 0, centre) for centre in path]
 
 
-def run(head: np.ndarray, scale: float, face_width: float, path: list[tuple[float, float]],
-        frames: list[np.ndarray], **config) -> tuple[float, list[float], list[float]]:
-    """(share of frames followed, errors, ms) for one face along `path`."""
+def run(head: np.ndarray, scale: float, face_size: float, path: list[tuple[float, float]],
+        frames: list[np.ndarray], axis: int = 0, **config) -> tuple[float, list[float], list[float]]:
+    """(share of frames followed, errors, ms) for one face along `path`, leaving by the left edge
+    (`axis` 0) or the top (1)."""
     tracker = FaceTracker(FaceFinder(), **config)
     whole = FaceTracker(FaceFinder())
+    shift = np.array([WIDEN, 0.0] if axis == 0 else [0.0, WIDEN])
+    wider = (SIZE[0] + int(shift[0]), SIZE[1] + int(shift[1]))
     followed, errors, ms = 0, [], []
     try:
-        for i, ((x, y), frame) in enumerate(zip(path, frames, strict=True)):
+        for i, (centre, frame) in enumerate(zip(path, frames, strict=True)):
             started = time.perf_counter()
             faces = tracker.update(frame, i / 15)
             took = (time.perf_counter() - started) * 1000
-            truth = whole.update(place(head, (SIZE[0] + WIDEN, SIZE[1]), scale, 0, (x + WIDEN, y)), i / 15)
+            truth = whole.update(place(head, wider, scale, 0, tuple(np.add(centre, shift))), i / 15)
             followed += bool(faces)
             if not faces or not truth:
                 continue
-            points = truth[0].points - [WIDEN, 0]
-            left, right = points[:, 0].min(), points[:, 0].max()
-            if -left / (right - left) < 0.3:
+            points = truth[0].points - shift
+            low, high = points[:, axis].min(), points[:, axis].max()
+            if -low / (high - low) < 0.3:
                 continue
-            seen = points[:, 0] >= 0
+            seen = points[:, axis] >= 0
             errors.append(float(np.median(np.linalg.norm(faces[0].points[seen] - points[seen], axis=1))
-                                / face_width))
+                                / face_size))
             ms.append(took)
     finally:
         tracker.close()
@@ -93,14 +100,16 @@ def run(head: np.ndarray, scale: float, face_width: float, path: list[tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--speed", type=float, default=12.0, help="px a frame the face slides")
+    parser.add_argument("--edge", choices=EDGES, default="left", help="the edge the face leaves by")
     args = parser.parse_args()
+    axis = EDGES.index(args.edge)
     pin_to_one_core()
     rows = {name: {out: ([], [], []) for out in OUTS} for name in CONFIGS}
     for name, (photo, box) in people().items():
         for out in OUTS:
-            head, scale, face_width, path, frames = leaving(photo, box, out, args.speed)
+            head, scale, face_size, path, frames = leaving(photo, box, out, args.speed, axis)
             for config, options in CONFIGS.items():
-                share, errors, ms = run(head, scale, face_width, path, frames, **options)
+                share, errors, ms = run(head, scale, face_size, path, frames, axis, **options)
                 kept = rows[config][out]
                 kept[0].append(share)
                 kept[1].extend(errors)
@@ -113,7 +122,7 @@ def main() -> None:
         took = f"{np.median(ms):.1f}" if ms else "-"
         return f"{float(np.mean(shares)):.0%} / {error} / {took}"
 
-    print(f"\nfaces sliding off a {SIZE[0]}x{SIZE[1]} frame's left edge at {args.speed:g} px a frame"
+    print(f"\nfaces sliding off a {SIZE[0]}x{SIZE[1]} frame's {args.edge} edge at {args.speed:g} px a frame"
           f" and back; {len(people())} people; followed / error (face widths) / ms\n")
     print("| out | " + " | ".join(CONFIGS) + " |")
     print("| --- |" + " --- |" * len(CONFIGS))
