@@ -368,7 +368,8 @@ class FaceTracker:
                    if res.multi_face_landmarks else None)
             read = pts is not None and plausible(pts, track.side)
             moved = None
-            if before is not None and track.grey is not None and (
+            # (a frame of another size: a browser lowered its camera's resolution)
+            if before is not None and track.grey is not None and before.shape == track.grey.shape and (
                     not read or edge_hold.out_fraction(pts, w, h) >= edge_hold.HOLD_FROM):
                 moved = edge_hold.follow_motion(before, track.grey, track.last)
                 if read and moved is not None and edge_hold.narrowed(pts, moved, w, h):

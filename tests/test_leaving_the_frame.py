@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -84,3 +85,13 @@ def test_a_face_cut_by_the_frames_bottom_is_read_by_facemesh_not_moved(astronaut
     assert all(len(faces) == 1 for faces in runs[0])
     for mine, read in zip(*runs, strict=True):
         assert np.array_equal(mine[0].points, read[0].points)
+
+
+def test_frames_that_change_size_at_the_edge_are_followed_without_error(t1):
+    # a browser lowers its camera's resolution under congestion: the frame before, kept for the
+    # motion, is of another size than this one
+    *_, frames = leaving(t1, T1_DLIB_BOXES["first"], 0.6)
+    half = [cv2.resize(frame, (SIZE[0] // 2, SIZE[1] // 2)) for frame in frames]
+    counts = followed(frames[:25] + half[25:])
+    assert counts[:25] == [1] * 25
+    assert counts[-1] == 1
