@@ -26,17 +26,17 @@ from models import face_topology as ft
 
 # share of the face out of the frame from which a lost mesh is the face leaving it: nearer in,
 # it is lost for another reason (a hand over it, a head turned away), and the track ends as before.
-# Measured on the last mesh moved, which has itself shrunk by then: 0.14-0.22 out where the face
-# was 0.48-0.53 out
+# Low, as it is measured on the last mesh taken, which may have shrunk: with shrunk readings taken
+# as read (a first form), 0.14-0.22 out where the face was 0.48-0.53 out
 HOLD_FROM = 0.1
 GIVE_UP_OUT = 0.85  # beyond it too little is in view to swap or to follow
-# s a face is followed by its motion alone: its expression is the one it had when it was last
+# seconds a face is followed by its motion alone: its expression is the one it had when it was last
 # read, and nothing but the motion says a face is still there
 MAX_HELD = 3.0
 # a reading of a face this far out (the moved mesh's share), narrower or shorter than the moved
 # mesh by this ratio, has shrunk onto the part in view. Taken as read where it was not lost, the
-# landmarks in view of faces 50-70% out lay 0.027-0.036 of the face's width from the whole face's
-# reading (bench.edge, median); with these, 0.019-0.024
+# landmarks in view of faces 50-70% out by the left edge lay 0.027-0.036 of the face's width from
+# the whole face's reading (bench.edge, median); with these, 0.019-0.024
 SHRINK_FROM = 0.3
 SHRINK = 0.92
 NEAR = 0.1  # the face's box, grown by this share of its size each way, reaches past the frame
@@ -101,10 +101,9 @@ def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np
     start = start[(start[:, 0] >= 2) & (start[:, 0] < w - 2) & (start[:, 1] >= 2) & (start[:, 1] < h - 2)]
     if len(start) > MAX_POINTS:
         start = start[np.linspace(0, len(start) - 1, MAX_POINTS).round().astype(int)]
-    start = start.reshape(-1, 1, 2)
-    if len(start) < MIN_POINTS:
+    p0 = start.reshape(-1, 1, 2)
+    if len(p0) < MIN_POINTS:
         return None
-    p0 = start
     p1, found = _flow(before, now, p0)
     back, found_back = _flow(now, before, p1)
     good = ((found.ravel() == 1) & (found_back.ravel() == 1)
