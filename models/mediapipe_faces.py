@@ -12,7 +12,7 @@ All objects here are single-threaded: mediapipe graphs must be used from one thr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -96,8 +96,12 @@ def plausible(pts: np.ndarray, side: float) -> bool:
     return 0.15 <= eye_dist / max(width, 1.0) <= 0.8 and 0.6 <= height / max(width, 1.0) <= 2.5
 
 
+def box_area(box: Sequence[float]) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
 def _area(face: DetectedFace) -> float:
-    return (face.box[2] - face.box[0]) * (face.box[3] - face.box[1])
+    return box_area(face.box)
 
 
 class FaceDetector:
@@ -422,5 +426,5 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0

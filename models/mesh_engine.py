@@ -47,7 +47,7 @@ from models.mask import (
     forehead_hair,
     temples,
 )
-from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace
+from models.mediapipe_faces import FaceDetector, FaceFinder, FaceTracker, StillMesher, TrackedFace, box_area
 from models.occlusion import (
     HAND_MODEL_FILES,
     FaceView,
@@ -1117,7 +1117,7 @@ class LookedAgain(NamedTuple):
 def _largest(detected: list[tuple[DetectedFace, np.ndarray | None]]) -> Found | None:
     """The largest of the faces `detected` (MeshEngine._detected) with a mesh: its box and mesh."""
     meshed = [(face.box, pts) for face, pts in detected if pts is not None]
-    return max(meshed, key=lambda f: (f[0][2] - f[0][0]) * (f[0][3] - f[0][1]), default=None)
+    return max(meshed, key=lambda f: box_area(f[0]), default=None)
 
 
 def _crop_view(image: np.ndarray, pts: np.ndarray, coverage: bool = True, enlarge: bool = True) -> SourceView:

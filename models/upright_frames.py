@@ -20,7 +20,7 @@ import numpy as np
 
 from models import orientation
 from models.engine import SwapResult
-from models.mediapipe_faces import FaceTracker, TrackedFace
+from models.mediapipe_faces import FaceTracker, TrackedFace, box_area
 from models.orientation import Mesh
 
 # a stream that shows no face looks for one in its frames turned, a quarter turn at a time: in its
@@ -100,7 +100,7 @@ class UprightFrames:
             oldest = min(followed or faces, key=lambda f: f.track_id)
             turn = orientation.followed_turn(self.turn, orientation.roll(oldest.points))
         else:
-            largest = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+            largest = max(faces, key=lambda f: box_area(f.box))
             turn = (self.turn + self._way_up(turned, largest.box)) % 360
         if turn != self.turn:
             self.turn = turn
