@@ -458,8 +458,10 @@ class MeshStream:
         layers = _layers(src, dst)
         changed, moved = box, dst
         if self.engine.shape > 0 and self.engine.outline > 0:
-            changed, box, maps, occluded, moved = self._reshape_with_outline(out, face, layers, glasses,
-                                                                             timings)
+            reshaped = self._reshape_with_outline(out, face, layers, glasses, timings)
+            if reshaped is None:
+                return None
+            changed, box, maps, occluded, moved = reshaped
             t = time.perf_counter()
         elif self.engine.shape > 0:
             # The target's face takes the source's shape: its pixels move to the new mesh first
@@ -657,12 +659,12 @@ class MeshStream:
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
         glasses: tuple[np.ndarray, PixelBox] | None, timings: dict[str, float],
-    ) -> tuple[PixelBox, PixelBox, list[tuple[np.ndarray, np.ndarray]], np.ndarray | None, np.ndarray]:
+    ) -> tuple[PixelBox, PixelBox, list[tuple[np.ndarray, np.ndarray]], np.ndarray | None, np.ndarray] | None:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
         never tears. Returns the box of changed pixels, the box the face's texture goes in, each
         layer's sampling maps over it, what stands in front of the face there and the face's mesh
-        after the move."""
+        after the move; None, with nothing moved, where the moved face lies beyond the frame."""
         t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
@@ -676,6 +678,11 @@ class MeshStream:
         # (bench.quality --faces social, s4-2 onto s5-2). Beyond the ring the target's pixels
         # do not move (within, below)
         inner = _face_box(moved[:MESH_POINTS], w, h)
+        if inner[2] - inner[0] < 4 or inner[3] - inner[1] < 4:
+            # a face nearly all out of the frame (followed by its motion, edge_hold.py), moved to
+            # a wider source's shape: its box was empty, a slice of it wrapped round to the far
+            # side, and the frame failed
+            return None
         ring_box = _box_around(ring_dst, w, h)
         outer = (min(inner[0], ring_box[0]), min(inner[1], ring_box[1]),
                  max(inner[2], ring_box[2]), max(inner[3], ring_box[3]))

@@ -94,3 +94,14 @@ def test_frames_that_change_size_at_the_edge_are_followed_without_error(t1):
     counts = followed(frames[:25] + half[25:])
     assert counts[:25] == [1] * 25
     assert counts[-1] == 1
+
+
+def test_a_face_going_all_the_way_out_never_fails_a_frame(t1, astronaut, mesh_engine):
+    # followed by its motion until 85% of it is out, a face's swap moved to the source's shape
+    # (wider, on the turned woman) lay wholly beyond the frame: its box was empty, a slice of it
+    # wrapped round, and the frame failed with an IndexError
+    source = mesh_engine.prepare_source(astronaut)
+    for person in T1_DLIB_BOXES:
+        *_, frames = leaving(t1, T1_DLIB_BOXES[person], 1.2)
+        results = play_all(mesh_engine, frames, source)
+        assert results[0].faces_swapped == 1 and results[-1].faces_swapped == 1, person
