@@ -24,8 +24,9 @@ import time
 import numpy as np
 
 from bench.engine import pin_to_one_core
+from bench.finding import people
 from models.mediapipe_faces import FaceFinder, FaceTracker
-from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, astronaut, crop_face, place, t1
+from testing.faces import crop_face, place
 
 OUTS = (0.4, 0.5, 0.6, 0.7, 0.8)
 CONFIGS = {"as is": {}, "mesh alone": {"follow_edges": False}}
@@ -33,12 +34,6 @@ SIZE = (640, 480)
 WIDEN = 400  # px added beyond the edge for the whole face's reading
 EDGES = ("left", "top")
 SHARE = 0.35  # of the frame's height, the face's box
-
-
-def people() -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
-    group = t1()
-    return {"astronaut": (astronaut(), ASTRONAUT_DLIB_BOX)} | {
-        f"t1-{i + 1}": (group, box) for i, box in enumerate(T1_DLIB_BOXES.values())}
 
 
 def slide(out: float, face_size: float, speed: float, axis: int = 0) -> list[tuple[float, float]]:
