@@ -218,6 +218,12 @@ def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
 
 
+def _too_small(box: PixelBox) -> bool:
+    """Whether a face's pixel box is too small to swap in: under 4 px, or empty (the face beyond
+    the frame, where its clipped box comes out inverted)."""
+    return box[2] - box[0] < 4 or box[3] - box[1] < 4
+
+
 def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
     """The pixel box a face's texture is written in: every mesh point (where a turned head's mesh
     folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box around
@@ -453,7 +459,7 @@ class MeshStream:
         dst = face.points[:MESH_POINTS]
         face_w = ft.face_width(dst)
         box = _face_box(dst, w, h)
-        if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+        if _too_small(box):
             return None
         layers = _layers(src, dst)
         changed, moved = box, dst
@@ -678,7 +684,7 @@ class MeshStream:
         # (bench.quality --faces social, s4-2 onto s5-2). Beyond the ring the target's pixels
         # do not move (within, below)
         inner = _face_box(moved[:MESH_POINTS], w, h)
-        if inner[2] - inner[0] < 4 or inner[3] - inner[1] < 4:
+        if _too_small(inner):
             # a face nearly all out of the frame (followed by its motion, edge_hold.py), moved to
             # a wider source's shape: its box was empty, a slice of it wrapped round to the far
             # side, and the frame failed
