@@ -10,9 +10,11 @@ So while a face is at the frame's edge its track keeps the frame in greyscale, a
 reads nothing, or a mesh shrunk onto the part in view, the last mesh is moved as the face moved
 instead: its points in view are followed by optical flow from the frame before, a rotation, scale
 and shift fitted to them, and the whole mesh moved by it. That lasts until nearly all the face is
-out (`GIVE_UP_OUT`) or for `MAX_HELD` seconds; a mesh read again takes over.
+out (`GIVE_UP_OUT`); for `MAX_HELD` seconds whatever the face looks like, and past them while the
+part in view still looks as it did where FaceMesh last read it (`likeness`: a hand raised over it,
+the mesh slid off it, end the hold). A mesh read again takes over.
 
-`choose` and `narrowed` are the policy, pure; `follow_motion` is the flow.
+`choose` and `narrowed` are the policy, pure; `follow_motion` is the flow, `likeness` the look.
 """
 
 from __future__ import annotations
@@ -30,9 +32,19 @@ from models import face_topology as ft
 # as read (a first form), 0.14-0.22 out where the face was 0.48-0.53 out
 HOLD_FROM = 0.1
 GIVE_UP_OUT = 0.85  # beyond it too little is in view to swap or to follow
-# seconds a face is followed by its motion alone: its expression is the one it had when it was last
-# read, and nothing but the motion says a face is still there
+# seconds a face is followed by its motion alone whatever it looks like (its expression is the one
+# it had when it was last read); past them, only while the part in view still looks as it did then.
+# Ended at MAX_HELD alone, faces left 50-70% out for 10 s were followed in 55-77% of the frames
+# (bench.edge --stay 10), fewer than FaceMesh alone at 50% out: its shrunk readings are refused
 MAX_HELD = 3.0
+# that `likeness`, at least. Still faces at the edge, with a webcam's noise and JPEG, their
+# exposure falling by 30% or their jaw opening and closing: 0.70 at their lowest, 0.85-1.00 median
+# (7 people 50-70% out, 10 s; ad hoc). A hand raised over the part in view 4 s out there, 60% out:
+# held on by the motion alone, 3 clips of 7 lay at 0.0-0.4 for the 6 s left; with the check their
+# holds ended 13-14 frames after the hand began to rise (2) or once 3 s old (1). Of the other 4, the
+# flow lost 2 first, and 2 stayed at 0.73-0.85 with the hand there and were held
+ALIKE = 0.6
+LOOK_SIDE = 64  # px: the side of the square the face is compared in
 # a reading of a face this far out (the moved mesh's share), narrower or shorter than the moved
 # mesh by this ratio, has shrunk onto the part in view. Taken as read where it was not lost, the
 # landmarks in view of faces 50-70% out by the left edge lay 0.027-0.036 of the face's width from
@@ -46,6 +58,7 @@ WINDOW = (21, 21)
 LEVELS = 3
 BACK_ERROR = 1.0  # px: a point followed back must land this near where it started
 FIT_ERROR = 2.0  # px: RANSAC's threshold for a point that moves with the face
+MIN_COMPARED = 200  # px of the LOOK_SIDE square compared, at least (a tenth of the face there)
 
 
 class Choice(Enum):
@@ -81,16 +94,50 @@ def narrowed(mesh: np.ndarray, moved: np.ndarray, width: int, height: int) -> bo
     return bool(a.min() < SHRINK * b.min() or a.max() < SHRINK * b.max())
 
 
-def choose(mesh_read: bool, moved_out: float | None, held_for: float) -> Choice:
+def choose(mesh_read: bool, moved_out: float | None, held_for: float, look: float | None = None) -> Choice:
     """Which mesh a track takes in this frame. `mesh_read`: FaceMesh read a plausible mesh;
     `moved_out`: the share out of the frame of the last mesh moved by the face's motion (None:
     its motion was not followed); `held_for`: seconds the face has been followed by its motion
-    alone so far."""
+    alone so far; `look`: the part in view's `likeness` to its look when it was last read (None:
+    not compared)."""
     if mesh_read:
         return Choice.MESH
-    if moved_out is not None and HOLD_FROM <= moved_out < GIVE_UP_OUT and held_for < MAX_HELD:
+    if moved_out is None or not HOLD_FROM <= moved_out < GIVE_UP_OUT:
+        return Choice.DROP
+    if held_for < MAX_HELD or (look is not None and look >= ALIKE):
         return Choice.HOLD
     return Choice.DROP
+
+
+def likeness(seen: np.ndarray, seen_points: np.ndarray, now: np.ndarray, points: np.ndarray) -> float | None:
+    """How alike the face in greyscale frame `now`, where the moved mesh `points` puts it, is to
+    its look in `seen`, where FaceMesh read `seen_points`: the normalised cross-correlation of the
+    two over the part of the face in view in both, the first moved onto the second as the mesh
+    moved (so a change of light's brightness or contrast leaves it at 1). None: too little in
+    view to say."""
+    oval = points[ft.face_oval(), :2].astype(np.float64)
+    corner = oval.min(0)
+    motion, _ = cv2.estimateAffinePartial2D(seen_points[:, :2].astype(np.float32),
+                                            points[:, :2].astype(np.float32), method=cv2.LMEDS)
+    if motion is None:
+        return None
+    # sampled at twice the square's side, then averaged down: sampled at its side straight away,
+    # a face three times larger aliases
+    step = max(float(np.ptp(oval, axis=0).max()), 1.0) / (2 * LOOK_SIDE)
+    to_square = np.array([[1 / step, 0, -corner[0] / step], [0, 1 / step, -corner[1] / step]])
+    seen_to_square = np.hstack([to_square[:, :2] @ motion[:, :2],
+                                (to_square[:, :2] @ motion[:, 2] + to_square[:, 2])[:, None]])
+    a, a_in = _square(now, to_square)
+    b, b_in = _square(seen, seen_to_square)
+    # the face's inner nine tenths: its outline's edge moves over what is behind it
+    inner = (oval - oval.mean(0)) * 0.9 + oval.mean(0)
+    face = np.zeros((LOOK_SIDE, LOOK_SIDE), np.uint8)
+    cv2.fillConvexPoly(face, np.round((inner - corner) / (2 * step)).astype(np.int32), 1)
+    both = (face > 0) & a_in & b_in
+    if both.sum() < MIN_COMPARED:
+        return None
+    x, y = a[both] - a[both].mean(), b[both] - b[both].mean()
+    return float((x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum() + 1e-6))
 
 
 def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np.ndarray | None:
@@ -119,6 +166,16 @@ def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np
     if moved.shape[1] > 2:
         moved[:, 2:] *= np.sqrt(abs(np.linalg.det(fit[:, :2])))
     return moved
+
+
+def _square(grey: np.ndarray, to_square: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`grey` moved by `to_square` into a square of twice LOOK_SIDE and averaged down to it, and
+    where the frame has pixels there."""
+    side = 2 * LOOK_SIDE
+    big = cv2.warpAffine(grey, to_square, (side, side), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpAffine(np.full_like(grey, 255), to_square, (side, side), flags=cv2.INTER_LINEAR)
+    small = cv2.resize(big, (LOOK_SIDE, LOOK_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return small, cv2.resize(inside, (LOOK_SIDE, LOOK_SIDE), interpolation=cv2.INTER_AREA) == 255
 
 
 def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -247,6 +247,8 @@ class _Track:
     last: np.ndarray | None = None  # (N, 3) the mesh taken in the frame before, unsmoothed
     grey: np.ndarray | None = None  # that frame in greyscale, where the face was at its edge
     held_since: float | None = None  # since when its mesh is the last one moved (models/edge_hold.py)
+    # while it is: the frame in greyscale and the mesh where it was last read, to compare with
+    seen: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -378,16 +380,22 @@ class FaceTracker:
                 moved = edge_hold.follow_motion(before, track.grey, track.last)
                 if read and moved is not None and edge_hold.narrowed(pts, moved, w, h):
                     read = False
+            held_for = 0.0 if track.held_since is None else t - track.held_since
+            look = None
+            if not read and moved is not None and track.seen is not None and held_for >= edge_hold.MAX_HELD:
+                look = edge_hold.likeness(*track.seen, track.grey, moved)
             choice = edge_hold.choose(read, None if moved is None else edge_hold.out_fraction(moved, w, h),
-                                      0.0 if track.held_since is None else t - track.held_since)
+                                      held_for, look)
             if choice is edge_hold.Choice.DROP:
                 self._drop(tid, following=pts is not None)
                 continue
             if choice is edge_hold.Choice.HOLD:
+                assert moved is not None and before is not None
                 pts = moved
-                track.held_since = t if track.held_since is None else track.held_since
+                if track.held_since is None:
+                    track.held_since, track.seen = t, (before, track.last)
             else:
-                track.held_since = None
+                track.held_since, track.seen = None, None
             assert pts is not None
             track.last = pts
             x1, y1 = pts[:, :2].min(0)

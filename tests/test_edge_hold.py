@@ -9,8 +9,9 @@ import pytest
 
 from models import edge_hold
 from models import face_topology as ft
-from models.edge_hold import Choice, choose, follow_motion, narrowed, near_edge, out_fraction
+from models.edge_hold import Choice, choose, follow_motion, likeness, narrowed, near_edge, out_fraction
 from testing.faces import T1_DLIB_BOXES
+from testing.occluders import hand_cutout, put_over
 
 W, H = 640, 480
 
@@ -69,6 +70,70 @@ def test_a_face_is_held_for_max_held_seconds_at_most():
         now += 1 / 15
         assert now - t0 < 10, "held for ever"
     assert now - t0 == pytest.approx(edge_hold.MAX_HELD, abs=1 / 15)
+
+
+def test_past_max_held_a_face_is_held_only_while_it_looks_as_it_did():
+    past = edge_hold.MAX_HELD + 60.0
+    assert choose(False, 0.6, past, look=0.95) is Choice.HOLD
+    assert choose(False, 0.6, past, look=edge_hold.ALIKE) is Choice.HOLD
+    assert choose(False, 0.6, past, look=edge_hold.ALIKE - 0.01) is Choice.DROP
+    assert choose(False, 0.6, past, look=None) is Choice.DROP  # too little in view to say
+    # within MAX_HELD the look is not asked (a face moving fast out of the frame is blurred)
+    assert choose(False, 0.6, 1.0, look=0.0) is Choice.HOLD
+    # and nothing holds a face nearly all out
+    assert choose(False, edge_hold.GIVE_UP_OUT, past, look=1.0) is Choice.DROP
+
+
+def test_a_face_held_for_minutes_ends_the_frame_it_stops_looking_alike():
+    t0 = now = 100.0
+    looks = iter([0.97] * 15 * 300 + [0.4])  # five minutes alike, then a hand over it
+    while choose(False, 0.6, now - t0, look=next(looks) if now - t0 >= edge_hold.MAX_HELD else None) \
+            is Choice.HOLD:
+        now += 1 / 15
+    assert now - t0 == pytest.approx(edge_hold.MAX_HELD + 300, abs=2 / 15)
+
+
+def moved_by(grey: np.ndarray, points: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    frame = cv2.warpAffine(grey, fit, grey.shape[::-1], borderMode=cv2.BORDER_REFLECT)
+    moved = points.copy()
+    moved[:, :2] = points[:, :2] @ fit[:, :2].T + fit[:, 2]
+    return frame, moved
+
+
+def first_face(t1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """t1.jpg in greyscale, a stand-in mesh on its first person, and a motion of that face."""
+    x1, y1, x2, y2 = T1_DLIB_BOXES["first"]
+    fit = cv2.getRotationMatrix2D(((x1 + x2) / 2, (y1 + y2) / 2), -5.0, 0.95)
+    fit[:, 2] += (6.0, -4.0)
+    return cv2.cvtColor(t1, cv2.COLOR_BGR2GRAY), face(x1, y1, x2, y2), fit
+
+
+def test_a_face_moved_and_relit_is_alike(t1):
+    grey, points, fit = first_face(t1)
+    now, moved = moved_by(grey, points, fit)
+    assert likeness(grey, points, now, moved) > 0.95
+    dimmer = (now.astype(np.float32) * 0.6 + 20).astype(np.uint8)  # the camera's exposure changed
+    assert likeness(grey, points, dimmer, moved) > 0.95
+
+
+def test_a_hand_over_the_face_is_not_alike(t1):
+    grey, points, fit = first_face(t1)
+    now, moved = moved_by(grey, points, fit)
+    centre = moved[:, :2].mean(0)
+    covered, _ = put_over(cv2.cvtColor(now, cv2.COLOR_GRAY2BGR), hand_cutout(), 0.6, 90, tuple(centre))
+    assert likeness(grey, points, cv2.cvtColor(covered, cv2.COLOR_BGR2GRAY), moved) < edge_hold.ALIKE
+    # nor is a mesh that slid off the face onto what is beside it
+    beside = moved.copy()
+    beside[:, 0] += np.ptp(moved[:, 0])
+    assert likeness(grey, points, now, beside) < edge_hold.ALIKE
+
+
+def test_likeness_says_nothing_with_too_little_of_the_face_in_view(t1):
+    grey, points, fit = first_face(t1)
+    now, moved = moved_by(grey, points, fit)
+    gone = moved.copy()
+    gone[:, 0] -= moved[:, 0].max() - 3  # all but a 3 px sliver beyond the frame's left edge
+    assert likeness(grey, points, now, gone) is None
 
 
 def test_a_reading_shrunk_onto_the_part_in_view_is_narrowed():
