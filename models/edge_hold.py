@@ -9,12 +9,15 @@ is read well further out.
 So while a face is at the frame's edge its track keeps the frame in greyscale, and where FaceMesh
 reads nothing, or a mesh shrunk onto the part in view, the last mesh is moved as the face moved
 instead: its points in view are followed by optical flow from the frame before, a rotation, scale
-and shift fitted to them, and the whole mesh moved by it. That lasts until nearly all the face is
+and shift fitted to them, and the whole mesh moved by it; from the hold's second frame that mesh is
+read again against the frame where FaceMesh last read the face (`anchor`), so that the small
+errors of each step do not add up. That lasts until nearly all the face is
 out (`GIVE_UP_OUT`); for `MAX_HELD` seconds whatever the face looks like, and past them while the
 part in view still looks as it did where FaceMesh last read it (`likeness`: a hand raised over it,
 the mesh slid off it, end the hold). A mesh read again takes over.
 
-`choose` and `narrowed` are the policy, pure; `follow_motion` is the flow, `likeness` the look.
+`choose` and `narrowed` are the policy, pure; `follow_motion` and `anchor` are the flow,
+`likeness` the look.
 """
 
 from __future__ import annotations
@@ -144,8 +147,7 @@ def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np
     """`points` (N, 2 or 3; depth scaled with the face), read in greyscale frame `before`, moved
     as the face moved into `now`; None where too few of its points in view could be followed."""
     h, w = now.shape[:2]
-    start = points[:, :2].astype(np.float32)
-    start = start[(start[:, 0] >= 2) & (start[:, 0] < w - 2) & (start[:, 1] >= 2) & (start[:, 1] < h - 2)]
+    start = points[_in_view(points, w, h), :2].astype(np.float32)
     if len(start) > MAX_POINTS:
         start = start[np.linspace(0, len(start) - 1, MAX_POINTS).round().astype(int)]
     p0 = start.reshape(-1, 1, 2)
@@ -155,10 +157,41 @@ def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np
     back, found_back = _flow(now, before, p1)
     good = ((found.ravel() == 1) & (found_back.ravel() == 1)
             & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) < BACK_ERROR))
-    if good.sum() < MIN_POINTS:
+    return _moved_by_fit(points, p0[good], p1[good])
+
+
+def anchor(seen: np.ndarray, seen_points: np.ndarray, now: np.ndarray,
+           moved: np.ndarray) -> np.ndarray | None:
+    """`moved` (the mesh read in greyscale frame `seen` as `seen_points`, moved frame by frame
+    into `now`) read again against `seen` itself: its points in view in both followed from `seen`
+    straight into `now`, starting where `moved` puts them. Frame by frame, each step's small error
+    adds up; this one does not. None where too few could be followed."""
+    h, w = now.shape[:2]
+    inside = _in_view(seen_points, w, h) & _in_view(moved, w, h)
+    index = np.flatnonzero(inside)
+    if len(index) > MAX_POINTS:
+        index = index[np.linspace(0, len(index) - 1, MAX_POINTS).round().astype(int)]
+    if len(index) < MIN_POINTS:
         return None
-    fit, inliers = cv2.estimateAffinePartial2D(p0[good], p1[good], method=cv2.RANSAC,
-                                               ransacReprojThreshold=FIT_ERROR)
+    p0 = seen_points[index, :2].astype(np.float32).reshape(-1, 1, 2)
+    guess = moved[index, :2].astype(np.float32).reshape(-1, 1, 2)
+    p1, found = _flow(seen, now, p0, guess)
+    back, found_back = _flow(now, seen, p1, p0)
+    good = ((found.ravel() == 1) & (found_back.ravel() == 1)
+            & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) < BACK_ERROR))
+    return _moved_by_fit(seen_points, p0[good], p1[good])
+
+
+def _in_view(points: np.ndarray, w: int, h: int) -> np.ndarray:
+    xy = points[:, :2]
+    return (xy[:, 0] >= 2) & (xy[:, 0] < w - 2) & (xy[:, 1] >= 2) & (xy[:, 1] < h - 2)
+
+
+def _moved_by_fit(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
+    """`points` moved by the rotation, scale and shift that takes `start` to `end` (RANSAC)."""
+    if len(start) < MIN_POINTS:
+        return None
+    fit, inliers = cv2.estimateAffinePartial2D(start, end, method=cv2.RANSAC, ransacReprojThreshold=FIT_ERROR)
     if fit is None or int(inliers.sum()) < MIN_POINTS:
         return None
     moved = points.astype(np.float64).copy()
@@ -178,6 +211,11 @@ def _square(grey: np.ndarray, to_square: np.ndarray) -> tuple[np.ndarray, np.nda
     return small, cv2.resize(inside, (LOOK_SIDE, LOOK_SIDE), interpolation=cv2.INTER_AREA) == 255
 
 
-def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    moved, found, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, winSize=WINDOW, maxLevel=LEVELS)
+def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray,
+          guess: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    if guess is None:
+        moved, found, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, winSize=WINDOW, maxLevel=LEVELS)
+    else:
+        moved, found, _ = cv2.calcOpticalFlowPyrLK(a, b, points, guess.copy(), winSize=WINDOW,
+                                                   maxLevel=LEVELS, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
     return moved, found

@@ -378,6 +378,10 @@ class FaceTracker:
             if before is not None and track.grey is not None and before.shape == track.grey.shape and (
                     not read or edge_hold.out_fraction(pts, w, h) >= edge_hold.HOLD_FROM):
                 moved = edge_hold.follow_motion(before, track.grey, track.last)
+                if moved is not None and track.seen is not None:
+                    # read again against the frame where FaceMesh last read it (no drift)
+                    anchored = edge_hold.anchor(*track.seen, track.grey, moved)
+                    moved = moved if anchored is None else anchored
                 if read and moved is not None and edge_hold.narrowed(pts, moved, w, h):
                     read = False
             held_for = 0.0 if track.held_since is None else t - track.held_since

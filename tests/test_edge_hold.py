@@ -9,7 +9,16 @@ import pytest
 
 from models import edge_hold
 from models import face_topology as ft
-from models.edge_hold import Choice, choose, follow_motion, likeness, narrowed, near_edge, out_fraction
+from models.edge_hold import (
+    Choice,
+    anchor,
+    choose,
+    follow_motion,
+    likeness,
+    narrowed,
+    near_edge,
+    out_fraction,
+)
 from testing.faces import T1_DLIB_BOXES
 from testing.occluders import hand_cutout, put_over
 
@@ -134,6 +143,25 @@ def test_likeness_says_nothing_with_too_little_of_the_face_in_view(t1):
     gone = moved.copy()
     gone[:, 0] -= moved[:, 0].max() - 3  # all but a 3 px sliver beyond the frame's left edge
     assert likeness(grey, points, now, gone) is None
+
+
+def test_anchor_takes_out_what_frame_by_frame_steps_added_up(t1):
+    grey, points, fit = first_face(t1)
+    now, moved = moved_by(grey, points, fit)
+    drifted = moved.copy()
+    drifted[:, :2] += (7.0, -5.0)  # a minute of small errors, frame by frame
+    drifted[:, :2] = (drifted[:, :2] - drifted[:, :2].mean(0)) * 1.03 + drifted[:, :2].mean(0)
+    mended = anchor(grey, points, now, drifted)
+    assert mended is not None
+    assert np.median(np.linalg.norm(mended[:, :2] - moved[:, :2], axis=1)) < 0.5
+
+
+def test_anchor_gives_nothing_with_too_little_of_the_face_in_view(t1):
+    grey, points, fit = first_face(t1)
+    now, moved = moved_by(grey, points, fit)
+    gone = moved.copy()
+    gone[:, 0] -= moved[:, 0].max() + 10
+    assert anchor(grey, points, now, gone) is None
 
 
 def test_a_reading_shrunk_onto_the_part_in_view_is_narrowed():
