@@ -11,10 +11,10 @@ reads nothing, or a mesh shrunk onto the part in view, the last mesh is moved as
 instead: its points in view are followed by optical flow from the frame before, a rotation, scale
 and shift fitted to them, and the whole mesh moved by it; from the hold's second frame that mesh is
 read again against the frame where FaceMesh last read the face (`anchor`), so that the small
-errors of each step do not add up. That lasts until nearly all the face is
-out (`GIVE_UP_OUT`); for `MAX_HELD` seconds whatever the face looks like, and past them while the
-part in view still looks as it did where FaceMesh last read it (`likeness`: a hand raised over it,
-the mesh slid off it, end the hold). A mesh read again takes over.
+errors of each step do not add up. That lasts until nearly all the face is out (`GIVE_UP_OUT`):
+for `MAX_HELD` seconds whatever the face looks like, and past them while the part in view still
+looks as it did where FaceMesh last read it (`likeness`: a hand raised over it, or the mesh slid
+off it, ends the hold). A mesh read again takes over.
 
 `choose` and `narrowed` are the policy, pure; `follow_motion` and `anchor` are the flow,
 `likeness` the look.

@@ -247,7 +247,8 @@ class _Track:
     last: np.ndarray | None = None  # (N, 3) the mesh taken in the frame before, unsmoothed
     grey: np.ndarray | None = None  # that frame in greyscale, where the face was at its edge
     held_since: float | None = None  # since when its mesh is the last one moved (models/edge_hold.py)
-    # while it is: the frame in greyscale and the mesh where it was last read, to compare with
+    # while it is: the frame in greyscale and the mesh where FaceMesh last read it (edge_hold.anchor,
+    # edge_hold.likeness)
     seen: tuple[np.ndarray, np.ndarray] | None = None
 
 
