@@ -1,11 +1,11 @@
 """A face leaving the frame's edge and coming back: is it still followed, and how well.
 
-    python -m bench.edge [--speed 12] [--edge left|top] [--stay 0.67]
+    python -m bench.edge [--speed 12] [--edge left|top|right|bottom] [--stay 0.67]
 
 Each face the wheels carry (the astronaut and the six people of `t1.jpg`), its box 35% of a
 640x480 frame's height, slides from the frame's centre off its left edge (or its top: someone
-standing up) until `out` of it is beyond (`--speed` px a frame), stays there `--stay` seconds
-(10 frames at 15 a second) swaying a little, and slides back.
+standing up; its right; its bottom: someone ducking) until `out` of it is beyond (`--speed` px a
+frame), stays there `--stay` seconds (10 frames at 15 a second) swaying a little, and slides back.
 Three columns: the tracker as it is; its hold without the likeness check, so that it ends
 `MAX_HELD` seconds after FaceMesh last read the face, whatever the face looks like; and with
 FaceMesh's reading alone (`FaceTracker(follow_edges=False)`; models/edge_hold.py). The rows, by `out`:
@@ -38,16 +38,19 @@ CONFIGS = {"as is": {}, "hold 3 s": {}, "mesh alone": {"follow_edges": False}}
 PATCHES = {"hold 3 s": {"ALIKE": 2.0}}
 SIZE = (640, 480)
 WIDEN = 400  # px added beyond the edge for the whole face's reading
-EDGES = ("left", "top")
+EDGES = ("left", "top", "right", "bottom")
 SHARE = 0.35  # of the frame's height, the face's box
 
 
-def slide(out: float, face_size: float, speed: float, axis: int = 0,
+def slide(out: float, face_size: float, speed: float, edge: str = "left",
           stay: int = 10) -> list[tuple[float, float]]:
-    """The face's centre in each frame: off the frame's left edge (`axis` 0) or its top (1) until
-    `out` of the face is beyond it, `stay` frames there swaying, and back."""
+    """The face's centre in each frame: off the frame's `edge` until `out` of the face is beyond
+    it, `stay` frames there swaying, and back."""
+    axis = _axis(edge)
     end = face_size * (0.5 - out)
-    there = max(2, int(np.ceil((SIZE[axis] / 2 - end) / speed)))
+    if _far(edge):
+        end = SIZE[axis] - end
+    there = max(2, int(np.ceil(abs(SIZE[axis] / 2 - end) / speed)))
     ahead = list(np.linspace(SIZE[axis] / 2, end, there))
     across = SIZE[1 - axis] / 2
     there_for = [(end + 3 * np.sin(i), across + 3 * np.cos(i)) for i in range(stay)]
@@ -55,42 +58,52 @@ def slide(out: float, face_size: float, speed: float, axis: int = 0,
     return path if axis == 0 else [(b, a) for a, b in path]
 
 
+def _axis(edge: str) -> int:
+    return 0 if edge in ("left", "right") else 1
+
+
+def _far(edge: str) -> bool:
+    """Whether `edge` is at the frame's far end of its axis (its right or its bottom)."""
+    return edge in ("right", "bottom")
+
+
 def leaving(photo: np.ndarray, box: tuple[int, int, int, int], out: float, speed: float = 12.0,
-            axis: int = 0, stay: int = 10,
+            edge: str = "left", stay: int = 10,
             ) -> tuple[np.ndarray, float, float, list[tuple[float, float]], list[np.ndarray]]:
-    """The face in `box` sliding off the frame's left edge (`axis` 0) or its top (1) until `out`
-    of it is beyond, and back: (the head's crop, its scale in the frame, the face's size there (its
-    box is square), each frame's centre, the frames)."""
+    """The face in `box` sliding off the frame's `edge` until `out` of it is beyond, and back: (the
+    head's crop, its scale in the frame, the face's size there (its box is square), each frame's
+    centre, the frames)."""
     head = crop_face(photo, box, 0.8)
     scale = SIZE[1] * SHARE / (box[2] - box[0])
     size = (box[2] - box[0]) * scale
-    path = slide(out, size, speed, axis, stay)
+    path = slide(out, size, speed, edge, stay)
     return head, scale, size, path, [place(head, SIZE, scale, 0, centre) for centre in path]
 
 
 def run(head: np.ndarray, scale: float, face_size: float, path: list[tuple[float, float]],
-        frames: list[np.ndarray], axis: int = 0, **config) -> tuple[float, list[float], list[float]]:
-    """(share of frames followed, errors, ms) for one face along `path`, leaving by the left edge
-    (`axis` 0) or the top (1)."""
+        frames: list[np.ndarray], edge: str = "left", **config) -> tuple[float, list[float], list[float]]:
+    """(share of frames followed, errors, ms) for one face along `path`, leaving by `edge`."""
     tracker = FaceTracker(FaceFinder(), **config)
     whole = FaceTracker(FaceFinder())
-    shift = np.array([WIDEN, 0.0] if axis == 0 else [0.0, WIDEN])
-    wider = (SIZE[0] + int(shift[0]), SIZE[1] + int(shift[1]))
+    axis = _axis(edge)
+    wider = np.array(SIZE) + np.eye(2, dtype=int)[axis] * WIDEN
+    shift = np.zeros(2) if _far(edge) else np.eye(2)[axis] * WIDEN  # the frame's place in it
     followed, errors, ms = 0, [], []
     try:
         for i, (centre, frame) in enumerate(zip(path, frames, strict=True)):
             started = time.perf_counter()
             faces = tracker.update(frame, i / 15)
             took = (time.perf_counter() - started) * 1000
-            truth = whole.update(place(head, wider, scale, 0, tuple(np.add(centre, shift))), i / 15)
+            truth = whole.update(place(head, tuple(wider), scale, 0, tuple(np.add(centre, shift))), i / 15)
             followed += bool(faces)
             if not faces or not truth:
                 continue
             points = truth[0].points - shift
             low, high = points[:, axis].min(), points[:, axis].max()
-            if -low / (high - low) < 0.3:
+            beyond = high - SIZE[axis] if _far(edge) else -low
+            if beyond / (high - low) < 0.3:
                 continue
-            seen = points[:, axis] >= 0
+            seen = (points[:, axis] >= 0) & (points[:, axis] < SIZE[axis])
             errors.append(float(np.median(np.linalg.norm(faces[0].points[seen] - points[seen], axis=1))
                                 / face_size))
             ms.append(took)
@@ -106,18 +119,17 @@ def main() -> None:
     parser.add_argument("--edge", choices=EDGES, default="left", help="the edge the face leaves by")
     parser.add_argument("--stay", type=float, default=10 / 15, help="seconds the face stays out there")
     args = parser.parse_args()
-    axis = EDGES.index(args.edge)
     pin_to_one_core()
     rows = {name: {out: ([], [], []) for out in OUTS} for name in CONFIGS}
     for name, (photo, box) in people().items():
         for out in OUTS:
-            head, scale, face_size, path, frames = leaving(photo, box, out, args.speed, axis,
+            head, scale, face_size, path, frames = leaving(photo, box, out, args.speed, args.edge,
                                                            round(args.stay * 15))
             for config, options in CONFIGS.items():
                 with contextlib.ExitStack() as patches:
                     for setting, value in PATCHES.get(config, {}).items():
                         patches.enter_context(mock.patch.object(edge_hold, setting, value))
-                    share, errors, ms = run(head, scale, face_size, path, frames, axis, **options)
+                    share, errors, ms = run(head, scale, face_size, path, frames, args.edge, **options)
                 kept = rows[config][out]
                 kept[0].append(share)
                 kept[1].extend(errors)
