@@ -32,8 +32,12 @@ from models import face_topology as ft
 # share of the face out of the frame from which a lost mesh is the face leaving it: nearer in,
 # it is lost for another reason (a hand over it, a head turned away), and the track ends as before.
 # Low, as it is measured on the last mesh taken, which may have shrunk: with shrunk readings taken
-# as read (a first form), 0.14-0.22 out where the face was 0.48-0.53 out
-HOLD_FROM = 0.1
+# as read (a first form), 0.14-0.22 out where the face was 0.48-0.53 out by the left edge. By the
+# right, t1.jpg's second person's mesh shrank a little each frame (never by `SHRINK` at once), and
+# her last was 0.096 out where she was 0.55 out: at 0.1, faces 60-80% out by the right edge were
+# followed in 90%, 84%, 71% of the frames; at 0.05, 95%, 88%, 79%, the other edges the same
+# (bench.edge)
+HOLD_FROM = 0.05
 GIVE_UP_OUT = 0.85  # beyond it too little is in view to swap or to follow
 # seconds a face is followed by its motion alone whatever it looks like (its expression is the one
 # it had when it was last read); past them, only while the part in view still looks as it did then.

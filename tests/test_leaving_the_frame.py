@@ -108,6 +108,14 @@ def test_a_hand_over_a_face_held_past_max_held_ends_its_hold(t1):
     assert 0 in counts[up:up + 15], counts[up:up + 15]
 
 
+def test_a_face_whose_mesh_shrinks_a_little_each_frame_is_held_as_it_leaves(t1):
+    # the second person leaving by the right edge: FaceMesh's mesh shrinks onto the part in view
+    # a little each frame (195 px wide in full view, 112 px at 48% out), and when it lost her at
+    # 55% out her last mesh was only a tenth out
+    *_, frames = leaving(t1, T1_DLIB_BOXES["second"], 0.7, edge="right")
+    assert followed(frames) == [1] * len(frames)
+
+
 def test_a_face_gone_from_the_frame_is_not_held(t1):
     *_, frames = leaving(t1, T1_DLIB_BOXES["first"], 1.3, speed=16)
     counts = followed(frames)
