@@ -7,7 +7,7 @@ Each face the wheels carry (the astronaut and the six people of `t1.jpg`), its b
 standing up; its right; its bottom: someone ducking) until `out` of it is beyond (`--speed` px a
 frame), stays there `--stay` seconds (10 frames at 15 a second) swaying a little, and slides back.
 Three columns: the tracker as it is; its hold without the likeness check, so that it ends
-`MAX_HELD` seconds after FaceMesh last read the face, whatever the face looks like; and with
+`MAX_HELD` seconds after it began, whatever the face looks like; and with
 FaceMesh's reading alone (`FaceTracker(follow_edges=False)`; models/edge_hold.py). The rows, by `out`:
 - followed: the share of the clip's frames in which the tracker gives the face (a face not
   followed is not swapped: the person's own face shows);
