@@ -151,16 +151,11 @@ def follow_motion(before: np.ndarray, now: np.ndarray, points: np.ndarray) -> np
     """`points` (N, 2 or 3; depth scaled with the face), read in greyscale frame `before`, moved
     as the face moved into `now`; None where too few of its points in view could be followed."""
     h, w = now.shape[:2]
-    start = points[_in_view(points, w, h), :2].astype(np.float32)
-    if len(start) > MAX_POINTS:
-        start = start[np.linspace(0, len(start) - 1, MAX_POINTS).round().astype(int)]
-    p0 = start.reshape(-1, 1, 2)
-    if len(p0) < MIN_POINTS:
+    index = _spread(np.flatnonzero(_in_view(points, w, h)))
+    if len(index) < MIN_POINTS:
         return None
-    p1, found = _flow(before, now, p0)
-    back, found_back = _flow(now, before, p1)
-    good = ((found.ravel() == 1) & (found_back.ravel() == 1)
-            & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) < BACK_ERROR))
+    p0 = points[index, :2].astype(np.float32).reshape(-1, 1, 2)
+    p1, good = _followed(before, now, p0)
     return _moved_by_fit(points, p0[good], p1[good])
 
 
@@ -171,19 +166,31 @@ def anchor(seen: np.ndarray, seen_points: np.ndarray, now: np.ndarray,
     straight into `now`, starting where `moved` puts them. Frame by frame, each step's small error
     adds up; this one does not. None where too few could be followed."""
     h, w = now.shape[:2]
-    inside = _in_view(seen_points, w, h) & _in_view(moved, w, h)
-    index = np.flatnonzero(inside)
-    if len(index) > MAX_POINTS:
-        index = index[np.linspace(0, len(index) - 1, MAX_POINTS).round().astype(int)]
+    index = _spread(np.flatnonzero(_in_view(seen_points, w, h) & _in_view(moved, w, h)))
     if len(index) < MIN_POINTS:
         return None
     p0 = seen_points[index, :2].astype(np.float32).reshape(-1, 1, 2)
     guess = moved[index, :2].astype(np.float32).reshape(-1, 1, 2)
-    p1, found = _flow(seen, now, p0, guess)
-    back, found_back = _flow(now, seen, p1, p0)
+    p1, good = _followed(seen, now, p0, guess)
+    return _moved_by_fit(seen_points, p0[good], p1[good])
+
+
+def _spread(index: np.ndarray) -> np.ndarray:
+    """At most MAX_POINTS of `index`, spread over it."""
+    if len(index) > MAX_POINTS:
+        index = index[np.linspace(0, len(index) - 1, MAX_POINTS).round().astype(int)]
+    return index
+
+
+def _followed(a: np.ndarray, b: np.ndarray, p0: np.ndarray,
+              guess: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`p0` in `a` followed into `b` (starting from `guess`, if given), and which of them come
+    back within BACK_ERROR when followed back (starting from `p0` where a guess was given)."""
+    p1, found = _flow(a, b, p0, guess)
+    back, found_back = _flow(b, a, p1, None if guess is None else p0)
     good = ((found.ravel() == 1) & (found_back.ravel() == 1)
             & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) < BACK_ERROR))
-    return _moved_by_fit(seen_points, p0[good], p1[good])
+    return p1, good
 
 
 def _in_view(points: np.ndarray, w: int, h: int) -> np.ndarray:

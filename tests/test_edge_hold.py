@@ -183,10 +183,10 @@ def test_follow_motion_moves_the_mesh_as_the_frame_moved(t1):
     points = face(x1, y1, x2, y2)  # on the first person's face
     fit = cv2.getRotationMatrix2D(((x1 + x2) / 2, (y1 + y2) / 2), 4.0, 1.05)
     fit[:, 2] += (-9.0, 3.0)
-    now = cv2.warpAffine(before, fit, before.shape[::-1], borderMode=cv2.BORDER_REFLECT)
+    now, expected = moved_by(before, points, fit)
     moved = follow_motion(before, now, points)
     assert moved is not None
-    expected = points[:, :2] @ fit[:, :2].T + fit[:, 2]
+    expected = expected[:, :2]
     assert np.median(np.linalg.norm(moved[:, :2] - expected, axis=1)) < 0.5
     assert moved[:, 2] == pytest.approx(points[:, 2] * 1.05, rel=0.02)  # depth scales with the face
 
