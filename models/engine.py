@@ -34,13 +34,17 @@ class DetectedFace:
     # found in a part of the image (models/tiles.py), where textures are taken for faces more
     # often: kept only where a mesh is read on it
     in_tile: bool = False
+    # found part out of the frame, in its edge mirrored (models/edge_strips.py): the box runs on
+    # past the edge, and there are no keypoints
+    beyond_edge: bool = False
 
     def moved(self, dx: float, dy: float) -> DetectedFace:
         """The same face in an image whose origin is (-dx, -dy) of this one's: a crop's find in
         the whole frame."""
         x1, y1, x2, y2 = self.box
         return DetectedFace((x1 + dx, y1 + dy, x2 + dx, y2 + dy), self.score,
-                            tuple((x + dx, y + dy) for x, y in self.keypoints), self.in_tile)
+                            tuple((x + dx, y + dy) for x, y in self.keypoints), self.in_tile,
+                            self.beyond_edge)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import edge_hold
+from models import edge_hold, edge_strips
 from models import face_topology as ft
 from models import tiles as tiling
 from models.engine import DetectedFace
@@ -40,7 +40,7 @@ def _rgb(bgr: np.ndarray) -> np.ndarray:
 
 
 def crop_square(
-    image: np.ndarray, cx: float, cy: float, side: float, size: int
+    image: np.ndarray, cx: float, cy: float, side: float, size: int, border: int = cv2.BORDER_CONSTANT
 ) -> tuple[np.ndarray, np.ndarray]:
     """A size x size crop of the square (cx, cy, side), padded black outside the image.
 
@@ -48,7 +48,7 @@ def crop_square(
     """
     s = size / max(side, 1.0)
     m = np.array([[s, 0, size / 2 - s * cx], [0, s, size / 2 - s * cy]], dtype=np.float64)
-    crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
     return crop, m
 
 
@@ -147,16 +147,22 @@ class FaceFinder:
         self.tiled = tiled
 
     def detect(self, bgr: np.ndarray, whole: bool = True,
-               tiles: Iterable[int] | None = None) -> list[DetectedFace]:
+               tiles: Iterable[int] | None = None, edges: Iterable[str] = ()) -> list[DetectedFace]:
         """Faces in `bgr`, largest first: with `whole`, in the whole frame (the short-range
         model where the full-range finds none), and in the frame's `tiles` (indexes into
         `models.tiles.tiles`; None: all of them; none unless `tiled`), by the full-range model,
         where a face is larger to it. A tile's find is kept where it is not cut by the tile's
-        edge and no find before holds its centre."""
+        edge and no find before holds its centre. At each of the frame's `edges` ("left",
+        "right", "top", "bottom"), the full-range model looks for faces part out of the frame
+        (models/edge_strips.py)."""
         found = (self.full.detect(bgr) or self.close_up.detect(bgr)) if whole else []
+        h, w = bgr.shape[:2]
+        deep = edge_strips.depth(w, h)
+        for edge in edges:
+            finds = self.full.detect(edge_strips.mirrored(bgr, edge, deep))
+            found = edge_strips.merged(found, edge_strips.entering(finds, edge, deep, w, h), edge, w, h)
         if not self.tiled:
             return found
-        h, w = bgr.shape[:2]
         corners = tiling.tiles(w, h)
         for index in range(len(corners)) if tiles is None else tiles:
             x1, y1, x2, y2 = corners[index]
@@ -250,6 +256,7 @@ class _Track:
     # while it is: the frame in greyscale and the mesh where FaceMesh last read it (edge_hold.anchor,
     # edge_hold.likeness)
     seen: tuple[np.ndarray, np.ndarray] | None = None
+    entering: bool = False  # found part out of the frame (models/edge_strips.py), not read yet
 
 
 @dataclass
@@ -272,11 +279,14 @@ class FaceTracker:
         detect_interval: int = 10,
         smoothing: Callable[[], LandmarkFilter] = PoseShapeFilter,
         follow_edges: bool = True,
+        find_entering: bool = True,
     ) -> None:
         """`follow_edges`: a face leaving the frame is followed by its motion where FaceMesh can
-        no longer read it (models/edge_hold.py)."""
+        no longer read it (models/edge_hold.py). `find_entering`: each look at the whole frame
+        also looks for a face part out of it at one of its sides, in turn (models/edge_strips.py)."""
         self.finder = finder
         self.follow_edges = follow_edges
+        self.find_entering = find_entering
         self.smoothing = smoothing  # a new landmark filter per track
         self.max_faces = max_faces
         self.detect_interval = max(1, detect_interval)
@@ -285,6 +295,8 @@ class FaceTracker:
         self._next_id = 0
         self._since_detect = 0
         self._sweep = tiling.TileSweep()  # where, besides the whole frame, a detection looks
+        self._side = 0  # the frame's side whose edge the next look at the whole frame looks at too
+        self._gate: mp.solutions.face_mesh.FaceMesh | None = None  # made on first use (_is_face)
 
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
@@ -318,7 +330,12 @@ class FaceTracker:
         if whole:
             self._since_detect = 0
         started = False
-        for face in self.finder.detect(frame, whole, () if tile is None else (tile,)):
+        edges: tuple[str, ...] = ()
+        if whole and self.find_entering:
+            # one side a look, in turn: each look at a strip costs as much as one at the frame
+            edges = (edge_strips.SIDES[self._side],)
+            self._side = (self._side + 1) % len(edge_strips.SIDES)
+        for face in self.finder.detect(frame, whole, () if tile is None else (tile,), edges):
             if len(self._tracks) >= self.max_faces:
                 break
             if not tiling.is_new(face.box, [t.box for t in self._tracks.values()]):
@@ -326,7 +343,7 @@ class FaceTracker:
             x1, y1, x2, y2 = face.box
             side = max(x2 - x1, y2 - y1) * CROP_PAD
             self._tracks[self._next_id] = _Track(self._new_mesh(), (x1 + x2) / 2, (y1 + y2) / 2, side,
-                                                 self.smoothing(), face.box)
+                                                 self.smoothing(), face.box, entering=face.beyond_edge)
             self._next_id += 1
             started = True
         if started:
@@ -363,6 +380,17 @@ class FaceTracker:
                 track.grey = grey
             crop, m = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE)
             rgb = _rgb(crop)
+            if track.entering:
+                track.entering = False
+                # FaceMesh's own detector finds the part in view no more than ours does: it reads
+                # the crop with the frame's edge mirrored first, and then, placed by what it read
+                # there, the crop itself
+                mirror, _ = crop_square(frame, track.cx, track.cy, track.side, CROP_SIZE, cv2.BORDER_REFLECT)
+                mirror = _rgb(mirror)
+                if not self._is_face(mirror, rgb):
+                    self._drop(tid, following=False)
+                    continue
+                track.mesh.process(mirror)
             res = track.mesh.process(rgb)
             if not res.multi_face_landmarks and track.held_since is None:
                 # once more (not while the face is followed by its motion, edge_hold.py): a mesh
@@ -412,6 +440,20 @@ class FaceTracker:
             faces.append(TrackedFace(track.filter(pts[:, :2], t, size), track.box, tid, pts[:, 2].copy()))
         return faces
 
+    def _is_face(self, mirror: np.ndarray, crop: np.ndarray) -> bool:
+        """Whether a face found at the frame's edge (its crop with the edge mirrored, and as it is;
+        RGB) is one to a FaceMesh surer of it than a track's: hair beside its reflection was a face
+        to the detector, and FaceMesh, sure of it over 0.5 but not 0.8, read a mesh on it in three
+        frames of four where the frame stood still. Faces coming in passed at 0.99."""
+        if self._gate is None:
+            self._gate = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                min_detection_confidence=0.5, min_tracking_confidence=edge_strips.SURE)
+        self._gate.process(mirror)
+        sure = self._gate.process(crop).multi_face_landmarks is not None
+        self._gate.process(_EMPTY)  # forgotten, so the next is read from its own detection
+        return sure
+
     def forget(self) -> None:
         """Ends every track: the frames are to come turned, and no track's crop fits them."""
         for track_id in list(self._tracks):
@@ -431,6 +473,9 @@ class FaceTracker:
     def close(self) -> None:
         for mesh in [t.mesh for t in self._tracks.values()] + self._pool:
             mesh.close()
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
         self._tracks.clear()
         self._pool.clear()
 
