@@ -20,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models import tiles as tiling
 from models.engine import DetectedFace
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the frame's pixels
@@ -111,7 +112,9 @@ def merged(found: list[DetectedFace], entering_faces: list[DetectedFace], edge: 
     faces = list(found)
     for face in entering_faces:
         inside = _clipped(face.box, width, height)
-        same = [i for i, known in enumerate(faces) if _overlap(inside, known.box)]
+        # the same face: either box holds the other's centre
+        same = [i for i, known in enumerate(faces)
+                if not tiling.is_new(inside, [known.box]) or not tiling.is_new(known.box, [inside])]
         if not same:
             faces.append(face)
         elif all(touches(faces[i].box, edge, width, height) for i in same):
@@ -123,11 +126,3 @@ def merged(found: list[DetectedFace], entering_faces: list[DetectedFace], edge: 
 
 def _clipped(box: Box, width: int, height: int) -> Box:
     return (max(0.0, box[0]), max(0.0, box[1]), min(float(width), box[2]), min(float(height), box[3]))
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    """Whether either box holds the other's centre."""
-    def holds(box: Box, other: Box) -> bool:
-        cx, cy = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
-        return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-    return holds(a, b) or holds(b, a)

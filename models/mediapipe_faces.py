@@ -39,6 +39,14 @@ def _rgb(bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def video_mesh(tracking: float = 0.5) -> mp.solutions.face_mesh.FaceMesh:
+    """A tracking-mode FaceMesh for one face: it reads each picture placed by its last reading
+    while it is `tracking` sure of a face there, and finds the face afresh otherwise."""
+    return mp.solutions.face_mesh.FaceMesh(
+        static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+        min_detection_confidence=0.5, min_tracking_confidence=tracking)
+
+
 def crop_square(
     image: np.ndarray, cx: float, cy: float, side: float, size: int, border: int = cv2.BORDER_CONSTANT
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -220,9 +228,7 @@ class StillMesher:
         it by the detector's box and eyes alone; on a laughing, rolled face it put the lower
         lip's edge a third of the lip's height too high, where the frames' FaceMesh did not."""
         if self._following is None:
-            self._following = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                min_detection_confidence=0.5, min_tracking_confidence=0.5)
+            self._following = video_mesh()
         crop, m, side = self._crop(bgr, box, prepare)
         rgb = _rgb(crop)
         res = None
@@ -302,13 +308,7 @@ class FaceTracker:
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
             return self._pool.pop()  # it follows nothing (see _drop)
-        return mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False,
-            max_num_faces=1,
-            refine_landmarks=True,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        )
+        return video_mesh()
 
     def _drop(self, track_id: int, following: bool = True) -> None:
         """Ends a track; its mesh is kept for the next. `following`: the mesh still follows a
@@ -447,9 +447,7 @@ class FaceTracker:
         to the detector, and FaceMesh, sure of it over 0.5 but not 0.8, read a mesh on it in three
         frames of four where the frame stood still. Faces 30-60% out passed at 0.99 (ad hoc)."""
         if self._gate is None:
-            self._gate = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                min_detection_confidence=0.5, min_tracking_confidence=edge_strips.SURE)
+            self._gate = video_mesh(edge_strips.SURE)
         self._gate.process(mirror)
         sure = self._gate.process(crop).multi_face_landmarks is not None
         self._gate.process(_EMPTY)  # forgotten, so the next is read from its own detection
