@@ -15,6 +15,7 @@ import numpy as np
 
 from models import face_topology as ft
 from models.beard import NOSE_BASE, NOSE_WINGS, FaceFrame
+from models.color import largest_difference
 from models.mask import cheek_rows, face_alpha
 from models.mediapipe_faces import FaceDetector, StillMesher
 from models.warp import warp
@@ -146,6 +147,28 @@ def lower_face_parts(image: np.ndarray, mesh: np.ndarray) -> dict[str, np.ndarra
     cheeks = oval & cheek_rows(face.height, p) & ((face.across < wings[0]) | (face.across > wings[1]))
     return {"chin": chin & (face.across > left) & (face.across < right), "lower": oval & below_nose,
             "upper": oval & ~below_nose, "cheeks": cheeks}
+
+
+def changed_at_left_edge(frame: np.ndarray, swapped: np.ndarray, centre: tuple[float, float],
+                         width: float) -> float:
+    """The share of the part in view of a face `width` wide centred at `centre`, cut by the frame's
+    left edge (from a third of its width above the centre to half below), that the swap changed by
+    more than 20 levels in a channel."""
+    x, y = centre
+    inside = (slice(int(y - width / 3), int(y + width / 2)), slice(0, int(x + width / 2)))
+    return float((largest_difference(swapped[inside], frame[inside]) > 20).mean())
+
+
+def left_edge_tiles(frames: list[np.ndarray], swapped: list[np.ndarray], path: list[tuple[float, float]],
+                    width: float, outs: list[float], picks: list[int]) -> dict[str, np.ndarray]:
+    """For `save_sheet`: frames `picks` of a face at the frame's left edge and their swaps, the
+    rows around the face and the frame's first 200 columns, named by how far out it was."""
+    tiles = {}
+    for i in picks:
+        rows = slice(int(path[i][1] - 0.8 * width), int(path[i][1] + 0.8 * width))
+        tiles[f"{outs[i]:.0%} out"] = frames[i][rows, :200]
+        tiles[f"{outs[i]:.0%} swapped"] = swapped[i][rows, :200]
+    return tiles
 
 
 def save_sheet(name: str, tiles: dict[str, np.ndarray]) -> None:

@@ -10,7 +10,7 @@ from bench.edge import coming_in, out_of_frame, run, sitting
 from models import edge_strips
 from models.mediapipe_faces import FaceFinder, FaceTracker
 from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES
-from tests.face_checks import play_all, save_sheet
+from tests.face_checks import changed_at_left_edge, left_edge_tiles, play_all, save_sheet
 
 pytestmark = pytest.mark.slow
 
@@ -77,13 +77,8 @@ def test_the_part_of_a_face_coming_in_that_is_in_view_is_swapped(t1, astronaut, 
         if outs[i] < 0.3:
             break
         # the part of the face in view is the source's, not the person's own
-        x, y = path[i]
-        inside = (slice(int(y - width / 3), int(y + width / 2)), slice(0, int(x + width / 2)))
-        changed = np.abs(results[i].image[inside].astype(int) - frames[i][inside]).max(axis=2) > 20
-        assert changed.mean() > 0.15, (outs[i], changed.mean())
-    tiles = {}
-    for i in swapped[:1] + [j for j in swapped if outs[j] <= 0.35][:1]:
-        rows = slice(int(path[i][1] - 0.8 * width), int(path[i][1] + 0.8 * width))
-        tiles[f"{outs[i]:.0%} out"] = frames[i][rows, :200]
-        tiles[f"{outs[i]:.0%} swapped"] = results[i].image[rows, :200]
-    save_sheet("entering-the-frame.png", tiles)
+        changed = changed_at_left_edge(frames[i], results[i].image, path[i], width)
+        assert changed > 0.15, (outs[i], changed)
+    picks = swapped[:1] + [j for j in swapped if outs[j] <= 0.35][:1]
+    save_sheet("entering-the-frame.png",
+               left_edge_tiles(frames, [r.image for r in results], path, width, outs, picks))

@@ -10,7 +10,7 @@ from bench.edge import SIZE, leaving, run
 from models.mediapipe_faces import FaceFinder, FaceTracker
 from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, crop_face, place
 from testing.occluders import hand_cutout, put_over
-from tests.face_checks import play_all, save_sheet
+from tests.face_checks import changed_at_left_edge, left_edge_tiles, play_all, save_sheet
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +37,11 @@ def test_a_face_sliding_two_thirds_out_of_the_frame_stays_swapped(t1, astronaut,
         if (width / 2 - x) / width < 0.5:
             continue
         # the part of the face still in view is the source's, not the person's own
-        x2 = int(x + width / 2)
-        inside = (slice(int(y - width / 3), int(y + width / 2)), slice(0, x2))
-        changed = np.abs(result.image[inside].astype(int) - frame[inside]).max(axis=2) > 20
-        assert changed.mean() > 0.15, (x, changed.mean())
+        changed = changed_at_left_edge(frame, result.image, (x, y), width)
+        assert changed > 0.15, (x, changed)
     outs = [(width / 2 - x) / width for x, _ in path]
-    tiles = {}
-    for share in (0.4, 0.55, 0.7):
-        i = int(np.argmin([abs(o - share) for o in outs]))  # on the way out
-        rows = slice(int(path[i][1] - 0.8 * width), int(path[i][1] + 0.8 * width))
-        tiles[f"{outs[i]:.0%} out"] = frames[i][rows, :200]
-        tiles[f"{outs[i]:.0%} swapped"] = results[i].image[rows, :200]
+    picks = [int(np.argmin([abs(o - share) for o in outs])) for share in (0.4, 0.55, 0.7)]  # on the way out
+    tiles = left_edge_tiles(frames, [r.image for r in results], path, width, outs, picks)
     save_sheet(f"leaving-the-frame-{person}.png", tiles)
     # FaceMesh alone loses it on the way out: what this test asks is the motion's doing
     assert 0 in followed(frames, follow_edges=False)
