@@ -432,6 +432,12 @@ class FaceTracker:
                 track.held_since, track.seen = None, None
             assert pts is not None
             track.last = pts
+            if self.follow_edges and track.grey is None and edge_hold.near_edge(pts, w, h):
+                # a face taken at the edge in this frame, where its last mesh was not (a track's
+                # first frame: one started part out of the frame, which FaceMesh loses in the next
+                # as often as not): the next frame can follow its motion from this one
+                grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grey is None else grey
+                track.grey = grey
             x1, y1 = pts[:, :2].min(0)
             x2, y2 = pts[:, :2].max(0)
             track.box = (float(x1), float(y1), float(x2), float(y2))
