@@ -9,6 +9,15 @@ seven each time, where in the frame itself it found five, three and one (ad hoc,
 Mirrored at the top or the bottom, a face is seldom a face, and those edges are not looked at
 (`SIDES`).
 
+The strip is looked at by BlazeFace's short-range model (FaceFinder.detect): the mirrored face
+fills much of it, as a face near the camera fills a frame. Against the full-range model, which
+looked there first, faces were first followed coming in by the left edge at a median 60% out
+(53%), by the right 46% (38%); faces there from the stream's start 60% out were followed in 70%
+and 26% of the frames (57%, 24%); hair beside its reflection never scored MIN_SCORE (up to 0.75
+by the full-range model); and a look costs 1.7 ms, not 5.5 (bench.edge --entering, faces 35% of
+the frame's height; at 20% and 50% the short-range model did as well or better, at 12% about as
+well: 1.9 frames not followed coming in against 1.6).
+
 A find there is kept only where it straddles the mirror's line (what lies wholly on one side is a
 face in view, found in the frame itself, or its reflection). The farther of its two sides from
 the line, taken into the frame, is the face's inner side; the face is taken as square, as
@@ -27,12 +36,15 @@ Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the frame's pixels
 
 EDGES = ("left", "right", "top", "bottom")
 SIDES = ("left", "right")  # where they are looked at (see the module's docstring)
-# the detector's score a find there needs (in the frame, 0.5): with 0.5 faces coming in were found a
-# little sooner (frames not followed 3.1 -> 3.0 and 5.1 -> 4.7, bench.edge --entering), and the hair
-# of a person just gone past the edge, with a camera's noise, had a face in 12 frames of 1000 where
-# it had 7 (ad hoc)
+# the detector's score a find there needs (in the frame, 0.5): at 0.6, faces coming in by the left
+# edge were found a little sooner (frames not followed 2.7 -> 2.4, bench.edge --entering), but the
+# astronaut's hair just past the edge scored up to 0.66 (ad hoc); at 0.8, 3.3
 MIN_SCORE = 0.7
-# how sure FaceMesh must be that such a find is a face (its tracking confidence; FaceTracker._is_face)
+# how sure FaceMesh must be that such a find is a face (its tracking confidence; FaceTracker._is_face).
+# At 0.5 (no more than a track) and 0.8, more faces part out were followed (by the right edge, 60%
+# out from the start: 52% and 39% of the frames against 26%), but the meshes it let through lay
+# off: their landmarks 0.042-0.082 and 0.046 of the face's width from the whole face's, against
+# 0.026 (bench.edge --entering)
 SURE = 0.95
 DEPTH = 0.5  # of the frame's shorter side: how far into the frame a strip reaches
 # of the find's width, how far it must reach past the mirror's line on both sides: the reflection

@@ -3,6 +3,8 @@ mediapipe (models/edge_strips.py)."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 
@@ -35,35 +37,44 @@ def test_a_face_coming_in_by_the_side_is_followed_while_half_out(t1, astronaut, 
     assert first is not None and first >= 0.45, first
 
 
-def test_a_face_half_out_from_the_streams_start_is_followed(astronaut):
-    clip = sitting(astronaut, ASTRONAUT_DLIB_BOX, 0.5)
+@pytest.mark.parametrize(("person", "out", "error"), [("astronaut", 0.5, 0.04), ("astronaut", 0.7, 0.05),
+                                                       ("right", 0.6, 0.05)])
+def test_a_face_part_out_from_the_streams_start_is_followed(t1, astronaut, person, out, error):
+    # the last two the strips' full-range model, which looked there first, found in no frame; the
+    # short-range one in 97-100% of them (bench.edge --entering)
+    photo, box = (astronaut, ASTRONAUT_DLIB_BOX) if person == "astronaut" else (t1, T1_DLIB_BOXES[person])
+    clip = sitting(photo, box, out)
     assert not any(run(*clip, "left", find_entering=False).followed)
     measured = run(*clip, "left")
-    assert all(measured.followed)
+    assert np.mean(measured.followed) >= 0.95, measured.followed
     # its landmarks in view against the same tracker's reading of it with the frame widened
-    assert np.median(measured.errors) < 0.04, measured.errors
+    assert np.median(measured.errors) < error, measured.errors
 
 
-def test_hair_beside_its_reflection_is_not_taken_for_a_face_coming_in(astronaut):
+@pytest.mark.parametrize("min_score", [edge_strips.MIN_SCORE, 0.5])
+def test_hair_beside_its_reflection_is_not_taken_for_a_face_coming_in(astronaut, min_score):
     # the astronaut just gone past the frame's left edge, still: her hair beside its reflection is
-    # a face to the detector (0.74, as sure as of faces coming in), and a track's FaceMesh, over
-    # 0.5 sure of it, read a mesh on it in three frames of four (edge_strips.SURE)
-    frame = sitting(astronaut, ASTRONAUT_DLIB_BOX, 1.0)[-1][4]
+    # a face to the strips' detector at 0.61, under MIN_SCORE. The full-range model, which looked
+    # there first, scored such hair up to 0.75, and a track's FaceMesh, over 0.5 sure of it, read a
+    # mesh on it in three frames of four (hence edge_strips.SURE). With the score let down to 0.5
+    # here, the find starts a track, and no face may come of it
+    frame = sitting(astronaut, ASTRONAUT_DLIB_BOX, 1.0)[-1][0]
     height, width = frame.shape[:2]
     deep = edge_strips.depth(width, height)
     finder = FaceFinder()
     try:
-        finds = finder.full.detect(edge_strips.mirrored(frame, "left", deep))
+        with mock.patch.object(edge_strips, "MIN_SCORE", min_score):
+            finds = finder.close_up.detect(edge_strips.mirrored(frame, "left", deep))
+            if min_score < 0.6:
+                assert edge_strips.entering(finds, "left", deep, width, height), \
+                    "nothing there is a face to the detector: the gate is not tested"
+            tracker = FaceTracker(finder)
+            try:
+                assert [len(tracker.update(frame, i / 15)) for i in range(30)] == [0] * 30
+            finally:
+                tracker.close()
     finally:
         finder.close()
-    assert edge_strips.entering(finds, "left", deep, width, height), \
-        "nothing there is a face to the detector: this tests nothing"
-    frames = [frame] * 30
-    tracker = FaceTracker(FaceFinder())
-    try:
-        assert [len(tracker.update(f, i / 15)) for i, f in enumerate(frames)] == [0] * len(frames)
-    finally:
-        tracker.close()
 
 
 def test_the_part_of_a_face_coming_in_that_is_in_view_is_swapped(t1, astronaut, mesh_engine):
