@@ -335,7 +335,8 @@ class FaceTracker:
         started = False
         edges: tuple[str, ...] = ()
         if whole and self.find_entering:
-            # one side a look, in turn: each look at a strip costs as much as one at the frame
+            # one side a look, in turn: both at every look followed fewer faces there from the
+            # stream's start (edge_strips.py; docs/mesh-engine.md)
             edges = (edge_strips.SIDES[self._side],)
             self._side = (self._side + 1) % len(edge_strips.SIDES)
         for face in self.finder.detect(frame, whole, () if tile is None else (tile,), edges):
