@@ -30,6 +30,8 @@ target's skin shows at no such lightness, and
 around the eyes (the irises, lids, sockets and brows), colours its face shows at no such lightness.
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
+`--sources s5-3,s5-4` takes only those of the set's sources (onto the same targets as in a whole run;
+its sheets then show the first of them in every form): a quick look at a few people's pairs.
 `--light dim` darkens the targets' frames as a webcam's in a dim room (gamma 1.4, gain 0.3, noise of
 6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does, `--light
 side` lights them from the frame's left, the right at 0.4 of it, `--light shadow` the same with a
@@ -709,6 +711,9 @@ def main() -> None:
                          "face_recognition's, or the npm demos' group photos (make bench-deps), which "
                          "the engine was never tuned on (their targets and gallery include the wheels' "
                          "faces)")
+    ap.add_argument("--sources", default=None,
+                    help="only these of the set's sources, comma-separated names as the table prints them "
+                         "(their targets as in a whole run)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     scene = Scene(args.light, frame_size(args.size, ap))
@@ -735,6 +740,10 @@ def main() -> None:
         ids |= extra
         pictured |= pictured_extra
         sources = list(extra)
+    try:
+        sources = chosen(sources, args.sources)
+    except ValueError as exc:
+        ap.error(str(exc))
     own = {n: ids[n] for n in sources}
     gallery = {n: judge.descriptor(frontal(*pictured[n], 0.8)) for n in ids}
     print(f"{len(ids)} identities: {', '.join(ids)}; sources {', '.join(sources)}; {len(kinds)} source "
@@ -853,6 +862,20 @@ def main() -> None:
     sheet(results, ids, kinds, sources[0], f"{name}.png", scene)
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
+
+
+def chosen(sources: list[str], names: str | None) -> list[str]:
+    """`sources` limited to the comma-separated `names` (all of them for None), in `sources`'
+    order. ValueError naming those that are not among them."""
+    if names is None:
+        return sources
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if not wanted:
+        raise ValueError("--sources names none")
+    if unknown := [n for n in wanted if n not in sources]:
+        raise ValueError(f"--sources: no such source {', '.join(unknown)}; "
+                         f"this set's are {', '.join(sources)}")
+    return [n for n in sources if n in wanted]
 
 
 def changed(before: list[Outcome], after: list[Outcome], first: str, last: str,

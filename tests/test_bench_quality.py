@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 import pytest
 
-from bench.quality import FRAME, Scene, flicker_sources, middle
+from bench.quality import FRAME, Scene, chosen, flicker_sources, middle
 from bench.table import frame_size
 from models.mediapipe_faces import FaceFinder
 from testing.faces import ASTRONAUT_DLIB_BOX, astronaut
@@ -27,6 +27,16 @@ def test_the_flicker_rows_swap_the_greyscale_photo_and_the_last_colour_one_not_a
     # a colour photo that is a target would flicker against itself: the next one back is taken
     assert flicker_sources(ids, ["d", "e", "a"]) == ["grey", "c"]
     assert flicker_sources({n: photo(grey=True) for n in "xyz"}, ["x"]) == ["z"]  # no colour photo
+
+
+def test_a_run_takes_only_the_sources_named_in_the_sets_order_and_says_which_names_it_lacks():
+    sources = ["s1-1", "s5-3", "s5-4", "tr-1"]
+    assert chosen(sources, None) == sources
+    assert chosen(sources, "tr-1, s5-3") == ["s5-3", "tr-1"]  # the set's order: its sheets' rows
+    with pytest.raises(ValueError, match="no such source astronaut; this set's are s1-1, s5-3"):
+        chosen(sources, "s5-3,astronaut")
+    with pytest.raises(ValueError, match="names none"):
+        chosen(sources, " , ")
 
 
 def test_the_targets_frames_size_is_read_as_width_by_height_within_bounds():
