@@ -31,7 +31,8 @@ around the eyes (the irises, lids, sockets and brows), colours its face shows at
 
 `--configs` compares engine settings in one run (`before` is every improvement off; see CONFIGS).
 `--sources s5-3,s5-4` takes only those of the set's sources (onto the same targets as in a whole run;
-its sheets then show the first of them in every form): a quick look at a few people's pairs.
+its sheets, named for them, e.g. quality-social-s5-3-s5-4.png, show the first in every form): a quick
+look at a few people's pairs.
 `--light dim` darkens the targets' frames as a webcam's in a dim room (gamma 1.4, gain 0.3, noise of
 6 levels); its sheets are named `-dim`. `--light warm` tints them as a warm lamp does, `--light
 side` lights them from the frame's left, the right at 0.4 of it, `--light shadow` the same with a
@@ -859,6 +860,7 @@ def main() -> None:
     name = "quality" if args.faces == "wheels" else f"quality-{args.faces}"
     name += "" if args.light == "as-taken" else f"-{args.light}"
     name += "" if scene.size == FRAME else f"-{scene.size[0]}x{scene.size[1]}"
+    name += "" if args.sources is None else "-" + "-".join(sources)  # not over a whole run's sheets
     sheet(results, ids, kinds, sources[0], f"{name}.png", scene)
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
