@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -19,6 +20,7 @@ from aiohttp import web
 from media.accounting import Accounting, DropReason, PassReason
 from media.channels import DEFAULT_CHANNEL, SingleUser, Transport
 from media.engine_host import EngineHost
+from media.engine_process import ProcessEngine
 from media.sessions import SessionPolicy, Sessions
 from media.swap_track import FaceSwapTrack
 from metrics import Metrics
@@ -138,9 +140,11 @@ def create_app(settings: Settings, engine: Engine | None = None,
                       [t.value for t in Transport])
     accounting = Accounting(metrics)
 
+    build = functools.partial(load_engine, settings.engine, settings.max_faces, settings.weights_dir,
+                              settings.provider == "cpu", bool(settings.mouth_mask), settings.occlusion)
+
     def load() -> Engine:
-        return load_engine(settings.engine, settings.max_faces, settings.weights_dir,
-                           settings.provider == "cpu", bool(settings.mouth_mask), settings.occlusion)
+        return ProcessEngine(build) if settings.engine_processes else build()
 
     host = EngineHost(accounting, engine_loader or load, worker_count(settings), shared=engine)
     # Live frames (WebRTC conversions, fallback decode/encode) and uploads (up to 40 MP decodes) get
@@ -239,9 +243,10 @@ def create_app(settings: Settings, engine: Engine | None = None,
         # server settled 85 MB higher after each round of big uploads; collected first, it did not)
         gc.collect()
         gc.freeze()
-        log.info("engine %s on %s (requested %s), %d worker(s), occlusion %s; model files: %s", loaded.name,
-                 loaded.provider, settings.engine, len(pool.workers), loaded.occlusion,
-                 ", ".join(loaded.model_files) or "none")
+        log.info("engine %s on %s (requested %s), %d worker(s)%s, occlusion %s; model files: %s",
+                 loaded.name, loaded.provider, settings.engine, len(pool.workers),
+                 ", each engine in a process of its own" if isinstance(loaded, ProcessEngine) else "",
+                 loaded.occlusion, ", ".join(loaded.model_files) or "none")
 
     async def shutdown(app: web.Application) -> None:
         log.info("shutting down: closing %d connection(s)", sessions.count())

@@ -30,6 +30,10 @@ class Settings:
     workers: int = _opt(0, "engine worker threads, each with its own engine; sessions are spread over "
                         "them (0: automatic, the cores this process may use for mesh, 1 for inswapper: "
                         "set one per GPU)")
+    engine_processes: int = _opt(0, "1: each worker's engine runs in a process of its own, so several "
+                                 "workers use several cores (the engine's own Python holds the "
+                                 "interpreter's lock: two workers in threads swap about 1.3 times the "
+                                 "frames of one, as processes about 1.9); 0: in threads of this process")
     weights_dir: str = _opt("models/weights", "folder of model files (inswapper_128.onnx, buffalo_l/)")
     provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
                          "loads, else CPU) or cpu", ("auto", "cpu"))
@@ -124,6 +128,8 @@ class Settings:
             problems.append("mouth_mask must be 0 or 1")
         if self.shared_encoding not in (0, 1):
             problems.append("shared_encoding must be 0 or 1")
+        if self.engine_processes not in (0, 1):
+            problems.append("engine_processes must be 0 or 1")
         if bool(self.ssl_cert) != bool(self.ssl_key):
             problems.append("ssl_cert and ssl_key go together")
         for f in dataclasses.fields(self):

@@ -7,12 +7,15 @@ Each engine swaps its own clip (the face 35% of the frame's height, moving, as i
 t1-centre onto the astronaut and the reverse, in turn), all starting together. The table gives each
 engine's median ms a frame, the frames a second of all of them together, and the CPU ms a frame.
 Engines in threads share one interpreter: wherever the engine's Python and numpy hold the GIL, they
-wait for each other.
+wait for each other. `ProcessEngine` is the server's `--engine-processes 1`: worker threads each
+driving an engine in a process of its own (media/engine_process.py), frames and results crossing a
+pipe; its CPU column counts both sides.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import statistics
 import threading
@@ -34,14 +37,17 @@ class Run:
     ended: float
 
 
-def prepared(index: int, frames: int, size: tuple[int, int]):
-    """Engine `index`'s stream, source and clip (after its warm-up)."""
+def prepared(index: int, frames: int, size: tuple[int, int], own_process: bool = False):
+    """Engine `index`'s stream, source and clip (after its warm-up); with `own_process`, the
+    engine runs in a process of its own behind media/engine_process.py, as the server's
+    --engine-processes 1 runs it."""
+    from media.engine_process import ProcessEngine
     from models.mesh_engine import MeshEngine
     from testing.faces import crop_face, faces, video
 
     imgs = faces()
     source, target = PAIRS[index % len(PAIRS)]
-    engine = MeshEngine()
+    engine = ProcessEngine(functools.partial(MeshEngine)) if own_process else MeshEngine()
     src = engine.prepare_source(imgs[source])
     box = engine.detect(imgs[target])[0].box
     head = crop_face(imgs[target], tuple(int(v) for v in box), pad=0.8)
@@ -49,7 +55,7 @@ def prepared(index: int, frames: int, size: tuple[int, int]):
     stream = engine.open_stream()
     for i, frame in enumerate(clip[:WARM_UP]):
         stream.swap(frame, [src], i / 30)
-    return stream, src, clip[WARM_UP:]
+    return stream, src, clip[WARM_UP:], engine
 
 
 def swapped(stream, src, clip) -> Run:
@@ -63,30 +69,42 @@ def swapped(stream, src, clip) -> Run:
     return Run(ms, began, time.perf_counter())
 
 
-def in_threads(engines: int, frames: int, size: tuple[int, int]) -> tuple[list[Run], float]:
-    """Each engine in a thread of this process; the runs and the CPU seconds they took."""
-    jobs = [prepared(i, frames, size) for i in range(engines)]
+def in_threads(engines: int, frames: int, size: tuple[int, int], own_process: bool = False
+               ) -> tuple[list[Run], float]:
+    """Each engine driven by a thread of this process (in it, or with `own_process` in a process
+    of its own); the runs and the CPU seconds they took (this process's and the engines')."""
+    from testing.server_process import cpu_seconds
+
+    jobs = [prepared(i, frames, size, own_process) for i in range(engines)]
+    children = [engine.pid for *_, engine in jobs if own_process]
     runs: list[Run | None] = [None] * engines
     start = threading.Barrier(engines)
 
     def work(i: int) -> None:
         start.wait()
-        runs[i] = swapped(*jobs[i])
+        runs[i] = swapped(*jobs[i][:3])
+
+    def cpu() -> float:
+        return time.process_time() + sum(cpu_seconds(pid) for pid in children)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(engines)]
-    cpu = time.process_time()
+    began = cpu()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return [run for run in runs if run is not None], time.process_time() - cpu
+    used = cpu() - began
+    for stream, _, _, engine in jobs:
+        stream.close()
+        engine.close()
+    return [run for run in runs if run is not None], used
 
 
 def _process(index: int, frames: int, size: tuple[int, int], start, results) -> None:
     job = prepared(index, frames, size)
     start.wait()
     cpu = time.process_time()
-    run = swapped(*job)
+    run = swapped(*job[:3])
     # perf_counter is the system's monotonic clock (CLOCK_MONOTONIC on Linux): comparable across processes
     results.put((index, run.ms, run.began, run.ended, time.process_time() - cpu))
 
@@ -109,7 +127,7 @@ def row(mode: str, runs: list[Run], cpu: float) -> str:
     frames = sum(len(run.ms) for run in runs)
     wall = max(run.ended for run in runs) - min(run.began for run in runs)
     medians = " / ".join(f"{statistics.median(run.ms):.1f}" for run in runs)
-    return f"{mode:<11}{len(runs):>8}  {medians:>20}{frames / wall:>14.1f}{cpu / frames * 1000:>14.1f}"
+    return f"{mode:<14}{len(runs):>5}  {medians:>20}{frames / wall:>14.1f}{cpu / frames * 1000:>14.1f}"
 
 
 def main() -> None:
@@ -122,11 +140,12 @@ def main() -> None:
         ap.error("--engines 1-16, --frames at least 1")
     size = frame_size(args.size, ap)
     print(f"{args.engines} mesh engines at once, {args.frames} frames each at {size[0]}x{size[1]}\n")
-    head = (f"{'engines in':<11}{'engines':>8}  {'median ms a frame':>20}"
+    head = (f"{'engines in':<14}{'engines':>5}  {'median ms a frame':>20}"
             f"{'frames/s, all':>14}{'CPU ms/frame':>14}")
     print(head)
     print("-" * len(head))
-    for mode, run in (("threads", in_threads), ("processes", in_processes)):
+    for mode, run in (("threads", in_threads), ("processes", in_processes),
+                      ("ProcessEngine", functools.partial(in_threads, own_process=True))):
         print(row(mode, *run(args.engines, args.frames, size)), flush=True)
 
 

@@ -29,6 +29,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """cpu_seconds of a process and of every process it started that still runs (a server's engine
+    processes, --engine-processes 1)."""
+    total = cpu_seconds(pid)
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    with contextlib.suppress(OSError):  # gone since
+                        total += tree_cpu_seconds(int(child))
+    return total
+
+
 def figures(pid: int) -> dict[str, float]:
     """RSS (MB), open file descriptors and threads of a running process."""
     with open(f"/proc/{pid}/status") as f:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from bench.workers import Run, in_processes, in_threads, row
@@ -16,7 +18,8 @@ def test_frames_a_second_count_every_engines_frames_over_the_span_from_the_first
     assert float(cells[6]) == pytest.approx(500 / 5)  # 0.5 s of CPU over 5 frames, in ms
 
 
-@pytest.mark.parametrize("run", [in_threads, in_processes], ids=["threads", "processes"])
+@pytest.mark.parametrize("run", [in_threads, in_processes, functools.partial(in_threads, own_process=True)],
+                         ids=["threads", "processes", "engine-processes"])
 def test_each_engine_swaps_its_whole_clip_and_the_cpu_it_took_is_counted(run):
     runs, cpu = run(2, 3, (320, 240))
     assert [len(r.ms) for r in runs] == [3, 3]

@@ -35,6 +35,9 @@ def test_bad_settings_are_refused_with_the_name(capsys):
         parse_settings([], env={"FACESWAP_PORT": "eighty"})
     with pytest.raises(ValueError, match="idle_timeout"):
         Settings(idle_timeout=0)
+    with pytest.raises(ValueError, match="engine_processes must be 0 or 1"):
+        Settings(engine_processes=2)
+    assert parse_settings(["--engine-processes", "1"], env={}).engine_processes == 1
 
 
 def test_help_lists_every_setting_with_its_environment_variable():

@@ -1,0 +1,162 @@
+"""media/engine_process.py: the mesh engine in a process of its own swaps as it does in this one,
+says what went wrong there, and does not hang on a process that died."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from media.engine_process import EngineProcessError, ProcessEngine, SourceNames
+from models.engine import NoFaceError, SourceFace
+from models.mesh_engine import MeshEngine
+from testing.faces import ASTRONAUT_BOX, T1_FACE_BOXES, astronaut, camera_frame, crop_face, place, t1, video
+
+
+def source(name: str) -> SourceFace:
+    return SourceFace(engine="mesh", box=(0, 0, 1, 1), data=name)
+
+
+def test_a_source_is_sent_once_and_the_least_recently_used_dropped_beyond_what_is_kept():
+    names = SourceNames(keep=2)
+    a, b, c = source("a"), source("b"), source("c")
+    keys, sent, dropped = names.name([a])
+    assert (keys, list(sent.values()), dropped) == ([0], [a], [])
+    assert names.name([a]) == ([0], {}, [])  # held: named, not sent again
+    assert names.name([b]) == ([1], {1: b}, [])
+    assert names.name([a]) == ([0], {}, [])  # a used last: b is now the oldest
+    assert names.name([c]) == ([2], {2: c}, [1])
+    assert names.name([b])[1:] == ({3: b}, [0])  # b comes back under a new name, a goes
+
+
+def test_a_frame_with_more_sources_than_are_kept_drops_none_it_needs():
+    names = SourceNames(keep=1)
+    a, b = source("a"), source("b")
+    keys, sent, dropped = names.name([a, b])
+    assert keys == [0, 1] and set(sent) == {0, 1} and dropped == []
+
+
+def test_an_equal_but_new_source_object_is_sent_as_new():
+    # a new upload makes a new object: its id may be an old one's, once that is gone
+    names = SourceNames()
+    first = source("a")
+    names.name([first])
+    assert names.name([source("a")])[1] != {}
+
+
+@pytest.fixture(scope="module")
+def engines():
+    local = MeshEngine()
+    remote = ProcessEngine(functools.partial(MeshEngine))
+    yield local, remote
+    remote.close()
+    local.close()
+
+
+def test_it_swaps_every_frame_as_the_engine_in_this_process_does(engines):
+    local, remote = engines
+    photo = crop_face(t1(), T1_FACE_BOXES["centre"], pad=0.5)
+    here, there = local.prepare_source(photo), remote.prepare_source(photo)
+    clip = video(crop_face(astronaut(), ASTRONAUT_BOX, pad=0.8), (640, 480), 12, 1.6)
+    # and upside down, which the engine turns the right way up to swap and back
+    clip += [np.ascontiguousarray(f[::-1, ::-1]) for f in clip[:8]]
+    streams = local.open_stream(), remote.open_stream()
+    swapped = 0
+    for i, frame in enumerate(clip):
+        a = streams[0].swap(frame, [here], i / 30)
+        b = streams[1].swap(frame, [there], i / 30)
+        assert np.array_equal(a.image, b.image), f"frame {i}"
+        assert (a.faces_found, a.faces_swapped, a.reason, a.regions) == (b.faces_found, b.faces_swapped,
+                                                                          b.reason, b.regions)
+        swapped += b.swapped
+    assert swapped >= len(clip) // 2  # the frames above are the check: this says they were swaps
+    for stream in streams:
+        stream.close()
+    assert remote.name == local.name and remote.provider == local.provider
+
+
+def test_a_frame_without_a_face_comes_back_as_it_was(engines):
+    _, remote = engines
+    stream = remote.open_stream()
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    result = stream.swap(frame, [remote.prepare_source(astronaut())], 0.0)
+    assert result.image is frame and not result.swapped
+    stream.close()
+
+
+def test_a_photo_without_a_face_is_refused_with_the_engines_own_error(engines):
+    local, remote = engines
+    blank = np.full((300, 300, 3), 200, np.uint8)
+    with pytest.raises(NoFaceError) as here:
+        local.prepare_source(blank)
+    with pytest.raises(NoFaceError) as there:
+        remote.prepare_source(blank)
+    assert str(there.value) == str(here.value)
+    assert [f.box for f in remote.detect(camera_frame())] == [f.box for f in local.detect(camera_frame())]
+
+
+def test_several_photos_make_one_source_there_too(engines):
+    _, remote = engines
+    photos = [remote.prepare_source(astronaut()), remote.prepare_source(place(astronaut(), (512, 512), 0.9))]
+    combined = remote.combine_sources(photos)
+    stream = remote.open_stream()
+    assert stream.swap(camera_frame(), [combined], 0.0).swapped
+    stream.close()
+
+
+def test_a_killed_engine_process_fails_the_next_frame_at_once_and_closes():
+    remote = ProcessEngine(functools.partial(MeshEngine))
+    stream = remote.open_stream()
+    face = remote.prepare_source(astronaut())
+    assert remote.pid is not None
+    os.kill(remote.pid, signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(EngineProcessError, match="exited"):
+        stream.swap(camera_frame(), [face], 0.0)
+    assert time.monotonic() - started < 5
+    remote.close()  # nothing left: returns
+
+
+def broken_engine() -> MeshEngine:
+    raise FileNotFoundError("models/weights/inswapper_128.onnx is missing")
+
+
+def test_an_engine_that_cannot_load_says_why():
+    with pytest.raises(FileNotFoundError, match=r"inswapper_128\.onnx is missing"):
+        ProcessEngine(broken_engine)
+
+
+async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_frames(aiohttp_server, frame,
+                                                                                    measure):
+    from app import create_app
+    from settings import Settings
+    from testing.clients import SioUser, base_of, get_json, upload
+    from testing.images import data_url, from_data_url, jpeg
+    from tests.face_checks import assert_swapped
+
+    settings = Settings(db=":memory:", clients="tester:s3cret-value", engine="mesh", workers=2,
+                        engine_processes=1, max_fps=0)
+    before = set(multiprocessing.active_children())  # this module's other engines
+    server = await aiohttp_server(create_app(settings))
+    base = base_of(server)
+    assert (await upload(base, jpeg(astronaut())))[0] == 200
+    user = await SioUser().connect(base)
+    try:
+        for _ in range(3):
+            answer = await user.roundtrip(data_url(frame))
+        assert answer["success"] is True, answer
+        sent = from_data_url(data_url(frame))  # what the server decodes
+        assert_swapped(measure, from_data_url(answer["processed"]), sent, astronaut())
+        workers = (await get_json(base, "/status"))["workers"]
+        assert len(workers) == 2
+    finally:
+        await user.close()
+    children = [child for child in multiprocessing.active_children() if child not in before]
+    assert len(children) == 2
+    await server.close()
+    assert not any(child.is_alive() for child in children)  # the engines' processes stop with the server
