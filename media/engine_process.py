@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import signal
 import threading
 import traceback
 from collections import OrderedDict
@@ -40,6 +41,9 @@ class EngineProcessError(RuntimeError):
 
 def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None:
     """The child: loads the engine, then answers requests until told to stop or the pipe closes."""
+    # Ctrl-C reaches the whole process group: the server shuts down and stops this process itself
+    # (or, gone, closes the pipe), where an interrupt here printed a traceback mid-request
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s [engine process %(process)d]: %(message)s")
     try:

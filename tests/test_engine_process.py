@@ -160,3 +160,44 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
     assert len(children) == 2
     await server.close()
     assert not any(child.is_alive() for child in children)  # the engines' processes stop with the server
+
+
+async def test_ctrl_c_stops_the_server_and_its_engine_processes_without_a_traceback(tmp_path):
+    import asyncio
+    import sys
+
+    import aiohttp
+
+    from server import PROCESS_ENV
+    from testing.server_process import free_port
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as err:  # noqa: ASYNC230 - a local file, opened once
+        # a session of its own, as a terminal's: Ctrl-C reaches every process in it
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--clients",
+            "tester:s3cret", "--workers", "2", "--engine-processes", "1", env={**PROCESS_ENV, **os.environ},
+            stdout=asyncio.subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/status") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        with pytest.raises(ProcessLookupError):  # nothing of the server's is left running
+            for _ in range(50):
+                os.killpg(proc.pid, 0)
+                await asyncio.sleep(0.1)
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "each engine in a process of its own" in text
+    assert "Traceback" not in text, text
