@@ -213,6 +213,8 @@ if __name__ == "__main__":
     ap.add_argument("--serve", choices=["ours", "naive", "floor"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parsed = ap.parse_args()
+    if parsed.slow_engine and "1" in parsed.engine_processes.split(","):
+        ap.error("--slow-engine slows engines in worker threads only: leave out --engine-processes 1")
     if parsed.serve:
         serve(parsed.serve, parsed.port, int(parsed.workers), parsed.slow_engine, parsed.encode != "each",
               parsed.engine_processes == "1")
