@@ -8,15 +8,18 @@ waits on a pipe instead, with the GIL released, while the engine works in its ow
 What crosses the pipe: each frame (pickled, one copy) and, back, only the boxes the swap wrote
 (SwapResult.regions: the image equals the frame everywhere else). A source face crosses once per
 engine process: the parent names each source it sends and the child keeps the last MAX_SOURCES
-it was sent, dropping them in the order the parent does.
+it was sent, dropping them in the order the parent does. A process that dies, or does not answer,
+is started again on the next request (at most RESTARTS times in RESTART_WINDOW seconds).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import pickle
 import signal
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 MAX_SOURCES = 32  # source faces an engine process keeps (a session's, across its reconnects)
 START_TIMEOUT = 120.0  # s for the process to load its engine (model files, warm-up)
 STOP_TIMEOUT = 5.0  # s for it to close its engine before it is killed
+# s a request may take: a frame takes tens of ms, an upload's photo (25 MP at most) a few seconds
+REQUEST_TIMEOUT = 60.0
+RESTARTS, RESTART_WINDOW = 3, 60.0  # an engine process is started again at most 3 times a minute
 
 
 class EngineProcessError(RuntimeError):
@@ -52,7 +58,7 @@ def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None
         conn.send(("error", _picklable(exc)))
         return
     conn.send(("ready", (engine.name, engine.provider, list(engine.model_files), engine.occlusion)))
-    sources: OrderedDict[int, SourceFace] = OrderedDict()
+    sources: dict[int, SourceFace] = {}
     streams: dict[int, Any] = {}
     try:
         while True:
@@ -72,13 +78,15 @@ def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None
         engine.close()
 
 
-def _run(engine: Engine, sources: OrderedDict[int, SourceFace], streams: dict[int, Any], op: str,
+def _run(engine: Engine, sources: dict[int, SourceFace], streams: dict[int, Any], op: str,
          args: tuple) -> Any:
     if op == "swap":
         stream_id, frame, keys, sent, dropped, taken_at = args
         for key in dropped:
             sources.pop(key, None)
         sources.update(sent)
+        if stream_id not in streams:  # a stream of the process before this one: opened afresh
+            streams[stream_id] = engine.open_stream()
         result = streams[stream_id].swap(frame, [sources[k] for k in keys], taken_at)
         patches = [np.ascontiguousarray(result.image[y0:y1, x0:x1]) for x0, y0, x1, y1 in result.regions]
         return replace(result, image=None), patches
@@ -101,8 +109,6 @@ def _run(engine: Engine, sources: OrderedDict[int, SourceFace], streams: dict[in
 
 def _picklable(exc: BaseException) -> BaseException:
     """`exc` as it can cross the pipe: as it is where it pickles, else a RuntimeError with its text."""
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
@@ -141,53 +147,108 @@ class SourceNames:
         return keys, sent, dropped
 
 
+class Restarts:
+    """Whether an engine process that died may be started again: at most `limit` times within
+    `window` seconds (an engine that dies on every frame is left dead, and its worker retired)."""
+
+    def __init__(self, limit: int = RESTARTS, window: float = RESTART_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self._at: list[float] = []
+
+    def allow(self, now: float) -> bool:
+        """Whether a restart at `now` (seconds) is allowed; counted when it is."""
+        self._at = [t for t in self._at if now - t < self.window]
+        if len(self._at) >= self.limit:
+            return False
+        self._at.append(now)
+        return True
+
+
 class ProcessEngine:
     """An engine built by `load` (picklable: a module-level function or a functools.partial of
-    one) in a process of its own; the same interface, used from one thread at a time."""
+    one) in a process of its own; the same interface, used from one thread at a time. A request
+    not answered within `timeout` seconds kills the process; a process that died is started again
+    on the next request (Restarts permitting), its streams opened afresh there."""
 
-    def __init__(self, load: Callable[[], Engine]) -> None:
+    def __init__(self, load: Callable[[], Engine], timeout: float = REQUEST_TIMEOUT,
+                 restarts: Restarts | None = None) -> None:
+        self._load = load
+        self.timeout = timeout
+        self._restarts = restarts or Restarts()
+        self._lock = threading.Lock()
+        self._next_stream = 0
+        self._start()
+        self.name, self.provider, self.model_files, self.occlusion = self._facts
+
+    def _start(self) -> None:
         context = mp.get_context("spawn")  # not fork: the parent's threads and graphs stay behind
         self._conn, child = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()  # the server's --log-level, there too
-        self._process = context.Process(target=_serve, args=(load, child, level), name="engine", daemon=True)
+        self._process = context.Process(target=_serve, args=(self._load, child, level), name="engine",
+                                        daemon=True)
         self._process.start()
         child.close()
-        self._lock = threading.Lock()
-        self._next_stream = 0
         self._names = SourceNames()
+        self._broken = True  # until it says it is ready
         if not self._conn.poll(START_TIMEOUT):
-            self._kill()
+            self._kill(f"did not start within {START_TIMEOUT:.0f} s")
             raise EngineProcessError(f"the engine process did not start within {START_TIMEOUT:.0f} s")
-        status, value = self._receive()
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            raise EngineProcessError(f"the engine process exited as it started (code {self._exit_code()})"
+                                     ) from None
         if status == "error":
-            self._kill()
+            self._kill("could not load its engine")
             raise value
-        self.name, self.provider, self.model_files, self.occlusion = value
+        self._facts = value
+        self._broken = False
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
-    def _receive(self) -> tuple[str, Any]:
-        try:
-            return self._conn.recv()
-        except (EOFError, OSError):
-            raise EngineProcessError(f"the engine process exited (code {self._exit_code()})") from None
-
     def _exit_code(self) -> int | None:
         self._process.join(0.5)
         return self._process.exitcode
 
-    def _request(self, op: str, *args: Any) -> Any:
-        with self._lock:
-            try:
-                self._conn.send((op, args))
-            except (OSError, ValueError):  # a broken pipe, or one closed by close()
-                raise EngineProcessError(f"the engine process exited (code {self._exit_code()})") from None
-            status, value = self._receive()
+    def _ready(self) -> None:
+        """The process is up: started again if it died (raises EngineProcessError if it may not be)."""
+        if not self._broken:
+            return
+        if not self._restarts.allow(time.monotonic()):
+            raise EngineProcessError(f"the engine process died {self._restarts.limit} times within "
+                                     f"{self._restarts.window:.0f} s: not started again")
+        old = self._process.pid
+        self._conn.close()
+        self._start()
+        log.warning("engine process %s was gone: started again as %s", old, self._process.pid)
+
+    def _exchange(self, op: str, args: tuple) -> Any:
+        """Sends one request and waits for its answer (the lock held)."""
+        try:
+            self._conn.send((op, args))
+            answered = self._conn.poll(self.timeout)
+            if answered:
+                status, value = self._conn.recv()
+        except (EOFError, OSError, ValueError):  # a broken pipe, or one closed by close()
+            self._broken = True
+            raise EngineProcessError(f"the engine process exited (code {self._exit_code()})") from None
+        if not answered:
+            # its answer, if it ever came, would be taken for the next request's
+            self._broken = True
+            why = f"did not answer {op!r} within {self.timeout:g} s"
+            self._kill(why)
+            raise EngineProcessError(f"the engine process {why}: killed")
         if status == "error":
             raise value
         return value
+
+    def _request(self, op: str, *args: Any) -> Any:
+        with self._lock:
+            self._ready()
+            return self._exchange(op, args)
 
     def detect(self, image: np.ndarray, max_faces: int = 10) -> list[DetectedFace]:
         return self._request("detect", image, max_faces)
@@ -207,8 +268,9 @@ class ProcessEngine:
     def _swap(self, stream_id: int, frame: np.ndarray, sources: list[SourceFace],
               taken_at: float | None) -> SwapResult:
         with self._lock:
+            self._ready()
             keys, sent, dropped = self._names.name(sources)
-        result, patches = self._request("swap", stream_id, frame, keys, sent, dropped, taken_at)
+            result, patches = self._exchange("swap", (stream_id, frame, keys, sent, dropped, taken_at))
         if not patches:
             return replace(result, image=frame)
         image = frame.copy()
@@ -217,10 +279,13 @@ class ProcessEngine:
         return replace(result, image=image)
 
     def _close_stream(self, stream_id: int) -> None:
-        try:
-            self._request("close_stream", stream_id)
-        except EngineProcessError:
-            pass  # nothing left to close
+        with self._lock:
+            if self._broken:
+                return  # its state went with the process
+            try:
+                self._exchange("close_stream", (stream_id,))
+            except EngineProcessError:
+                pass
 
     def close(self) -> None:
         with self._lock:
@@ -233,9 +298,9 @@ class ProcessEngine:
             self._kill()
             self._conn.close()
 
-    def _kill(self) -> None:
+    def _kill(self, why: str = "did not stop") -> None:
         if self._process.is_alive():
-            log.warning("engine process %s did not stop: killed", self._process.pid)
+            log.warning("engine process %s %s: killed", self._process.pid, why)
             self._process.kill()
             self._process.join(STOP_TIMEOUT)
 

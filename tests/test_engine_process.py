@@ -12,10 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from media.engine_process import EngineProcessError, ProcessEngine, SourceNames
+from media.engine_process import EngineProcessError, ProcessEngine, Restarts, SourceNames
 from models.engine import NoFaceError, SourceFace
 from models.mesh_engine import MeshEngine
 from testing.faces import ASTRONAUT_BOX, T1_FACE_BOXES, astronaut, camera_frame, crop_face, place, t1, video
+from testing.fakes import FAKE_SOURCE, FakeEngine
 
 
 def source(name: str) -> SourceFace:
@@ -109,17 +110,62 @@ def test_several_photos_make_one_source_there_too(engines):
     stream.close()
 
 
-def test_a_killed_engine_process_fails_the_next_frame_at_once_and_closes():
+def test_a_killed_engine_process_fails_one_frame_and_the_next_is_swapped_by_a_new_one():
     remote = ProcessEngine(functools.partial(MeshEngine))
-    stream = remote.open_stream()
-    face = remote.prepare_source(astronaut())
-    assert remote.pid is not None
-    os.kill(remote.pid, signal.SIGKILL)
-    started = time.monotonic()
-    with pytest.raises(EngineProcessError, match="exited"):
-        stream.swap(camera_frame(), [face], 0.0)
-    assert time.monotonic() - started < 5
-    remote.close()  # nothing left: returns
+    try:
+        stream = remote.open_stream()
+        face = remote.prepare_source(astronaut())
+        assert stream.swap(camera_frame(), [face], 0.0).swapped
+        first = remote.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        started = time.monotonic()
+        with pytest.raises(EngineProcessError, match="exited"):
+            stream.swap(camera_frame(), [face], 0.1)
+        assert time.monotonic() - started < 5
+        # the same stream and source go on in a process started afresh, its tracker new
+        assert stream.swap(camera_frame(), [face], 0.2).swapped
+        assert remote.pid != first
+    finally:
+        remote.close()
+
+
+def test_an_engine_process_that_does_not_answer_is_killed_and_started_again():
+    remote = ProcessEngine(functools.partial(FakeEngine, delay=30.0), timeout=0.5)
+    try:
+        first = remote.pid
+        stream = remote.open_stream()
+        started = time.monotonic()
+        with pytest.raises(EngineProcessError, match=r"did not answer 'swap' within 0\.5 s"):
+            stream.swap(np.zeros((64, 64, 3), np.uint8), [FAKE_SOURCE])
+        assert time.monotonic() - started < 3
+        assert remote.detect(np.zeros((64, 64, 3), np.uint8)) == []  # answered by a new process
+        assert remote.pid != first
+    finally:
+        remote.close()
+
+
+def test_an_engine_process_that_keeps_dying_is_left_dead_once_its_restarts_are_spent():
+    remote = ProcessEngine(functools.partial(FakeEngine, delay=30.0), timeout=0.3,
+                           restarts=Restarts(limit=1, window=60.0))
+    frame = np.zeros((64, 64, 3), np.uint8)
+    try:
+        stream = remote.open_stream()
+        for _ in range(2):  # the first process, then the one restart allowed
+            with pytest.raises(EngineProcessError, match="did not answer"):
+                stream.swap(frame, [FAKE_SOURCE])
+        with pytest.raises(EngineProcessError, match="died 1 times within 60 s: not started again"):
+            stream.swap(frame, [FAKE_SOURCE])
+    finally:
+        remote.close()
+
+
+def test_restarts_are_allowed_up_to_the_limit_within_the_window_and_again_once_it_has_passed():
+    restarts = Restarts(limit=2, window=60.0)
+    assert restarts.allow(0.0) and restarts.allow(10.0)
+    assert not restarts.allow(59.0)  # two in the last minute
+    assert restarts.allow(60.5)  # the first has left the window
+    assert not restarts.allow(61.0)
 
 
 def broken_engine() -> MeshEngine:
