@@ -14,6 +14,7 @@ is started again on the next request (at most RESTARTS times in RESTART_WINDOW s
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import pickle
@@ -50,6 +51,11 @@ def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None
     # Ctrl-C reaches the whole process group: the server shuts down and stops this process itself
     # (or, gone, closes the pipe), where an interrupt here printed a traceback mid-request
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the server's malloc settings, before the engine starts its threads: without them an engine
+    # process grew from 321 MB to 1086 MB over 300 WebRTC connection cycles (bench.soak's)
+    from server import tame_the_allocator
+
+    tame_the_allocator()
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s [engine process %(process)d]: %(message)s")
     try:
@@ -97,6 +103,7 @@ def _run(engine: Engine, sources: dict[int, SourceFace], streams: dict[int, Any]
         stream = streams.pop(args[0], None)
         if stream is not None:
             stream.close()
+            _trim()
         return None
     if op == "detect":
         return engine.detect(*args)
@@ -105,6 +112,16 @@ def _run(engine: Engine, sources: dict[int, SourceFace], streams: dict[int, Any]
     if op == "combine":
         return engine.combine_sources(*args)
     raise ValueError(f"unknown request {op!r}")
+
+
+def _trim() -> None:
+    """Hands the heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing).
+    Called as a stream closes: without it, each engine process grew by 126-163 MB over 1,000 WebRTC
+    connection cycles (bench.soak's, 314 -> 477 MB and 214 -> 340 MB), with it by 12 and 27 MB."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _picklable(exc: BaseException) -> BaseException:
