@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from media.accounting import Accounting, DropReason
+from media.heap import give_back
 from models.engine import Engine, SourceFace, Stream, SwapResult
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,7 @@ class FrameWorker:
                 stream.close()
             except Exception:
                 log.exception("closing the stream of session %s failed", sid)
+            give_back()  # what the stream's trackers and graphs freed
 
     def _shutdown(self) -> None:
         with self._cond:
