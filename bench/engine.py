@@ -112,17 +112,21 @@ def main() -> None:
     sys.stdout.flush()
 
 
+def webcam_clip(engine, photo, size: tuple[int, int], n: int) -> list:
+    """`n` frames of the photo's face, found by `engine`, moving gently in a frame of `size`: the
+    face 35 % of the frame's height wide, as in a webcam shot at arm's length, moving about its
+    centre so it stays in view."""
+    box = engine.detect(photo)[0].box
+    head = crop_face(photo, tuple(int(v) for v in box), pad=0.8)
+    return video(head, size, n, size[1] * 0.35 / (box[2] - box[0]))
+
+
 def time_clips(engine, imgs: dict, sources: dict, n: int, mode: str, hand,
                sizes: list[tuple[int, int]] = SIZES) -> list[tuple]:
     rows = []
     for size in sizes:
         for target, source in (("astronaut", "t1-centre"), ("t1-centre", "astronaut")):
-            # the face is 35 % of the frame height wide, as in a webcam shot at arm's length, and
-            # the motion is about the face's centre so it stays in view
-            box = engine.detect(imgs[target])[0].box
-            head = crop_face(imgs[target], tuple(int(v) for v in box), pad=0.8)
-            scale = size[1] * 0.35 / (box[2] - box[0])
-            clip = video(head, size, n, scale)
+            clip = webcam_clip(engine, imgs[target], size, n)
             for held in ("no", "yes") if hand is not None else ("no",):
                 frames = with_hand(clip, hand) if held == "yes" else clip
                 stream = engine.open_stream()

@@ -3,7 +3,7 @@ pool) and as processes of their own.
 
     python -m bench.workers [--engines 2] [--frames 300] [--size 640x480]
 
-Each engine swaps its own clip (the face 35% of the frame's height, moving, as in bench.engine;
+Each engine swaps its own clip (bench.engine's webcam_clip: the face 35% of the frame's height, moving;
 t1-centre onto the astronaut and the reverse, in turn), all starting together. The table gives each
 engine's median ms a frame, the frames a second of all of them together, and the CPU ms a frame.
 Engines in threads share one interpreter: wherever the engine's Python and numpy hold the GIL, they
@@ -41,17 +41,16 @@ def prepared(index: int, frames: int, size: tuple[int, int], own_process: bool =
     """Engine `index`'s stream, source and clip (after its warm-up); with `own_process`, the
     engine runs in a process of its own behind media/engine_process.py, as the server's
     --engine-processes 1 runs it."""
+    from bench.engine import webcam_clip
     from media.engine_process import ProcessEngine
     from models.mesh_engine import MeshEngine
-    from testing.faces import crop_face, faces, video
+    from testing.faces import faces
 
     imgs = faces()
     source, target = PAIRS[index % len(PAIRS)]
     engine = ProcessEngine(functools.partial(MeshEngine)) if own_process else MeshEngine()
     src = engine.prepare_source(imgs[source])
-    box = engine.detect(imgs[target])[0].box
-    head = crop_face(imgs[target], tuple(int(v) for v in box), pad=0.8)
-    clip = video(head, size, frames + WARM_UP, size[1] * 0.35 / (box[2] - box[0]))
+    clip = webcam_clip(engine, imgs[target], size, frames + WARM_UP)
     stream = engine.open_stream()
     for i, frame in enumerate(clip[:WARM_UP]):
         stream.swap(frame, [src], i / 30)
