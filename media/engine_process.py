@@ -185,10 +185,11 @@ class ProcessEngine:
         self._restarts = restarts or Restarts()
         self._lock = threading.Lock()
         self._next_stream = 0
-        self._start()
-        self.name, self.provider, self.model_files, self.occlusion = self._facts
+        self.name, self.provider, self.model_files, self.occlusion = self._start()
 
-    def _start(self) -> None:
+    def _start(self) -> tuple[str, str, list[str], str]:
+        """A new process, its engine loaded; what it says of the engine (name, provider, model
+        files, occlusion)."""
         context = mp.get_context("spawn")  # not fork: the parent's threads and graphs stay behind
         self._conn, child = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()  # the server's --log-level, there too
@@ -209,8 +210,8 @@ class ProcessEngine:
         if status == "error":
             self._kill("could not load its engine")
             raise value
-        self._facts = value
         self._broken = False
+        return value
 
     @property
     def pid(self) -> int | None:
