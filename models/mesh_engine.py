@@ -693,23 +693,28 @@ class MeshStream:
         outer = (min(inner[0], ring_box[0]), min(inner[1], ring_box[1]),
                  max(inner[2], ring_box[2]), max(inner[3], ring_box[3]))
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
+        # the target's own pixels' move is blurred (smooth_move): its maps are taken once per 2 x 2
+        # cell, a quarter of their work
         *maps, (back_x, back_y) = mesh_maps_many([with_ring(s.points) for s, _ in layers] + [ring_dst],
-                                                 moved, tris, outer, depth=face.depth)
+                                                 moved, tris, outer, depth=face.depth, halved=(len(layers),),
+                                                 within=inner)
         # beyond the ring the maps are extrapolated (no longer the identity): leave it be
         within = np.zeros(back_x.shape, np.uint8)
-        cv2.fillPoly(within, [np.round(ring_dst[MESH_POINTS:] - np.float32(outer[:2])).astype(np.int32)], 1)
+        # the ring in cells (a cell's centre is at 2 c + 0.5 px), to a sixteenth of one
+        cells = (ring_dst[MESH_POINTS:] - np.float32(outer[:2]) - np.float32(0.5)) * np.float32(8)
+        cv2.fillPoly(within, [np.round(cells).astype(np.int32)], 1, cv2.LINE_8, 4)
         face_w = ft.face_width(dst)
-        dx, dy = displacement(back_x, back_y, outer[:2])
+        dx, dy = displacement(back_x, back_y, outer[:2], cell=2)
         cv2.bitwise_and(within, believable_move(back_x, dx, dy, MOVE_REACH * face_w).view(np.uint8), within)
-        back_x, back_y = smooth_move(dx, dy, outer[:2], within, MOVE_BLUR * face_w)
+        size = (outer[2] - outer[0], outer[3] - outer[1])
+        back_x, back_y = smooth_move(dx, dy, outer[:2], within, MOVE_BLUR * face_w, size)
         hand, occluded = self._in_front(outer, face.track_id, glasses, (back_x, back_y))
         self._move_target(out, outer, back_x, back_y, hand)
         # the texture only where the moved face is (about 70% of the ring's box)
         cols = slice(inner[0] - outer[0], inner[2] - outer[0])
         rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)
-        return (outer, inner, [(mx[rows, cols], my[rows, cols]) for mx, my in maps],
-                None if occluded is None else occluded[rows, cols], moved[:MESH_POINTS])
+        return outer, inner, maps, None if occluded is None else occluded[rows, cols], moved[:MESH_POINTS]
 
     def close(self) -> None:
         self.tracker.close()

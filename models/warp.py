@@ -8,10 +8,12 @@ warping triangle by triangle.
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 import cv2
 import numpy as np
 
-from models.fields import blur_smooth
+from models.fields import blur_enlarged, shrink
 
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
 # 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
@@ -166,10 +168,16 @@ def mesh_maps_many(
     box: tuple[int, int, int, int],
     max_side: int = MAX_GRID,
     depth: np.ndarray | None = None,
+    halved: Container[int] = (),
+    within: tuple[int, int, int, int] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each of `sources`, the sampling maps over `box` that take those points onto dst_pts,
     ready for cv2.remap; the destination mesh is rasterised once for all of them, in
-    drawing_order (far to near with the destination points' `depth`).
+    drawing_order (far to near with the destination points' `depth`). The maps of the sources
+    whose index is in `halved` are taken once per 2 x 2 cell of the box (each side rounded up):
+    at its centre, or at its first pixel on a box over `max_side` (a field blurred anyway: a
+    quarter of the work). With `within` (a box inside `box`), the other sources' maps cover only
+    that box.
     A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
     is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
     gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
@@ -188,7 +196,11 @@ def mesh_maps_many(
     step = max(1, int(np.ceil(max(w, h) / max_side)))
     if step == 1:
         label, _ = close_holes(label_triangles(dst_tri, box))
-        return [sampling_maps(affines, label, box) for affines in affine_sets]
+        xs, ys = np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
+        rows, cols = _inside(box, within)
+        return [_gather(affines, label[::2, ::2], xs[::2] + 0.5, ys[::2] + 0.5) if i in halved
+                else _gather(affines, label[rows, cols], xs[cols], ys[rows])
+                for i, affines in enumerate(affine_sets)]
     cw, ch = -(-w // step), -(-h // step)
     # coarse cell i sits where cv2.resize samples it from: (i + 0.5) * step - 0.5
     origin = np.array([x0 - 0.5 * step + 0.5, y0 - 0.5 * step + 0.5], np.float32)
@@ -204,11 +216,29 @@ def mesh_maps_many(
     outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
     dst_span = max(float(np.ptp(dst_pts[:, 0])), 1e-3)
     maps = []
-    for src, affines in zip(sources, affine_sets, strict=True):
+    for i, (src, affines) in enumerate(zip(sources, affine_sets, strict=True)):
         map_x, map_y = _gather(affines, label, cx, cy)
         slope = float(np.ptp(src[:, 0])) / dst_span
-        maps.append(_upscale(map_x, map_y, size, (w, h), step, slope, outside))
+        full = _upscale(map_x, map_y, size, (w, h), step, slope, outside)
+        rows, cols = _inside(box, within)
+        maps.append(_halved(*full) if i in halved else (full[0][rows, cols], full[1][rows, cols]))
     return maps
+
+
+def _inside(box: tuple[int, int, int, int], within: tuple[int, int, int, int] | None) -> tuple[slice, slice]:
+    """The rows and columns of `box` that `within` covers (all of them without it)."""
+    if within is None:
+        return slice(None), slice(None)
+    return slice(within[1] - box[1], within[3] - box[1]), slice(within[0] - box[0], within[2] - box[0])
+
+
+def _halved(map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maps at the centre of each 2 x 2 cell: their means, outside (-10) where any of its pixels is."""
+    out = shrink((map_x < -5).view(np.uint8), 2) > 0
+    half_x, half_y = shrink(map_x, 2), shrink(map_y, 2)
+    half_x[out] = -10
+    half_y[out] = -10
+    return half_x, half_y
 
 
 def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_size: tuple[int, int],
@@ -233,12 +263,14 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     return smooth_x, smooth_y
 
 
-def displacement(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int]
+def displacement(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], cell: int = 1
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Where sampling maps over a box at `origin` take each pixel from, less where it is (x, y)."""
+    """Where sampling maps over a box at `origin` take each pixel from, less where it is (x, y);
+    with `cell` 2, of maps taken once per 2 x 2 cell, at its centre (mesh_maps_many's `halved`)."""
     h, w = map_x.shape
-    return (map_x - np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :],
-            map_y - np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None])
+    centre = (cell - 1) / 2
+    return (map_x - (origin[0] + centre + cell * np.arange(w, dtype=np.float32))[None, :],
+            map_y - (origin[1] + centre + cell * np.arange(h, dtype=np.float32))[:, None])
 
 
 def believable_move(map_x: np.ndarray, dx: np.ndarray, dy: np.ndarray, reach: float) -> np.ndarray:
@@ -250,18 +282,19 @@ def believable_move(map_x: np.ndarray, dx: np.ndarray, dy: np.ndarray, reach: fl
 
 
 def smooth_move(dx: np.ndarray, dy: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
-                sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sampling maps over a box at `origin` whose displacement (`dx`, `dy`) is blurred by `sigma`
-    px; it is zero where `moving` (uint8) is 0. Where the mesh folds (a turned head's
-    far cheek) a piecewise-affine map jumps from one triangle to the next, and the pixels it moves
-    come apart in blocks: dark and light specks along the jaw. A shape change is smooth, so a
-    smooth displacement loses nothing and cannot tear."""
-    h, w = dx.shape
+                sigma: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling maps over a box at `origin`, of `size` (w, h), whose displacement is blurred by
+    `sigma` px; it is given once per 2 x 2 cell of the box (`dx`, `dy`: displacement with `cell`
+    2) and is zero where `moving` (uint8, the same cells) is 0. Where the mesh folds (a turned
+    head's far cheek) a piecewise-affine map jumps from one triangle to the next, and the pixels it
+    moves come apart in blocks: dark and light specks along the jaw. A shape change is smooth, so
+    a smooth displacement loses nothing and cannot tear."""
+    w, h = size
 
     def smoothed(shift: np.ndarray) -> np.ndarray:
         # zero where nothing moves: OpenCV's masked copy into a zeroed array (numpy's np.copyto
         # with `where` took 0.55 ms on a 300 x 300 box)
-        return blur_smooth(cv2.copyTo(shift, moving), sigma, 2)  # a smooth field: blurred at half size
+        return blur_enlarged(cv2.copyTo(shift, moving), sigma, 2, size)
 
     return (np.arange(origin[0], origin[0] + w, dtype=np.float32)[None, :] + smoothed(dx),
             np.arange(origin[1], origin[1] + h, dtype=np.float32)[:, None] + smoothed(dy))

@@ -11,6 +11,7 @@ from models.warp import (
     drawing_order,
     label_triangles,
     mesh_maps,
+    mesh_maps_many,
     sampling_maps,
     smooth_move,
     triangle_affines,
@@ -183,9 +184,11 @@ def test_a_smoothed_move_does_not_tear_where_the_maps_jump_and_leaves_still_pixe
     xs = np.arange(100, 100 + w, dtype=np.float32)[None, :].repeat(h, 0)
     ys = np.arange(50, 50 + h, dtype=np.float32)[:, None].repeat(w, 1)
     map_x = np.where(xs < 130, xs + 3, xs - 3).astype(np.float32)
-    moving = np.zeros((h, w), np.uint8)
-    moving[:, 10:50] = 1
-    new_x, new_y = smooth_move(*displacement(map_x, ys.copy(), (100, 50)), (100, 50), moving, sigma=2.0)
+    moving = np.zeros((h // 2, w // 2), np.uint8)  # once per 2 x 2 cell, as the maps are given
+    moving[:, 5:25] = 1
+    cells = (map_x[::2, ::2] + 0.5, ys[::2, ::2] + 0.5)  # at each cell's centre
+    new_x, new_y = smooth_move(*displacement(*cells, (100, 50), cell=2), (100, 50), moving, 2.0, (w, h))
+    assert new_x.shape == (h, w)
     steps = np.abs(np.diff(new_x - xs, axis=1))
     assert steps.max() < 1.5, steps.max()  # unsmoothed: 6 px in one step
     assert abs((new_x - xs)[20, 20] - 3) < 0.1 and abs((new_x - xs)[20, 40] + 3) < 0.1  # the move stays
@@ -203,3 +206,35 @@ def test_a_move_from_outside_the_mesh_or_from_far_away_is_not_believed():
     ok = believable_move(map_x, *displacement(map_x, map_y, origin), reach=10.0)
     assert not ok[2, 2] and not ok[5, 7] and not ok[9, 9]
     assert ok.sum() == h * w - 3
+
+
+def test_maps_taken_once_per_cell_hold_the_full_maps_at_each_cells_centre():
+    rng = np.random.default_rng(7)
+    dst = GRID + rng.uniform(-8, 8, GRID.shape).astype(np.float32)
+    src = GRID * np.float32(0.9) + np.float32(4)
+    box = (3, 2, 118, 117)  # odd sides: the last cells are cut
+    for max_side in (1000, 40):  # every pixel, and a 3 px grid enlarged
+        (full_x, _), (half_x, half_y) = mesh_maps_many([src, src], dst, TRIS, box, max_side, halved=(1,))
+        assert half_x.shape == (58, 58) and full_x.shape == (115, 115)
+        # inside the mesh the map is affine per triangle: its value at a cell's centre is the mean
+        # of the cell's four pixels
+        inside = cv2.erode((full_x >= 0).astype(np.uint8), np.ones((9, 9), np.uint8))[:-1:2, :-1:2] > 0
+        assert inside.sum() > 2000
+        mean_x = (full_x[:-1:2, :-1:2] + full_x[1::2, :-1:2] + full_x[:-1:2, 1::2] + full_x[1::2, 1::2]) / 4
+        assert np.abs(half_x[:-1, :-1][inside] - mean_x[inside]).max() < 1.0
+        dx, _ = displacement(half_x, half_y, box[:2], cell=2)
+        centres = box[0] + 0.5 + 2 * np.arange(57)
+        assert np.abs(dx[:-1, :-1][inside] - (mean_x - centres)[inside]).max() < 1.0
+        # outside the mesh the cells say so, as the full maps do
+        assert half_x[0, 0] < -5 and full_x[0, 0] < -5
+
+
+def test_maps_within_a_box_are_those_of_the_whole_box_there():
+    rng = np.random.default_rng(8)
+    dst = GRID + rng.uniform(-8, 8, GRID.shape).astype(np.float32)
+    box, within = (0, 0, 120, 120), (20, 30, 100, 90)
+    for max_side in (1000, 40):
+        whole_x, whole_y = mesh_maps(GRID, dst, TRIS, box, max_side)
+        part_x, part_y = mesh_maps_many([GRID], dst, TRIS, box, max_side, within=within)[0]
+        assert np.array_equal(part_x, whole_x[30:90, 20:100])
+        assert np.array_equal(part_y, whole_y[30:90, 20:100])
