@@ -19,7 +19,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import edge_hold, edge_strips
+from models import edge_hold, edge_strips, mediapipe_patch
 from models import face_topology as ft
 from models import tiles as tiling
 from models.engine import DetectedFace
@@ -33,6 +33,8 @@ CROP_PAD = 1.7  # crop side / face size
 # one mesh gone wrong at 18)
 MIN_FACE = 24
 _EMPTY = np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)  # RGB: a picture with no face
+
+mediapipe_patch.install()  # every graph here is read through `process`: its outputs made cheaply
 
 
 def _rgb(bgr: np.ndarray) -> np.ndarray:
