@@ -297,15 +297,17 @@ def edge_intrusions(image: np.ndarray, inside: np.ndarray, pts: np.ndarray) -> n
 
 
 def forehead_agreement(alpha: np.ndarray, held: np.ndarray, face: np.ndarray, target: np.ndarray,
-                       face_w: float, blur: float = AGREEMENT_BLUR) -> np.ndarray:
+                       face_w: float, blur: float = AGREEMENT_BLUR, lab: bool = False) -> np.ndarray:
     """`alpha` (a frame's swap mask, uint8) kept where `held` is set (the forehead above the
     brows, or the temples; warped with it) only where the warped source `face` and the `target`
-    (BGR, the same box) agree in colour; their difference is blurred by `blur` face widths."""
+    (BGR, the same box; `face` in OpenCV's 8-bit LAB with `lab`) agree in colour; their difference
+    is blurred by `blur` face widths."""
     x, y, w, h = cv2.boundingRect(held)  # the forehead: about a quarter of the face's box
     if w == 0 or h == 0:
         return alpha
     part = (slice(y, y + h), slice(x, x + w))
-    diff = color.largest_difference(face[part], target[part]).astype(np.float32)
+    seen = cv2.cvtColor(face[part], cv2.COLOR_LAB2BGR) if lab else face[part]
+    diff = color.largest_difference(seen, target[part]).astype(np.float32)
     # a blur this wide is smooth: done at a quarter of the size, a sixteenth of the work
     diff = blur_smooth(diff, blur * face_w, 4, cv2.BORDER_REPLICATE)
     agree = np.clip((DISAGREE - diff) * (1.0 / (DISAGREE - AGREE)), 0.0, 1.0)

@@ -156,6 +156,12 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
     return coef
 
 
+def surface_at(coef: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray:
+    """float32 values of k surfaces (coefficients (c, k), as `surface`) at pixels (xs, ys), in
+    units of `scale` as they were fitted: xs' shape plus (k,)."""
+    return (terms(xs / scale, ys / scale, 2 if len(coef) == 6 else 3) @ coef).astype(np.float32)
+
+
 def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """float32 (h, w) values of the surface (coefficients (c,), c = 6 or 10: shading_fit), or
     (h, w, k) of k surfaces ((c, k), k <= 4); computed on a coarse grid and enlarged (they are
@@ -377,8 +383,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
             shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
             offset: np.ndarray | None = None, shadow_colour: bool = True,
-            edges: EdgeFollower | None = None) -> np.ndarray:
-    """`face` (BGR, the source warped onto the target) with the target's shading (`light`; with
+            edges: EdgeFollower | None = None, lab: bool = False) -> np.ndarray:
+    """`face` (BGR, or with `lab` OpenCV's 8-bit LAB; the source warped onto the target), in BGR,
+    with the target's shading (`light`; with
     `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
     brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
     the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
@@ -389,9 +396,10 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     with `grain` (the same), nor its grain (match_grain). `offset` (float32, the box's size) is
     added to the face's lightness first (the target's side light, symmetry.side_light). With
     `edges` (a track's EdgeMemory.follow), a hard shadow's straight edge on the target is put on the
-    swap (edge_change)."""
-    face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
+    swap (edge_change). A `face` given in LAB may be written over."""
+    face_lab = photo_lab = face if lab else cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     if offset is not None:
+        face_lab = face_lab.copy()  # the colour's grid is the face's as warped (photo_lab)
         face_lab[:, :, 0] = cv2.add(face_lab[:, :, 0], offset, dtype=cv2.CV_8U)
     # the target's LAB whole only for a greyscale source's colour; its light is fitted on every
     # STEP-th pixel (sample_step), converted alone (a ninth of the work)
@@ -416,20 +424,28 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             and mouth's openings), and where: a cast shadow's edge runs on through it."""
             out = alpha[::step, ::step] < 16
             return sampled[:, :, 0][out], xs[out], ys[out]
-        change = None
+        # the change to the swap's lightness (float32 (h, w)) and to its colour (float32 (h, w, 3),
+        # L's left 0: the lightness is put on apart, rolled off and softened)
+        change_l = change = None
         target_colour = None  # the target's colour over areas, on the grid (colour_of_area's)
+        tint = None  # the colour's surfaces' coefficients, the target's less the face's
         if n > 1 and colour_degree > 2:
             lit = robust_shading_fit(samples[:, [0, n]], *at, scale)
-            tint = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
-            if lit is not None and tint is not None:
-                light_change = lightness_change(face_lab[:, :, 0], lit[:, 1], lit[:, 0], samples[:, n], at,
-                                                scale, edges, beyond)
-                change = cv2.merge([light_change, *cv2.split(surface(tint[:, 2:] - tint[:, :2], core.shape))])
+            fitted = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
+            if lit is not None and fitted is not None:
+                change_l = lightness_change(face_lab[:, :, 0], lit[:, 1], lit[:, 0], samples[:, n], at,
+                                            scale, edges, beyond)
+                tint = fitted[:, 2:] - fitted[:, :2]
         elif (coef := shading_fit(samples, *at, scale)) is not None:
-            change = (lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at, scale,
-                                       edges, beyond)
-                      if n == 1 else surface(coef[:, n:] - coef[:, :n], core.shape))
-        if change is not None and n > 1 and colour_area is not None:
+            if n == 1:
+                change_l = lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at,
+                                            scale, edges, beyond)
+            else:
+                change_l = cv2.extractChannel(surface(coef[:, n:] - coef[:, :n], core.shape), 0)
+                tint = (coef[:, n:] - coef[:, :n])[:, 1:]
+        if tint is not None and colour_area is None:
+            change = cv2.merge([np.zeros(core.shape, np.float32), *cv2.split(surface(tint, core.shape))])
+        elif tint is not None:
             # the target's colour over areas a few percent of the face wide: the surfaces follow
             # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm
             # target's cheeks). Worked on a grid the size of the fit's, fine enough for such a
@@ -438,32 +454,34 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             # (flicker of a colour source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with
             # means)
             grid = (pick.shape[1], pick.shape[0])
-            target_grid, face_grid = (cv2.cvtColor(cv2.resize(image, grid, interpolation=cv2.INTER_AREA),
-                                                   cv2.COLOR_BGR2LAB) for image in (target, face))
+            target_grid = cv2.cvtColor(cv2.resize(target, grid, interpolation=cv2.INTER_AREA),
+                                       cv2.COLOR_BGR2LAB)
+            face_grid = cv2.resize(photo_lab, grid, interpolation=cv2.INTER_AREA)
             target_ab = target_grid[:, :, 1:3]
-            if colour_lightness:
+            if colour_lightness and change_l is not None:
                 # the target's colour where it is as light as the swap will be: its nose's
                 # highlight is near grey because it is near white, and on the swap's darker
                 # nose it was a grey-green patch
-                swap_light = cv2.add(face_grid[:, :, 0], change[::step, ::step, 0], dtype=cv2.CV_32F)
+                swap_light = cv2.add(face_grid[:, :, 0], change_l[::step, ::step], dtype=cv2.CV_32F)
                 target_ab = at_lightness(target_grid, swap_light, pick, shadow_colour)
             target_colour = target_ab
             moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / step)
             # where the blur saw little of the face (its edge's feather) the surfaces carry on;
-            # mixed on the grid and enlarged once (both are smooth), a third of the work each way
-            surfaces = change[::step, ::step, 1:]
-            mixed = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
-            size = (core.shape[1], core.shape[0])
-            change[:, :, 1:] = cv2.resize(mixed, size, interpolation=cv2.INTER_LINEAR)
-        if change is not None:
+            # mixed on the grid, where the surfaces are worked out too, and enlarged once (both
+            # are smooth): the surfaces at full size, enlarged from a coarser grid, cost as much
+            # again
+            surfaces = surface_at(tint, xs, ys, scale)
+            mixed = np.zeros((*pick.shape, 3), np.float32)
+            mixed[:, :, 1:] = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
+            change = cv2.resize(mixed, (w, h), interpolation=cv2.INTER_LINEAR)
+        if change_l is not None:
             lightness = cv2.extractChannel(face_lab, 0)
-            change_l = change if n == 1 else cv2.extractChannel(change, 0)
             if highlights:
                 (top,) = percentiles(sampled[:, :, 0][pick], (BRIGHTEST,))
                 lightness = roll_off(lightness, change_l, top)
             else:
                 lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)
-            if n > 1:
+            if change is not None:
                 out = cv2.add(face_lab, change, dtype=cv2.CV_8U)  # rounded, held in 0..255
                 # no colour pushed through grey to the other side (models/color.py: the same
                 # rule): where a profile's edge lies far out on the fitted surfaces, they part,

@@ -1106,8 +1106,10 @@ def test_a_side_lit_sources_highlights_are_not_blown_out_white_on_a_brighter_tar
                            {"highlights": False, "shape_from_front": False, "colour_area": False,
                             "shading": False},
                            {"shape_from_front": False})
-    # measured: 151 px held at white by the addition, 3 with the roll-off
-    assert old > 50, "the scene tests nothing: no highlight reached white"
+    # measured: 151 px held at white by the addition, 3 with the roll-off; 27 and 3 since the
+    # texture's colour stays in LAB up to the relight (no round trip through BGR, whose clipping
+    # took the tint out of near-white highlights: more of them reached white)
+    assert old > 20, "the scene tests nothing: no highlight reached white"
     assert new <= 5, new
 
 
