@@ -384,19 +384,18 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
             offset: np.ndarray | None = None, shadow_colour: bool = True,
             edges: EdgeFollower | None = None, lab: bool = False) -> np.ndarray:
-    """`face` (BGR, or with `lab` OpenCV's 8-bit LAB; the source warped onto the target), in BGR,
-    with the target's shading (`light`; with
-    `colour`, its broad colour too; with `highlights`, its lightness rolled off above the target's
-    brightest skin) and, for a greyscale source, the target's colour; `target` is the same box of
-    the frame, `alpha` the swap mask there. With `colour_area` (px), the colour is the target's
-    over areas that wide too, not only its smooth surfaces (colour_of_area), and with
-    `colour_lightness` as it shows at the swap's lightness there (at_lightness; with `shadow_colour`,
-    in the swap's shadows on the target's light skin too). With `shading` (the
-    face's width, px), the swap's fine shading is no stronger than the target's (soften_shading);
-    with `grain` (the same), nor its grain (match_grain). `offset` (float32, the box's size) is
-    added to the face's lightness first (the target's side light, symmetry.side_light). With
-    `edges` (a track's EdgeMemory.follow), a hard shadow's straight edge on the target is put on the
-    swap (edge_change). A `face` given in LAB may be written over."""
+    """`face` (BGR, or with `lab` OpenCV's 8-bit LAB; the source warped onto the target), in BGR, with
+    the target's shading (`light`; with `colour`, its broad colour too; with `highlights`, its
+    lightness rolled off above the target's brightest skin) and, for a greyscale source, the
+    target's colour; `target` is the same box of the frame, `alpha` the swap mask there. With
+    `colour_area` (px), the colour is the target's over areas that wide too, not only its smooth
+    surfaces (colour_of_area), and with `colour_lightness` as it shows at the swap's lightness there
+    (at_lightness; with `shadow_colour`, in the swap's shadows on the target's light skin too). With
+    `shading` (the face's width, px), the swap's fine shading is no stronger than the target's
+    (soften_shading); with `grain` (the same), nor its grain (match_grain). `offset` (float32, the
+    box's size) is added to the face's lightness first (the target's side light,
+    symmetry.side_light). With `edges` (a track's EdgeMemory.follow), a hard shadow's straight edge
+    on the target is put on the swap (edge_change). A `face` given in LAB may be written over."""
     face_lab = photo_lab = face if lab else cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     if offset is not None:
         face_lab = face_lab.copy()  # the colour's grid is the face's as warped (photo_lab)

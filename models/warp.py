@@ -174,10 +174,11 @@ def mesh_maps_many(
     """For each of `sources`, the sampling maps over `box` that take those points onto dst_pts,
     ready for cv2.remap; the destination mesh is rasterised once for all of them, in
     drawing_order (far to near with the destination points' `depth`). The maps of the sources
-    whose index is in `halved` are taken once per 2 x 2 cell of the box (each side rounded up):
-    at its centre, or at its first pixel on a box over `max_side` (a field blurred anyway: a
-    quarter of the work). With `within` (a box inside `box`), the other sources' maps cover only
-    that box.
+    whose index is in `halved` are taken once per 2 x 2 cell of the box (each side rounded up),
+    at its centre, for a field blurred anyway (a quarter of the work): a cell is outside the mesh
+    where its first pixel is, or on a box over `max_side` (where they are the mean of the cell's
+    four) where any of its pixels is. With `within` (a box inside `box`), the other sources' maps
+    cover only that box.
     A piecewise-affine map is continuous and linear inside each triangle, so for a large box it
     is computed on a grid at most `max_side` cells across and scaled up bilinearly, and the
     gather costs a fraction. Error only arises at triangle edges: measured on a jittered mesh,
@@ -234,7 +235,8 @@ def _inside(box: tuple[int, int, int, int], within: tuple[int, int, int, int] | 
 
 def _halved(map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maps at the centre of each 2 x 2 cell: their means, outside (-10) where any of its pixels is."""
-    out = shrink((map_x < -5).view(np.uint8), 2) > 0
+    # scaled to 255 first: the area average rounds, and one pixel outside of four (0.25) came to 0
+    out = shrink((map_x < -5).astype(np.uint8) * np.uint8(255), 2) > 0
     half_x, half_y = shrink(map_x, 2), shrink(map_y, 2)
     half_x[out] = -10
     half_y[out] = -10

@@ -227,6 +227,11 @@ def test_maps_taken_once_per_cell_hold_the_full_maps_at_each_cells_centre():
         assert np.abs(dx[:-1, :-1][inside] - (mean_x - centres)[inside]).max() < 1.0
         # outside the mesh the cells say so, as the full maps do
         assert half_x[0, 0] < -5 and full_x[0, 0] < -5
+        if max_side < 115:
+            # enlarged from a coarser grid: a cell with any pixel outside is outside, not a mean
+            # of the outside marker and coordinates
+            cells = full_x[:114, :114].reshape(57, 2, 57, 2) < -5
+            assert (half_x[:57, :57][cells.any(axis=(1, 3))] == -10).all()
 
 
 def test_maps_within_a_box_are_those_of_the_whole_box_there():
