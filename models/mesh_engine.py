@@ -87,7 +87,15 @@ from models.symmetry import (
     spread,
 )
 from models.upright_frames import UprightFrames
-from models.warp import believable_move, displacement, label_triangles, mesh_maps_many, remap, smooth_move
+from models.warp import (
+    believable_move,
+    displacement,
+    label_triangles,
+    mesh_maps_many,
+    part_of,
+    remap,
+    smooth_move,
+)
 
 MESH_POINTS = ft.MESH_POINTS
 SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a source photo's hand is cut
@@ -731,10 +739,9 @@ class MeshStream:
         hand, occluded = self._in_front(outer, face.track_id, glasses, (back_x, back_y))
         self._move_target(out, outer, back_x, back_y, hand)
         # the texture only where the moved face is (about 70% of the ring's box)
-        cols = slice(inner[0] - outer[0], inner[2] - outer[0])
-        rows = slice(inner[1] - outer[1], inner[3] - outer[1])
         _timed(timings, "shape", t)
-        return outer, inner, maps, None if occluded is None else occluded[rows, cols], moved[:MESH_POINTS]
+        return (outer, inner, maps, None if occluded is None else occluded[part_of(outer, inner)],
+                moved[:MESH_POINTS])
 
     def close(self) -> None:
         self.tracker.close()

@@ -440,8 +440,10 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 change_l = lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at,
                                             scale, edges, beyond)
             else:
-                change_l = cv2.extractChannel(surface(coef[:, n:] - coef[:, :n], core.shape), 0)
-                tint = (coef[:, n:] - coef[:, :n])[:, 1:]
+                # the lightness's surface alone here; the colour's below, once (on the grid with
+                # `colour_area`)
+                change_l = surface(coef[:, n] - coef[:, 0], core.shape)
+                tint = coef[:, n + 1:] - coef[:, 1:n]
         if tint is not None and colour_area is None:
             change = cv2.merge([np.zeros(core.shape, np.float32), *cv2.split(surface(tint, core.shape))])
         elif tint is not None:

@@ -195,10 +195,10 @@ def mesh_maps_many(
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     step = max(1, int(np.ceil(max(w, h) / max_side)))
+    rows, cols = (slice(None), slice(None)) if within is None else part_of(box, within)
     if step == 1:
         label, _ = close_holes(label_triangles(dst_tri, box))
         xs, ys = np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
-        rows, cols = _inside(box, within)
         return [_gather(affines, label[::2, ::2], xs[::2] + 0.5, ys[::2] + 0.5) if i in halved
                 else _gather(affines, label[rows, cols], xs[cols], ys[rows])
                 for i, affines in enumerate(affine_sets)]
@@ -221,15 +221,12 @@ def mesh_maps_many(
         map_x, map_y = _gather(affines, label, cx, cy)
         slope = float(np.ptp(src[:, 0])) / dst_span
         full = _upscale(map_x, map_y, size, (w, h), step, slope, outside)
-        rows, cols = _inside(box, within)
         maps.append(_halved(*full) if i in halved else (full[0][rows, cols], full[1][rows, cols]))
     return maps
 
 
-def _inside(box: tuple[int, int, int, int], within: tuple[int, int, int, int] | None) -> tuple[slice, slice]:
-    """The rows and columns of `box` that `within` covers (all of them without it)."""
-    if within is None:
-        return slice(None), slice(None)
+def part_of(box: tuple[int, int, int, int], within: tuple[int, int, int, int]) -> tuple[slice, slice]:
+    """The rows and columns of an array over `box` that `within` (a box inside it) covers."""
     return slice(within[1] - box[1], within[3] - box[1]), slice(within[0] - box[0], within[2] - box[0])
 
 
