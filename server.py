@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import ssl
@@ -75,36 +74,12 @@ class MalformedHttp(logging.Filter):
         return True
 
 
-# glibc's mallopt parameters (malloc.h)
-M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
-# Blocks above this are mapped on allocation and returned on free. At 256 KB every full-frame
-# temporary of the engine was a fresh mapping paid in page faults (+3 ms a 640x480 frame, +7 ms at
-# 720p); at 2 MB the engine's frame-sized work reuses arena memory and is as fast as with glibc's
-# defaults, while 1,000 connection cycles grew RSS by 13 MB (4 MB: 52 MB; no threshold: 44 MB and
-# climbing; bench.soak).
-MMAP_THRESHOLD = 2 * 1024 * 1024
-
-
-def tame_the_allocator() -> bool:
-    """Keep glibc malloc from hoarding memory under connection churn (measured with bench.soak).
-
-    Every WebRTC connection decodes on a thread of its own; glibc gives threads arenas of their own
-    (up to 8 per core), and memory freed in one arena is not reused by another: RSS climbed ~4 MB
-    per connection cycle with three at a time. Two arenas, and blocks over MMAP_THRESHOLD always
-    mapped and returned on free, keep it near flat after a warm-up. Call before threads start; a
-    no-op (False) outside glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    return bool(libc.mallopt(M_ARENA_MAX, 2)) and bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-
-
 def configure_process(settings: Settings) -> None:
     """What is process-wide rather than per app, applied once: the allocator, logging, aiortc's
     globals, Prometheus."""
-    tame_the_allocator()
+    from media import heap
+
+    heap.tame()  # before anything starts a thread
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from media.heap import give_back
+from media.heap import give_back, tame
 from models.engine import DetectedFace, Engine, SourceFace, SwapResult
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,7 @@ def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the server's malloc settings, before the engine starts its threads: without them an engine
     # process grew from 321 MB to 1086 MB over 300 WebRTC connection cycles (bench.soak's)
-    from server import tame_the_allocator
-
-    tame_the_allocator()
+    tame()
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s [engine process %(process)d]: %(message)s")
     try:
