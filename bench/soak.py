@@ -10,7 +10,11 @@ the server's RSS cold (before the phase), warm (after a warm-up of 200 inputs or
 load codecs and the engine's per-stream graphs once), at its peak and after, and its file
 descriptors and threads; growth is counted from warm. It also counts tracebacks and ERROR lines in
 the log. The server runs with a high --connect-rate and --takeover-grace 0: this measures defects
-and leaks, not the fair-use limits.
+and leaks, not the fair-use limits. `fail` counts clients that could not finish (each with its
+error, up to five, below the table). The Face Swap Live dialect is single-user: a /ws or Socket.IO
+client is taken over and hung up on when another connects, so with `--concurrency` over 1 a few
+/ws clients fail mid-send ("Cannot write to closing transport"); with `--concurrency 1`, none
+(3,000 inputs, 2026-12-05).
 """
 
 from __future__ import annotations
@@ -99,8 +103,9 @@ async def one_input(http: aiohttp.ClientSession, base: str, token: str, sdp: str
                     if msg.type is aiohttp.WSMsgType.TEXT and hostile.EXCEPTION_TEXT.search(msg.data):
                         phase.exception_text += 1
                         phase.note(f"/ws answered {msg.data[:150]}")
-        except (aiohttp.ClientError, TimeoutError):
+        except (aiohttp.ClientError, TimeoutError) as exc:
             phase.failures += 1
+            phase.note(f"/ws failed: {type(exc).__name__} {exc} after {messages!r:.80}")
     else:
         client = socketio.AsyncClient(reconnection=False)
         replies: list[str] = []
@@ -111,8 +116,9 @@ async def one_input(http: aiohttp.ClientSession, base: str, token: str, sdp: str
                 await client.emit(event, data)
             await asyncio.sleep(0.2)
             await client.disconnect()
-        except (socketio.exceptions.ConnectionError, TimeoutError):
+        except (socketio.exceptions.ConnectionError, TimeoutError) as exc:
             phase.failures += 1
+            phase.note(f"socket.io failed: {type(exc).__name__} {exc}")
         for reply in replies:
             if hostile.EXCEPTION_TEXT.search(reply):
                 phase.exception_text += 1
