@@ -1,0 +1,194 @@
+"""One long stream against the server at its defaults, sampled as it goes: what only shows over time.
+
+    python -m bench.long_run [--transport webrtc|fallback] [--minutes 60] [--every 5] [--size 640x480]
+
+Starts `server.py` in its own process at its defaults (`--db :memory:` aside: what `make run`
+starts), uploads the astronaut as the source and streams a moving face for `--minutes`:
+- webrtc: one aiortc client publishing a 30 frames/s camera over /offer and reading the swapped
+  video back (each frame's number in its pixels, so the camera-to-screen delay is exact);
+- fallback: one Socket.IO client sending JPEG frames at 30 frames/s, twice what the server
+  accepts from a user by default, the answers matched to their sends by the same numbers.
+
+Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
+(fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
+server's CPU, RSS, file descriptors and threads. A stream that loses its source, freezes or leaks
+shows there. At the end, the ERROR lines and tracebacks in the server's log. The client shares the
+machine's cores with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import cv2
+import socketio
+
+from bench.fallback import read_jpeg_stamp
+from bench.table import frame_size, pct
+from testing.faces import faces, video
+from testing.rtc_client import FaceCamera, offer
+from testing.server_process import figures, free_port, running, tree_cpu_seconds
+from testing.stamps import stamp
+
+COUNTERS = ("faceswap_frames_total", "faceswap_swaps_total", "faceswap_errors_total")
+CYCLE = 600  # fallback frames encoded once and sent in turn (20 s at 30/s: no number is in flight twice)
+
+
+@dataclass
+class Interval:
+    """What one interval's client saw: frames back, and their delays (ms)."""
+
+    frames: int = 0
+    delays: list[float] = field(default_factory=list)
+    dropped: int = 0  # fallback: frames the server answered `frame_dropped`
+
+
+def read_counters(text: str) -> dict[str, float]:
+    """COUNTERS' values in a Prometheus text page (0 where one is missing)."""
+    found = {}
+    for name in COUNTERS:
+        m = re.search(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M)
+        found[name] = float(m.group(1)) if m else 0.0
+    return found
+
+
+async def counters(http: aiohttp.ClientSession, base: str) -> dict[str, float]:
+    async with http.get(base + "/metrics") as r:
+        return read_counters(await r.text())
+
+
+class WebRtcClient:
+    def __init__(self, frames: list) -> None:
+        self.camera = FaceCamera(frames, fps=30, stamped=True)
+        self.seen = 0
+
+    async def start(self, base: str) -> None:
+        self.client = await offer(base, self.camera, read_stamps=True)
+
+    def take(self) -> Interval:
+        stamps = self.client.received.stamps
+        new, self.seen = stamps[self.seen:], len(stamps)
+        sent = self.camera.sent_at
+        return Interval(len(new), [(t - sent[n]) * 1000 for n, t in new if n in sent])
+
+    def state(self) -> str:
+        return self.client.pc.connectionState
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+
+class FallbackClient:
+    def __init__(self, frames: list) -> None:
+        self.urls = []
+        for n in range(CYCLE):
+            jpeg = cv2.imencode(".jpg", stamp(frames[n % len(frames)], n), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
+            self.urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sent_at: dict[int, float] = {}
+        self.now = Interval()
+        self.sio.on("processed_frame", self._answered)
+        self.sio.on("frame_dropped", self._dropped)
+
+    async def _answered(self, data: dict) -> None:
+        now = time.perf_counter()
+        if data.get("success") and data.get("processed"):
+            self.now.frames += 1
+            n = read_jpeg_stamp(base64.b64decode(data["processed"].split(",", 1)[1]))
+            if n in self.sent_at:
+                self.now.delays.append((now - self.sent_at[n]) * 1000)
+
+    async def _dropped(self, data: dict | None = None) -> None:
+        self.now.dropped += 1
+
+    async def start(self, base: str) -> None:
+        await self.sio.connect(base, transports=["websocket"])
+        self.sender = asyncio.create_task(self._send())
+
+    async def _send(self) -> None:
+        t0, n = time.perf_counter(), 0
+        while True:
+            await asyncio.sleep(max(0.0, t0 + n / 30 - time.perf_counter()))
+            self.sent_at[n % CYCLE] = time.perf_counter()
+            await self.sio.emit("process_frame", {"frame": self.urls[n % CYCLE]})
+            n += 1
+
+    def take(self) -> Interval:
+        taken, self.now = self.now, Interval()
+        return taken
+
+    def state(self) -> str:
+        return "connected" if self.sio.connected else "disconnected"
+
+    async def stop(self) -> None:
+        self.sender.cancel()
+        await self.sio.disconnect()
+
+
+def row(minute: float, span: float, got: Interval, share: tuple[float, float], cpu: float,
+        own: dict[str, float], state: str) -> str:
+    times = f"{pct(got.delays, 50):.0f} / {pct(got.delays, 95):.0f}"
+    return (f"{minute:>5.1f}{got.frames / span:>8.1f}{times:>24}{got.dropped / span:>11.1f}"
+            f"{share[0]:>9.1%}{share[1]:>8.1%}{100 * cpu / span:>5.0f}%"
+            f"{own['rss_mb']:>6.0f}MB{own['fds']:>5.0f}{own['threads']:>9.0f}  {state}")
+
+
+async def run(transport: str, minutes: float, every: float, size: tuple[int, int], log_path: str) -> None:
+    from media.aiortc_patches import jitter
+
+    jitter.install()  # the client stands in for a browser, which hands a frame on at its marker bit
+    port = free_port()
+    head = faces()["t1-centre"]
+    frames = video(head, size, 60, size[1] * 0.8 / head.shape[0])
+    client = WebRtcClient(frames) if transport == "webrtc" else FallbackClient(frames)
+    command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info")
+    delay = "delay" if transport == "webrtc" else "round trip"
+    print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py at its defaults;"
+          f" log {log_path}\n")
+    print(f"{'min':>5}{'back/s':>8}{delay + ' p50/p95 ms':>24}{'dropped/s':>11}{'swapped':>9}{'failed':>8}"
+          f"{'CPU':>6}{'RSS':>8}{'fds':>5}{'threads':>9}  state")
+    async with running(*command, port=port, source=faces()["astronaut"], log_path=log_path) as (base, pid):
+        async with aiohttp.ClientSession() as http:
+            await client.start(base)
+            t0 = last = time.monotonic()
+            cpu_last, seen = tree_cpu_seconds(pid), await counters(http, base)
+            while last - t0 < minutes * 60 - 1:
+                await asyncio.sleep(min(every * 60, t0 + minutes * 60 - last))
+                now, got, cpu = time.monotonic(), client.take(), tree_cpu_seconds(pid)
+                count = await counters(http, base)
+                done, swaps, errors = (count[name] - seen[name] for name in COUNTERS)
+                share = (swaps / max(done, 1), errors / max(done, 1))
+                own, state = figures(pid), client.state()
+                print(row((now - t0) / 60, now - last, got, share, cpu - cpu_last, own, state), flush=True)
+                last, cpu_last, seen = now, cpu, count
+            await client.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--transport", choices=("webrtc", "fallback"), default="webrtc")
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--every", type=float, default=5.0, help="minutes between rows")
+    ap.add_argument("--size", default="640x480")
+    args = ap.parse_args()
+    if args.minutes <= 0 or args.every <= 0:
+        ap.error("--minutes and --every must be positive")
+    with tempfile.NamedTemporaryFile(prefix="long-run-", suffix=".log", delete=False) as log:
+        log_path = log.name
+    asyncio.run(run(args.transport, args.minutes, args.every, frame_size(args.size, ap), log_path))
+    with open(log_path, errors="replace") as f:
+        text = f.read()
+    print(f"\nERROR lines in the server's log: {len(re.findall(r' ERROR ', text))};"
+          f" tracebacks: {text.count('Traceback')}")
+
+
+if __name__ == "__main__":
+    main()
