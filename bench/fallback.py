@@ -39,6 +39,15 @@ def read_jpeg_stamp(jpeg: bytes) -> int:
     return read_stamp_gray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8), 1 / 8)
 
 
+def stamped_urls(frames: list[np.ndarray], count: int) -> list[str]:
+    """Data URLs of `count` JPEG frames, frame n of them `frames[n % len(frames)]` stamped n."""
+    urls = []
+    for n in range(count):
+        jpeg = cv2.imencode(".jpg", stamp(frames[n % len(frames)], n), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
+        urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+    return urls
+
+
 @dataclass
 class Run:
     mode: str
@@ -120,10 +129,7 @@ async def main() -> None:
     head = imgs["t1-centre"]
     frames = video(head, (w, h), 60, h * 0.8 / head.shape[0])
     # Every frame number a run can reach (up to 120 fps), stamped and encoded before timing starts.
-    urls = []
-    for n in range(min(int(args.seconds * 120) + 10, 2**STAMP_BITS)):
-        jpeg = cv2.imencode(".jpg", stamp(frames[n % len(frames)], n), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
-        urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+    urls = stamped_urls(frames, min(int(args.seconds * 120) + 10, 2**STAMP_BITS))
     modes = [("limit 15, send 30/s", 15.0, 30, 30.0)]
     modes += [(f"no limit, window {win}", 0.0, win, 0.0) for win in (1, 2, 3)]
     runs = []

@@ -12,7 +12,7 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
 server's CPU, RSS, file descriptors and threads. A stream that loses its source, freezes or leaks
-shows there. At the end, the ERROR lines and tracebacks in the server's log. The client shares the
+shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the
 machine's cores with the server.
 """
 
@@ -21,22 +21,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
-import cv2
 import socketio
+from prometheus_client.parser import text_string_to_metric_families
 
-from bench.fallback import read_jpeg_stamp
+from bench.fallback import read_jpeg_stamp, stamped_urls
+from bench.soak import tracebacks
 from bench.table import frame_size, pct
 from testing.faces import faces, video
 from testing.rtc_client import FaceCamera, offer
 from testing.server_process import figures, free_port, running, tree_cpu_seconds
-from testing.stamps import stamp
 
 COUNTERS = ("faceswap_frames_total", "faceswap_swaps_total", "faceswap_errors_total")
 CYCLE = 600  # fallback frames encoded once and sent in turn (20 s at 30/s: no number is in flight twice)
@@ -52,11 +51,12 @@ class Interval:
 
 
 def read_counters(text: str) -> dict[str, float]:
-    """COUNTERS' values in a Prometheus text page (0 where one is missing)."""
-    found = {}
-    for name in COUNTERS:
-        m = re.search(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M)
-        found[name] = float(m.group(1)) if m else 0.0
+    """COUNTERS' values in a Prometheus text page, summed over their labels (0 where one is missing)."""
+    found = dict.fromkeys(COUNTERS, 0.0)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in found:
+                found[sample.name] += sample.value
     return found
 
 
@@ -88,10 +88,7 @@ class WebRtcClient:
 
 class FallbackClient:
     def __init__(self, frames: list) -> None:
-        self.urls = []
-        for n in range(CYCLE):
-            jpeg = cv2.imencode(".jpg", stamp(frames[n % len(frames)], n), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
-            self.urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+        self.urls = stamped_urls(frames, CYCLE)
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sent_at: dict[int, float] = {}
         self.now = Interval()
@@ -184,10 +181,7 @@ def main() -> None:
     with tempfile.NamedTemporaryFile(prefix="long-run-", suffix=".log", delete=False) as log:
         log_path = log.name
     asyncio.run(run(args.transport, args.minutes, args.every, frame_size(args.size, ap), log_path))
-    with open(log_path, errors="replace") as f:
-        text = f.read()
-    print(f"\nERROR lines in the server's log: {len(re.findall(r' ERROR ', text))};"
-          f" tracebacks: {text.count('Traceback')}")
+    print(f"\ntracebacks and ERROR lines in the server's log: {tracebacks(log_path)}")
 
 
 if __name__ == "__main__":
