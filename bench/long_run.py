@@ -1,6 +1,7 @@
 """One long stream against the server at its defaults, sampled as it goes: what only shows over time.
 
     python -m bench.long_run [--transport webrtc|fallback] [--minutes 60] [--every 5] [--size 640x480]
+                             [--engine-processes]
 
 Starts `server.py` in its own process at its defaults (`--db :memory:` aside: what `make run`
 starts), uploads the astronaut as the source and streams a moving face for `--minutes`:
@@ -11,7 +12,9 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
-server's CPU, RSS, file descriptors and threads. A stream that loses its source, freezes or leaks
+server's CPU, RSS, file descriptors and threads. `--engine-processes` starts the server with
+`--engine-processes 1`: the CPU and RSS columns then add its engine process's (RSS counts the
+libraries they share in each). A stream that loses its source, freezes or leaks
 shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the
 machine's cores with the server.
 """
@@ -135,10 +138,11 @@ def row(minute: float, span: float, got: Interval, share: tuple[float, float], c
     times = f"{pct(got.delays, 50):.0f} / {pct(got.delays, 95):.0f}"
     return (f"{minute:>5.1f}{got.frames / span:>8.1f}{times:>24}{got.dropped / span:>11.1f}"
             f"{share[0]:>9.1%}{share[1]:>8.1%}{100 * cpu / span:>5.0f}%"
-            f"{own['rss_mb']:>6.0f}MB{own['fds']:>5.0f}{own['threads']:>9.0f}  {state}")
+            f"{own['tree_rss_mb']:>6.0f}MB{own['fds']:>5.0f}{own['threads']:>9.0f}  {state}")
 
 
-async def run(transport: str, minutes: float, every: float, size: tuple[int, int], log_path: str) -> None:
+async def run(transport: str, minutes: float, every: float, size: tuple[int, int], log_path: str,
+              engine_processes: bool = False) -> None:
     from media.aiortc_patches import jitter
 
     jitter.install()  # the client stands in for a browser, which hands a frame on at its marker bit
@@ -146,10 +150,11 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
     head = faces()["t1-centre"]
     frames = video(head, size, 60, size[1] * 0.8 / head.shape[0])
     client = WebRtcClient(frames) if transport == "webrtc" else FallbackClient(frames)
-    command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info")
+    command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info",
+               *(("--engine-processes", "1") if engine_processes else ()))
     delay = "delay" if transport == "webrtc" else "round trip"
-    print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py at its defaults;"
-          f" log {log_path}\n")
+    where = "engines in processes" if engine_processes else "its defaults"
+    print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py at {where}; log {log_path}\n")
     print(f"{'min':>5}{'back/s':>8}{delay + ' p50/p95 ms':>24}{'dropped/s':>11}{'swapped':>9}{'failed':>8}"
           f"{'CPU':>6}{'RSS':>8}{'fds':>5}{'threads':>9}  state")
     async with running(*command, port=port, source=faces()["astronaut"], log_path=log_path) as (base, pid):
@@ -175,12 +180,14 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--every", type=float, default=5.0, help="minutes between rows")
     ap.add_argument("--size", default="640x480")
+    ap.add_argument("--engine-processes", action="store_true", help="the server's --engine-processes 1")
     args = ap.parse_args()
     if args.minutes <= 0 or args.every <= 0:
         ap.error("--minutes and --every must be positive")
     with tempfile.NamedTemporaryFile(prefix="long-run-", suffix=".log", delete=False) as log:
         log_path = log.name
-    asyncio.run(run(args.transport, args.minutes, args.every, frame_size(args.size, ap), log_path))
+    asyncio.run(run(args.transport, args.minutes, args.every, frame_size(args.size, ap), log_path,
+                    args.engine_processes))
     print(f"\ntracebacks and ERROR lines in the server's log: {tracebacks(log_path)}")
 
 

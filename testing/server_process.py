@@ -29,28 +29,46 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """cpu_seconds of a process and of every process it started that still runs (a server's engine
-    processes, --engine-processes 1)."""
-    total = cpu_seconds(pid)
+def tree(pid: int) -> list[int]:
+    """A process and every process it started that still runs (a server's engine processes,
+    --engine-processes 1)."""
+    found = [pid]
     with contextlib.suppress(OSError):
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as f:
                 for child in f.read().split():
-                    with contextlib.suppress(OSError):  # gone since
-                        total += tree_cpu_seconds(int(child))
+                    found += tree(int(child))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """cpu_seconds of a process and of every process it started that still runs."""
+    total = 0.0
+    for member in tree(pid):
+        with contextlib.suppress(OSError):  # gone since
+            total += cpu_seconds(member)
     return total
 
 
 def figures(pid: int) -> dict[str, float]:
-    """RSS (MB), open file descriptors and threads of a running process."""
+    """RSS (MB), open file descriptors and threads of a running process; `tree_rss_mb` adds the RSS
+    of the processes it started (each counts the libraries they share)."""
     with open(f"/proc/{pid}/status") as f:
         status = dict(line.split(":", 1) for line in f if ":" in line)
+    rss_mb = int(status["VmRSS"].split()[0]) / 1024
     return {
-        "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
+        "rss_mb": rss_mb,
+        "tree_rss_mb": rss_mb + sum(_rss_mb(child) for child in tree(pid)[1:]),
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": int(status["Threads"]),
     }
+
+
+def _rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError, KeyError, ValueError), open(f"/proc/{pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(status["VmRSS"].split()[0]) / 1024
+    return 0.0  # gone since
 
 
 @contextlib.asynccontextmanager
