@@ -30,6 +30,15 @@ class SocketIOClient:
         await self.sio.disconnect(self.sid)
 
 
+# python-socketio's messages (their format strings) an operator cannot read as they stand: an
+# event from a connection whose namespace is gone names its session None
+PLAIN_WORDS = {
+    "%s is not connected to namespace %s": "an event from a connection no longer in the namespace (its "
+                                           "user taken over or disconnected, the event sent before "
+                                           "it heard): dropped",
+}
+
+
 class ClientFaults(logging.Filter):
     """python-socketio logs what a client gets wrong (a malformed packet, an unknown session, an
     event for a namespace it is not connected to) at WARNING or ERROR, often with a traceback: for
@@ -37,7 +46,8 @@ class ClientFaults(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING:
-            message = record.getMessage()
+            plain = PLAIN_WORDS.get(record.msg) if isinstance(record.msg, str) else None
+            message = plain or record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 exc = record.exc_info[1]
                 message = f"{message}: {type(exc).__name__}: {exc}"
