@@ -74,7 +74,8 @@ class WebRtcClient:
         self.seen = 0
 
     async def start(self, base: str) -> None:
-        self.client = await offer(base, self.camera, read_stamps=True)
+        # its frames' numbers are read as they come; an hour's frames are not kept
+        self.client = await offer(base, self.camera, read_stamps=True, keep=1)
 
     def take(self) -> Interval:
         stamps = self.client.received.stamps

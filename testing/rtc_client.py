@@ -62,14 +62,19 @@ class FaceCamera(VideoStreamTrack):
 
 @dataclass
 class Received:
-    """Frames coming back, newest kept; pts and arrival time of each."""
+    """Frames coming back, the newest `keep` kept (a decoded 640x480 frame is 460 kB: an hour's
+    bench keeps one); pts and arrival time of each."""
 
-    frames: asyncio.Queue[VideoFrame] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    keep: int = 1000
+    frames: asyncio.Queue[VideoFrame] = field(init=False)
     arrivals: list[tuple[int, float]] = field(default_factory=list)  # (pts, time)
     stamps: list[tuple[int, float]] = field(default_factory=list)  # (frame number, time) when read
     read_stamps: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.frames = asyncio.Queue(maxsize=self.keep)
 
     def start(self, track) -> None:
         self.task = asyncio.ensure_future(self._run(track))
@@ -126,9 +131,9 @@ def only_codec(transceiver: RTCRtpTransceiver, codec: str) -> None:
 
 
 def _client(camera: VideoStreamTrack | None, direction: str, read_stamps: bool = False, audio: bool = False,
-            codec: str | None = None) -> tuple[RTCPeerConnection, Received]:
+            codec: str | None = None, keep: int = 1000) -> tuple[RTCPeerConnection, Received]:
     pc = RTCPeerConnection()
-    received = Received(read_stamps=read_stamps)
+    received = Received(read_stamps=read_stamps, keep=keep)
     if audio:
         pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
     if camera is not None and direction == "sendrecv":
@@ -158,9 +163,9 @@ def http_from(source_address: str | None) -> aiohttp.ClientSession:
 
 async def offer(base: str, camera: VideoStreamTrack, channel: str | None = None,
                 headers: dict[str, str] | None = None, read_stamps: bool = False,
-                source_address: str | None = None) -> Client:
-    """The /offer round trip of aiortc's own server example."""
-    pc, received = _client(camera, "sendrecv", read_stamps)
+                source_address: str | None = None, keep: int = 1000) -> Client:
+    """The /offer round trip of aiortc's own server example (`keep`: frames kept, Received)."""
+    pc, received = _client(camera, "sendrecv", read_stamps, keep=keep)
     await pc.setLocalDescription(await pc.createOffer())
     body: dict[str, str] = {"sdp": pc.localDescription.sdp, "type": "offer"}
     if channel:
