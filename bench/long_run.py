@@ -13,8 +13,8 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
 server's CPU, RSS, file descriptors and threads. `--engine-processes` starts the server with
-`--engine-processes 1`: the CPU and RSS columns then add its engine process's (RSS counts the
-libraries they share in each). A stream that loses its source, freezes or leaks
+`--engine-processes 1`: the CPU and RSS columns then add its engine processes' (one per worker;
+RSS counts the libraries they share in each). A stream that loses its source, freezes or leaks
 shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the
 machine's cores with the server.
 """
