@@ -1,6 +1,6 @@
 """One long stream against the server at its defaults, sampled as it goes: what only shows over time.
 
-    python -m bench.long_run [--transport webrtc|fallback] [--minutes 60] [--every 5] [--size 640x480]
+    python -m bench.long_run [--transport webrtc|fallback|ws] [--minutes 60] [--every 5] [--size 640x480]
                              [--engine-processes]
 
 Starts `server.py` in its own process at its defaults (`--db :memory:` aside: what `make run`
@@ -8,7 +8,8 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 - webrtc: one aiortc client publishing a 30 frames/s camera over /offer and reading the swapped
   video back (each frame's number in its pixels, so the camera-to-screen delay is exact);
 - fallback: one Socket.IO client sending JPEG frames at 30 frames/s, twice what the server
-  accepts from a user by default, the answers matched to their sends by the same numbers.
+  accepts from a user by default, the answers matched to their sends by the same numbers;
+- ws: the same over the plain /ws WebSocket (JSON `{"event", "data"}` messages).
 
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
@@ -90,14 +91,14 @@ class WebRtcClient:
         await self.client.close()
 
 
-class FallbackClient:
+class StampedSender:
+    """Stamped JPEG frames sent at 30 a second, their answers counted and matched to their sends;
+    the transport is a subclass's."""
+
     def __init__(self, frames: list) -> None:
         self.urls = stamped_urls(frames, CYCLE)
-        self.sio = socketio.AsyncClient(reconnection=False)
         self.sent_at: dict[int, float] = {}
         self.now = Interval()
-        self.sio.on("processed_frame", self._answered)
-        self.sio.on("frame_dropped", self._dropped)
 
     async def _answered(self, data: dict) -> None:
         now = time.perf_counter()
@@ -110,21 +111,37 @@ class FallbackClient:
     async def _dropped(self, data: dict | None = None) -> None:
         self.now.dropped += 1
 
-    async def start(self, base: str) -> None:
-        await self.sio.connect(base, transports=["websocket"])
-        self.sender = asyncio.create_task(self._send())
-
     async def _send(self) -> None:
         t0, n = time.perf_counter(), 0
         while True:
             await asyncio.sleep(max(0.0, t0 + n / 30 - time.perf_counter()))
             self.sent_at[n % CYCLE] = time.perf_counter()
-            await self.sio.emit("process_frame", {"frame": self.urls[n % CYCLE]})
+            await self._emit({"frame": self.urls[n % CYCLE]})
             n += 1
+
+    async def _emit(self, data: dict) -> None:
+        raise NotImplementedError
 
     def take(self) -> Interval:
         taken, self.now = self.now, Interval()
         return taken
+
+
+class FallbackClient(StampedSender):
+    """Over Socket.IO."""
+
+    def __init__(self, frames: list) -> None:
+        super().__init__(frames)
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("processed_frame", self._answered)
+        self.sio.on("frame_dropped", self._dropped)
+
+    async def start(self, base: str) -> None:
+        await self.sio.connect(base, transports=["websocket"])
+        self.sender = asyncio.create_task(self._send())
+
+    async def _emit(self, data: dict) -> None:
+        await self.sio.emit("process_frame", data)
 
     def state(self) -> str:
         return "connected" if self.sio.connected else "disconnected"
@@ -132,6 +149,36 @@ class FallbackClient:
     async def stop(self) -> None:
         self.sender.cancel()
         await self.sio.disconnect()
+
+
+class WsClient(StampedSender):
+    """Over the plain /ws WebSocket."""
+
+    async def start(self, base: str) -> None:
+        self.http = aiohttp.ClientSession()
+        self.ws = await self.http.ws_connect(base + "/ws")
+        self.reader = asyncio.create_task(self._read())
+        self.sender = asyncio.create_task(self._send())
+
+    async def _read(self) -> None:
+        handlers = {"processed_frame": self._answered, "frame_dropped": self._dropped}
+        async for message in self.ws:
+            if message.type is aiohttp.WSMsgType.TEXT:
+                event = message.json()
+                if event.get("event") in handlers:
+                    await handlers[event["event"]](event.get("data") or {})
+
+    async def _emit(self, data: dict) -> None:
+        await self.ws.send_json({"event": "process_frame", "data": data})
+
+    def state(self) -> str:
+        return "closed" if self.ws.closed else "connected"
+
+    async def stop(self) -> None:
+        self.sender.cancel()
+        await self.ws.close()
+        self.reader.cancel()
+        await self.http.close()
 
 
 def row(minute: float, span: float, got: Interval, share: tuple[float, float], cpu: float,
@@ -150,7 +197,8 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
     port = free_port()
     head = faces()["t1-centre"]
     frames = video(head, size, 60, size[1] * 0.8 / head.shape[0])
-    client = WebRtcClient(frames) if transport == "webrtc" else FallbackClient(frames)
+    clients = {"webrtc": WebRtcClient, "fallback": FallbackClient, "ws": WsClient}
+    client = clients[transport](frames)
     command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info",
                *(("--engine-processes", "1") if engine_processes else ()))
     delay = "delay" if transport == "webrtc" else "round trip"
@@ -177,7 +225,7 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--transport", choices=("webrtc", "fallback"), default="webrtc")
+    ap.add_argument("--transport", choices=("webrtc", "fallback", "ws"), default="webrtc")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--every", type=float, default=5.0, help="minutes between rows")
     ap.add_argument("--size", default="640x480")
