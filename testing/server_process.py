@@ -50,25 +50,29 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def _status(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.split(":", 1) for line in f if ":" in line)
+
+
+def _rss_mb(status: dict[str, str]) -> float:
+    return int(status["VmRSS"].split()[0]) / 1024
+
+
 def figures(pid: int) -> dict[str, float]:
     """RSS (MB), open file descriptors and threads of a running process; `tree_rss_mb` adds the RSS
     of the processes it started (each counts the libraries they share)."""
-    with open(f"/proc/{pid}/status") as f:
-        status = dict(line.split(":", 1) for line in f if ":" in line)
-    rss_mb = int(status["VmRSS"].split()[0]) / 1024
+    status = _status(pid)
+    children = 0.0
+    for child in tree(pid)[1:]:
+        with contextlib.suppress(OSError, KeyError):  # gone since
+            children += _rss_mb(_status(child))
     return {
-        "rss_mb": rss_mb,
-        "tree_rss_mb": rss_mb + sum(_rss_mb(child) for child in tree(pid)[1:]),
+        "rss_mb": _rss_mb(status),
+        "tree_rss_mb": _rss_mb(status) + children,
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": int(status["Threads"]),
     }
-
-
-def _rss_mb(pid: int) -> float:
-    with contextlib.suppress(OSError, KeyError, ValueError), open(f"/proc/{pid}/status") as f:
-        status = dict(line.split(":", 1) for line in f if ":" in line)
-        return int(status["VmRSS"].split()[0]) / 1024
-    return 0.0  # gone since
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,5 @@
-"""bench/long_run.py: its rows' arithmetic and its reading of the server's counters."""
+"""bench/long_run.py: its rows' arithmetic, its reading of the server's counters, and the process tree
+whose CPU and memory it reads (testing/server_process.py)."""
 
 from __future__ import annotations
 
