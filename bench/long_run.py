@@ -12,7 +12,7 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 - ws: the same over the plain /ws WebSocket (JSON `{"event", "data"}` messages).
 
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
-(fallback), the share of the engine's frames swapped and failed (the server's /metrics), the
+(fallback, ws), the share of the engine's frames swapped and failed (the server's /metrics), the
 server's CPU, RSS, file descriptors and threads. `--engine-processes` starts the server with
 `--engine-processes 1`: the CPU and RSS columns then add its engine processes' (one per worker;
 RSS counts the libraries they share in each). A stream that loses its source, freezes or leaks
