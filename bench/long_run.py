@@ -14,8 +14,9 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback, ws), the share of the engine's frames swapped and failed (the server's /metrics), the
 server's CPU, RSS, file descriptors and threads. `--engine-processes` starts the server with
-`--engine-processes 1`: the CPU and RSS columns then add its engine processes' (one per worker;
-RSS counts the libraries they share in each). A stream that loses its source, freezes or leaks
+`--engine-processes 1`: the CPU and RSS columns then add those of the processes it starts (an
+engine process per worker, and multiprocessing's resource tracker; RSS counts the libraries they
+share in each). A stream that loses its source, freezes or leaks
 shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the
 machine's cores with the server.
 """
