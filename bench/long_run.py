@@ -203,8 +203,8 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
     command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info",
                *(("--engine-processes", "1") if engine_processes else ()))
     delay = "delay" if transport == "webrtc" else "round trip"
-    where = "engines in processes" if engine_processes else "its defaults"
-    print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py at {where}; log {log_path}\n")
+    where = "with its engines in processes" if engine_processes else "at its defaults"
+    print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py {where}; log {log_path}\n")
     print(f"{'min':>5}{'back/s':>8}{delay + ' p50/p95 ms':>24}{'dropped/s':>11}{'swapped':>9}{'failed':>8}"
           f"{'CPU':>6}{'RSS':>8}{'fds':>5}{'threads':>9}  state")
     async with running(*command, port=port, source=faces()["astronaut"], log_path=log_path) as (base, pid):
