@@ -32,12 +32,12 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
-import socketio
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.fallback import read_jpeg_stamp, stamped_urls
 from bench.soak import tracebacks
 from bench.table import frame_size, pct
+from testing.clients import SioUser, WsUser
 from testing.faces import faces, video
 from testing.rtc_client import FaceCamera, offer
 from testing.server_process import figures, free_port, running, tree_cpu_seconds
@@ -82,8 +82,7 @@ class WebRtcClient:
     def take(self) -> Interval:
         stamps = self.client.received.stamps
         new, self.seen = stamps[self.seen:], len(stamps)
-        sent = self.camera.sent_at
-        return Interval(len(new), [(t - sent[n]) * 1000 for n, t in new if n in sent])
+        return Interval(len(new), self.camera.delays_ms(new))
 
     def state(self) -> str:
         return self.client.pc.connectionState
@@ -93,93 +92,48 @@ class WebRtcClient:
 
 
 class StampedSender:
-    """Stamped JPEG frames sent at 30 a second, their answers counted and matched to their sends;
-    the transport is a subclass's."""
+    """Stamped JPEG frames sent at 30 a second by one of the project's test clients (Socket.IO or
+    /ws), their answers counted and matched to their sends as they come."""
 
-    def __init__(self, frames: list) -> None:
+    def __init__(self, frames: list, user: SioUser | WsUser) -> None:
         self.urls = stamped_urls(frames, CYCLE)
         self.sent_at: dict[int, float] = {}
         self.now = Interval()
+        self.user = user
+        user.put = self._heard  # counted, not queued: an hour's answers are gigabytes of JPEG
 
-    async def _answered(self, data: dict) -> None:
+    def _heard(self, event: str, data: dict) -> None:
         now = time.perf_counter()
-        if data.get("success") and data.get("processed"):
+        if event == "frame_dropped":
+            self.now.dropped += 1
+        elif event == "processed_frame" and data.get("success") and data.get("processed"):
             self.now.frames += 1
             n = read_jpeg_stamp(base64.b64decode(data["processed"].split(",", 1)[1]))
             if n in self.sent_at:
                 self.now.delays.append((now - self.sent_at[n]) * 1000)
 
-    async def _dropped(self, data: dict | None = None) -> None:
-        self.now.dropped += 1
+    async def start(self, base: str) -> None:
+        await self.user.connect(base)
+        self.sender = asyncio.create_task(self._send())
 
     async def _send(self) -> None:
         t0, n = time.perf_counter(), 0
         while True:
             await asyncio.sleep(max(0.0, t0 + n / 30 - time.perf_counter()))
             self.sent_at[n % CYCLE] = time.perf_counter()
-            await self._emit({"frame": self.urls[n % CYCLE]})
+            await self.user.send(self.urls[n % CYCLE])
             n += 1
-
-    async def _emit(self, data: dict) -> None:
-        raise NotImplementedError
 
     def take(self) -> Interval:
         taken, self.now = self.now, Interval()
         return taken
 
-
-class FallbackClient(StampedSender):
-    """Over Socket.IO."""
-
-    def __init__(self, frames: list) -> None:
-        super().__init__(frames)
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("processed_frame", self._answered)
-        self.sio.on("frame_dropped", self._dropped)
-
-    async def start(self, base: str) -> None:
-        await self.sio.connect(base, transports=["websocket"])
-        self.sender = asyncio.create_task(self._send())
-
-    async def _emit(self, data: dict) -> None:
-        await self.sio.emit("process_frame", data)
-
     def state(self) -> str:
-        return "connected" if self.sio.connected else "disconnected"
+        return "connected" if self.user.connected else "disconnected"
 
     async def stop(self) -> None:
         self.sender.cancel()
-        await self.sio.disconnect()
-
-
-class WsClient(StampedSender):
-    """Over the plain /ws WebSocket."""
-
-    async def start(self, base: str) -> None:
-        self.http = aiohttp.ClientSession()
-        self.ws = await self.http.ws_connect(base + "/ws")
-        self.reader = asyncio.create_task(self._read())
-        self.sender = asyncio.create_task(self._send())
-
-    async def _read(self) -> None:
-        handlers = {"processed_frame": self._answered, "frame_dropped": self._dropped}
-        async for message in self.ws:
-            if message.type is aiohttp.WSMsgType.TEXT:
-                event = message.json()
-                if event.get("event") in handlers:
-                    await handlers[event["event"]](event.get("data") or {})
-
-    async def _emit(self, data: dict) -> None:
-        await self.ws.send_json({"event": "process_frame", "data": data})
-
-    def state(self) -> str:
-        return "closed" if self.ws.closed else "connected"
-
-    async def stop(self) -> None:
-        self.sender.cancel()
-        await self.ws.close()
-        self.reader.cancel()
-        await self.http.close()
+        await self.user.close()
 
 
 def row(minute: float, span: float, got: Interval, share: tuple[float, float], cpu: float,
@@ -198,8 +152,8 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
     port = free_port()
     head = faces()["t1-centre"]
     frames = video(head, size, 60, size[1] * 0.8 / head.shape[0])
-    clients = {"webrtc": WebRtcClient, "fallback": FallbackClient, "ws": WsClient}
-    client = clients[transport](frames)
+    users = {"fallback": SioUser, "ws": WsUser}
+    client = WebRtcClient(frames) if transport == "webrtc" else StampedSender(frames, users[transport]())
     command = (sys.executable, "server.py", "--port", str(port), "--db", ":memory:", "--log-level", "info",
                *(("--engine-processes", "1") if engine_processes else ()))
     delay = "delay" if transport == "webrtc" else "round trip"

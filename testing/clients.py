@@ -95,6 +95,10 @@ class SioUser(Recorder):
     async def send(self, frame: Any) -> None:
         await self.sio.emit("process_frame", {"frame": frame})
 
+    @property
+    def connected(self) -> bool:
+        return bool(self.sio.connected)
+
     async def roundtrip(self, frame: Any, within: float = 10.0) -> dict[str, Any]:
         await self.send(frame)
         return await self.next("processed_frame", within)
@@ -134,8 +138,15 @@ class WsUser(Recorder):
         assert self.ws is not None
         await self.ws.send_json({"event": event, "data": data})
 
-    async def roundtrip(self, frame: Any, within: float = 10.0) -> dict[str, Any]:
+    async def send(self, frame: Any) -> None:
         await self.emit("process_frame", {"frame": frame})
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and not self.ws.closed
+
+    async def roundtrip(self, frame: Any, within: float = 10.0) -> dict[str, Any]:
+        await self.send(frame)
         return await self.next("processed_frame", within)
 
     async def close(self) -> None:

@@ -55,9 +55,10 @@ class FaceCamera(VideoStreamTrack):
         self.sent += 1
         return frame
 
-    def delays_ms(self, received: Received) -> list[float]:
-        """Camera-to-screen delay of each received stamped frame, in arrival order."""
-        return [(t - self.sent_at[n]) * 1000 for n, t in received.stamps if n in self.sent_at]
+    def delays_ms(self, stamps: list[tuple[int, float]]) -> list[float]:
+        """Camera-to-screen delay of each received stamped frame (Received.stamps, or a part of
+        them), in arrival order."""
+        return [(t - self.sent_at[n]) * 1000 for n, t in stamps if n in self.sent_at]
 
 
 @dataclass

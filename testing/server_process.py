@@ -63,13 +63,13 @@ def figures(pid: int) -> dict[str, float]:
     """RSS (MB), open file descriptors and threads of a running process; `tree_rss_mb` adds the RSS
     of the processes it started (each counts the libraries they share)."""
     status = _status(pid)
-    children = 0.0
+    rss_mb = tree_rss_mb = _rss_mb(status)
     for child in tree(pid)[1:]:
         with contextlib.suppress(OSError, KeyError):  # gone since
-            children += _rss_mb(_status(child))
+            tree_rss_mb += _rss_mb(_status(child))
     return {
-        "rss_mb": _rss_mb(status),
-        "tree_rss_mb": _rss_mb(status) + children,
+        "rss_mb": rss_mb,
+        "tree_rss_mb": tree_rss_mb,
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": int(status["Threads"]),
     }
