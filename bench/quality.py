@@ -178,6 +178,8 @@ CONFIGS: dict[str, dict] = {
     "shifted": {"exposure": False},  # a photo's lightness and colour shifted to a darker frame's, unscaled
     "no-shadow-edges": {"shadow_edges": False},  # a hard shadow's edge on the target not put on the swap
     "no-photo-shadow": {"photo_shadow": False},  # a hard shadow's edge on the source photo left on it
+    # the swap's forehead left as relit where the mask fades out over it, a step to the target's there
+    "forehead-step": {"forehead_edge": False},
     "after": {},
 }
 

@@ -60,6 +60,7 @@ from models.occlusion import (
 from models.order import median, percentiles
 from models.photo_shadow import without_shadow
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
+from models.seam import match_forehead_edge
 from models.shadow_edge import Edge, EdgeMemory, shows_edge
 from models.shape import (
     OUTLINE,
@@ -618,6 +619,10 @@ class MeshStream:
                                  None if seen is None else seen[1], colourful)
             gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
             t = _timed(timings, "eyes", t)
+        if above is not None and self.engine.forehead_edge:
+            # where the swap's forehead meets the target's (models/seam.py)
+            face_bgr = match_forehead_edge(face_bgr, region, alpha, above, face_w)
+            t = _timed(timings, "forehead", t)
         if side is not None:
             # after the light is fitted: a side-lit source's dark half disagreed with the target
             # before it (bench.quality: side-lit retrieval 96% -> 92%)
@@ -769,7 +774,7 @@ class MeshEngine:
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
-                 tiles: bool = True) -> None:
+                 tiles: bool = True, forehead_edge: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -816,6 +821,8 @@ class MeshEngine:
         # the frame's light that differs between the face's halves put on an evened photo's swap
         self.target_light = target_light
         self.hair = hair
+        # the swap's forehead brought to the target's where the mask fades out over it (seam.py)
+        self.forehead_edge = forehead_edge
         # the target's beard left out of the skin the swap's colour and light are taken from (beard.py)
         self.beards = beards
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
