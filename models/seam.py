@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from models.fields import enlarge, shrink
+from models.order import median
 
 FOREHEAD_REACH = 0.12  # of the face's width: how far inward from the fade the difference reaches
 # the mask's fade: the pixels where the swap and the target meet
@@ -55,7 +56,7 @@ def match_forehead_edge(face: np.ndarray, target: np.ndarray, alpha: np.ndarray,
     seen = spread[..., 3]
     # the difference is the weighted mean of the fade's nearby; how much of it goes on, 1 at the
     # fade and easing off inward as the fade falls out of reach (its typical weight there)
-    typical = float(np.median(seen[weight > 0]))
+    typical = median(seen[weight > 0])
     if typical <= 1e-6:
         return face
     ease = np.clip(seen * (1.0 / typical), 0.0, 1.0) * (held.astype(np.float32) * (1.0 / 255.0))
