@@ -189,21 +189,11 @@ def test_only_a_photo_with_its_eyes_open_gives_its_eyes(mesh_engine, astronaut_f
     assert off is None
 
 
-def iris_places(measure, image: np.ndarray) -> np.ndarray:
-    """(2,) each eye's iris along its eye (in_eye's first number), read from its darkest pixels."""
-    points = measure.landmarks(image)
+def iris_places(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(2,) each eye's iris along its eye (in_eye's first number), read from its darkest pixels
+    inside the eyes of the mesh `points`."""
     return np.array([gaze.in_eye(points, dark_centre(image, points[contour]), eye)[0]
                      for eye, contour in enumerate(gaze.contours())])
-
-
-def iris_offset(measure, image: np.ndarray, wanted: np.ndarray) -> float:
-    """How far the irises in `image` lie from `wanted` (iris_places'), both eyes summed, averaged
-    over the image and seven copies of it with a level of noise: the reading hangs on FaceMesh's
-    outline of each eye, and such noise moved it between 0.048 and 0.072."""
-    rng = np.random.default_rng(0)
-    copies = [image] + [np.clip(image + rng.integers(-1, 2, image.shape), 0, 255).astype(np.uint8)
-                        for _ in range(7)]
-    return float(np.mean([np.abs(iris_places(measure, copy) - wanted).sum() for copy in copies]))
 
 
 def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astronaut_face, monkeypatch):
@@ -214,16 +204,24 @@ def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astro
         gaze.move_iris(aside, points[gaze.contours()[eye]].astype(np.float32), points[iris],
                        gaze.from_eye(points, to, eye))
     target = place(astronaut_face, (640, 480), 1.6)  # she looks ahead
-    wanted = iris_places(measure, target)
+    # the irises are read in the target's eyes, as its mesh outlines them, in every image: her
+    # photo onto her own frame leaves her eyes where they were. Read in each output's own mesh,
+    # the reading hung on how FaceMesh outlined the eyes, which a change of a few levels on the
+    # forehead moved by 0.01 of the eyes' span (the swap's eyes the same to the pixel)
+    eyes = measure.landmarks(target)
+    wanted = iris_places(target, eyes)
+
+    def off(image: np.ndarray) -> float:
+        return float(np.abs(iris_places(image, eyes) - wanted).sum())
+
     # the photo's light as it is (even_light=False): the target is her own photo, lit from one
-    # side, and the reading takes each eye's darkest pixels, which that light moves; made even,
-    # the swap's read 0.066 and 0.075 (symmetry.even_light)
-    followed = iris_offset(measure, swapped_with(target, aside, even_light=False), wanted)
+    # side, and the reading takes each eye's darkest pixels, which that light moves
+    followed = off(swapped_with(target, aside, even_light=False))
     monkeypatch.setattr(gaze, "MOST", 0.0)
-    fixed = iris_offset(measure, swapped_with(target, aside, even_light=False), wanted)
-    # measured: 0.058 of the eyes' spans off the target's, 0.077 with the photo's gaze kept (the
+    fixed = off(swapped_with(target, aside, even_light=False))
+    # measured: 0.106 of the eyes' spans off the target's, 0.136 with the photo's gaze kept (the
     # darkest pixels hold the lashes, which move less than the iris)
-    assert followed < fixed - 0.01, (followed, fixed)
+    assert followed < fixed - 0.02, (followed, fixed)
 
 
 def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measure, goatee_man,
