@@ -26,7 +26,9 @@ FADE = (16, 240)
 # hairline) is darker by more and is not put on the swap
 SKIN_LIGHTER, SKIN_DARKER = 100.0, 30.0
 CELL = 4  # px a side of the cells the change is worked out on
-MIN_FADE = 0.05  # of the face's width: less of the fade seen on the forehead than this much, nothing is done
+# of the face's width: with less of the fade on the forehead than this (its cells laid end to end),
+# nothing is done
+MIN_FADE = 0.15
 
 
 def match_forehead_edge(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, forehead: np.ndarray,
@@ -43,7 +45,7 @@ def match_forehead_edge(face: np.ndarray, target: np.ndarray, alpha: np.ndarray,
     # between its ends) and enlarged once
     a, held = shrink(alpha[part], CELL), shrink(forehead[part], CELL)
     fade = (a > FADE[0]) & (a < FADE[1]) & (held > 127)
-    if fade.sum() * CELL < MIN_FADE * face_w * 3:  # a fade a few pixels deep along that much of the edge
+    if fade.sum() * CELL < MIN_FADE * face_w:
         return face
     diff = shrink(target[part], CELL).astype(np.float32) - shrink(face[part], CELL).astype(np.float32)
     mean = diff.mean(axis=2)
