@@ -27,6 +27,7 @@ from bench.realism import (
 )
 from models import face_topology as ft
 from models import symmetry
+from models.beard import FaceFrame
 from models.color import largest_difference
 from models.mask import edge_intrusions, face_alpha
 from models.mediapipe_faces import FaceFinder, FaceTracker
@@ -1333,14 +1334,10 @@ def test_a_tilted_targets_bright_forehead_shows_no_line_where_the_swap_fades_out
     source = source_form(astronaut, ASTRONAUT_DLIB_BOX, "plain")
     new, old = (swapped_with(frame, source, forehead_edge=on) for on in (True, False))
     mesh = measure.landmarks(frame)
-    up = mesh[ft.FOREHEAD_TOP] - mesh[ft.CHIN]
-    up /= np.linalg.norm(up)
-    ys, xs = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
-    height = (xs - mesh[ft.CHIN, 0]) * up[0] + (ys - mesh[ft.CHIN, 1]) * up[1]  # along her face's up
-    brows = float(((mesh[ft.brows()] - mesh[ft.CHIN]) @ up).max())
-    forehead = _within(frame.shape[:2], [mesh[ft.face_oval()]], -3) & (height > brows)
-    nose_tip = float((mesh[ft.NOSE_TIP] - mesh[ft.CHIN]) @ up)
-    lower = _within(frame.shape[:2], [mesh[ft.face_oval()]], 0) & (height < nose_tip)
+    face = FaceFrame(frame.shape[:2], mesh)  # heights along her tilted face's chin-to-forehead axis
+    above_brows = face.height > face.height_of(ft.brows()).max()
+    forehead = _within(frame.shape[:2], [mesh[ft.face_oval()]], -3) & above_brows
+    lower = (face.oval > 0) & (face.height < face.height_of(ft.NOSE_TIP))
 
     def off(out: np.ndarray) -> float:
         return float(np.abs(lightness(out) - lightness(frame))[forehead].mean())
