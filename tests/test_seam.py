@@ -1,6 +1,6 @@
 """The swap's forehead where the mask fades out over it (models/seam.py), on a real face's pixels: a
-swap relit darker than the target's forehead leaves no step there, the target's hair is not put
-on the swap, and below the forehead nothing changes."""
+swap relit darker than the target's forehead leaves no step there, one lighter is not darkened,
+the target's hair is not put on the swap, and below the forehead nothing changes."""
 
 from __future__ import annotations
 
@@ -72,3 +72,11 @@ def test_a_forehead_the_mask_covers_whole_is_left_as_it_is(forehead):
     face = cv2.subtract(forehead, np.full_like(forehead, 45))
     full = np.full(forehead.shape[:2], 255, np.uint8)
     assert match_forehead_edge(face, forehead, full, upper_half(), FACE_W) is face
+
+
+def test_a_swap_lighter_than_the_targets_forehead_is_not_darkened_toward_it(forehead):
+    # the frame 20 levels darker along the fade: a hairline's shade as often as light, and taken
+    # onto the swap it darkened the source's own forehead (models/seam.py)
+    face = cv2.add(forehead, np.full_like(forehead, 20))
+    matched = match_forehead_edge(face, forehead, diagonal_fade(), upper_half(), FACE_W)
+    assert np.array_equal(matched, face)
