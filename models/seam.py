@@ -9,8 +9,8 @@ spread inward over FOREHEAD_REACH of the face's width, and only on the forehead 
 the brows, eyes and the rest of the face keep the swap's own colours, which carry the likeness
 (across the whole of the fade, bench.quality measured 84% -> 80% retrieval on 2026-12-03).
 
-It only ever lightens the swap. Where the frame is darker than the swap along the fade, it is as
-often the target's hairline and the shade under it as its light: Obama's photo onto the first
+It only ever lightens the swap. Where the frame is darker than the swap along the fade, that can
+be the target's hairline and the shade under it, not its light: Obama's photo onto the first
 woman of `t1.jpg` met a frame a median 14 levels darker there, and darkened toward it, his
 forehead took her hair's shade and dlib read him less (bench.quality --faces press: 92% -> 87%
 retrieval; lightening only, 93%).

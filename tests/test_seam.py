@@ -75,8 +75,8 @@ def test_a_forehead_the_mask_covers_whole_is_left_as_it_is(forehead):
 
 
 def test_a_swap_lighter_than_the_targets_forehead_is_not_darkened_toward_it(forehead):
-    # the frame 20 levels darker along the fade: a hairline's shade as often as light, and taken
-    # onto the swap it darkened the source's own forehead (models/seam.py)
+    # the frame 20 levels darker along the fade: it can be a hairline's shade, not light, and
+    # taken onto the swap it darkened the source's own forehead (models/seam.py)
     face = cv2.add(forehead, np.full_like(forehead, 20))
     matched = match_forehead_edge(face, forehead, diagonal_fade(), upper_half(), FACE_W)
     assert np.array_equal(matched, face)
