@@ -132,7 +132,7 @@ def time_clips(engine, imgs: dict, sources: dict, n: int, mode: str, hand,
             for held in ("no", "yes") if hand is not None else ("no",):
                 frames = with_hand(clip, hand) if held == "yes" else clip
                 stream = engine.open_stream()
-                # each frame stamped as a 30 fps camera's: the landmarks are smoothed by the
+                # each frame stamped as a camera's at FPS: the landmarks are smoothed by the
                 # frames' times, and by the wall clock the outputs differed from run to run
                 clock = (i / FPS for i in itertools.count())
                 for f in frames[:10]:  # warm-up: first detection, graph start

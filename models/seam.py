@@ -70,6 +70,8 @@ def match_forehead_edge(face: np.ndarray, target: np.ndarray, alpha: np.ndarray,
     ease = np.clip(seen * (1.0 / typical), 0.0, 1.0) * (held.astype(np.float32) * (1.0 / 255.0))
     change = spread[..., :3] * (ease / np.maximum(seen, 1e-6))[..., None]
     np.maximum(change, 0.0, out=change)  # lightening only (above)
+    if not change.any():  # the frame darker all along the fade: nothing to lighten
+        return face
     out = face.copy()
     out[part] = cv2.add(face[part], enlarge(change, CELL, (w, h)), dtype=cv2.CV_8U)
     return out
