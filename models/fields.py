@@ -1,4 +1,5 @@
-"""Smooth fields (a displacement, a colour difference) blurred at a fraction of their size.
+"""Smooth fields (a displacement, a colour difference) blurred at a fraction of their size, or
+within a weight (blur_within: the face's own pixels, not the background beside them).
 
 A blur many pixels wide leaves nothing a coarser grid cannot hold: shrinking by `factor`, blurring
 by sigma / factor and enlarging back costs about 1 / factor^2 of the blur at full size.
@@ -41,3 +42,15 @@ def blur_smooth(field: np.ndarray, sigma: float, factor: int,
     """`field` blurred by `sigma` px, the work done at 1/`factor` of its size."""
     h, w = field.shape[:2]
     return blur_enlarged(shrink(field, factor), sigma, factor, (w, h), border)
+
+
+def blur_within(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """`values` (float32 (h, w) or (h, w, k)) blurred over `sigma` px counting each pixel by
+    `weight` (float32 (h, w), 0..1): the mean of what the weight covers nearby, not of what lies
+    beside it (the background beyond a face's outline), and how much weight each blur saw."""
+    seen = cv2.GaussianBlur(weight, (0, 0), sigma)
+    # where the blur saw (nearly) nothing the mean is of nearly nothing: held finite
+    floor = np.maximum(seen, 1e-3)
+    if values.ndim == 3:
+        weight, floor = weight[:, :, None], floor[:, :, None]
+    return cv2.GaussianBlur(values * weight, (0, 0), sigma) / floor, seen

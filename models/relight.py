@@ -67,7 +67,7 @@ import cv2
 import numpy as np
 
 from models.color import BLACK_OFFSET, NEUTRAL
-from models.fields import blur_enlarged, enlarge, shrink
+from models.fields import blur_enlarged, blur_within, enlarge, shrink
 from models.order import median, percentiles
 from models.shadow_edge import Edge, find_edge, runs_past
 from models.surfaces import solve, terms
@@ -263,11 +263,8 @@ def colour_of_area(face_ab: np.ndarray, target_ab: np.ndarray, core: np.ndarray,
     """The target's a and b less the face's, each blurred over `sigma` px inside `core` (both
     images' (h, w, 2) channels, `core` bool (h, w)), and how much of `core` each blur saw (0..1):
     float32 (h, w, 2) and (h, w)."""
-    inside = core.astype(np.float32)
-    seen = cv2.GaussianBlur(inside, (0, 0), sigma)
-    diff = (target_ab.astype(np.float32) - face_ab.astype(np.float32)) * inside[:, :, None]
-    moved = cv2.GaussianBlur(diff, (0, 0), sigma) / np.maximum(seen, 1e-3)[:, :, None]
-    return moved, seen
+    diff = target_ab.astype(np.float32) - face_ab.astype(np.float32)
+    return blur_within(diff, core.astype(np.float32), sigma)
 
 
 def _strength_ratio(energy: np.ndarray, inside: np.ndarray, sigma: float, noise: float, floor: float
@@ -275,8 +272,7 @@ def _strength_ratio(energy: np.ndarray, inside: np.ndarray, sigma: float, noise:
     """float32, `floor`..1: the root of `energy`'s second channel (a band squared: the target's)
     over its first (the swap's), each averaged over `sigma` px where `inside` (float32, 0..1) is
     set, `noise` levels (RMS) added to both, so that it sets no ratio."""
-    seen = np.maximum(cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3)
-    mean = cv2.GaussianBlur(energy * inside[:, :, None], (0, 0), sigma) / seen[:, :, None] + noise * noise
+    mean = blur_within(energy, inside, sigma)[0] + noise * noise
     return np.clip(np.sqrt(mean[:, :, 1] / mean[:, :, 0]), floor, 1.0)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from models import color
 from models import face_topology as ft
-from models.fields import enlarge, shrink
+from models.fields import blur_within, enlarge, shrink
 from models.mask import EDGE_RING
 from models.shape import fit_affine
 from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_affines
@@ -422,7 +422,7 @@ def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.
     # blurred over the face's own pixels only: the background beyond the outline, a hand in front
     # of the face or a tight crop's repeated edge are no light on it
     weight = mesh * (inside.astype(np.float32) * (1.0 / 255.0))
-    low, seen = _blurred_within(lightness, weight, sigma)
+    low, seen = blur_within(lightness, weight, sigma)
     # how much each blur saw: where either pixel's neighbourhood is mostly hidden, it moves less
     sure = np.clip(seen / EVEN_SEEN, 0.0, 1.0)
     partner, partner_sure = (cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -435,13 +435,6 @@ def even_light(image: np.ndarray, inside: np.ndarray, points: np.ndarray) -> np.
     out = image.copy()
     np.copyto(out, cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), where=(mesh > 0)[:, :, None])
     return out
-
-
-def _blurred_within(lightness: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """`lightness` blurred over `sigma` px counting each pixel by `weight` (0..1), and how much
-    weight each blur saw: a blur of the face alone, not of the background beside it."""
-    seen = cv2.GaussianBlur(weight, (0, 0), sigma)
-    return cv2.GaussianBlur(lightness * weight, (0, 0), sigma) / np.maximum(seen, 1e-3), seen
 
 
 def evened_share(points: np.ndarray) -> float:
@@ -464,7 +457,7 @@ def side_light(image: np.ndarray, points: np.ndarray, factor: int = 4) -> np.nda
     pts = _on_grid(points, factor)
     mask = face_mask(pts, (small.shape[1], small.shape[0])).astype(np.float32) * (1.0 / 255.0)
     sigma = max(0.5, EVEN_SCALE * ft.face_width(pts))
-    low, _ = _blurred_within(lightness, mask, sigma)
+    low, _ = blur_within(lightness, mask, sigma)
     at = cv2.remap(low, pts[None, :, 0].copy(), pts[None, :, 1].copy(), cv2.INTER_LINEAR,
                    borderMode=cv2.BORDER_REPLICATE)[0]
     return ((at - at[mirror()]) / 2).astype(np.float32)

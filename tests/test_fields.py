@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.fields import blur_smooth
+from models.fields import blur_smooth, blur_within
 
 
 def test_a_blur_done_small_matches_the_full_size_blur_of_a_smooth_field():
@@ -35,3 +35,20 @@ def test_a_ramp_stays_in_place_when_its_sides_are_not_whole_cells():
         out = blur_smooth(ramp, 8.0, factor)
         inner = (slice(30, -30), slice(30, -30))
         assert np.abs(out - ramp)[inner].max() < 0.05, factor
+
+
+def test_a_blur_within_a_face_is_not_pulled_toward_the_background_beside_it():
+    # a face of lightness 150 on a black background: a plain blur darkens the face's edge, the blur
+    # within the face keeps it at 150 and says how much of the face each blur saw
+    lightness = np.zeros((80, 80), np.float32)
+    weight = np.zeros((80, 80), np.float32)
+    lightness[:, 40:] = 150.0
+    weight[:, 40:] = 1.0
+    mean, seen = blur_within(lightness, weight, 6.0)
+    assert cv2.GaussianBlur(lightness, (0, 0), 6.0)[40, 41] < 100
+    np.testing.assert_allclose(mean[:, 40:], 150.0, rtol=1e-4)
+    assert abs(seen[40, 40] - 0.5) < 0.05 and seen[40, 79] > 0.95 and seen[40, 0] < 1e-3
+    # where the blur saw no face at all the mean stays finite (0), several channels alike
+    both, _ = blur_within(np.dstack([lightness, 2 * lightness]), weight, 6.0)
+    assert np.isfinite(both).all() and both[40, 0].tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(both[:, 40:, 1], 300.0, rtol=1e-4)
