@@ -26,9 +26,14 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/python server.py $(ARGS)
 
+# The engine's own tests (`parallel`: real models, no server, browser or clock) run two at a time,
+# one a core, each single-threaded (numpy's BLAS here, OpenCV's in tests/conftest.py); then the
+# rest, whose servers, browsers and timings want the machine to themselves. Exit status 5 is
+# pytest's "no tests collected": ARGS may pick tests of one kind only.
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest $(ARGS)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -m parallel $(ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "not parallel" $(ARGS) || [ $$? -eq 5 ]
 
 # the unit tier: pure policy, fakes, no server, no browser (a few seconds)
 test-fast: $(STAMP)

@@ -10,6 +10,15 @@ import pytest
 from testing import faces
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # one of `make test`'s two workers, a core each: OpenCV's own threads would only fight the
+        # other worker's for the two cores
+        import cv2
+
+        cv2.setNumThreads(1)
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     """skimage's astronaut, BGR 512x512, one frontal face."""

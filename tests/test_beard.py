@@ -15,7 +15,7 @@ from models.mask import face_alpha
 from testing.faces import ASTRONAUT_BOX
 from tests.face_checks import lower_face_parts
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 
 def lightness(image: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from testing.images import sunglasses
 from tests.face_checks import save_sheet
 from tests.test_mesh_quality import swapped_with
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 
 def eyes(mesh: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -9,6 +9,8 @@ from models.denoise import NOISY, cleaned, noise_level
 from testing.faces import T1_DLIB_BOXES, crop_face
 from testing.images import everywhere, grainy
 
+pytestmark = pytest.mark.parallel
+
 # cvtColor's grey: 0.299 R + 0.587 G + 0.114 B; noise of sigma on each channel is this much in grey
 GREY_OF_CHANNEL_NOISE = float(np.sqrt(0.299**2 + 0.587**2 + 0.114**2))
 

@@ -14,7 +14,7 @@ from models.mediapipe_faces import FaceFinder, FaceTracker
 from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES
 from tests.face_checks import changed_at_left_edge, left_edge_tiles, play_all, save_sheet
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 
 def first_followed(clip, edge: str, **options) -> float | None:

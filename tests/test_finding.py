@@ -12,7 +12,7 @@ from testing.faces import OPENCV_DATA, astronaut, place
 from tests.conftest import _opencv_doc
 from tests.face_checks import play_all
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 # photos without a face in which the full-range detector, looking at a tile, took something for one
 NO_FACE = ("board.jpg", "graf1.png", "aloeL.jpg")

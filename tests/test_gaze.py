@@ -12,6 +12,8 @@ from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place
 from tests.face_checks import save_around
 from tests.test_mesh_quality import each_engine, swapped_with
 
+pytestmark = pytest.mark.parallel
+
 
 @pytest.fixture(scope="module")
 def her(measure, astronaut_face) -> tuple[np.ndarray, np.ndarray]:

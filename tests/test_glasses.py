@@ -36,6 +36,8 @@ from testing.faces import (
 )
 from tests.test_mesh_quality import ARTIFACTS, lightness, swapped, swapped_with
 
+pytestmark = pytest.mark.parallel
+
 SIZE = (640, 480)
 PLACE_SCALE = 0.8  # the glasses photo (387x580) in a 640x480 frame, its face about 200 px wide
 

@@ -12,7 +12,7 @@ from testing.faces import ASTRONAUT_DLIB_BOX, T1_DLIB_BOXES, crop_face, place
 from testing.occluders import hand_cutout, put_over
 from tests.face_checks import changed_at_left_edge, left_edge_tiles, play_all, save_sheet
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 
 def tracked(frames, **options) -> list[list]:

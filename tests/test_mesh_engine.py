@@ -14,7 +14,7 @@ from models.orientation import turn, turn_box, turn_point
 from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, crop_face, place, video
 from tests.face_checks import identity_scores, outside_face, play_all, save_around, swap_once
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 CASES = {
     # name: (target, source, scale, angle)

@@ -63,7 +63,7 @@ from tests.face_checks import lower_face_parts, play, play_all, save_around, sav
 
 T = TypeVar("T")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 
 @pytest.fixture(scope="module")
@@ -517,7 +517,7 @@ def test_a_hard_shadow_down_the_photos_face_is_taken_off_and_told(mesh_engine, t
     region, _, _ = inner_face
     lifted = swapped(mesh_engine, target, photo)
     left = swapped_with(target, photo, photo_shadow=False)
-    save_sheet("photo-shadow.png", {"taken off at upload": lifted, "left on": left,
+    save_sheet("photo-hard-shadow.png", {"taken off at upload": lifted, "left on": left,
                                     "the photo without the shadow": clean})
     print(f"apart from the photo's without the shadow: left on {apart(left, clean, region):.1f}, "
           f"taken off {apart(lifted, clean, region):.1f}")

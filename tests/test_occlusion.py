@@ -23,6 +23,8 @@ from testing.standin_models import weights_dir
 from tests.browser import ARTIFACTS
 from tests.face_checks import play
 
+pytestmark = pytest.mark.parallel
+
 TOLERANCE = 12  # grey levels: what is left of a pixel the blend did not touch
 
 

@@ -22,6 +22,8 @@ from testing.faces import ASTRONAUT_BOX, T1_DLIB_BOXES, crop_face, place
 from testing.images import grainy
 from tests.face_checks import play, save_sheet
 
+pytestmark = pytest.mark.parallel
+
 
 def rolled(t1: np.ndarray, who: str, degrees: float) -> np.ndarray:
     face = crop_face(t1, T1_DLIB_BOXES[who], 0.8)

@@ -11,6 +11,8 @@ from bench.quality import shadowed
 from models.photo_shadow import bridged, keeps_colour, photo_edge, refine, taken_off
 from models.shadow_edge import Edge, find_edge
 
+pytestmark = pytest.mark.parallel
+
 H, W = 240, 200
 
 

@@ -13,6 +13,8 @@ from models import face_topology as ft
 from models import symmetry
 from models.warp import doubled_areas
 
+pytestmark = pytest.mark.parallel
+
 # the woman on the right of t1.jpg, her head a little turned; not among the faces the mirror table
 # was derived from
 WOMAN_ON_THE_RIGHT = (slice(160, 460), slice(1020, 1280))
