@@ -35,7 +35,7 @@ test: $(STAMP) $(NODE_STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -m parallel $(ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m "not parallel" $(ARGS) || [ $$? -eq 5 ]
 
-# the unit tier: pure policy, fakes, no server, no browser (a few seconds)
+# the unit tier: pure policy, fakes, no server, no browser (about 20 s on a 2-core machine)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 

@@ -48,6 +48,7 @@ def test_the_targets_frames_size_is_read_as_width_by_height_within_bounds():
             frame_size(bad, ap)
 
 
+@pytest.mark.slow
 def test_the_targets_face_keeps_its_share_of_the_frames_height_at_any_size():
     finder = FaceFinder()
     heights = {}

@@ -18,6 +18,7 @@ def test_frames_a_second_count_every_engines_frames_over_the_span_from_the_first
     assert float(cells[6]) == pytest.approx(500 / 5)  # 0.5 s of CPU over 5 frames, in ms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", [in_threads, in_processes, functools.partial(in_threads, own_process=True)],
                          ids=["threads", "processes", "engine-processes"])
 def test_each_engine_swaps_its_whole_clip_and_the_cpu_it_took_is_counted(run):

@@ -32,6 +32,7 @@ def test_photos_as_taken_are_not_grainy(astronaut_face, t1):
         assert noise_level(photo, everywhere(photo)) < NOISY
 
 
+@pytest.mark.slow
 def test_cleaning_takes_the_grain_out_and_leaves_the_face(astronaut_face):
     noisy = grainy(astronaut_face, 16.0)
     clean = cleaned(noisy)

@@ -59,6 +59,7 @@ def engines():
     local.close()
 
 
+@pytest.mark.slow
 def test_it_swaps_every_frame_as_the_engine_in_this_process_does(engines):
     local, remote = engines
     photo = crop_face(t1(), T1_FACE_BOXES["centre"], pad=0.5)
@@ -90,6 +91,7 @@ def test_a_frame_without_a_face_comes_back_as_it_was(engines):
     stream.close()
 
 
+@pytest.mark.slow
 def test_a_photo_without_a_face_is_refused_with_the_engines_own_error(engines):
     local, remote = engines
     blank = np.full((300, 300, 3), 200, np.uint8)
@@ -101,6 +103,7 @@ def test_a_photo_without_a_face_is_refused_with_the_engines_own_error(engines):
     assert [f.box for f in remote.detect(camera_frame())] == [f.box for f in local.detect(camera_frame())]
 
 
+@pytest.mark.slow
 def test_several_photos_make_one_source_there_too(engines):
     _, remote = engines
     photos = [remote.prepare_source(astronaut()), remote.prepare_source(place(astronaut(), (512, 512), 0.9))]
@@ -110,6 +113,7 @@ def test_several_photos_make_one_source_there_too(engines):
     stream.close()
 
 
+@pytest.mark.slow
 def test_a_killed_engine_process_fails_one_frame_and_the_next_is_swapped_by_a_new_one():
     remote = ProcessEngine(functools.partial(MeshEngine))
     try:
@@ -130,6 +134,7 @@ def test_a_killed_engine_process_fails_one_frame_and_the_next_is_swapped_by_a_ne
         remote.close()
 
 
+@pytest.mark.slow
 def test_an_engine_process_that_does_not_answer_is_killed_and_started_again():
     remote = ProcessEngine(functools.partial(FakeEngine, delay=30.0), timeout=0.5)
     try:
@@ -145,6 +150,7 @@ def test_an_engine_process_that_does_not_answer_is_killed_and_started_again():
         remote.close()
 
 
+@pytest.mark.slow
 def test_an_engine_process_that_keeps_dying_is_left_dead_once_its_restarts_are_spent():
     remote = ProcessEngine(functools.partial(FakeEngine, delay=30.0), timeout=0.3,
                            restarts=Restarts(limit=1, window=60.0))
@@ -172,11 +178,13 @@ def broken_engine() -> MeshEngine:
     raise FileNotFoundError("models/weights/inswapper_128.onnx is missing")
 
 
+@pytest.mark.slow
 def test_an_engine_that_cannot_load_says_why():
     with pytest.raises(FileNotFoundError, match=r"inswapper_128\.onnx is missing"):
         ProcessEngine(broken_engine)
 
 
+@pytest.mark.slow
 async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_frames(aiohttp_server, frame,
                                                                                     measure):
     from app import create_app
@@ -208,6 +216,7 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
     assert not any(child.is_alive() for child in children)  # the engines' processes stop with the server
 
 
+@pytest.mark.slow
 async def test_ctrl_c_stops_the_server_and_its_engine_processes_without_a_traceback(tmp_path):
     import asyncio
     import sys

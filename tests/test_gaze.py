@@ -143,6 +143,7 @@ def openings(measure, image: np.ndarray, grow: int) -> np.ndarray:
     return eye_region(image.shape[:2], measure.landmarks(image), grow)
 
 
+@pytest.mark.slow
 def test_a_blue_eyed_sources_eyes_arrive_blue_in_a_brown_eyed_target(measure, goatee_man, t1):
     target = place(crop_face(t1, T1_FACE_BOXES["centre"]), (640, 480), 1.6)
     eyes = openings(measure, target, -2)
@@ -159,6 +160,7 @@ def test_a_blue_eyed_sources_eyes_arrive_blue_in_a_brown_eyed_target(measure, go
     assert blue(kept) < 122 and blue(left) > 140, (blue(kept), blue(left), blue(target))
 
 
+@pytest.mark.slow
 def test_a_target_with_its_eyes_cast_down_keeps_its_own_lids(measure, goatee_man, t1, monkeypatch):
     """A source's open eye squeezed into a target's slit came out in smears; a target's eyes under
     gaze.SHUT show their own."""
@@ -181,6 +183,7 @@ def grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
 
+@pytest.mark.slow
 def test_only_a_photo_with_its_eyes_open_gives_its_eyes(mesh_engine, astronaut_face, t1, goatee_man):
     assert mesh_engine.prepare_source(astronaut_face).data.irises is not None
     assert mesh_engine.prepare_source(goatee_man).data.irises is not None
@@ -198,6 +201,7 @@ def iris_places(image: np.ndarray, points: np.ndarray) -> np.ndarray:
                      for eye, contour in enumerate(gaze.contours())])
 
 
+@pytest.mark.slow
 def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astronaut_face, monkeypatch):
     photo, points = her
     aside = photo.copy()  # her irises moved toward the image's left by 0.15 of each eye's span
@@ -226,6 +230,7 @@ def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astro
     assert followed < fixed - 0.02, (followed, fixed)
 
 
+@pytest.mark.slow
 def test_a_greyscale_photos_eyes_take_the_targets_eye_colour_not_its_skins(measure, goatee_man,
                                                                            astronaut_face):
     """A greyscale photo's colour is the target skin's at each lightness (relight.colour_by_lightness):
@@ -250,6 +255,7 @@ def cast(image: np.ndarray, a: float, b: float) -> np.ndarray:
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
 
+@pytest.mark.slow
 def test_a_photos_colour_cast_leaves_its_eyes_irises_and_not_their_whites(measure, goatee_man,
                                                                           astronaut_face):
     """The goatee man's photo printed magenta, onto the astronaut: his eyes' whites take hers. With
@@ -274,6 +280,7 @@ def test_a_photos_colour_cast_leaves_its_eyes_irises_and_not_their_whites(measur
     assert whites < 9.0 and irises < -10.0, (whites, irises, whites_and_irises(target))
 
 
+@pytest.mark.slow
 def test_a_turned_photo_gives_its_eyes_with_its_far_half_mirrored_or_from_another_photo(mesh_engine, t1):
     """t1.jpg's fifth person, nearly in profile: his far eye is his near one's mirror, or, with a
     second photo that shows it (the same photo flipped), that photo's eye."""
@@ -297,6 +304,7 @@ def eye_samples(image: np.ndarray, points: np.ndarray, eye: int) -> tuple[np.nda
     return cv2.remap(grey, xy[None, :, 0], xy[None, :, 1], cv2.INTER_LINEAR)[0], inside
 
 
+@pytest.mark.slow
 def test_a_mirrored_photos_eyes_are_its_near_eye_and_that_eye_reflected(mesh_engine, t1):
     """t1.jpg's fifth person, nearly in profile, redrawn with his far half mirrored: his near eye
     stays on its own outline and his far eye is its reflection. The eye openings were holes in the

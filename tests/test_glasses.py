@@ -225,6 +225,7 @@ def _rim_contrast(image: np.ndarray, rims: list[Rim]) -> float:
                           for rows, cols, y0, y1 in rims]))
 
 
+@pytest.mark.slow
 def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astronaut, measure):
     # without the source's shape the face does not move, so the rims stay on the photo's rows
     target = place(glasses_man, SIZE, PLACE_SCALE)
@@ -240,6 +241,7 @@ def test_the_targets_glasses_stay_in_front_of_the_swapped_face(glasses_man, astr
     assert np.abs(lightness(kept) - lightness(target))[cheek[:, 1], cheek[:, 0]].mean() > 5
 
 
+@pytest.mark.slow
 def test_the_top_and_inner_rims_stay_whole_in_front_of_the_swap(glasses_man, astronaut):
     """The top rims run just under the brows, which are never held (the source's brows are the
     swap's), and the inner rims beside the nose were cut with them: the frame came out in pieces.
@@ -279,6 +281,7 @@ def _broken_share(image: np.ndarray, rims: list[Rim]) -> float:
     return float(np.mean(np.concatenate(gone)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source_name", ["astronaut", "smiling_man"])
 def test_the_targets_glasses_move_with_the_face_the_source_shapes_and_stay_whole(glasses_man, source_name,
                                                                                 request):
@@ -299,6 +302,7 @@ def test_the_targets_glasses_move_with_the_face_the_source_shapes_and_stay_whole
     assert broken < 0.1, (broken, without)
 
 
+@pytest.mark.slow
 def test_a_target_without_glasses_is_swapped_exactly_as_before(frame, astronaut):
     kept, unkept = (swapped_with(frame, astronaut, glasses=keep) for keep in (True, False))
     assert np.array_equal(kept, unkept)

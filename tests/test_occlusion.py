@@ -110,6 +110,7 @@ def test_lone_cells_are_noise_and_eyes_alone_are_a_blink():
     assert not model.check(odd).any()
 
 
+@pytest.mark.slow
 def test_a_held_cup_stays_covered_for_seconds_and_is_learned_in_the_end():
     rng = np.random.default_rng(3)
     model = CellModel()

@@ -60,6 +60,7 @@ def test_photo_is_read_as_its_frames_are(smiling_rolled: np.ndarray) -> None:
     assert np.abs(lip_reading(followed) - frames).sum() < 0.02
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who, degrees", [("right", 25), ("centre", -25)])
 def test_a_smiling_photo_swapped_onto_its_own_frames_keeps_its_mouth(t1: np.ndarray, measure, who: str,
                                                                      degrees: float) -> None:
@@ -112,6 +113,7 @@ def test_each_photo_is_read_from_its_own_detection_not_the_photo_before(t1: np.n
     assert np.abs(alone[:, :2] - second[:, :2]).max() < 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who, form, read_again", [
     # its two readings of the lips 0.11 apart (still against followed), seen from the front
     ("flash-lit", "turned", True),
@@ -137,6 +139,7 @@ def test_by_default_a_photo_is_read_again_only_where_its_lips_are_read_apart(
     assert np.array_equal(points["lips"], points["always" if read_again else "off"])
 
 
+@pytest.mark.slow
 def test_a_grainy_photo_is_read_as_the_frames_are_once_from_its_cleaned_face(astronaut: np.ndarray,
                                                                             monkeypatch) -> None:
     """Read again from the raw photo and then from the cleaned one, a grainy upload paid for the

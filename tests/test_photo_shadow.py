@@ -71,6 +71,7 @@ def test_a_shadow_across_the_photo_is_found_between_the_grids_lines(photo):
     assert abs(found.offset - SHADOW.offset) < 0.003, found
 
 
+@pytest.mark.slow
 def test_refining_moves_the_frames_edge_onto_the_photos_line(photo):
     image, face = photo
     lightness = cv2.cvtColor(shaded(image, SHADOW), cv2.COLOR_BGR2LAB)[:, :, 0]

@@ -62,6 +62,7 @@ def test_a_frontal_face_is_left_as_it_is(frontal, astronaut):
     assert symmetry.fill_hidden_half(astronaut, inside, frontal) is None
 
 
+@pytest.mark.slow
 def test_a_photo_turned_a_little_is_used_as_it_is_and_one_turned_far_has_its_far_half_mirrored(
         mesh_engine, t1):
     # her own far half is still hers (bench.quality: mirrored, she and other photos turned as
@@ -189,6 +190,7 @@ def centred(points: np.ndarray) -> np.ndarray:
     return points - points.mean(0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("yaw, pitch, roll", [(35, 0, 0), (-50, 0, 0), (0, -25, 0), (30, 20, -15)])
 def test_a_face_seen_from_the_front_is_the_same_whichever_way_its_head_is_turned(mesh_engine, astronaut,
                                                                                 yaw, pitch, roll):
