@@ -23,8 +23,9 @@ landmarks. Figures, as face-swap papers report them:
   takes another path).
 And what a person sees wrong in the judged frames (bench/realism.py): stray pixels, pixels held
 at white, the swap cut off along a straight line, the target's skin (found by dlib's 68
-landmarks) greyed by the swap, the skin's tone off the target's, its light across the face (the
-step between the halves) off the target's, colour patches the target's skin
+landmarks) greyed by the swap, the skin's tone off the target's, its lightness off the target's
+(the upper face's median L*), its light across the face (the step between the halves) off the
+target's, colour patches the target's skin
 has not, shading harsher than the target's, grain sharper than the target's, colours the
 target's skin shows at no such lightness, and
 around the eyes (the irises, lids, sockets and brows), colours its face shows at no such lightness.
@@ -507,6 +508,7 @@ class Outcome:
     greyed: list[float] = field(default_factory=list)
     tone: list[float] = field(default_factory=list)
     light: list[float] = field(default_factory=list)  # |realism.light_across|
+    level: list[float] = field(default_factory=list)  # realism.level_shift (signed)
     patchy: list[float] = field(default_factory=list)
     harsh: list[float] = field(default_factory=list)
     sharp: list[float] = field(default_factory=list)
@@ -606,6 +608,7 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                         o.greyed.append(realism.greyed_share(img, frame, face, width))
                         o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
                         o.light.append(abs(realism.light_across(img, frame, face, marks)))
+                        o.level.append(realism.level_shift(img, frame, realism.upper(face, marks)))
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                         o.sharp.append(realism.sharper_share(img, frame, face, width))
@@ -800,6 +803,12 @@ def main() -> None:
     tones = {c: [v for o in results[c][0] for v in o.tone if np.isfinite(v)] for c in results}
     print(f"{'skin tone off the target (a/b of the upper face), mean':<58}"
           + "".join(f"{np.mean(tones[c]) if tones[c] else float('nan'):>{width}.2f}" for c in results))
+    levels = {c: np.array([v for o in results[c][0] for v in o.level if np.isfinite(v)]) for c in results}
+    nan = float("nan")
+    print(f"{'skin lightness off the target (L* of the upper face), mean':<58}"
+          + "".join(f"{np.abs(levels[c]).mean() if levels[c].size else nan:>{width}.2f}" for c in results))
+    print(f"{'skin lighter than the target (the same, signed), mean':<58}"
+          + "".join(f"{levels[c].mean() if levels[c].size else nan:>{width}.2f}" for c in results))
     lights = {c: [v for o in results[c][0] for v in o.light if np.isfinite(v)] for c in results}
     print(f"{'light across the face off the target (L* step), mean':<58}"
           + "".join(f"{np.mean(lights[c]) if lights[c] else float('nan'):>{width}.2f}" for c in results))
@@ -841,6 +850,12 @@ def main() -> None:
                        key=lambda o: -float(np.mean(getattr(o, key))))
         for o in worst[:WORST]:
             print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {np.mean(getattr(o, key)):>6.1%}")
+    print(f"\nthe pairs whose skin is furthest from the target's lightness ({last}): source, form -> target, "
+          "L* (negative: darker)")
+    measured = [(o, float(np.mean(found))) for o in results[last][0]
+                if (found := [v for v in o.level if np.isfinite(v)])]
+    for o, level in sorted(measured, key=lambda pair: -abs(pair[1]))[:WORST]:
+        print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {level:>6.1f}")
     print(f"\nthe pairs cut off along the longest straight line ({last}): source, form -> target, px")
     for o in sorted((o for o in results[last][0] if o.cut), key=lambda o: -o.cut)[:WORST]:
         print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {o.cut:>6}")

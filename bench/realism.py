@@ -160,6 +160,22 @@ def tone_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
     return float(np.linalg.norm(tone(out) - tone(frame)))
 
 
+def level_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
+    """How far the swap's skin is lighter than the target's in `region` (the upper face's skin):
+    the difference of the two images' median CIE L* there, the swap's less the target's (negative:
+    darker). A light matched to the face's whole, brows, sockets and stubble included, leaves the
+    skin darker than a target whose skin is lighter than its features (tone_shift's a* and b* do
+    not see it)."""
+    if not region.any():
+        return float("nan")
+
+    def level(image: np.ndarray) -> float:
+        lab = cv2.cvtColor(image.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
+        return float(np.median(lab[region][:, 0]))
+
+    return level(out) - level(frame)
+
+
 def light_across(out: np.ndarray, frame: np.ndarray, region: np.ndarray, marks: np.ndarray) -> float:
     """How far the swap's light across the face is from the target's: the step in LAB lightness
     between the medians of `region` (the target's skin) left and right of the face's midline (dlib's

@@ -195,6 +195,23 @@ def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_
     assert realism.tone_shift(frame, frame, upper) == 0
 
 
+def test_a_swap_darker_than_the_targets_skin_is_off_its_lightness_and_a_beard_is_not_counted():
+    frame = skin_frame(200, 200)
+    marks = face_marks()
+    marks[realism.NOSE_BOTTOM] = (100, 108)
+    region, _ = realism.skin(frame.shape[:2], marks)
+    upper = realism.upper(region, marks)
+    lab = cv2.cvtColor(frame.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
+    lab[..., 0] -= 8.0
+    darker = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+    assert -9.0 < realism.level_shift(darker, frame, upper) < -7.0  # 8 L* darker, signed
+    assert 7.0 < realism.level_shift(frame, darker, upper) < 9.0
+    bearded = frame.copy()
+    bearded[130:, :] = (40, 45, 50)  # the target's dark chin is not its skin's level
+    assert abs(realism.level_shift(frame, bearded, upper)) < 0.5
+    assert realism.level_shift(frame, frame, upper) == 0
+
+
 def test_the_ceilings_paste_puts_the_source_inside_the_outline_and_keeps_the_targets_eyes():
     marks = face_marks()
     source = np.full((200, 200, 3), (60, 90, 160), np.uint8)  # the source's face, shifted by 10 px
