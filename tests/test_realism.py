@@ -177,38 +177,39 @@ def test_grain_on_skin_the_target_shows_soft_is_sharper_and_grain_as_fine_as_the
     assert realism.sharper_share(grainy, as_grainy, region, width=120) == 0
 
 
-def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
+def upper_face_skin() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A skin frame, its upper face's skin (the cheeks, the nose, the forehead) and the frame with
+    a dark beard below the nose."""
     frame = skin_frame(200, 200)
     marks = face_marks()
     marks[realism.NOSE_BOTTOM] = (100, 108)
     region, _ = realism.skin(frame.shape[:2], marks)
-    upper = realism.upper(region, marks)
-    assert upper[100, 60] and not upper[150, 100]  # a cheek counts, the chin (a beard) does not
-    lab = cv2.cvtColor(frame.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
-    lab[..., 1] += 3.0
-    lab[..., 2] -= 4.0
-    tinted = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
-    assert 4.0 < realism.tone_shift(tinted, frame, upper) < 6.0  # 5: a* 3 and b* 4 apart
     bearded = frame.copy()
     bearded[130:, :] = (40, 45, 50)
+    return frame, realism.upper(region, marks), bearded
+
+
+def shifted_in_lab(frame: np.ndarray, shift: tuple[float, float, float]) -> np.ndarray:
+    """`frame` (BGR) with CIE L*, a* and b* moved by `shift`."""
+    lab = cv2.cvtColor(frame.astype(np.float32) / 255, cv2.COLOR_BGR2LAB) + np.float32(shift)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_a_face_tinted_on_the_skin_the_target_shows_is_off_its_tone_and_a_beard_is_not_counted():
+    frame, upper, bearded = upper_face_skin()
+    assert upper[100, 60] and not upper[150, 100]  # a cheek counts, the chin (a beard) does not
+    tinted = shifted_in_lab(frame, (0.0, 3.0, -4.0))
+    assert 4.0 < realism.tone_shift(tinted, frame, upper) < 6.0  # 5: a* 3 and b* 4 apart
     assert realism.tone_shift(frame, bearded, upper) < 0.5
     assert realism.tone_shift(frame, frame, upper) == 0
 
 
 def test_a_swap_darker_than_the_targets_skin_is_off_its_lightness_and_a_beard_is_not_counted():
-    frame = skin_frame(200, 200)
-    marks = face_marks()
-    marks[realism.NOSE_BOTTOM] = (100, 108)
-    region, _ = realism.skin(frame.shape[:2], marks)
-    upper = realism.upper(region, marks)
-    lab = cv2.cvtColor(frame.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
-    lab[..., 0] -= 8.0
-    darker = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255 + 0.5, 0, 255).astype(np.uint8)
+    frame, upper, bearded = upper_face_skin()
+    darker = shifted_in_lab(frame, (-8.0, 0.0, 0.0))
     assert -9.0 < realism.level_shift(darker, frame, upper) < -7.0  # 8 L* darker, signed
     assert 7.0 < realism.level_shift(frame, darker, upper) < 9.0
-    bearded = frame.copy()
-    bearded[130:, :] = (40, 45, 50)  # the target's dark chin is not its skin's level
-    assert abs(realism.level_shift(frame, bearded, upper)) < 0.5
+    assert abs(realism.level_shift(frame, bearded, upper)) < 0.5  # a dark chin is not the skin's level
     assert realism.level_shift(frame, frame, upper) == 0
 
 
