@@ -606,9 +606,10 @@ def evaluate(name: str, swap, judge: Judge, ids: dict, kinds: list[str], engine=
                     if region is not None:
                         face, width, marks = region
                         o.greyed.append(realism.greyed_share(img, frame, face, width))
-                        o.tone.append(realism.tone_shift(img, frame, realism.upper(face, marks)))
+                        upper = realism.upper(face, marks)
+                        o.tone.append(realism.tone_shift(img, frame, upper))
                         o.light.append(abs(realism.light_across(img, frame, face, marks)))
-                        o.level.append(realism.level_shift(img, frame, realism.upper(face, marks)))
+                        o.level.append(realism.level_shift(img, frame, upper))
                         o.patchy.append(realism.patchy_share(img, frame, face, width))
                         o.harsh.append(realism.harsh_share(img, frame, face, width))
                         o.sharp.append(realism.sharper_share(img, frame, face, width))

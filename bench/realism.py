@@ -152,12 +152,7 @@ def tone_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
     b* between the two images' median colours there (about 2.3 is a just-noticeable difference)."""
     if not region.any():
         return float("nan")
-
-    def tone(image: np.ndarray) -> np.ndarray:
-        lab = cv2.cvtColor(image.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
-        return np.median(lab[region][:, 1:], axis=0)
-
-    return float(np.linalg.norm(tone(out) - tone(frame)))
+    return float(np.linalg.norm(_median_lab(out, region)[1:] - _median_lab(frame, region)[1:]))
 
 
 def level_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float:
@@ -168,12 +163,13 @@ def level_shift(out: np.ndarray, frame: np.ndarray, region: np.ndarray) -> float
     not see it)."""
     if not region.any():
         return float("nan")
+    return float(_median_lab(out, region)[0] - _median_lab(frame, region)[0])
 
-    def level(image: np.ndarray) -> float:
-        lab = cv2.cvtColor(image.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
-        return float(np.median(lab[region][:, 0]))
 
-    return level(out) - level(frame)
+def _median_lab(image: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The median CIE L*, a* and b* of `image` (BGR) over `region`."""
+    lab = cv2.cvtColor(image.astype(np.float32) * (1.0 / 255.0), cv2.COLOR_BGR2LAB)
+    return np.median(lab[region], axis=0)
 
 
 def light_across(out: np.ndarray, frame: np.ndarray, region: np.ndarray, marks: np.ndarray) -> float:
