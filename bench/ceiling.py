@@ -67,6 +67,27 @@ ROWS = {  # row -> the target's parts kept, and the forehead taken (None: the en
 }
 
 
+BEHIND = 8  # pairs listed where the engine is furthest from the source against the pastes
+
+
+def behind(engine: list[float], pasted: list[float], pairs: list[str], n: int = BEHIND) -> list[int]:
+    """Indices of the `n` pairs whose engine output is furthest beyond the paste's distance from
+    the source, furthest first."""
+    return sorted(range(len(pairs)), key=lambda i: pasted[i] - engine[i])[:n]
+
+
+def print_behind(judged: dict[str, list[float | None]], pairs: list[str], common: list[int]) -> None:
+    """The pairs where the engine loses most against the paste that keeps what a live swap keeps
+    (the target's eyes and lips), with the paste that keeps only the eyes beside it."""
+    rows = list(ROWS)
+    engine, eyes, lips = ([judged[rows[k]][i] for i in common] for k in (0, 2, 3))
+    print("\nfurthest behind the paste that keeps the target's eyes and lips"
+          " (distance: the engine, that paste, the paste keeping its eyes alone):")
+    for i in behind(engine, lips, [pairs[i] for i in common]):
+        print(f"  {pairs[common[i]]:<30}{engine[i]:>7.3f}{lips[i]:>7.3f}{eyes[i]:>7.3f}"
+              f"  gap {engine[i] - lips[i]:+.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", choices=("wheels", "held-out"), default="wheels")
@@ -87,7 +108,7 @@ def main() -> None:
     engine = MeshEngine()
     judged: dict[str, list[float | None]] = {row: [] for row in ROWS}
     retrieved = dict.fromkeys(ROWS, 0)
-    skipped, sheet = 0, []
+    skipped, sheet, pair_names = 0, [], []
     for src in sources:
         photo = q.frontal(*ids[src], 0.8)
         source_marks = judge.landmarks(photo)
@@ -99,6 +120,7 @@ def main() -> None:
                 skipped += 1  # nothing to align: the pair is left out of every row
                 continue
             outs, _ = q.swap_clips_engine(engine, q.source_form(*ids[src], "plain"), clip)
+            pair_names.append(f"{src} -> {tgt}")
             images = [outs[-1] if how is None else paste(photo, source_marks, clip[-1], marks, *how)
                       for how in ROWS.values()]
             if src == sources[0]:
@@ -123,6 +145,7 @@ def main() -> None:
         found = sum(d is not None for d in judged[row])
         mean = np.mean([judged[row][i] for i in common]) if common else float("nan")
         print(f"{row:<44}{retrieved[row] / max(pairs, 1):>11.0%}{found:>8}{mean:>10.3f}")
+    print_behind(judged, pair_names, common)
     if sheet:
         q.save_sheet(sheet, "ceiling.png", f"{sources[0]}: target, " + ", ".join(ROWS))
 
