@@ -701,6 +701,13 @@ def figures(outcomes: list[Outcome], gallery: dict[str, np.ndarray]) -> dict[str
             "judged": total, "swapped": frames}
 
 
+def furthest(outcomes: list[Outcome], key: str) -> list[tuple[Outcome, float]]:
+    """Each pair's mean of its judged frames' `key` figures (those measured), furthest from 0 first."""
+    measured = [(o, float(np.mean(found))) for o in outcomes
+                if (found := [v for v in getattr(o, key) if np.isfinite(v)])]
+    return sorted(measured, key=lambda pair: -abs(pair[1]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="before,after",
@@ -851,12 +858,12 @@ def main() -> None:
                        key=lambda o: -float(np.mean(getattr(o, key))))
         for o in worst[:WORST]:
             print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {np.mean(getattr(o, key)):>6.1%}")
-    print(f"\nthe pairs whose skin is furthest from the target's lightness ({last}): source, form -> target, "
-          "L* (negative: darker)")
-    measured = [(o, float(np.mean(found))) for o in results[last][0]
-                if (found := [v for v in o.level if np.isfinite(v)])]
-    for o, level in sorted(measured, key=lambda pair: -abs(pair[1]))[:WORST]:
-        print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {level:>6.1f}")
+    furthest_rows = (("level", "skin is furthest from the target's lightness", "L* (negative: darker)"),
+                     ("light", "light across the face is furthest from the target's", "L* step"))
+    for key, what, unit in furthest_rows:
+        print(f"\nthe pairs whose {what} ({last}): source, form -> target, {unit}")
+        for o, value in furthest(results[last][0], key)[:WORST]:
+            print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {value:>6.1f}")
     print(f"\nthe pairs cut off along the longest straight line ({last}): source, form -> target, px")
     for o in sorted((o for o in results[last][0] if o.cut), key=lambda o: -o.cut)[:WORST]:
         print(f"  {o.source:<10} {o.kind:<11} -> {o.target:<10} {o.cut:>6}")

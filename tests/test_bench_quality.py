@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 import pytest
 
-from bench.quality import FRAME, Scene, chosen, flicker_sources, middle
+from bench.quality import FRAME, Outcome, Scene, chosen, flicker_sources, furthest, middle
 from bench.table import frame_size
 from models.mediapipe_faces import FaceFinder
 from testing.faces import ASTRONAUT_DLIB_BOX, astronaut
@@ -67,3 +67,11 @@ def test_a_contact_sheet_shows_the_middle_square_of_a_frame_of_any_size():
     wide[:, 280:1000] = 200  # the square across its middle
     shown = middle(wide)
     assert shown.shape == (480, 480, 3) and (shown == 200).all()
+
+
+def test_the_furthest_pairs_come_first_either_way_and_a_pair_without_skin_measured_is_left_out():
+    darker = Outcome("a", "plain", "b", level=[-8.0, -6.0])
+    lighter = Outcome("b", "plain", "c", level=[3.0, float("nan")])  # dlib found no skin in one frame
+    unmeasured = Outcome("c", "plain", "a", level=[float("nan")] * 2)
+    ranked = furthest([lighter, unmeasured, darker], "level")
+    assert [(o.source, value) for o, value in ranked] == [("a", -7.0), ("b", 3.0)]
