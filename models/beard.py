@@ -49,6 +49,13 @@ BEARD_CLEAR = 0.05
 # share of its width): the chin; at the jaw's sides a dark pixel inside the outline is as often the
 # background (the wheel faces' Tom Hanks, t1.jpg's first woman)
 CHIN_WIDER = 0.25
+# the cover is the chin's hair closed over gaps this wide (a share of the face's width): a full
+# beard of dark and lighter strands was read in pieces, and covered in pieces, a pale crescent of
+# the swap's chin under a grey ghost of the beard (the social set's tr-1, ad hoc)
+COVER_CLOSE = 0.08
+# and it fades out over this share of the face's width toward the outline: cut there, the swap's
+# chin ended in the half-size grid's steps against a beard that runs on under the jaw
+COVER_EDGE = 0.02
 # a track found clean-shaven is looked at again this many frames later (BeardWatch): a look costs
 # 0.5 ms a frame at 640x480 (the colour stage, the engine with and without it in turn, ad hoc)
 LOOK_EVERY = 15
@@ -94,19 +101,35 @@ def facial_hair(lightness: np.ndarray, face: FaceFrame) -> np.ndarray:
 
 
 def chin_cover(hair: np.ndarray, face: FaceFrame, clear: int = 2, blur: float = 1.0) -> np.ndarray | None:
-    """uint8 (h, w): 255 on `hair` (facial_hair) under the `face`'s lower lip and CHIN_WIDER
-    wider than its mouth each way, `clear` pixels clear of the outline, blurred by `blur` px; 0
-    elsewhere; None where there is no such hair. The swap's mask is raised to it: the mask fades
-    out over the chin, and a beard in the fade showed through the swap, a grey ghost of itself.
-    Not at the jaw's sides, where a dark pixel inside the outline is as often the background, nor
-    in the mouth, which stays the target's."""
-    chin = hair & _chin(face)
-    if not chin.any():
+    """uint8 (h, w): 255 over `hair` (facial_hair) under the `face`'s lower lip and CHIN_WIDER
+    wider than its mouth each way, closed over its gaps (COVER_CLOSE), blurred by `blur` px and
+    fading out toward the outline (COVER_EDGE) to 0 at `clear` pixels inside it; 0 elsewhere; None
+    where there is no such hair. The swap's mask is raised to it: the mask fades out over the
+    chin, and a beard in the fade showed through the swap, a grey ghost of itself. Not at the
+    jaw's sides, where a dark pixel inside the outline is as often the background, nor in the
+    mouth, which stays the target's."""
+    chin = _chin(face)
+    found = hair & chin
+    if not found.any():
         return None
-    # clear of the outline by the blur's reach: beyond it the swap's texture is not the face
-    inner = cv2.erode(face.oval, np.ones((2 * clear + 1, 2 * clear + 1), np.uint8))
-    covered = cv2.bitwise_and(inner, chin.view(np.uint8) * np.uint8(255))
-    return cv2.min(cv2.GaussianBlur(covered, (0, 0), blur), inner)
+    width = ft.face_width(face.p)
+    size = max(3, round(COVER_CLOSE * width)) | 1
+    edge = max(COVER_EDGE * width, 1.0)
+    # worked on the hair's box, grown by what reaches into it (the closing, the fade from the
+    # outline, the blur): over the face's whole box the closing cost a bearded frame 0.5 ms
+    x, y, w, h = cv2.boundingRect(found.view(np.uint8))
+    grow = size + int(np.ceil(edge + clear + 3 * blur)) + 1
+    part = slice(max(y - grow, 0), y + h + grow), slice(max(x - grow, 0), x + w + grow)
+    closed = cv2.morphologyEx(found[part].view(np.uint8) * np.uint8(255), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    closed = cv2.bitwise_and(closed, chin[part].view(np.uint8) * np.uint8(255))
+    covered = cv2.GaussianBlur(closed, (0, 0), blur)
+    # beyond `clear` of the outline the swap's texture is not the face
+    inside = cv2.distanceTransform(face.oval[part], cv2.DIST_L2, 3)
+    fade = np.clip((inside - clear) / edge, 0.0, 1.0)
+    out = np.zeros(hair.shape, np.uint8)
+    out[part] = cv2.multiply(covered, fade, dtype=cv2.CV_8U)
+    return out
 
 
 def _chin(face: FaceFrame) -> np.ndarray:

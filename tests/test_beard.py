@@ -10,7 +10,7 @@ import pytest
 
 from bench.quality import shadowed
 from models import face_topology as ft
-from models.beard import LOOK_EVERY, BeardWatch, FaceFrame, chin_cover, facial_hair, find_beard
+from models.beard import COVER_EDGE, LOOK_EVERY, BeardWatch, FaceFrame, chin_cover, facial_hair, find_beard
 from models.mask import face_alpha
 from testing.faces import ASTRONAUT_BOX
 from tests.face_checks import lower_face_parts
@@ -59,12 +59,18 @@ def test_the_mask_covers_a_beard_on_the_chin_only(goatee_man, measure) -> None:
     alpha = face_alpha(goatee_man.shape[:2], mesh)
     cover = chin_cover(hair, face)
     assert cover is not None
-    # the goatee where the mask fades is covered (but for the last pixels at the outline: past
-    # them the swap's texture is not the face)
-    clear = cv2.erode(face.oval, np.ones((7, 7), np.uint8)) > 0
+    # the goatee where the mask fades is covered, but for the cover's own fade at the outline
+    # (past its last pixels the swap's texture is not the face)
+    inside = cv2.distanceTransform(face.oval, cv2.DIST_L2, 3)
+    clear = inside > 2 + COVER_EDGE * ft.face_width(mesh)
     fading = where["chin"] & hair & (alpha < 128) & clear
     assert fading.sum() > 50, "the scene tests nothing: the mask does not fade over the goatee"
     assert (cover[fading] > 200).mean() > 0.8, (cover[fading] > 200).mean()
+    # and it fades out to the outline, not in a step (inside the face, where the mask is full,
+    # its blurred edge round the hair changes nothing)
+    step = np.abs(np.diff(cover.astype(np.int16), axis=0))
+    near = ~clear[1:] & (face.oval[1:] > 0)
+    assert step[near].max() < 64, step[near].max()
     # and nothing else: not the lips or the mouth (their own), not beside the chin (a dark pixel
     # inside the jaw's outline is as often the background), not past the outline
     assert not cover[face.height > float(face.height_of(ft.LOWER_LIP_BOTTOM)) + 0.02].any()
@@ -72,6 +78,26 @@ def test_the_mask_covers_a_beard_on_the_chin_only(goatee_man, measure) -> None:
     wider = 0.3 * (right - left)
     assert not cover[(face.across < left - wider) | (face.across > right + wider)].any()
     assert not cover[face.oval == 0].any()
+
+
+def test_a_beard_read_in_pieces_is_covered_whole(goatee_man, measure) -> None:
+    """A beard of dark and lighter strands is read as hair only where it is darkest: covered where
+    it was read, the swap's chin showed pale pieces between grey ghosts of the beard."""
+    mesh = measure.landmarks(goatee_man)
+    face = FaceFrame(goatee_man.shape[:2], mesh)
+    hair, where = facial_hair(lightness(goatee_man), face), lower_face_parts(goatee_man, mesh)
+    beard = where["chin"] & hair
+    # every other band of four rows of his goatee as light as his cheeks: it reads in stripes
+    striped = goatee_man.copy()
+    bands = (np.arange(goatee_man.shape[0]) // 4 % 2 == 0)[:, None]
+    striped[beard & bands] = np.median(goatee_man[where["cheeks"]], axis=0).astype(np.uint8)
+    pieces = facial_hair(lightness(striped), face)
+    assert not (pieces & beard & bands).any(), "the scene tests nothing: the light bands read as hair"
+    cover = chin_cover(pieces, face)
+    clear = cv2.distanceTransform(face.oval, cv2.DIST_L2, 3) > 2 + COVER_EDGE * ft.face_width(mesh)
+    fading = beard & (face_alpha(goatee_man.shape[:2], mesh) < 128) & clear
+    assert fading.sum() > 50, "the scene tests nothing: the mask does not fade over the goatee"
+    assert (cover[fading] > 200).mean() > 0.8, (cover[fading] > 200).mean()
 
 
 def test_a_beard_read_on_every_other_pixel_is_the_beard_read_on_all(goatee_man, measure) -> None:
