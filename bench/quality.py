@@ -181,6 +181,7 @@ CONFIGS: dict[str, dict] = {
     "no-photo-shadow": {"photo_shadow": False},  # a hard shadow's edge on the source photo left on it
     # the swap's forehead left as relit where the mask fades out over it, a step to the target's there
     "forehead-step": {"forehead_edge": False},
+    "red-eyes-kept": {"red_eyes": False},  # a flash's red pupils on the photo left as they are
     "after": {},
 }
 

@@ -59,6 +59,7 @@ from models.occlusion import (
 )
 from models.order import median, percentiles
 from models.photo_shadow import without_shadow
+from models.red_eye import without_red_eyes
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
 from models.seam import match_forehead_edge
 from models.shadow_edge import Edge, EdgeMemory, shows_edge
@@ -774,7 +775,7 @@ class MeshEngine:
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
-                 tiles: bool = True, forehead_edge: bool = True) -> None:
+                 tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -823,6 +824,7 @@ class MeshEngine:
         self.hair = hair
         # the swap's forehead brought to the target's where the mask fades out over it (seam.py)
         self.forehead_edge = forehead_edge
+        self.red_eyes = red_eyes  # a flash's red pupils on a photo made dark at upload (models/red_eye.py)
         # the target's beard left out of the skin the swap's colour and light are taken from (beard.py)
         self.beards = beards
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
@@ -1012,6 +1014,8 @@ class MeshEngine:
             # before the halves are evened and a turned face mirrored: both would carry the edge
             image_lifted, edge = without_shadow(*view.photo)
             view = view._replace(image=image_lifted)
+        if self.red_eyes:
+            view = view._replace(image=without_red_eyes(view.image, view.points, view.irises)[0])
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
                                                  outside=outside, grey=source.grey,
