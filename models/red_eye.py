@@ -68,7 +68,7 @@ def lit_pupils(image: np.ndarray, points: np.ndarray, irises: np.ndarray) -> tup
         weight[pupil] = found
         dark[pupil] = float(np.percentile(iris, DARKEST))
         shares.append(float(found.sum()) / int(pupil.sum()))
-    if min(shares, default=0.0) < LIT_SHARE:
+    if len(shares) < 2 or min(shares) < LIT_SHARE:  # both eyes seen and lit
         weight[:] = 0.0
     return weight, dark
 
