@@ -1014,8 +1014,10 @@ class MeshEngine:
             # before the halves are evened and a turned face mirrored: both would carry the edge
             image_lifted, edge = without_shadow(*view.photo)
             view = view._replace(image=image_lifted)
+        red_eyes = 0
         if self.red_eyes:
-            view = view._replace(image=without_red_eyes(view.image, view.points, view.irises)[0])
+            image_dark_eyed, red_eyes = without_red_eyes(view.image, view.points, view.irises)
+            view = view._replace(image=image_dark_eyed)
         source = self._make_source(view)
         source = replace(source, look=SourceLook(far_share=None if source.turn is None else source.turn[1],
                                                  outside=outside, grey=source.grey,
@@ -1025,7 +1027,8 @@ class MeshEngine:
                                                  washed_out=set_to is not None and set_to.washed_out,
                                                  blown=_blown_share(view), turned=turned,
                                                  grain=grain if grainy else 0.0,
-                                                 blocky=blocky, shadow=edge is not None))
+                                                 blocky=blocky, shadow=edge is not None,
+                                                 red_eyes=red_eyes > 0))
         if turned:  # the box in the photo as it came
             box = orientation.turn_box(box, -turned, image.shape[1], image.shape[0])
         return SourceFace(self.name, box, source, source_notes(source.look))

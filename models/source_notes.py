@@ -39,6 +39,7 @@ class SourceLook:
     grain: float = 0.0
     blocky: bool = False  # a hard-compressed photo: JPEG's blocks show over the face (models/compression.py)
     shadow: bool = False  # a hard shadow's edge down the face, taken off at upload (models/photo_shadow.py)
+    red_eyes: bool = False  # a flash's red or pink pupils, made dark at upload (models/red_eye.py)
 
 
 def source_notes(look: SourceLook) -> tuple[str, ...]:
@@ -82,6 +83,9 @@ def source_notes(look: SourceLook) -> tuple[str, ...]:
     if look.shadow:
         notes.append("A hard shadow falls across the face: it was lightened to match the lit side, but "
                      "detail lost in it does not come back. A photo in even light gives a closer likeness.")
+    if look.red_eyes:
+        notes.append("A flash lit the pupils red: they were made dark. A photo without flash (or with "
+                     "red-eye reduction) keeps the eyes as they are.")
     if look.turned:
         way = "upside down" if look.turned == 180 else "on its side"
         notes.append(f"The photo was {way}: it was turned the right way up before the face was read. "

@@ -87,3 +87,6 @@ def test_the_swap_of_a_red_eyed_photo_has_dark_pupils(her, mesh_engine, measure,
     kept.close()
     assert shares["kept"] > 0.3, shares  # the scene tests something: the pink reaches the swap
     assert shares["made dark"] < 0.1, shares
+    # and the upload's answer says so, for this photo only
+    assert any(n.startswith("A flash lit the pupils red") for n in mesh_engine.prepare_source(flash).notes)
+    assert not any(n.startswith("A flash lit") for n in mesh_engine.prepare_source(face).notes)

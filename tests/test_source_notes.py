@@ -76,3 +76,8 @@ def test_a_hard_shadow_taken_off_the_photo_is_said_to_have_been_lightened():
     notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, shadow=True))
     assert len(notes) == 1 and notes[0].startswith("A hard shadow falls across the face")
     assert "lightened" in notes[0]
+
+
+def test_red_eyes_made_dark_are_said_to_have_been():
+    notes = source_notes(SourceLook(far_share=None, outside=0.0, grey=False, red_eyes=True))
+    assert len(notes) == 1 and notes[0].startswith("A flash lit the pupils red: they were made dark")
