@@ -70,10 +70,10 @@ ROWS = {  # row -> the target's parts kept, and the forehead taken (None: the en
 BEHIND = 8  # pairs listed where the engine is furthest from the source against the pastes
 
 
-def behind(engine: list[float], pasted: list[float], pairs: list[str], n: int = BEHIND) -> list[int]:
+def behind(engine: list[float], pasted: list[float], n: int = BEHIND) -> list[int]:
     """Indices of the `n` pairs whose engine output is furthest beyond the paste's distance from
     the source, furthest first."""
-    return sorted(range(len(pairs)), key=lambda i: pasted[i] - engine[i])[:n]
+    return sorted(range(len(engine)), key=lambda i: pasted[i] - engine[i])[:n]
 
 
 def print_behind(judged: dict[str, list[float | None]], pairs: list[str], common: list[int]) -> None:
@@ -83,7 +83,7 @@ def print_behind(judged: dict[str, list[float | None]], pairs: list[str], common
     engine, eyes, lips = ([judged[rows[k]][i] for i in common] for k in (0, 2, 3))
     print("\nfurthest behind the paste that keeps the target's eyes and lips"
           " (distance: the engine, that paste, the paste keeping its eyes alone):")
-    for i in behind(engine, lips, [pairs[i] for i in common]):
+    for i in behind(engine, lips):
         print(f"  {pairs[common[i]]:<30}{engine[i]:>7.3f}{lips[i]:>7.3f}{eyes[i]:>7.3f}"
               f"  gap {engine[i] - lips[i]:+.3f}")
 

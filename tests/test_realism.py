@@ -227,11 +227,10 @@ def test_the_ceilings_paste_puts_the_source_inside_the_outline_and_keeps_the_tar
 
 
 def test_the_ceiling_lists_the_pairs_where_the_engine_is_furthest_behind_the_paste_first():
-    pairs = ["a -> b", "b -> c", "c -> a", "a -> c"]
     engine = [0.50, 0.70, 0.40, 0.55]
     pasted = [0.45, 0.50, 0.45, 0.40]  # the engine behind by 0.05, 0.20, ahead by 0.05, behind 0.15
-    assert ceiling.behind(engine, pasted, pairs) == [1, 3, 0, 2]
-    assert ceiling.behind(engine, pasted, pairs, n=2) == [1, 3]
+    assert ceiling.behind(engine, pasted) == [1, 3, 0, 2]
+    assert ceiling.behind(engine, pasted, n=2) == [1, 3]
 
 
 def test_the_eyes_region_takes_the_lids_and_brows_and_its_colours_are_judged_against_the_whole_face():

@@ -75,12 +75,12 @@ def test_the_swap_of_a_red_eyed_photo_has_dark_pupils(her, mesh_engine, measure,
     flash = face.copy()
     flash[pupils(face.shape[:2], points)] = PINK
     target = cv2.resize(t1_face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # his irises 8 px
-    shares = {}
+    shares, sources = {}, {}
     kept = MeshEngine(red_eyes=False)
     for name, engine in (("made dark", mesh_engine), ("kept", kept)):
-        source, stream = engine.prepare_source(flash), engine.open_stream()
+        sources[name], stream = engine.prepare_source(flash), engine.open_stream()
         for _ in range(3):
-            out = stream.swap(target, [source]).image
+            out = stream.swap(target, [sources[name]]).image
         stream.close()
         seen = measure.with_irises(out)
         shares[name] = pink_share(out, pupils(out.shape[:2], seen))
@@ -88,5 +88,5 @@ def test_the_swap_of_a_red_eyed_photo_has_dark_pupils(her, mesh_engine, measure,
     assert shares["kept"] > 0.3, shares  # the scene tests something: the pink reaches the swap
     assert shares["made dark"] < 0.1, shares
     # and the upload's answer says so, for this photo only
-    assert any(n.startswith("A flash lit the pupils red") for n in mesh_engine.prepare_source(flash).notes)
+    assert any(n.startswith("A flash lit the pupils red") for n in sources["made dark"].notes)
     assert not any(n.startswith("A flash lit") for n in mesh_engine.prepare_source(face).notes)
