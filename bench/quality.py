@@ -42,8 +42,11 @@ hard edge, 20 px wide, down the face (LIGHTS).
 720p face's box is 330-420 px: the warp's grid and the light's samples work on it differently);
 its sheets are named `-1280x720`.
 `--server` sends the frames through a real server instead (upload over /upload_source, frames over
-/ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form) and
-quality-sources.png (every source as photographed).
+/ws). Contact sheets are saved to test-artifacts/: quality.png (the first source in every form),
+quality-sources.png (every source as photographed) and quality-textures.png (what the engine made
+of each photo at upload: its texture, that texture under its mask, and a turned photo's own beside
+its mirrored one; where hair, a hand or the background went into the mask, or a mirror copied it
+across, shows there). The other sets' sheets are named as their `-sources` sheet is.
 `--faces held-out` takes its sources from photographs of five other people in Debian's opencv-doc
 (two men, one smiling, one with a goatee; a man with glasses; a soft photo of a woman turned and
 lit from the side; a tight greyscale crop), which the engine was never tuned on; their targets and
@@ -890,6 +893,14 @@ def main() -> None:
     sheet(results, ids, kinds, sources[0], f"{name}.png", scene)
     if "plain" in kinds:
         sources_sheet(results, ids, sources, f"{name}-sources.png", scene)
+        engine = MeshEngine(**CONFIGS[last])
+        try:
+            rows = [texture_row(engine, source_form(*ids[src], "plain"), src) for src in sources]
+        finally:
+            engine.close()
+        save_sheet(padded(rows), f"{name}-textures.png",
+                   f"what {last} made of each photo: photo, texture, under its mask, the photo's own "
+                   "beside a mirrored one")
 
 
 def chosen(sources: list[str], names: str | None) -> list[str]:
@@ -962,6 +973,33 @@ def sources_sheet(results: dict, ids: dict, sources: list[str], name: str, scene
     rows = [sheet_row(results, ids, src, "plain", src, scene) for src in sources]
     save_sheet(rows, name,
                f"each source as photographed: source, target, {', '.join(results)}{brightened(scene.light)}")
+
+
+def texture_row(engine, photo: np.ndarray, label: str) -> np.ndarray:
+    """`photo` beside what `engine` made of it at upload: the texture frames are drawn from, that
+    texture under its mask (grey where the mask leaves the target's own face), and for a turned
+    photo whose far half is mirrored, the photo's own texture under its mask too. Where hair, a
+    hand or the background went into the mask, or a mirror copied it across, shows here."""
+    try:
+        made = engine.prepare_source(photo).data
+    except Exception as exc:  # a photo the engine refuses is said so, in place of its textures
+        return thumbnail(photo, f"{label}: {exc}")
+    tiles = [thumbnail(photo, label), thumbnail(made.bgr, "texture"), thumbnail(masked(made), "mask")]
+    if made.own is not None:
+        tiles.append(thumbnail(masked(made.own), "own, mask"))
+    return np.hstack(tiles)
+
+
+def masked(made) -> np.ndarray:
+    """A texture (models.mesh_engine.MeshSource) over grey by its mask."""
+    alpha = made.alpha.astype(np.float32)[:, :, None] * (1.0 / 255.0)
+    return (made.bgr * alpha + 128.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+
+
+def padded(rows: list[np.ndarray]) -> list[np.ndarray]:
+    """`rows` made as wide as the widest, in grey on the right."""
+    width = max(r.shape[1] for r in rows)
+    return [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=128) for r in rows]
 
 
 def brightened(light: str) -> str:

@@ -75,3 +75,26 @@ def test_the_furthest_pairs_come_first_either_way_and_a_pair_without_skin_measur
     unmeasured = Outcome("c", "plain", "a", level=[float("nan")] * 2)
     ranked = furthest([lighter, unmeasured, darker], "level")
     assert [(o.source, value) for o, value in ranked] == [("a", -7.0), ("b", 3.0)]
+
+
+@pytest.mark.slow
+def test_the_textures_sheet_shows_a_turned_photos_own_texture_beside_its_mirror_and_grey_off_its_mask():
+    from bench.quality import masked, padded, texture_row
+    from models.mesh_engine import MeshEngine
+    from testing.faces import T1_FACE_BOXES, crop_face, t1
+
+    engine = MeshEngine()
+    try:
+        face = crop_face(astronaut(), ASTRONAUT_DLIB_BOX, 0.8)
+        turned = crop_face(t1(), T1_FACE_BOXES["right"])  # his far half at 0.47 of the near: mirrored
+        frontal, profile = (texture_row(engine, photo, "a") for photo in (face, turned))
+        made = engine.prepare_source(face).data
+    finally:
+        engine.close()
+    assert frontal.shape[1] == 3 * 360 and profile.shape[1] == 4 * 360  # the turned one: its own too
+    under = masked(made)
+    assert (under[made.alpha == 0] == 128).all()  # the target's own face shows there: grey
+    inside = made.alpha == 255
+    assert (under[inside] == made.bgr[inside]).all()
+    rows = padded([frontal, profile])
+    assert all(r.shape == profile.shape for r in rows) and (rows[0][:, 3 * 360:] == 128).all()
