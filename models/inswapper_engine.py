@@ -143,7 +143,8 @@ class InswapperStream:
         return faces
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
-        # taken_at is not needed: the detector's boxes are matched frame to frame, not smoothed
+        # the detector's boxes are matched frame to frame, not smoothed; taken_at smooths the hands'
+        # landmarks (models/occlusion.py)
         t0 = time.perf_counter()
         bad = check_frame(frame)
         if bad:
@@ -154,7 +155,7 @@ class InswapperStream:
         timings["detect"] = (time.perf_counter() - t0) * 1000
         if sources:
             t = time.perf_counter()
-            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces])
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], taken_at)
             timings["occlusion"] = (time.perf_counter() - t) * 1000
 
         def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:

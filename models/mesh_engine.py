@@ -453,10 +453,14 @@ class MeshStream:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
         came = frame
-        frame, faces = self.upright.faces(frame, self.clock() if taken_at is None else taken_at)
+        now = self.clock() if taken_at is None else taken_at
+        frame, faces = self.upright.faces(frame, now)
         t = _timed(timings, "landmarks", t0)
         if sources:
-            self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces])
+            # the hands smoothed by the frames' times, as the faces are: by the wall clock, a
+            # loaded machine's late frames were smoothed less, and a still hand's edge flickered
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces],
+                                 now)
             if self.glasses is not None:
                 self.glasses.keep_only({f.track_id for f in faces})
                 self.lens_memory.keep_only({f.track_id for f in faces})

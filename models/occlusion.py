@@ -210,9 +210,11 @@ class Occlusion:
     def hands(self) -> list[np.ndarray]:
         return self._hands.hands if self._hands else []
 
-    def update(self, frame: np.ndarray, faces: list[FaceView]) -> None:
+    def update(self, frame: np.ndarray, faces: list[FaceView], t: float | None = None) -> None:
+        """`t`: the frame's time (s), by which the hands' landmarks are smoothed; the wall clock's
+        now without it."""
         if self._hands:
-            self._hands.update(frame, [face.box for face in faces])
+            self._hands.update(frame, [face.box for face in faces], t)
         if self._objects:
             self._objects.update(frame, [(face.track_id, face.kps) for face in faces])
 

@@ -15,7 +15,16 @@ from models import face_topology as ft
 from models.colour_occlusion import GRID, WARMUP, CellModel
 from models.inswapper_engine import InswapperEngine
 from models.mesh_engine import MeshEngine
-from models.occlusion import CHECK_EVERY, HandOccluder, HandSchedule, hold_out, make_occluder, occlusion_mask
+from models.occlusion import (
+    CHECK_EVERY,
+    FaceView,
+    HandOccluder,
+    HandSchedule,
+    Occlusion,
+    hold_out,
+    make_occluder,
+    occlusion_mask,
+)
 from models.weights import InswapperFiles
 from testing.faces import crop_face, faces, hanks, place, video
 from testing.occluders import cup_cutout, hand_cutout, hand_photos_present, put_over
@@ -56,6 +65,24 @@ def test_a_hand_outside_the_face_box_leaves_no_mask():
     points = np.stack([np.linspace(300, 340, 21), np.linspace(300, 360, 21)], axis=1).astype(np.float32)
     assert occlusion_mask([points], (0, 0, 200, 200)) is None
     assert occlusion_mask([points], (280, 280, 400, 400)) is not None
+
+
+def test_the_hands_are_followed_by_the_frames_time_not_the_wall_clock():
+    """The hands' landmarks are smoothed by the time between frames, as the faces' are: by the
+    wall clock, a loaded machine's late frames were smoothed less."""
+    given = []
+
+    class Hands:  # a fake HandOccluder: what time each frame is given
+        runs = 0
+
+        def update(self, frame, boxes, t=None):
+            given.append(t)
+
+    occlusion = Occlusion(Hands())
+    face = FaceView(1, (0.0, 0.0, 4.0, 4.0), np.zeros((5, 2), np.float32))
+    occlusion.update(np.zeros((4, 4, 3), np.uint8), [face], 12.5)
+    occlusion.update(np.zeros((4, 4, 3), np.uint8), [face])
+    assert given == [12.5, None]
 
 
 def test_an_unknown_mode_is_refused_with_the_choices():
@@ -222,6 +249,8 @@ def test_the_hand_edge_does_not_flicker_on_a_still_hand(mesh_hands, scene, t1_fa
     source = mesh_hands.prepare_source(t1_face)
     rng = np.random.default_rng(3)
     stream = mesh_hands.open_stream()
+    ticks = itertools.count(0.0, 1 / 30)  # a camera's 30 frames/s, however loaded this machine is
+    stream.clock = lambda: next(ticks)
     masks = []
     try:
         for _ in range(24):
