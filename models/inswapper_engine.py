@@ -120,11 +120,11 @@ class InswapperStream:
         self._boxes: dict[int, Box] = {}  # SCRFD: last box per face id
         self._next_id = 0
 
-    def _faces(self, frame: np.ndarray) -> tuple[np.ndarray, list[FivePointFace]]:
-        """The frame, turned where its face is read turned, and its faces."""
+    def _faces(self, frame: np.ndarray, t: float) -> tuple[np.ndarray, list[FivePointFace]]:
+        """The frame, turned where its face is read turned, and its faces (`t`: the frame's time, s)."""
         if self.upright is None:
             return frame, self._match(self.engine.scrfd_faces(frame))
-        frame, tracked = self.upright.faces(frame, time.monotonic())
+        frame, tracked = self.upright.faces(frame, t)
         return frame, [FivePointFace(f.box, ft.keypoints5(f.points), f.track_id) for f in tracked]
 
     def _match(self, found: list[tuple[Box, np.ndarray]]) -> list[FivePointFace]:
@@ -143,19 +143,20 @@ class InswapperStream:
         return faces
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
-        # the detector's boxes are matched frame to frame, not smoothed; taken_at smooths the hands'
-        # landmarks (models/occlusion.py)
+        # the detector's boxes are matched frame to frame, not smoothed; the frame's time smooths a
+        # turned frame's FaceMesh landmarks (upright) and the hands' (models/occlusion.py)
         t0 = time.perf_counter()
         bad = check_frame(frame)
         if bad:
             return SwapResult(frame, 0, 0, bad)
         timings: dict[str, float] = {}
         came = frame
-        frame, faces = self._faces(frame)
+        now = time.monotonic() if taken_at is None else taken_at
+        frame, faces = self._faces(frame, now)
         timings["detect"] = (time.perf_counter() - t0) * 1000
         if sources:
             t = time.perf_counter()
-            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], taken_at)
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], now)
             timings["occlusion"] = (time.perf_counter() - t) * 1000
 
         def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:
