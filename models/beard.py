@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import across_of, cheek_rows, face_axes, height_of
+from models.mask import across_of, cheek_rows, disc, face_axes, height_of
 from models.order import median
 
 # lightness (LAB L, 0-255) under this share of the cheeks' median on the same side is hair, not
@@ -121,7 +121,7 @@ def chin_cover(hair: np.ndarray, face: FaceFrame, clear: int = 2, blur: float = 
     grow = size + int(np.ceil(edge + clear + 3 * blur)) + 1
     part = slice(max(y - grow, 0), y + h + grow), slice(max(x - grow, 0), x + w + grow)
     closed = cv2.morphologyEx(found[part].view(np.uint8) * np.uint8(255), cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+                              disc(size // 2))
     closed = cv2.bitwise_and(closed, chin[part].view(np.uint8) * np.uint8(255))
     covered = cv2.GaussianBlur(closed, (0, 0), blur)
     # beyond `clear` of the outline the swap's texture is not the face
