@@ -169,6 +169,8 @@ CONFIGS: dict[str, dict] = {
     "lenses-pasted": {"dark_glasses": "off"},
     "lenses-cut": {"dark_glasses": "cut"},  # ... left out, the target's own eyes showing there
     "upright-kept": {"upright": False},  # a source upside down or on its side read as it came
+    # the meshes under the lower lip as FaceMesh reads them, folded over where the crease is hidden
+    "folded-lip": {"under_lip": False},
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

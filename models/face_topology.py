@@ -107,13 +107,23 @@ def nose() -> np.ndarray:
     return np.array(sorted({i for edge in fmc.FACEMESH_NOSE for i in edge}), dtype=np.int32)
 
 
+def _lip_line(through: int, name: str) -> np.ndarray:
+    for cycle in _cycles(fmc.FACEMESH_LIPS):
+        if through in cycle:
+            return np.array(cycle, dtype=np.int32)
+    raise RuntimeError(f"mediapipe's lip connections no longer contain the {name}")
+
+
 @cache
 def inner_lips() -> np.ndarray:
     """The inner lip line: the mouth opening."""
-    for cycle in _cycles(fmc.FACEMESH_LIPS):
-        if UPPER_INNER_LIP in cycle:
-            return np.array(cycle, dtype=np.int32)
-    raise RuntimeError("mediapipe's lip connections no longer contain the inner lip")
+    return _lip_line(UPPER_INNER_LIP, "inner lip")
+
+
+@cache
+def outer_lips() -> np.ndarray:
+    """The outer lip line: the mouth's edge."""
+    return _lip_line(LOWER_LIP_BOTTOM, "outer lip")
 
 
 @cache

@@ -88,6 +88,7 @@ from models.symmetry import (
     side_share,
     spread,
 )
+from models.under_lip import unfold_under_lip
 from models.upright_frames import UprightFrames
 from models.warp import (
     believable_move,
@@ -779,7 +780,8 @@ class MeshEngine:
                  even_light: bool = True, target_light: bool = True, beards: bool = True,
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
-                 tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True) -> None:
+                 tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
+                 under_lip: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -831,6 +833,8 @@ class MeshEngine:
         self.red_eyes = red_eyes  # a flash's red pupils on a photo made dark at upload (models/red_eye.py)
         # the target's beard left out of the skin the swap's colour and light are taken from (beard.py)
         self.beards = beards
+        # a photo's folded mesh under its lower lip spread onto the skin that shows (models/under_lip.py)
+        self.under_lip = under_lip
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
@@ -1083,7 +1087,7 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
-                    self.edges, self.eyes, self.even_light, self.beards)
+                    self.edges, self.eyes, self.even_light, self.beards, self.under_lip)
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
@@ -1286,6 +1290,7 @@ class Cuts(NamedTuple):
     eyes: bool = True  # the source's open eyes kept, looking where the target's look (models/gaze.py)
     even_light: bool = True  # the photo's light made even between the face's halves (symmetry.even_light)
     beards: bool = True  # a bearded photo's beard left out of its skin's statistics (models/beard.py)
+    under_lip: bool = True  # the mesh under the lower lip spread onto skin that shows (models/under_lip.py)
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
@@ -1357,7 +1362,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     # temples
     free = None if shades is None else cv2.bitwise_not(shades.cover)
     alpha = mask(shades is not None)
-    points = local.astype(np.float32)
+    # the masks follow the photo's own mesh; what the frames draw from it does not fold under the lip
+    points = (unfold_under_lip(local) if cuts.under_lip else local).astype(np.float32)
     # the skin's colour, without the eyes' whites and irises, or a beard: the rule a bearded
     # target's frames follow (left in, bench.quality held out: white pixels 9 -> 15, colour
     # patches 2.08% -> 2.19%); nor dark glasses
