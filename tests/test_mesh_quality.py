@@ -657,7 +657,7 @@ def test_a_photo_seen_from_above_does_not_draw_its_lower_lip_down_the_targets_ch
     draw them, without the relight, which would tint the paint."""
     clip = target_clip(t1, T1_DLIB_BOXES["first"], 6)
 
-    def share_down_the_chin(engine: MeshEngine) -> float:
+    def share_down_the_chin(engine: MeshEngine) -> tuple[float, np.ndarray, np.ndarray]:
         source = lips_painted(engine.prepare_source(source_form(t1, T1_DLIB_BOXES["centre"], "turned")))
         drawn = below = 0
         for result, frame in zip(play_all(engine, clip, source)[4:], clip[4:], strict=True):
@@ -668,10 +668,13 @@ def test_a_photo_seen_from_above_does_not_draw_its_lower_lip_down_the_targets_ch
             down = face.height < 0.85 * float(face.height_of(ft.LOWER_LIP_BOTTOM))
             drawn += int(green.sum())
             below += int((green & down).sum())
-        return below / drawn
+        return below / drawn, result.image, (face.oval > 0) & down
 
     unlit = {"relight": False}
-    folded, spread = each_engine(share_down_the_chin, {**unlit, "under_lip": False}, unlit)
+    (folded, as_read, chin), (spread, spread_out, _) = each_engine(share_down_the_chin,
+                                                                   {**unlit, "under_lip": False}, unlit)
+    save_around("lip-down-the-chin.png", chin, (40, 10), target=clip[-1], mesh_as_read=as_read,
+                spread=spread_out)
     # measured: 0.46 folded (905 and 981 px of 2037 and 2075), 0.012 spread (10 and 14 of 1001 and 1011)
     assert folded > 0.3, f"the lip kept off the chin as FaceMesh read it ({folded:.2f}): it tests nothing"
     assert spread < 0.1, spread
