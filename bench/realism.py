@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from models.color import largest_difference
+from models.mask import disc
 
 STRAY = 40  # levels from the 3 x 3 median (largest of B, G, R) at which a pixel stands alone
 CHANGED = 20  # levels from the target's frame at which the swap changed a pixel
@@ -260,9 +261,8 @@ def off_colour_share(out: np.ndarray, frame: np.ndarray, region: np.ndarray, wid
     bands = 256 // OFF_L_BIN
     shown = np.zeros((bands, 256, 256), np.int32)
     np.add.at(shown, (own[:, 0].astype(int) // OFF_L_BIN, *np.rint(own[:, 1:]).astype(int).T), 1)
-    reach = int(np.ceil(OFF_LEVELS))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), disc) for band in shown])
+    around = disc(int(np.ceil(OFF_LEVELS)))  # of a/b levels
+    near = np.stack([cv2.dilate((band >= OFF_COUNT).astype(np.uint8), around) for band in shown])
     # a band each side (not around: the darkest band is no neighbour of the lightest)
     beside = near.copy()
     np.maximum(beside[1:], near[:-1], out=beside[1:])

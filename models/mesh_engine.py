@@ -40,6 +40,7 @@ from models.mask import (
     above_brows,
     cut_eyes,
     cut_mouth,
+    disc,
     edge_intrusions,
     eye_openings,
     face_alpha,
@@ -1143,7 +1144,7 @@ class MeshEngine:
         # grown beyond what a live frame's hand is: a finger's edge left in the texture is drawn
         # on every frame (a dark line down the swapped chin)
         grow = max(1, round(SOURCE_HAND_GROW * max(hand_size(p) for p in hands)))
-        return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        return cv2.dilate(mask, disc(grow))
 
 
 class LookedAgain(NamedTuple):

@@ -28,6 +28,7 @@ import numpy as np
 
 from models.colour_occlusion import ObjectOccluder
 from models.engine import Box, PixelBox
+from models.mask import disc
 from models.smoothing import OneEuroFilter
 
 MODES = ("off", "hands", "auto")
@@ -97,7 +98,7 @@ def occlusion_mask(hands: list[np.ndarray], box: PixelBox) -> np.ndarray | None:
         return None
     size = max(hand_size(p) for p in near)
     grow = max(1, round(0.05 * size))  # the model's landmarks sit inside the skin's outline
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    mask = cv2.dilate(mask, disc(grow))
     k = 2 * max(1, grow // 2) + 1
     return cv2.GaussianBlur(mask, (k, k), 0)
 
