@@ -166,6 +166,23 @@ def _chroma_map(x: np.ndarray, ms: float, md: float, ratio: float) -> np.ndarray
                     np.where(skin_side, shifted, NEUTRAL + u * ratio))
 
 
+def unlike_hue(ab: np.ndarray, hue: np.ndarray, near: float, far: float, grey: float) -> np.ndarray:
+    """float32 (..., 1): how unlike the colour `hue` (LAB a and b) each of `ab`'s colours (..., 2)
+    is in hue: 0 within `near` degrees of it, 1 from `far` degrees; 1 too where a colour is nearly
+    grey (under `grey` levels of chroma, fading in by twice that) and where `hue` itself is."""
+    v = ab.astype(np.float32) - np.float32(NEUTRAL)
+    h = np.asarray(hue, np.float32) - np.float32(NEUTRAL)
+    length = float(np.hypot(*h))
+    if length < 1.0:
+        return np.ones((*ab.shape[:-1], 1), np.float32)
+    chroma = np.hypot(v[..., 0], v[..., 1])
+    cos = (v @ (h / length)) / np.maximum(chroma, 1e-6)
+    angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    away = np.clip((angle - near) / (far - near), 0.0, 1.0)
+    greyish = np.clip((2.0 * grey - chroma) / grey, 0.0, 1.0)
+    return np.maximum(away, greyish)[..., None].astype(np.float32)
+
+
 def apply_lut(lab: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """BGR image from uint8 LAB `lab` mapped through `lut`."""
     return cv2.cvtColor(cv2.LUT(lab, lut), cv2.COLOR_LAB2BGR)

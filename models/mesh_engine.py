@@ -141,6 +141,17 @@ WHITE_CHROMA = 6.0
 # irises read further from where the gaze put them (tests/test_gaze.py's scene, 12 readings: 0.072
 # of the eye's span from the 50th, 0.058 from the 70th, 0.056 with the photo's whites)
 WHITES = (70.0, 95.0)
+# a colour source's eyes keep their own colour where it is unlike its skin's in hue (a blue or green
+# iris, which the skin's colour transfer browned), and take the relit colour where it is like it:
+# wholly within the first angle (degrees) of the skin's hue, their own from the second. Kept
+# whole, a brown iris and the lids' pink rim in a warm room's photo kept the room's cast, and
+# came out red on a face lit by daylight (bench.quality --faces social, s5-3 onto s6-1)
+EYE_HUE = (30.0, 60.0)
+EYE_GREY = 4.0  # a/b levels of chroma under which an eye's pixel has no hue to judge: its own (grey)
+# px: that judgement blurred, so an iris does not switch between the two pixel by pixel (a blue
+# iris's rim, half lid, came out in orange specks beside blue ones: stray pixels 211 -> 251 on the
+# social set unblurred)
+EYE_BLUR = 1.5
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
@@ -387,9 +398,11 @@ def _skin(alpha: np.ndarray, openings: list[Opening] | None, hair: np.ndarray | 
 
 def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
                      weights: list[float], moved: np.ndarray, white: np.ndarray | None,
-                     share: float = 1.0) -> None:
+                     share: float = 1.0, skin: np.ndarray | None = None) -> None:
     """The source's eyes in `face` (relit, in place) take `share` of their own colour back,
-    keeping their new lightness: the skin's colour transfer and light browned a blue iris. Their
+    keeping their new lightness: the skin's colour transfer and light browned a blue iris. With
+    the source skin's a and b (`skin`), only where their colour is unlike the skin's in hue
+    (EYE_HUE): a brown iris and the lids' rim keep the relit colour, not the photo's cast. Their
     lighter pixels, the whites, take the target's whites' colour `white` (_target_eyes) wholly
     instead: a photo's cast (a magenta print, a warm room) or its low resolution (a few pixels of
     lid among them) made them pink or orange on any target."""
@@ -398,7 +411,12 @@ def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tu
         x0, y0, x1, y1 = box
         warped = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
         relit = lit[:, :, 1:].astype(np.float32)
-        ab = relit + np.float32(share) * (cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:] - relit)
+        photo = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32)
+        kept = np.float32(share)
+        if skin is not None:
+            away = cv2.GaussianBlur(color.unlike_hue(photo, skin, *EYE_HUE, EYE_GREY), (0, 0), EYE_BLUR)
+            kept = kept * away[:, :, None]
+        ab = relit + kept * (photo - relit)
         t = None if white is None else _whiteness(lit, inside, WHITES)
         return ab if t is None else ab * (1.0 - t) + white * t
 
@@ -622,8 +640,9 @@ class MeshStream:
                 if seen is not None:
                     _target_eye_colour(face_bgr, eyes, *seen)
             else:
+                skin_ab = sum(k * s.lab_stats[0][1:] for s, k in layers) if self.engine.eye_hue else None
                 _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
-                                 None if seen is None else seen[1], colourful)
+                                 None if seen is None else seen[1], colourful, skin_ab)
             gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
             t = _timed(timings, "eyes", t)
         if above is not None and self.engine.forehead_edge:
@@ -782,7 +801,7 @@ class MeshEngine:
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
-                 under_lip: bool = True) -> None:
+                 under_lip: bool = True, eye_hue: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -836,6 +855,8 @@ class MeshEngine:
         self.beards = beards
         # a photo's folded mesh under its lower lip spread onto the skin that shows (models/under_lip.py)
         self.under_lip = under_lip
+        # the source's eyes keep their own colour only where it is unlike their skin's in hue (EYE_HUE)
+        self.eye_hue = eye_hue
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)

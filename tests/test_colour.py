@@ -77,6 +77,24 @@ def test_a_warm_sources_grey_and_brown_features_are_not_pushed_past_neutral_on_a
     assert lut[120, 0, 1] == 128 - 8
 
 
+def test_a_colour_of_the_skins_hue_is_like_it_and_a_blue_or_green_one_is_not():
+    skin = np.float32([140, 150])  # a warm skin: a +12, b +22, its hue 61 degrees from the a axis
+    turn = np.radians(np.degrees(np.arctan2(22, 12)) - 45.0)  # 45 degrees off the skin's hue
+    # a brown iris and a lid's pink rim (within 30 degrees of the skin's hue), a colour 45 degrees
+    # off it, a blue and a green iris, and a near grey one
+    colours = color.NEUTRAL + np.float32([[6, 11], [18, 14], [15 * np.cos(turn), 15 * np.sin(turn)],
+                                          [-4, -14], [-12, 6], [1, 1]])
+    away = color.unlike_hue(colours, skin, 30.0, 60.0, 4.0)[:, 0]
+    assert away[0] < 0.01 and away[1] < 0.01, away
+    assert abs(away[2] - 0.5) < 0.01, away
+    assert away[3] == 1.0 and away[4] == 1.0 and away[5] == 1.0, away
+
+
+def test_nothing_is_like_the_hue_of_a_grey_skin():
+    colours = color.NEUTRAL + np.float32([[6, 11], [-4, -14]])
+    assert (color.unlike_hue(colours, np.float32([128.4, 127.8]), 30.0, 60.0, 4.0) == 1.0).all()
+
+
 def test_a_grey_face_takes_the_targets_colour_as_a_line_in_lightness():
     h, w = 60, 80
     light = np.tile(np.linspace(90, 210, w, dtype=np.float32), (h, 1))
