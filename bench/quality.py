@@ -172,6 +172,7 @@ CONFIGS: dict[str, dict] = {
     # the meshes under the lower lip as FaceMesh reads them, folded over where the crease is hidden
     "folded-lip": {"under_lip": False},
     "own-eye-colour": {"eye_hue": False},  # the source eyes' own colour kept whatever its hue
+    "photo-colour": {"skin_colour": False},  # the photo's broad skin colour kept, two lights' patches and all
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

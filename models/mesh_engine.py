@@ -74,6 +74,7 @@ from models.shape import (
     shape_weights,
     with_ring,
 )
+from models.skin_colour import even_skin_colour
 from models.smoothing import SMOOTHINGS
 from models.source_notes import SourceLook, source_notes
 from models.symmetry import (
@@ -801,7 +802,7 @@ class MeshEngine:
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
-                 under_lip: bool = True, eye_hue: bool = True) -> None:
+                 under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -857,6 +858,8 @@ class MeshEngine:
         self.under_lip = under_lip
         # the source's eyes keep their own colour only where it is unlike their skin's in hue (EYE_HUE)
         self.eye_hue = eye_hue
+        # the photo's broad skin colour made even at upload (models/skin_colour.py)
+        self.skin_colour = skin_colour
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
@@ -1109,7 +1112,7 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
-                    self.edges, self.eyes, self.even_light, self.beards, self.under_lip)
+                    self.edges, self.eyes, self.even_light, self.beards, self.under_lip, self.skin_colour)
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
@@ -1313,6 +1316,7 @@ class Cuts(NamedTuple):
     even_light: bool = True  # the photo's light made even between the face's halves (symmetry.even_light)
     beards: bool = True  # a bearded photo's beard left out of its skin's statistics (models/beard.py)
     under_lip: bool = True  # the mesh under the lower lip spread onto skin that shows (models/under_lip.py)
+    skin_colour: bool = True  # the photo's broad skin colour made even (models/skin_colour.py)
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
@@ -1397,8 +1401,11 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     stats = color.lab_stats(crop, skin)
     if stats is None:
         raise NoFaceError("No face detected")  # a mesh with no usable skin: too small to use
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     grey = cuts.coverage and color.is_grey(stats)
+    if cuts.skin_colour and not grey:
+        crop = even_skin_colour(crop, skin, local, ft.face_width(local))
+        stats = color.lab_stats(crop, skin) or stats
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
     # eyes shut or cast down are lids
     if irises is not None and cuts.eyes and not cuts.wide_openings and gaze.eyes_open(points):
         alpha = mask(True)
