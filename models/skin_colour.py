@@ -21,6 +21,7 @@ import numpy as np
 from models import face_topology as ft
 from models import gaze
 from models.fields import blur_within
+from models.mask import disc
 
 WINDOW = 0.1  # of the face's width: the median's window
 # the broad colour is read at 1 / SHRINK of the photo's size: the median's cost goes as its window's
@@ -37,7 +38,7 @@ def features(shape: tuple[int, int], points: np.ndarray, face_width: float) -> n
     for brow in (ft.LEFT_BROW, ft.RIGHT_BROW):
         cv2.fillPoly(out, [cv2.convexHull(np.round(points[list(brow), :2]).astype(np.int32))], 1)
     grow = max(1, round(FEATURES_GROW * face_width))
-    return cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return cv2.dilate(out, disc(grow))
 
 
 def broad_colour(lab: np.ndarray, skin: np.ndarray, face_width: float
