@@ -173,6 +173,8 @@ CONFIGS: dict[str, dict] = {
     "folded-lip": {"under_lip": False},
     "own-eye-colour": {"eye_hue": False},  # the source eyes' own colour kept whatever its hue
     "photo-colour": {"skin_colour": False},  # the photo's broad skin colour kept, two lights' patches and all
+    # the mouth cut 3% of the face wide along the target's lip line, whatever the photo's mouth shows
+    "wide-lip-line": {"lip_seam": False},
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

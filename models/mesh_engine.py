@@ -35,6 +35,8 @@ from models.engine import (
 )
 from models.glasses import GlassesVote, LensMemory, frames, in_box, look, score
 from models.mask import (
+    LIP_SEAM,
+    MOUTH_LINE,
     TEMPLE_BLUR,
     Opening,
     above_brows,
@@ -90,6 +92,7 @@ from models.symmetry import (
     side_share,
     spread,
 )
+from models.teeth import shows_teeth
 from models.under_lip import unfold_under_lip
 from models.upright_frames import UprightFrames
 from models.warp import (
@@ -212,6 +215,9 @@ class MeshSource:
     lenses: np.ndarray | None = None
     # the texture shows a hard shadow's edge of its own (shadow_edge.shows_edge): the frame's is not put on
     own_edge: bool = False
+    # the photo's mouth shows its teeth (models/teeth.py): the frames cut a wider band along the
+    # target's lip line (mask.MOUTH_LINE), so the teeth squashed there do not show
+    teeth: bool = False
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -544,7 +550,8 @@ class MeshStream:
             alpha = _fade_at_mesh_edge(alpha, map_x, face_w)
         alpha = hold_out(alpha, occluded)
         if self.engine.openings == "exact":
-            alpha = cut_mouth(alpha, moved - np.float32(box[:2]))
+            seam = LIP_SEAM if self.engine.lip_seam and not any(s.teeth for s, _ in layers) else MOUTH_LINE
+            alpha = cut_mouth(alpha, moved - np.float32(box[:2]), seam)
         # the swap's mesh here, where the source's textures bring their eyes (models/gaze.py)
         eyes = openings = None
         if all(s.irises is not None for s, _ in layers):
@@ -802,7 +809,8 @@ class MeshEngine:
                  shadow_colour: bool = True, denoise: bool = True, dark_glasses: str = "worn",
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
-                 under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True) -> None:
+                 under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True,
+                 lip_seam: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -860,6 +868,9 @@ class MeshEngine:
         self.eye_hue = eye_hue
         # the photo's broad skin colour made even at upload (models/skin_colour.py)
         self.skin_colour = skin_colour
+        # under a photo whose mouth shows no teeth, the mouth's cut 1.5% of the face wide along the
+        # target's lip line: the photo's lips whole (mask.LIP_SEAM); False: 3% for every photo
+        self.lip_seam = lip_seam
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
@@ -1428,7 +1439,7 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     return MeshSource(crop, lab, stats, alpha, points, _visible_triangles(points, alpha), grey,
                       shape_weights(points), group_carry(points), view, above, temples=side, irises=irises,
                       evened=evened, shown=shown, lenses=None if shades is None else shades.glass,
-                      own_edge=shows_edge(lab[:, :, 0], alpha))
+                      own_edge=shows_edge(lab[:, :, 0], alpha), teeth=shows_teeth(lab, points))
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:
