@@ -10,7 +10,7 @@ keep the cut 3% of the face wide (mask.MOUTH_LINE).
 
 A mouth shows teeth where the lightest quarter of its opening is TEETH_LIGHTER levels of 8-bit L
 lighter than its lips (the reddest quarter of the band between the lip lines). Over the bench's 36
-photos as taken, the twelve that show teeth measured 36-74 levels; the others -32-15 (a mouth
+photos as taken, the twelve that show teeth measured 36 to 74 levels; the others -32 to 15 (a mouth
 open on its dark inside, 2).
 """
 
