@@ -71,8 +71,8 @@ EDGE_GROW = 0.015
 # mouth's, and the band along the target's lip line that stays the target's: MOUTH_LINE under a
 # photo whose mouth shows its teeth (a closed mouth's opening is a line, and the teeth squashed
 # onto it showed as a dotted white line between the lips), LIP_SEAM under any other (its own lips
-# meet in a lip line). At MOUTH_LINE for every photo the target's lips showed a third of their
-# depth in from the line, and a recognizer saw them (bench.quality, wheel faces and held out:
+# meet in a lip line). At MOUTH_LINE for every photo the inner halves of the swap's lips were the
+# target's own, and a recognizer saw them (bench.quality, wheel faces and held out:
 # 83% / 90% / 0.552 and 87% / 91% / 0.510 -> 85% / 92% / 0.550 and 87% / 91% / 0.508). At 0.0075
 # and 0.01 the swap's lip line shook more on a still face (the flicker row's measure, social set:
 # 0.432 -> 0.436 at 0.01; 0.433 here)
