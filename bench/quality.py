@@ -112,7 +112,8 @@ FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicke
 # engine keyword arguments per configuration: `before` turns off what issue 13 added (all but the
 # drawing order of folded triangles, models/warp.py, which has no switch)
 # each later improvement off, with all that came after it (the configs "no-..." below)
-_NO_EDGES = {"edges": False}  # background or hair inside the outline left in the source's mask
+# background or hair inside the outline left in the source's mask
+_NO_EDGES = {"edges": False, "side_hair": "kept"}
 _NO_POSE = {"smoothing": "points", **_NO_EDGES}  # the landmarks smoothed as one filter over every point
 _NO_ENLARGE = {"enlarge": False, **_NO_POSE}
 _NO_GLASSES = {"glasses": False, **_NO_ENLARGE}
@@ -175,6 +176,8 @@ CONFIGS: dict[str, dict] = {
     "photo-colour": {"skin_colour": False},  # the photo's broad skin colour kept, two lights' patches and all
     # the mouth cut 3% of the face wide along the target's lip line, whatever the photo's mouth shows
     "wide-lip-line": {"lip_seam": False},
+    "side-hair-kept": {"side_hair": "kept"},  # hair over a photo's cheeks left in its mask
+    "side-hair-cut": {"side_hair": "cut"},  # ... cut from it, the target's own cheek there
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

@@ -76,6 +76,7 @@ from models.shape import (
     shape_weights,
     with_ring,
 )
+from models.side_hair import hair_edges, paint_over_hair, side_hair
 from models.skin_colour import even_skin_colour
 from models.smoothing import SMOOTHINGS
 from models.source_notes import SourceLook, source_notes
@@ -174,6 +175,10 @@ DARK_GLASSES = ("worn", "cut", "off")
 # rolled photo's lower lip showed twice on its own frames); "always", wherever the mesh lies in
 # the photo; "off", read still
 FOLLOW_PHOTO = ("lips", "always", "off")
+# Hair over a photo's cheeks (models/side_hair.py), found at upload by its edge: "paint", painted
+# over from the skin around it (the mask as it was); "cut", cut from the mask, the target's own
+# cheek showing there; "kept", left in, a stripe down the target's cheek
+SIDE_HAIR = ("paint", "cut", "kept")
 # the sum of the two readings' differences in how open the mouth is and how thick the lower lip
 # (shape.lip_reading). Over 136 bench photos 9 differ by more, 6 of them not mirrored
 # (docs/mesh-engine.md); with it, the tests of the earlier fixes "always" undid pass
@@ -810,7 +815,7 @@ class MeshEngine:
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
                  under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True,
-                 lip_seam: bool = True) -> None:
+                 lip_seam: bool = True, side_hair: str = "paint") -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -821,6 +826,8 @@ class MeshEngine:
             raise ValueError(f"dark_glasses must be one of {DARK_GLASSES}, not {dark_glasses!r}")
         if follow_photo not in FOLLOW_PHOTO:
             raise ValueError(f"follow_photo must be one of {FOLLOW_PHOTO}, not {follow_photo!r}")
+        if side_hair not in SIDE_HAIR:
+            raise ValueError(f"side_hair must be one of {SIDE_HAIR}, not {side_hair!r}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
@@ -872,6 +879,7 @@ class MeshEngine:
         # target's lip line: the photo's lips whole (mask.LIP_SEAM); False: 3% for every photo
         self.lip_seam = lip_seam
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
+        self.side_hair = side_hair  # hair over a photo's cheeks, found by its edge at upload (SIDE_HAIR)
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)
@@ -1123,7 +1131,8 @@ class MeshEngine:
 
     def _make_source(self, view: SourceView, other: SourceView | None = None) -> MeshSource:
         cuts = Cuts(self.coverage, self.openings == "wide", self.forehead == "brows", self.temples, self.hair,
-                    self.edges, self.eyes, self.even_light, self.beards, self.under_lip, self.skin_colour)
+                    self.edges, self.eyes, self.even_light, self.beards, self.under_lip, self.skin_colour,
+                    self.side_hair)
         return _make_source(view, cuts, self.fill_hidden, other, self.mirror_below)
 
     def _source_mesh(self, image: np.ndarray, near: tuple[float, float] | None,
@@ -1328,6 +1337,7 @@ class Cuts(NamedTuple):
     beards: bool = True  # a bearded photo's beard left out of its skin's statistics (models/beard.py)
     under_lip: bool = True  # the mesh under the lower lip spread onto skin that shows (models/under_lip.py)
     skin_colour: bool = True  # the photo's broad skin colour made even (models/skin_colour.py)
+    side_hair: str = "paint"  # hair over the cheeks, found by its edge (SIDE_HAIR, models/side_hair.py)
 
 
 def _make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
@@ -1405,8 +1415,14 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     # target's frames follow (left in, bench.quality held out: white pixels 9 -> 15, colour
     # patches 2.08% -> 2.19%); nor dark glasses
     skin = color.core(alpha)
-    if cuts.beards and (beard := find_beard(crop, local)) is not None:
+    beard = find_beard(crop, local) if cuts.beards else None
+    if beard is not None:
         skin[beard.hair] = 0
+    # (a beard's edge on the cheek is no hair over it: with one, the cheeks are looked at only
+    # down to the mouth's corners)
+    hair = hair_edges(crop, local, below_mouth=beard is None) if cuts.side_hair != "kept" else []
+    if hair and cuts.side_hair == "paint":
+        crop = paint_over_hair(crop, local, hair)
     if free is not None:
         skin[free < 128] = 0
     stats = color.lab_stats(crop, skin)
@@ -1425,7 +1441,8 @@ def _textured(crop: np.ndarray, inside: np.ndarray, local: np.ndarray, view: Sou
     above = above_brows(crop.shape[:2], local) if cuts.from_brows else None
     shown = seen
     for cut in (forehead_hair(crop, inside, local) if cuts.hair else None,
-                edge_intrusions(crop, inside, local) if cuts.edges else None):
+                edge_intrusions(crop, inside, local) if cuts.edges else None,
+                side_hair(crop, local, edges=hair) if hair and cuts.side_hair == "cut" else None):
         if cut is None:
             continue
         if free is not None:

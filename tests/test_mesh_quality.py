@@ -1331,10 +1331,14 @@ def test_background_inside_a_turned_sources_outline_is_not_pasted_down_the_targe
         """The share of the far third made much darker than the target's own."""
         return float(((lightness(target) - lightness(out))[far_third] > 40).mean())
 
-    new, old = swapped_with(target, source), swapped_with(target, source, edges=False)
-    cv2.imwrite(str(ARTIFACTS / "edges.png"), np.hstack([target, new, old]))
-    # measured: 7.7% (without the edge cut: 14.4%)
+    # the edge cut's own doing: the hair over the cheeks (models/side_hair.py) left in, as it was
+    # when this was measured; painted over as it is now, the stripe is gone either way (below)
+    new, old = (swapped_with(target, source, side_hair="kept", **kw) for kw in ({}, {"edges": False}))
+    now = swapped_with(target, source)
+    cv2.imwrite(str(ARTIFACTS / "edges.png"), np.hstack([target, new, old, now]))
+    # measured: 7.7% (without the edge cut: 14.4%); as the engine is now, 3.4%
     assert darkened(new) < 0.10 and darkened(new) < 0.6 * darkened(old), (darkened(new), darkened(old))
+    assert darkened(now) < 0.10, darkened(now)
 
 
 def test_the_edge_cut_leaves_a_face_whose_outline_lies_on_skin_and_a_beard_alone(
@@ -1463,8 +1467,11 @@ def test_the_swaps_cheeks_take_the_targets_skin_tone_where_it_differs_above_and_
 
     # the surfaces alone: the colour over smaller areas (test below) would take the tone either way,
     # and so would the photo's broad colour evened at upload (models/skin_colour.py)
-    before, after = each_engine(shifts, {"colour_degree": 2, "colour_area": False, "skin_colour": False},
-                                {"colour_area": False, "skin_colour": False})
+    # (nor the hair over a photo's cheek painted over, models/side_hair.py: it changes the first
+    # woman's cheeks as it does either way)
+    before, after = each_engine(shifts, {"colour_degree": 2, "colour_area": False, "skin_colour": False,
+                                         "side_hair": "kept"},
+                                {"colour_area": False, "skin_colour": False, "side_hair": "kept"})
     # measured: 5.2, 6.2, 4.2, 3.7 with quadratic surfaces; 4.6, 5.5, 3.1, 3.1 with cubic ones
     assert all(a < b - 0.3 for a, b in zip(after, before, strict=True)), (before, after)
 
