@@ -176,8 +176,8 @@ DARK_GLASSES = ("worn", "cut", "off")
 # the photo; "off", read still
 FOLLOW_PHOTO = ("lips", "always", "off")
 # Hair over a photo's cheeks (models/side_hair.py), found at upload by its edge: "paint", painted
-# over from the skin around it (the mask as it was); "cut", cut from the mask, the target's own
-# cheek showing there; "kept", left in, a stripe down the target's cheek
+# over in the colour of the skin beside it (the mask as it was); "cut", cut from the mask, the
+# target's own cheek showing there; "kept", left in, a stripe down the target's cheek
 SIDE_HAIR = ("paint", "cut", "kept")
 # the sum of the two readings' differences in how open the mouth is and how thick the lower lip
 # (shape.lip_reading). Over 136 bench photos 9 differ by more, 6 of them not mirrored

@@ -61,7 +61,7 @@ KEEP = 0.02  # of the face's width: the eyes and brows kept this far round
 # out to PAINT_REACH of the outline's distance and PAINT_GROW of the face's width inside it (the
 # edge's own blend of hair and skin)
 FROM_SKIN = (0.015, 0.06)
-PAINT_ROWS = 2.0
+PAINT_ROWS = 4.0
 PAINT_REACH = 1.5
 PAINT_GROW = 0.015
 
@@ -278,7 +278,8 @@ def paint_over_hair(image: np.ndarray, pts: np.ndarray, edges: list[HairEdge]) -
         order = np.argsort(edge.heights)
         at = height[region]
         out[region] = np.stack([np.interp(at, edge.heights[order], rows[order, c]) for c in range(3)], 1)
-    # the painted region's edge softened a pixel or two, as a seam would not be
+    # the painted region's border blended over PAINT_GROW more: at a pixel or two a line showed where
+    # the smooth paint met the skin
     changed = (np.abs(out - colour).max(axis=2) > 0).astype(np.float32)
-    k = cv2.GaussianBlur(changed, (0, 0), max(1.0, grow / 2.0))[:, :, None]
+    k = cv2.GaussianBlur(changed, (0, 0), float(grow))[:, :, None]
     return np.clip(colour + k * (out - colour) + 0.5, 0, 255).astype(np.uint8)
