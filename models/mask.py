@@ -125,6 +125,14 @@ def height_of(pts: np.ndarray, which: np.ndarray | list[int] | int) -> np.ndarra
     return (pts[which, :2] - chin) @ up / scale
 
 
+def across_at(pts: np.ndarray, which: np.ndarray | list[int] | int) -> np.ndarray:
+    """The points `which` of the mesh `pts`: where they lie across its chin-to-forehead-top axis
+    (face_axes' units)."""
+    chin, up, scale = _chin_axis(pts)
+    d = pts[which, :2] - chin
+    return (d[..., 0] * up[1] - d[..., 1] * up[0]) / scale
+
+
 def across_of(pts: np.ndarray, point: np.ndarray) -> float:
     """Where `point` lies across the mesh `pts`'s chin-to-forehead-top axis (face_axes' units)."""
     chin, up, scale = _chin_axis(pts)

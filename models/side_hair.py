@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from models import face_topology as ft
-from models.mask import _chin_axis, disc, face_axes, height_of
+from models.mask import _chin_axis, across_at, disc, face_axes, height_of
 
 ROWS = 72  # the strip's rows, ABOVE the brows down to LOW
 COLS = 56  # its columns, from FROM to TO
@@ -96,10 +96,7 @@ def _outline_reach(pts: np.ndarray, side: int, heights: np.ndarray) -> np.ndarra
     """Per row of `heights` (chin-to-forehead-top axis), the outline's distance from the axis on
     `side` (+1: the image's left on an upright face), in face_axes' units. None where a row
     misses the outline."""
-    chin, up, scale = _chin_axis(pts)
-    oval = pts[ft.face_oval(), :2] - chin
-    oh = oval @ up / scale
-    ob = (oval[:, 0] * up[1] - oval[:, 1] * up[0]) / scale
+    oh, ob = height_of(pts, ft.face_oval()), across_at(pts, ft.face_oval())
     nxt = np.roll(np.arange(len(oh)), -1)
     level = heights[:, None]
     # each row against each of the outline's segments: where it crosses, and how far across
@@ -116,11 +113,8 @@ def _outline_reach(pts: np.ndarray, side: int, heights: np.ndarray) -> np.ndarra
 def _feature_reach(pts: np.ndarray, side: int, heights: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """(rows,) how far out the eyes and brows reach on `side` at each row, in the row's outline
     units (0 where none is near the row)."""
-    chin, up, scale = _chin_axis(pts)
     marks = np.concatenate([ft.left_eye(), ft.right_eye(), ft.brows()])
-    d = pts[marks, :2] - chin
-    mh = d @ up / scale
-    mb = side * (d[:, 0] * up[1] - d[:, 1] * up[0]) / scale
+    mh, mb = height_of(pts, marks), side * across_at(pts, marks)
     step = abs(float(heights[0] - heights[-1])) / max(len(heights) - 1, 1)
     out = np.zeros(len(heights), np.float32)
     for k, level in enumerate(heights):
