@@ -113,7 +113,7 @@ FLICKER_TARGETS = 3  # the first identities, each a still noisy frame the flicke
 # drawing order of folded triangles, models/warp.py, which has no switch)
 # each later improvement off, with all that came after it (the configs "no-..." below)
 # background or hair inside the outline left in the source's mask
-_NO_EDGES = {"edges": False, "side_hair": "kept"}
+_NO_EDGES = {"edges": False, "side_hair": "kept", "target_hair": False}
 _NO_POSE = {"smoothing": "points", **_NO_EDGES}  # the landmarks smoothed as one filter over every point
 _NO_ENLARGE = {"enlarge": False, **_NO_POSE}
 _NO_GLASSES = {"glasses": False, **_NO_ENLARGE}
@@ -178,6 +178,7 @@ CONFIGS: dict[str, dict] = {
     "wide-lip-line": {"lip_seam": False},
     "side-hair-kept": {"side_hair": "kept"},  # hair over a photo's cheeks left in its mask
     "side-hair-cut": {"side_hair": "cut"},  # ... cut from it, the target's own cheek there
+    "target-hair-under": {"target_hair": False},  # the target's own hair over its cheeks swapped over
     "no-temples": _NO_TEMPLES,  # everything but the temples, and what came after them
     "no-hair": _NO_HAIR,  # ... but the fringe's cut, and after
     "no-glasses": _NO_GLASSES,  # ... but the target's glasses, and after

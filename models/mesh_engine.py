@@ -18,7 +18,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import color, compression, denoise, gaze, orientation
+from models import color, compression, denoise, gaze, orientation, target_hair
 from models import face_topology as ft
 from models.beard import BeardWatch, find_beard
 from models.dark_glasses import dark_glasses as find_dark_glasses
@@ -472,6 +472,8 @@ class MeshStream:
         self.beards = BeardWatch() if engine.beards else None
         self.lens_memory = LensMemory()
         self.edge_memory = EdgeMemory()
+        self.hair_watch = target_hair.HairWatch() if engine.target_hair else None
+        self.hair_cuts: dict[int, target_hair.DrawnCut] = {}  # per track, its hair's cut at the last look
         # the frames turned so the face followed is the right way up (a camera upside down)
         self.upright = UprightFrames(self.tracker, engine.still.mesh if engine.upright_frames else None)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
@@ -499,6 +501,9 @@ class MeshStream:
             self.edge_memory.keep_only({f.track_id for f in faces})
             if self.beards is not None:
                 self.beards.keep_only({f.track_id for f in faces})
+            if self.hair_watch is not None:
+                self.hair_watch.keep_only({f.track_id for f in faces})
+                self.hair_cuts = {k: v for k, v in self.hair_cuts.items() if k in {f.track_id for f in faces}}
             _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
@@ -521,6 +526,14 @@ class MeshStream:
         if _too_small(box):
             return None
         layers = _layers(src, dst)
+        # the target's own hair over its cheeks, looked for in the frame as it came (models/
+        # target_hair.py): in the frame moved to the swap's mesh, a look found hair on Hanks' dark
+        # cheek, where there is none (bench.quality, `t1-6`'s turned form onto him)
+        unmoved = None
+        if self.hair_watch is not None and self.hair_watch.due(face.track_id):
+            ring = _box_around(with_ring(dst), w, h)  # the face and what lies past its outline
+            unmoved = out[ring[1] : ring[3], ring[0] : ring[2]].copy(), dst - np.float32(ring[:2])
+        t = _timed(timings, "occlusion", t)
         changed, moved = box, dst
         if self.engine.shape > 0 and self.engine.outline > 0:
             reshaped = self._reshape_with_outline(out, face, layers, glasses, timings)
@@ -572,6 +585,21 @@ class MeshStream:
             beard = find_beard(region, local, self.beards.share(face.track_id))
             self.beards.update(face.track_id, beard is not None)
         hair = None if beard is None else beard.hair
+        if self.hair_watch is not None:
+            # the target's own hair over its cheeks stays in front of the swap, its cut drawn on the
+            # swap's mesh, where the target's pixels now are
+            t = _timed(timings, "colour", t)  # the beard's look, as before
+            if unmoved is not None:
+                self.hair_watch.update(face.track_id, hair_edges(*unmoved, below_mouth=beard is None))
+                drawn = target_hair.draw(self.hair_watch.edges(face.track_id), moved, box)
+                if drawn is None:
+                    self.hair_cuts.pop(face.track_id, None)
+                else:
+                    self.hair_cuts[face.track_id] = drawn
+            drawn = self.hair_cuts.get(face.track_id)
+            if drawn is not None:
+                alpha = target_hair.hold_out(alpha, target_hair.follow(drawn, moved, box))
+            t = _timed(timings, "occlusion", t)
         # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
         lenses = None
         if any(s.lenses is not None for s, _ in layers):
@@ -815,7 +843,7 @@ class MeshEngine:
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
                  under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True,
-                 lip_seam: bool = True, side_hair: str = "paint") -> None:
+                 lip_seam: bool = True, side_hair: str = "paint", target_hair: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -880,6 +908,8 @@ class MeshEngine:
         self.lip_seam = lip_seam
         self.edges = edges  # background or hair inside the outline at the sides, cut at upload
         self.side_hair = side_hair  # hair over a photo's cheeks, found by its edge at upload (SIDE_HAIR)
+        # the target's own hair over its cheeks kept in front of the swap (models/target_hair.py)
+        self.target_hair = target_hair
         self.glasses = glasses  # the target's glasses kept in front of the swap (models/glasses.py)
         self.enlarge = enlarge  # a small source enlarged once at upload (SOURCE_MIN_FACE_WIDTH)
         self.levels = levels  # an underexposed or washed-out photo set right at upload (color.levels)

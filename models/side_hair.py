@@ -79,9 +79,14 @@ def edge_path(strength: np.ndarray, rest_from: int) -> np.ndarray:
     # the columns a row's column may come from, nearest the far side first (ties go to it)
     shifts = np.array([2, 1, 0, -1, -2])
     cost = (BEND * np.abs(shifts)).astype(np.float32)[:, None]
+    # the row's scores between two columns of -inf each side, read as five windows (views): the
+    # window of a shift d starts at 2 + d (a frame's look at a face pays for this loop; building
+    # the five rows afresh each row took twice as long)
+    padded = np.full(cols + 4, -np.inf, np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, cols)[::-1]  # starts 4, 3, 2, 1, 0
     for k in range(1, rows):
-        padded = np.concatenate([np.full(2, -np.inf, np.float32), score, np.full(2, -np.inf, np.float32)])
-        cand = np.stack([padded[2 + d:2 + d + cols] for d in shifts]) - cost
+        padded[2:-2] = score
+        cand = windows - cost
         best = np.argmax(cand, axis=0)
         score = cand[best, at] + gain[k]
         back[k] = at + shifts[best]
@@ -92,7 +97,7 @@ def edge_path(strength: np.ndarray, rest_from: int) -> np.ndarray:
     return path
 
 
-def _outline_reach(pts: np.ndarray, side: int, heights: np.ndarray) -> np.ndarray | None:
+def outline_reach(pts: np.ndarray, side: int, heights: np.ndarray) -> np.ndarray | None:
     """Per row of `heights` (chin-to-forehead-top axis), the outline's distance from the axis on
     `side` (+1: the image's left on an upright face), in face_axes' units. None where a row
     misses the outline."""
@@ -116,12 +121,10 @@ def _feature_reach(pts: np.ndarray, side: int, heights: np.ndarray, reach: np.nd
     marks = np.concatenate([ft.left_eye(), ft.right_eye(), ft.brows()])
     mh, mb = height_of(pts, marks), side * across_at(pts, marks)
     step = abs(float(heights[0] - heights[-1])) / max(len(heights) - 1, 1)
-    out = np.zeros(len(heights), np.float32)
-    for k, level in enumerate(heights):
-        near = np.abs(mh - level) <= 2 * step
-        if near.any():
-            out[k] = max(0.0, float(mb[near].max()) / reach[k])
-    return out
+    near = np.abs(mh[None, :] - heights[:, None]) <= 2 * step
+    furthest = np.where(near, mb[None, :], -np.inf).max(axis=1).astype(np.float64)
+    out = np.maximum(furthest / reach.astype(np.float64), 0.0)
+    return np.where(near.any(axis=1), out, 0.0).astype(np.float32)
 
 
 class HairEdge(NamedTuple):
@@ -156,7 +159,7 @@ def hair_edges(image: np.ndarray, pts: np.ndarray, below_mouth: bool = True) -> 
     rest_from = int(np.searchsorted(us, 1.0))
     found = []
     for side in (1, -1):
-        reach = _outline_reach(p, side, heights)
+        reach = outline_reach(p, side, heights)
         if reach is None:
             continue
         px, py = _strip_pixels(p, side, heights, reach, us)
@@ -233,21 +236,36 @@ def side_hair(image: np.ndarray, pts: np.ndarray, below_mouth: bool = True,
     edges = hair_edges(image, pts, below_mouth) if edges is None else edges
     if not edges:
         return None
-    h, w = image.shape[:2]
+    return hair_cut(image.shape[:2], pts, edges)
+
+
+def hair_cut(shape: tuple[int, int], pts: np.ndarray, edges: list[HairEdge], factor: int = 1) -> np.ndarray:
+    """uint8 `shape` (h, w): 255 past each of `edges` on the face `pts`, grown by GROW of the face's
+    width and blurred as far, as the outline's fade is; never over the eyes and brows. Worked at
+    1/`factor` of the size and enlarged (it is smooth): a frame's cut, in a sixteenth of the work
+    at 4."""
+    h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
-    cut = beyond((h, w), p, edges)
-    grow = max(1, round(GROW * face_w))
+    if factor > 1:
+        # the small image's pixel i is where cv2.resize takes it from: full pixel (i + 0.5) * f - 0.5
+        p = (p + np.float32(0.5)) / np.float32(factor) - np.float32(0.5)
+    small = (-(-h // factor), -(-w // factor))
+    cut = beyond(small, p, edges)
+    grow = max(1, round(GROW * face_w / factor))
     cut = cv2.GaussianBlur(cv2.dilate(cut, disc(grow)), (0, 0), grow)
     # the eyes and brows are never cut, not even by the fade: at CLEAR alone the fade took a
     # quarter off an eye's outer corner
-    features = np.zeros((h, w), np.uint8)
+    features = np.zeros(small, np.uint8)
     for part in (ft.left_eye(), ft.right_eye(), ft.LEFT_BROW, ft.RIGHT_BROW):
         hull = cv2.convexHull(np.round(p[list(part)] * 16).astype(np.int32))
         cv2.fillConvexPoly(features, hull, 255, cv2.LINE_8, 4)
-    keep = max(1, round(KEEP * face_w))
+    keep = max(1, round(KEEP * face_w / factor))
     features = cv2.GaussianBlur(cv2.dilate(features, disc(keep)), (0, 0), keep / 2.0)
-    return cv2.multiply(cut, cv2.bitwise_not(features), scale=1.0 / 255.0)
+    cut = cv2.multiply(cut, cv2.bitwise_not(features), scale=1.0 / 255.0)
+    if factor == 1:
+        return cut
+    return cv2.resize(cut, (small[1] * factor, small[0] * factor), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
 
 def paint_over_hair(image: np.ndarray, pts: np.ndarray, edges: list[HairEdge]) -> np.ndarray:
