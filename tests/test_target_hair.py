@@ -25,10 +25,10 @@ def _edge(side: int, at: float) -> HairEdge:
 
 
 # -- the watch: pure policy, frame by frame ---------------------------------------------------
-def test_looks_on_a_tracks_first_frame_and_every_tenth_after():
+def test_looks_on_a_tracks_first_frame_and_every_tenth_after_off_the_detectors_frames():
     watch = HairWatch()
     looks = [frame for frame in range(3 * LOOK_EVERY) if watch.due(7)]
-    assert looks == [0, LOOK_EVERY, 2 * LOOK_EVERY]
+    assert looks == [0, LOOK_EVERY // 2, LOOK_EVERY + LOOK_EVERY // 2, 2 * LOOK_EVERY + LOOK_EVERY // 2]
 
 
 def test_a_new_edge_is_taken_as_found_and_then_followed_part_of_the_way():
