@@ -112,7 +112,7 @@ def test_keeps_the_targets_strands_over_her_cheek_in_front_of_the_swap(t1, astro
     frame = _her_frame(t1)
     kept, under = (_swaps(e, frame, astronaut_face) for e in engines)
     for now, before in zip(kept, under, strict=True):  # from the first frame on, and between looks
-        # measured: 4.5-5.6 levels changed over her strands, against 12.7-14.0 under the swap
+        # measured: 3.9-5.3 levels changed over her strands, against 12.7-14.0 under the swap
         assert _changed(now, frame, HAIR_ON_CHEEK) < 0.5 * _changed(before, frame, HAIR_ON_CHEEK)
         # her cheek is swapped either way (34-40 levels)
         assert _changed(now, frame, CHEEK) > 25
