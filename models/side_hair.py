@@ -242,8 +242,8 @@ def side_hair(image: np.ndarray, pts: np.ndarray, below_mouth: bool = True,
 def hair_cut(shape: tuple[int, int], pts: np.ndarray, edges: list[HairEdge], factor: int = 1) -> np.ndarray:
     """uint8 `shape` (h, w): 255 past each of `edges` on the face `pts`, grown by GROW of the face's
     width and blurred as far, as the outline's fade is; never over the eyes and brows. Worked at
-    1/`factor` of the size and enlarged (it is smooth): a frame's cut, in a sixteenth of the work
-    at 4."""
+    1/`factor` of the size and enlarged (it is smooth): a frame's cut (target_hair.SHRINK), in
+    about a quarter of the work at 2."""
     h, w = shape
     p = pts[:, :2].astype(np.float32)
     face_w = ft.face_width(p)
