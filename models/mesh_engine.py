@@ -495,15 +495,16 @@ class MeshStream:
             # loaded machine's late frames were smoothed less, and a still hand's edge flickered
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces],
                                  now)
+            followed = {f.track_id for f in faces}
             if self.glasses is not None:
-                self.glasses.keep_only({f.track_id for f in faces})
-                self.lens_memory.keep_only({f.track_id for f in faces})
-            self.edge_memory.keep_only({f.track_id for f in faces})
+                self.glasses.keep_only(followed)
+                self.lens_memory.keep_only(followed)
+            self.edge_memory.keep_only(followed)
             if self.beards is not None:
-                self.beards.keep_only({f.track_id for f in faces})
+                self.beards.keep_only(followed)
             if self.hair_watch is not None:
-                self.hair_watch.keep_only({f.track_id for f in faces})
-                self.hair_cuts = {k: v for k, v in self.hair_cuts.items() if k in {f.track_id for f in faces}}
+                self.hair_watch.keep_only(followed)
+                self.hair_cuts = {k: v for k, v in self.hair_cuts.items() if k in followed}
             _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
@@ -598,7 +599,7 @@ class MeshStream:
                     self.hair_cuts[face.track_id] = drawn
             drawn = self.hair_cuts.get(face.track_id)
             if drawn is not None:
-                alpha = target_hair.hold_out(alpha, target_hair.follow(drawn, moved, box))
+                alpha = hold_out(alpha, target_hair.follow(drawn, moved, box))
             t = _timed(timings, "occlusion", t)
         # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
         lenses = None

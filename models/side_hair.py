@@ -139,8 +139,9 @@ class HairEdge(NamedTuple):
 
 
 def hair_edges(image: np.ndarray, pts: np.ndarray, below_mouth: bool = True) -> list[HairEdge]:
-    """The edges of hair over the cheeks of the source photo `image` (BGR) with mesh `pts`, a side
-    at a time (see the module's docstring). Without `below_mouth` the cheeks are looked at only
+    """The edges of hair over the cheeks of the face with mesh `pts` in `image` (BGR: a source
+    photo at upload, or a frame's face, models/target_hair.py), a side at a time (see the
+    module's docstring). Without `below_mouth` the cheeks are looked at only
     down to the mouth's corners (a bearded face: its beard's edge is no hair)."""
     p = pts[:, :2].astype(np.float32)
     if ft.face_width(p) < 20:

@@ -112,7 +112,3 @@ def follow(drawn: DrawnCut, points: np.ndarray, box: tuple[int, int, int, int]) 
     return cv2.warpAffine(drawn.cut, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
-
-def hold_out(alpha: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """`alpha` (the swap's mask, uint8) less `cut` (uint8, the same box)."""
-    return cv2.multiply(alpha, cv2.bitwise_not(cut), scale=1.0 / 255.0)

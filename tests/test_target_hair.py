@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from models.mesh_engine import MeshEngine
+from models.occlusion import hold_out
 from models.side_hair import HairEdge, hair_edges
-from models.target_hair import FOLLOW, LOOK_EVERY, MISSES, HairWatch, draw, follow, hold_out
+from models.target_hair import FOLLOW, LOOK_EVERY, MISSES, HairWatch, draw, follow
 from testing.faces import T1_DLIB_BOXES, T1_FACE_BOXES, camera_frame, crop_face, hanks, place, turned
 from tests.face_checks import play_all, save_sheet
 
