@@ -1361,6 +1361,29 @@ def test_the_edge_cut_leaves_a_face_whose_outline_lies_on_skin_and_a_beard_alone
     assert cv2.countNonZero(beard) == 0
 
 
+def test_the_edge_cut_takes_with_it_what_it_parts_from_the_face(t1):
+    # the fourth man of t1.jpg, turned as bench.quality turns him: the cut takes a dark strip
+    # along his ear's inner edge, and the ear's light rim beyond it was left inside the mask, an
+    # island of his ear in a ring of the target's skin (on t1.jpg's turned man, a dark crescent
+    # and a pale shape on the near cheek). So too two small islands of the first two people's
+    # plain photos
+    uncut = MeshEngine(edges=False)  # its sources keep the photo's crop as it is
+    try:
+        views = [uncut.prepare_source(source_form(t1, T1_DLIB_BOXES[who], kind)).data.view
+                 for who, kind in (("right", "turned"), ("first", "plain"), ("second", "plain"))]
+    finally:
+        uncut.close()
+    for view in views:
+        image, inside, points = view.photo
+        cut = edge_intrusions(image, inside, points)
+        assert cut is not None
+        oval = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(oval, [np.round(points[ft.face_oval(), :2]).astype(np.int32)], 255)
+        kept = cv2.bitwise_and(oval, cv2.compare(cut, 128, cv2.CMP_LT))
+        # measured: one piece each (before: the face and an island of 50, 13 and 6 px)
+        assert cv2.connectedComponents(kept, connectivity=8)[0] - 1 == 1
+
+
 def test_a_fringe_over_the_sources_brows_is_not_pasted_across_the_targets_bare_forehead(target, measure,
                                                                                          yale):
     # a real photo: the Yale face database's woman, her fringe down over her brows (opencv-doc)
