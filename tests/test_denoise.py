@@ -27,7 +27,7 @@ def test_reads_the_noise_added_to_a_real_face(astronaut_face, sigma):
 
 def test_photos_as_taken_are_not_grainy(astronaut_face, t1):
     # measured: 1.73 for the astronaut, 0.25-0.49 for t1.jpg's six; bench.quality's 15 faces as
-    # photographed, as the engine reads them (mesh_engine._grain), at most 2.2 (Biden's photo)
+    # photographed, as the engine reads them (mesh_source.photo_grain), at most 2.2 (Biden's photo)
     for photo in [astronaut_face, *(crop_face(t1, box, 0.8) for box in T1_DLIB_BOXES.values())]:
         assert noise_level(photo, everywhere(photo)) < NOISY
 

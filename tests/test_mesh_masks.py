@@ -7,7 +7,8 @@ import itertools
 
 import numpy as np
 
-from models.mesh_engine import MeshSource, _warped, _warped_masks
+from models.mesh_engine import _warped, _warped_masks
+from models.mesh_source import MeshSource
 
 
 def texture(seed: int) -> MeshSource:

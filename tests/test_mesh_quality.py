@@ -32,7 +32,8 @@ from models.color import largest_difference
 from models.engine import SourceFace
 from models.mask import edge_intrusions, face_alpha
 from models.mediapipe_faces import FaceFinder, FaceTracker
-from models.mesh_engine import MeshEngine, MeshSource
+from models.mesh_engine import MeshEngine
+from models.mesh_source import MeshSource
 from models.orientation import turn, turn_box
 from models.shape import (
     OUTLINE,
