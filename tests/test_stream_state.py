@@ -1,7 +1,8 @@
 """A stream's state per face over an hour: every face that leaves is forgotten, however many come
-and go. The engine keeps a dozen kinds of state per track (its smoothing, its hair's edges and cut,
-its beard, its glasses, its shadow's edge, what is in front of it); each is pruned when its track
-ends, each by its own code. This holds them all to it at once, and any kind added later."""
+and go. The mesh engine keeps a dozen kinds of state per track (its smoothing, its hair's edges and
+cut, its beard, its glasses, its shadow's edge, what is in front of it); each is pruned when its
+track ends, each by its own code. This holds them all to it at once, and any kind added later; and
+the inswapper engine's stream (stand-in models, testing/standin_models.py) to the same."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from models.inswapper_engine import InswapperEngine
 from models.mesh_engine import MeshEngine
+from models.weights import InswapperFiles
 from testing.faces import T1_FACE_BOXES, crop_face, place
+from testing.standin_models import weights_dir
 
 pytestmark = pytest.mark.parallel
 
@@ -47,11 +51,13 @@ def _sizes(stream: object) -> dict[str, int]:
     return sizes
 
 
-def test_a_stream_forgets_every_face_that_leaves_however_many_come_and_go(t1, astronaut_face):
+@pytest.mark.parametrize("kind", ["mesh", "inswapper"])
+def test_a_stream_forgets_every_face_that_leaves_however_many_come_and_go(t1, astronaut_face, tmp_path, kind):
     # the first woman of t1.jpg: long hair over her cheek, so the hair's watch and cut hold her too
     frame = place(crop_face(t1, T1_FACE_BOXES["left"], 0.8), (640, 480), 1.6)
     empty = np.full_like(frame, 120)
-    engine = MeshEngine()
+    engine = (MeshEngine() if kind == "mesh" else
+              InswapperEngine(InswapperFiles.find(weights_dir(str(tmp_path))), color_correction=False))
     try:
         source = engine.prepare_source(astronaut_face)
         stream = engine.open_stream()
@@ -68,7 +74,8 @@ def test_a_stream_forgets_every_face_that_leaves_however_many_come_and_go(t1, as
     finally:
         engine.close()
     assert swapped == ROUNDS * SEEN_FOR  # a face came and went in every round
-    assert any("hair_cuts" in where for where in after[1])  # her hair's state was there to forget
+    if kind == "mesh":
+        assert any("hair_cuts" in where for where in after[1])  # her hair's state was there to forget
     # after the second round (the first builds what a stream keeps whatever its faces), nothing
     # the stream holds is larger for having seen six more faces come and go
     grown = {where: (after[1].get(where, 0), count) for where, count in after[-1].items()
