@@ -63,7 +63,7 @@ class MeshSource:
     shape_weights: np.ndarray | None = None  # (468,) how far each point may take the source's shape
     carry: np.ndarray | None = None  # (3, 468) how far each point follows the eyes' and mouth's moves
     view: SourceView | None = None  # the photo's face as cropped, before filling: for combining photos
-    above: np.ndarray | None = None  # uint8: the forehead above the brows (FOREHEADS "brows")
+    above: np.ndarray | None = None  # uint8: the forehead above the brows (mesh_engine.FOREHEADS "brows")
     temples: np.ndarray | None = None  # uint8: the temples, held to agreement after the relight
     # a turned photo's own texture, kept beside the one with its far half mirrored: for targets
     # that turn the same way (models/symmetry.py: own_weight); and its turn (far side, share)
@@ -81,8 +81,8 @@ class MeshSource:
     # (not beyond its edge, no hand in front), less the hair and background cut at upload; None
     # where all of it may. What raises the mask over a target's beard stays inside it
     shown: np.ndarray | None = None
-    # uint8: dark glasses the texture wears over its eyes (DARK_GLASSES "worn"), drawn in their own
-    # colour and light, not the target's skin's
+    # uint8: dark glasses the texture wears over its eyes (mesh_engine.DARK_GLASSES "worn"), drawn in
+    # their own colour and light, not the target's skin's
     lenses: np.ndarray | None = None
     # the texture shows a hard shadow's edge of its own (shadow_edge.shows_edge): the frame's is not put on
     own_edge: bool = False
@@ -104,7 +104,8 @@ class SourceView(NamedTuple):
     # the face's 3D shape (symmetry.seen_from_front)
     depth: np.ndarray | None = None
     irises: np.ndarray | None = None  # (2, 2) where the irises lie in their eyes (gaze.irises)
-    lensed: bool = False  # dark glasses over the eyes, to be worn (DARK_GLASSES): found on each texture
+    # dark glasses over the eyes, to be worn (mesh_engine.DARK_GLASSES): found on each texture
+    lensed: bool = False
 
     @property
     def photo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,11 +240,11 @@ def blown_share(view: SourceView) -> float:
 
 
 class Cuts(NamedTuple):
-    """What a source texture's mask leaves out, set once per engine (see MeshEngine)."""
+    """What a source texture's mask leaves out, set once per engine (see mesh_engine.MeshEngine)."""
 
     coverage: bool = True  # the parts of the crop outside the photo
     wide_openings: bool = False  # eyes and mouth cut wide in the source's pixels (as before)
-    from_brows: bool = True  # the forehead judged from the brows up (FOREHEADS "brows")
+    from_brows: bool = True  # the forehead judged from the brows up (mesh_engine.FOREHEADS "brows")
     temples: bool = True  # the temples held to agreement with the target
     hair: bool = True  # a fringe over the brows
     edges: bool = True  # background or hair inside the outline at the sides (mask.edge_intrusions)
@@ -252,7 +253,8 @@ class Cuts(NamedTuple):
     beards: bool = True  # a bearded photo's beard left out of its skin's statistics (models/beard.py)
     under_lip: bool = True  # the mesh under the lower lip spread onto skin that shows (models/under_lip.py)
     skin_colour: bool = True  # the photo's broad skin colour made even (models/skin_colour.py)
-    side_hair: str = "paint"  # hair over the cheeks, found by its edge (SIDE_HAIR, models/side_hair.py)
+    # hair over the cheeks, found by its edge (mesh_engine.SIDE_HAIR, models/side_hair.py)
+    side_hair: str = "paint"
 
 
 def make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
