@@ -399,7 +399,6 @@ class MeshStream:
         self.lens_memory = LensMemory()
         self.edge_memory = EdgeMemory()
         self.hair_watch = target_hair.HairWatch() if engine.target_hair else None
-        self.hair_cuts: dict[int, target_hair.DrawnCut] = {}  # per track, its hair's cut at the last look
         # the frames turned so the face followed is the right way up (a camera upside down)
         self.upright = UprightFrames(self.tracker, engine.still.mesh if engine.upright_frames else None)
         # when each frame was taken, in seconds: the landmarks' smoothing depends on it (a
@@ -430,7 +429,6 @@ class MeshStream:
                 self.beards.keep_only(followed)
             if self.hair_watch is not None:
                 self.hair_watch.keep_only(followed)
-                self.hair_cuts = {k: v for k, v in self.hair_cuts.items() if k in followed}
             _timed(timings, "occlusion", t)
 
         def swap_one(out: np.ndarray, face: TrackedFace, src: MeshSource) -> PixelBox | None:
@@ -520,10 +518,10 @@ class MeshStream:
                 self.hair_watch.update(face.track_id, hair_edges(*unmoved, below_mouth=beard is None))
                 drawn = target_hair.draw(self.hair_watch.edges(face.track_id), moved, box)
                 if drawn is None:
-                    self.hair_cuts.pop(face.track_id, None)
+                    self.hair_watch.cuts.pop(face.track_id, None)
                 else:
-                    self.hair_cuts[face.track_id] = drawn
-            drawn = self.hair_cuts.get(face.track_id)
+                    self.hair_watch.cuts[face.track_id] = drawn
+            drawn = self.hair_watch.cuts.get(face.track_id)
             if drawn is not None:
                 alpha = hold_out(alpha, target_hair.follow(drawn, moved, box))
             t = _timed(timings, "occlusion", t)

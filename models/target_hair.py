@@ -34,6 +34,7 @@ class HairWatch:
     frames: dict[int, int] = field(default_factory=dict)
     kept: dict[int, dict[int, HairEdge]] = field(default_factory=dict)  # per track, per side
     missed: dict[int, dict[int, int]] = field(default_factory=dict)
+    cuts: dict[int, DrawnCut] = field(default_factory=dict)  # per track, its cut as drawn at the last look
 
     def due(self, track_id: int) -> bool:
         """Whether to look at the track's face in this frame (call once per frame): on its first
@@ -67,10 +68,11 @@ class HairWatch:
 
     def keep_only(self, track_ids: set[int]) -> None:
         """Forget the tracks that are gone."""
-        for gone in (set(self.frames) | set(self.kept)) - track_ids:
+        for gone in (set(self.frames) | set(self.kept) | set(self.cuts)) - track_ids:
             self.frames.pop(gone, None)
             self.kept.pop(gone, None)
             self.missed.pop(gone, None)
+            self.cuts.pop(gone, None)
 
 
 class DrawnCut(NamedTuple):

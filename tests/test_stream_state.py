@@ -75,7 +75,7 @@ def test_a_stream_forgets_every_face_that_leaves_however_many_come_and_go(t1, as
         engine.close()
     assert swapped == ROUNDS * SEEN_FOR  # a face came and went in every round
     if kind == "mesh":
-        assert any("hair_cuts" in where for where in after[1])  # her hair's state was there to forget
+        assert any("hair_watch.cuts" in where for where in after[1])  # her hair's state was there to forget
     # after the second round (the first builds what a stream keeps whatever its faces), nothing
     # the stream holds is larger for having seen six more faces come and go
     grown = {where: (after[1].get(where, 0), count) for where, count in after[-1].items()
