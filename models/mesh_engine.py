@@ -18,7 +18,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import color, compression, denoise, gaze, orientation, target_hair
+from models import color, compression, denoise, eye_colour, gaze, orientation, target_hair
 from models import face_topology as ft
 from models.beard import BeardWatch, find_beard
 from models.dark_glasses import dark_glasses as find_dark_glasses
@@ -70,7 +70,6 @@ from models.occlusion import (
     make_occluder,
     occlusion_mask,
 )
-from models.order import median, percentiles
 from models.photo_shadow import without_shadow
 from models.red_eye import without_red_eyes
 from models.relight import COLOUR_AREA, COLOUR_DEGREE, DEGREES, relight
@@ -99,10 +98,11 @@ from models.symmetry import (
 from models.upright_frames import UprightFrames
 from models.warp import (
     believable_move,
+    box_around,
     displacement,
     mesh_maps_many,
+    mixed_remap,
     part_of,
-    remap,
     smooth_move,
 )
 
@@ -124,26 +124,6 @@ MOVE_BLUR = 0.015  # of the face's width: the blur of the target's own pixels' m
 # median frame); its farthest pixel, 0.16 (median) and 8.7 or more in 1% of frames: a few pixels
 # at the mesh's thin edges, passed this reach in 42% of the frames
 MOVE_REACH = 0.25
-# the swap's eye whites take the target's whites' colour (and a greyscale source's irises the
-# target's irises'), no more than this chroma (a/b levels from grey): more is the target's lids
-# among their pixels (orange eye whites)
-WHITE_CHROMA = 6.0
-# a colour source's eyes take the target's whites' colour from this percentile of their lightness,
-# wholly from the second: from the 20th and the 50th, a blue iris's lighter rim greyed, and the
-# irises read further from where the gaze put them (tests/test_gaze.py's scene, 12 readings: 0.072
-# of the eye's span from the 50th, 0.058 from the 70th, 0.056 with the photo's whites)
-WHITES = (70.0, 95.0)
-# a colour source's eyes keep their own colour where it is unlike its skin's in hue (a blue or green
-# iris, which the skin's colour transfer browned), and take the relit colour where it is like it:
-# wholly within the first angle (degrees) of the skin's hue, their own from the second. Kept
-# whole, a brown iris and the lids' pink rim in a warm room's photo kept the room's cast, and
-# came out red on a face lit by daylight (bench.quality --faces social, s5-3 onto s6-1)
-EYE_HUE = (30.0, 60.0)
-EYE_GREY = 4.0  # a/b levels of chroma under which an eye's pixel has no hue to judge: its own (grey)
-# px: that judgement blurred, so an iris does not switch between the two pixel by pixel (a blue
-# iris's rim, half lid, came out in orange specks beside blue ones: stray pixels 211 -> 251 on the
-# social set unblurred)
-EYE_BLUR = 1.5
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
 # in the source's pixels (the target's lids, lashes and lips showed too).
@@ -172,13 +152,6 @@ SIDE_HAIR = ("paint", "cut", "kept")
 LIPS_DIFFER = 0.08
 
 
-def _box_around(points: np.ndarray, w: int, h: int) -> PixelBox:
-    """The pixel box around `points`, 2 px of margin, inside a w x h frame."""
-    x0, y0 = np.floor(points.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(points.max(0)).astype(int) + 2
-    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
-
-
 def _too_small(box: PixelBox) -> bool:
     """Whether a face's pixel box is too small to swap in: under 4 px, or empty (the face beyond
     the frame, where its clipped box comes out inverted)."""
@@ -190,7 +163,7 @@ def _face_box(points: np.ndarray, w: int, h: int) -> PixelBox:
     folds, its far cheek lies outside the oval) and the mask's feather beyond them. A box around
     the oval alone cut the feather: a straight seam down a turned face's cheek."""
     pad = FEATHER_REACH * ft.face_width(points)
-    return _box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
+    return box_around(np.stack([points.min(0) - pad, points.max(0) + pad]), w, h)
 
 
 def _timed(timings: dict[str, float], key: str, start: float) -> float:
@@ -219,15 +192,6 @@ def _mixed_points(weighted: list[tuple[np.ndarray, float]]) -> np.ndarray:
     return sum(p * np.float32(k) for p, k in weighted).astype(np.float32)
 
 
-def _warped(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]], weights: list[float]
-            ) -> np.ndarray:
-    """Each layer's image warped by its maps, mixed by weight."""
-    out = remap(images[0], *maps[0])
-    if len(images) == 2:
-        out = cv2.addWeighted(out, weights[0], remap(images[1], *maps[1]), weights[1], 0.0)
-    return out
-
-
 def _warped_masks(layers: list[tuple[MeshSource, float]], maps: list[tuple[np.ndarray, np.ndarray]],
                   weights: list[float], above: bool, temples: bool) -> list[np.ndarray]:
     """Each layer's mask, and with `above` and `temples` its forehead's and its temples' (as
@@ -235,10 +199,10 @@ def _warped_masks(layers: list[tuple[MeshSource, float]], maps: list[tuple[np.nd
     face's box, one alone 0.125 (ad hoc, one core). Returned in that order."""
     planes = [[s.alpha, *([s.above] if above else []), *([s.temples] if temples else [])] for s, _ in layers]
     if len(planes[0]) == 1:
-        return [_warped([p[0] for p in planes], maps, weights)]
+        return [mixed_remap([p[0] for p in planes], maps, weights)]
     # three channels padded to four: OpenCV's remap of four took less than of three (0.16 against 0.18 ms)
     stacked = [cv2.merge(p + p[:1] if len(p) == 3 else p) for p in planes]
-    return list(cv2.split(_warped(stacked, maps, weights))[: len(planes[0])])
+    return list(cv2.split(mixed_remap(stacked, maps, weights))[: len(planes[0])])
 
 
 def _wear(face: np.ndarray, photo: np.ndarray, lenses: np.ndarray) -> np.ndarray:
@@ -265,56 +229,8 @@ def _beard_cover(cover: np.ndarray, layers: list[tuple[MeshSource, float]],
     black dash (the crop's edge) on the held-out man with a goatee; and over a hand on his chin."""
     if any(s.shown is not None for s, _ in layers):
         texture = [np.full(s.alpha.shape, 255, np.uint8) if s.shown is None else s.shown for s, _ in layers]
-        cover = cv2.min(cover, _warped(texture, maps, weights))
+        cover = cv2.min(cover, mixed_remap(texture, maps, weights))
     return hold_out(cover, occluded)
-
-
-def _target_eyes(frame: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The a and b of the target's irises and of its eyes' whites in `frame` (on its mesh
-    `target`): of the darker half of the pixels inside its eye contours and of the lighter half,
-    the whites held within WHITE_CHROMA of grey. None where its eyes show too few pixels, or all
-    of one lightness (nothing tells an iris from a white)."""
-    rings = [target[c, :2] for c in gaze.contours()]
-    x0, y0, x1, y1 = _box_around(np.concatenate(rings), frame.shape[1], frame.shape[0])
-    if x1 - x0 < 3 or y1 - y0 < 3:
-        return None
-    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(own, [np.round(r - np.float32([x0, y0])).astype(np.int32) for r in rings], 1)
-    own = cv2.erode(own, np.ones((3, 3), np.uint8)) > 0
-    if own.sum() < 12:
-        return None
-    pixels = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)[own].astype(np.float32)
-    darker = pixels[:, 0] <= median(pixels[:, 0])
-    if darker.all():
-        return None
-    iris, white = pixels[darker, 1:].mean(0), pixels[~darker, 1:].mean(0)
-    off = white - color.NEUTRAL
-    return iris, color.NEUTRAL + off * min(1.0, WHITE_CHROMA / max(float(np.hypot(*off)), 1e-6))
-
-
-def _whiteness(lit: np.ndarray, inside: np.ndarray, ramp: tuple[float, float] = (20.0, 80.0)
-               ) -> np.ndarray | None:
-    """float32 (h, w, 1) over an eye's box (`lit`, LAB; `inside`, its polygon): 0 at its darker
-    pixels, its iris, to 1 at its lighter ones, its white, between the `ramp` percentiles of its
-    lightness."""
-    light = lit[:, :, 0].astype(np.float32)
-    seen = light[inside > 0]
-    if len(seen) < 4:
-        return None
-    lo, hi = percentiles(seen, ramp)
-    return np.clip((light - lo) / max(hi - lo, 1.0), 0.0, 1.0)[:, :, None]
-
-
-def _target_eye_colour(face: np.ndarray, eyes: np.ndarray, iris: np.ndarray, white: np.ndarray) -> None:
-    """A greyscale source's eyes in `face` (relit, in place; on the mesh `eyes`) coloured as the
-    target's own eyes are (_target_eyes): from their darker pixels, the irises', to their lighter
-    ones, the whites'. Given the skin's colour by lightness, the whites came out skin-coloured."""
-
-    def by_lightness(lit: np.ndarray, inside: np.ndarray, _: tuple[int, int, int, int]) -> np.ndarray | None:
-        t = _whiteness(lit, inside)
-        return None if t is None else iris * (1.0 - t) + white * t
-
-    _recolour_eyes(face, eyes, by_lightness)
 
 
 def _without_eyes(alpha: np.ndarray, openings: list[Opening] | None) -> np.ndarray:
@@ -332,57 +248,6 @@ def _skin(alpha: np.ndarray, openings: list[Opening] | None, hair: np.ndarray | 
     skin = skin.copy() if skin is alpha else skin
     skin[hair] = 0
     return skin
-
-
-def _eyes_own_colour(face: np.ndarray, textures: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]],
-                     weights: list[float], moved: np.ndarray, white: np.ndarray | None,
-                     share: float = 1.0, skin: np.ndarray | None = None) -> None:
-    """The source's eyes in `face` (relit, in place) take `share` of their own colour back,
-    keeping their new lightness: the skin's colour transfer and light browned a blue iris. With
-    the source skin's a and b (`skin`), only where their colour is unlike the skin's in hue
-    (EYE_HUE): a brown iris and the lids' rim keep the relit colour, not the photo's cast. Their
-    lighter pixels, the whites, take the target's whites' colour `white` (_target_eyes) wholly
-    instead: a photo's cast (a magenta print, a warm room) or its low resolution (a few pixels of
-    lid among them) made them pink or orange on any target."""
-
-    def own(lit: np.ndarray, inside: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-        x0, y0, x1, y1 = box
-        warped = _warped(textures, [(mx[y0:y1, x0:x1], my[y0:y1, x0:x1]) for mx, my in maps], weights)
-        relit = lit[:, :, 1:].astype(np.float32)
-        photo = cv2.cvtColor(warped, cv2.COLOR_BGR2LAB)[:, :, 1:].astype(np.float32)
-        kept = np.float32(share)
-        if skin is not None:
-            away = cv2.GaussianBlur(color.unlike_hue(photo, skin, *EYE_HUE, EYE_GREY), (0, 0), EYE_BLUR)
-            kept = kept * away[:, :, None]
-        ab = relit + kept * (photo - relit)
-        t = None if white is None else _whiteness(lit, inside, WHITES)
-        return ab if t is None else ab * (1.0 - t) + white * t
-
-    _recolour_eyes(face, moved, own)
-
-
-def _recolour_eyes(face: np.ndarray, eyes: np.ndarray,
-                   colour: Callable[[np.ndarray, np.ndarray, tuple[int, int, int, int]], np.ndarray | None]
-                   ) -> None:
-    """Each eye of the mesh `eyes` in `face` (in place) given the a and b that `colour`
-    returns for its box (from the box's LAB, the eye's polygon there and the box), its lightness
-    kept; feathered by a pixel at the lids."""
-    h, w = face.shape[:2]
-    for contour in gaze.contours():
-        ring = eyes[contour, :2]
-        x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int) - 2, 0)
-        x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 3, (w, h))
-        if x1 - x0 < 3 or y1 - y0 < 3:
-            continue
-        lit = cv2.cvtColor(face[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)
-        inside = np.zeros((y1 - y0, x1 - x0), np.float32)
-        cv2.fillPoly(inside, [np.round((ring - np.float32([x0, y0])) * 16).astype(np.int32)], 1.0, shift=4)
-        ab = colour(lit, inside, (int(x0), int(y0), int(x1), int(y1)))
-        if ab is None:
-            continue
-        inside = cv2.GaussianBlur(inside, (0, 0), 1.0)[:, :, None]
-        lit[:, :, 1:] = (lit[:, :, 1:] * (1.0 - inside) + ab * inside + 0.5).astype(np.uint8)
-        face[y0:y1, x0:x1] = cv2.cvtColor(lit, cv2.COLOR_LAB2BGR)
 
 
 class MeshStream:
@@ -456,7 +321,7 @@ class MeshStream:
         # cheek, where there is none (bench.quality, `t1-6`'s turned form onto him)
         unmoved = None
         if self.hair_watch is not None and self.hair_watch.due(face.track_id):
-            ring = _box_around(with_ring(dst), w, h)  # the face and what lies past its outline
+            ring = box_around(with_ring(dst), w, h)  # the face and what lies past its outline
             unmoved = out[ring[1] : ring[3], ring[0] : ring[2]].copy(), dst - np.float32(ring[:2])
         t = _timed(timings, "occlusion", t)
         changed, moved = box, dst
@@ -528,14 +393,14 @@ class MeshStream:
         # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
         lenses = None
         if any(s.lenses is not None for s, _ in layers):
-            lenses = _warped([np.zeros_like(s.alpha) if s.lenses is None else s.lenses for s, _ in layers],
-                             maps, weights)
+            worn = [np.zeros_like(s.alpha) if s.lenses is None else s.lenses for s, _ in layers]
+            lenses = mixed_remap(worn, maps, weights)
             hair = lenses > 127 if hair is None else hair | (lenses > 127)
         textures = [s.bgr for s, _ in layers]
         # the textures' colour moved to the target's in LAB, and left there for the relight, which
         # works in LAB: converted to BGR once, after it (two conversions a frame fewer, 0.4 ms)
         in_lab = False
-        colourful = 1.0  # how much of its own colour the source's eyes keep (_eyes_own_colour)
+        colourful = 1.0  # how much of its own colour the source's eyes keep (eye_colour.own_colour)
         if self.engine.color_strength > 0:
             # Target statistics from every other pixel; the transfer itself runs on the small
             # source texture, which the same maps then warp: cost independent of face size. The
@@ -551,7 +416,7 @@ class MeshStream:
                 in_lab = True
         t = _timed(timings, "colour", t)
 
-        warped = _warped(textures, maps, weights)
+        warped = mixed_remap(textures, maps, weights)
         if self.engine.coverage:
             warped = color.despeck(warped, in_lab)
         relit = self.engine.relight or src.grey
@@ -598,16 +463,16 @@ class MeshStream:
                                offset, self.engine.shadow_colour, edges, lab=in_lab)
             t = _timed(timings, "relight", t)
         if lenses is not None:
-            face_bgr = _wear(face_bgr, _warped([s.bgr for s, _ in layers], maps, weights), lenses)
+            face_bgr = _wear(face_bgr, mixed_remap([s.bgr for s, _ in layers], maps, weights), lenses)
         if eyes is not None:
             # the target's own eyes, moved with its face to the swap's mesh (_move_target)
-            seen = _target_eyes(region, eyes)
+            seen = eye_colour.target_eyes(region, eyes)
             if src.grey:
                 if seen is not None:
-                    _target_eye_colour(face_bgr, eyes, *seen)
+                    eye_colour.colour_as_target(face_bgr, eyes, *seen)
             else:
                 skin_ab = sum(k * s.lab_stats[0][1:] for s, k in layers) if self.engine.eye_hue else None
-                _eyes_own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
+                eye_colour.own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
                                  None if seen is None else seen[1], colourful, skin_ab)
             gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
             t = _timed(timings, "eyes", t)
@@ -714,7 +579,7 @@ class MeshStream:
             # a wider source's shape: its box was empty, a slice of it wrapped round to the far
             # side, and the frame failed
             return None
-        ring_box = _box_around(ring_dst, w, h)
+        ring_box = box_around(ring_dst, w, h)
         outer = (min(inner[0], ring_box[0]), min(inner[1], ring_box[1]),
                  max(inner[2], ring_box[2]), max(inner[3], ring_box[3]))
         tris = np.concatenate([layers[0][0].triangles, ring_triangles()])
@@ -824,7 +689,8 @@ class MeshEngine:
         self.beards = beards
         # a photo's folded mesh under its lower lip spread onto the skin that shows (models/under_lip.py)
         self.under_lip = under_lip
-        # the source's eyes keep their own colour only where it is unlike their skin's in hue (EYE_HUE)
+        # the source's eyes keep their own colour only where it is unlike their skin's in hue
+        # (eye_colour.EYE_HUE)
         self.eye_hue = eye_hue
         # the photo's broad skin colour made even at upload (models/skin_colour.py)
         self.skin_colour = skin_colour

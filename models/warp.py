@@ -316,3 +316,19 @@ def remap(src: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
     return cv2.remap(
         src, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+
+
+def box_around(points: np.ndarray, w: int, h: int) -> tuple[int, int, int, int]:
+    """The pixel box around `points`, 2 px of margin, inside a w x h frame."""
+    x0, y0 = np.floor(points.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(points.max(0)).astype(int) + 2
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def mixed_remap(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]], weights: list[float]
+            ) -> np.ndarray:
+    """Each of one or two layers' images warped by its maps, mixed by weight."""
+    out = remap(images[0], *maps[0])
+    if len(images) == 2:
+        out = cv2.addWeighted(out, weights[0], remap(images[1], *maps[1]), weights[1], 0.0)
+    return out

@@ -7,8 +7,9 @@ import itertools
 
 import numpy as np
 
-from models.mesh_engine import _warped, _warped_masks
+from models.mesh_engine import _warped_masks
 from models.mesh_source import MeshSource
+from models.warp import mixed_remap
 
 
 def texture(seed: int) -> MeshSource:
@@ -39,5 +40,5 @@ def test_masks_warped_together_are_each_warped_alone() -> None:
         names = ["alpha"] + ["above"] * above + ["temples"] * temples
         assert len(got) == len(names)
         for name, plane in zip(names, got, strict=True):
-            alone = _warped([getattr(s, name) for s, _ in layers], sampled, weights)
+            alone = mixed_remap([getattr(s, name) for s, _ in layers], sampled, weights)
             assert np.array_equal(plane, alone), (name, len(layers), above, temples)
