@@ -302,7 +302,7 @@ def test_the_swap_writes_only_inside_the_regions_it_reports(mesh_engine, astrona
 def test_the_mask_fades_out_inside_the_edge_of_the_targets_mesh():
     # a turned head's far cheek ends where its mesh folds, where the source's cheek arrives at full
     # strength: without the fade the swap ended there in a hard, jagged line against the background
-    from models.mesh_engine import _fade_at_mesh_edge
+    from models.mesh_stream import _fade_at_mesh_edge
 
     alpha = np.full((100, 100), 255, np.uint8)
     map_x = np.full((100, 100), -10, np.float32)

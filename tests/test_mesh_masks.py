@@ -1,5 +1,5 @@
 """A frame's masks (the swap's, the forehead's, the temples') warped at once, one remap of their
-channels together (mesh_engine._warped_masks): the same pixels as each warped alone."""
+channels together (mesh_stream._warped_masks): the same pixels as each warped alone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import itertools
 
 import numpy as np
 
-from models.mesh_engine import _warped_masks
 from models.mesh_source import MeshSource
+from models.mesh_stream import _warped_masks
 from models.warp import mixed_remap
 
 
