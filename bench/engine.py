@@ -38,6 +38,28 @@ def pin_to_one_core() -> None:
         cv2.setNumThreads(1)
 
 
+def machine_reference(photo, calls: int = 60) -> float:
+    """Median ms of mediapipe's FaceMesh (the tracking one the engine follows faces with) on a
+    256 px crop of `photo`: work none of this project's code takes part in, so its figure moves
+    only with the machine (another process, a slower day). Totals taken on different days are
+    comparable only where their references are alike."""
+    from models.mediapipe_faces import video_mesh
+
+    crop = cv2.cvtColor(cv2.resize(photo, (256, 256), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    mesh = video_mesh()
+    try:
+        for _ in range(10):  # the graph's start, and its first finding of the face
+            mesh.process(crop)
+        times = []
+        for _ in range(calls):
+            t = time.perf_counter()
+            mesh.process(crop)
+            times.append((time.perf_counter() - t) * 1000)
+    finally:
+        mesh.close()
+    return statistics.median(times)
+
+
 def make_engine(name: str, occlusion: str = "off"):
     from models.mesh_engine import MeshEngine
 
@@ -111,6 +133,9 @@ def main() -> None:
     med = statistics.median(rows[0][-1]["total"])
     budget = " (target <= 15 ms)" if rows[0][0] == "640x480" else ""
     print(f"\n{rows[0][0]} one face, total median {med:.2f} ms{budget}")
+    reference = machine_reference(imgs["astronaut"])
+    print(f"machine reference: FaceMesh alone on a 256 px crop, median {reference:.2f} ms "
+          "(compare totals across runs only where this is alike)")
     sys.stdout.flush()
 
 
