@@ -38,11 +38,11 @@ def pin_to_one_core() -> None:
         cv2.setNumThreads(1)
 
 
-def machine_reference(photo, calls: int = 60) -> float:
+def machine_reference(photo, calls: int = 200) -> float:
     """Median ms of mediapipe's FaceMesh (the tracking one the engine follows faces with) on a
     256 px crop of `photo`: work none of this project's code takes part in, so its figure moves
-    only with the machine (another process, a slower day). Totals taken on different days are
-    comparable only where their references are alike."""
+    only with the machine (another process, a slower day). It moved by up to a sixth between runs
+    a minute apart; a machine a third slower, or shared with a test run, shows in it."""
     from models.mediapipe_faces import video_mesh
 
     crop = cv2.cvtColor(cv2.resize(photo, (256, 256), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
@@ -135,7 +135,7 @@ def main() -> None:
     print(f"\n{rows[0][0]} one face, total median {med:.2f} ms{budget}")
     reference = machine_reference(imgs["astronaut"])
     print(f"machine reference: FaceMesh alone on a 256 px crop, median {reference:.2f} ms "
-          "(compare totals across runs only where this is alike)")
+          "(the machine's speed: compare totals from runs on other days only where this is alike)")
     sys.stdout.flush()
 
 
