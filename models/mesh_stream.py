@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import cv2
 import numpy as np
@@ -167,6 +167,18 @@ def _skin(alpha: np.ndarray, openings: list[Opening] | None, hair: np.ndarray | 
     return skin
 
 
+class _Placed(NamedTuple):
+    """Where a frame's face is drawn: the box of the pixels changed, the box the texture goes in,
+    each layer's sampling maps over it, what stands in front of the face there, and the face's
+    mesh after the source's shape moved it."""
+
+    changed: PixelBox
+    box: PixelBox
+    maps: list[tuple[np.ndarray, np.ndarray]]
+    occluded: np.ndarray | None
+    moved: np.ndarray
+
+
 class MeshStream:
     """Per-video-stream state: the face tracker and the face-to-source assignment."""
 
@@ -233,56 +245,16 @@ class MeshStream:
         if _too_small(box):
             return None
         layers = _layers(src, dst)
-        # the target's own hair over its cheeks, looked for in the frame as it came (models/
-        # target_hair.py): in the frame moved to the swap's mesh, a look found hair on Hanks' dark
-        # cheek, where there is none (bench.quality, `t1-6`'s turned form onto him)
-        unmoved = None
-        if self.hair_watch is not None and self.hair_watch.due(face.track_id):
-            ring = box_around(with_ring(dst), w, h)  # the face and what lies past its outline
-            unmoved = out[ring[1] : ring[3], ring[0] : ring[2]].copy(), dst - np.float32(ring[:2])
+        unmoved = self._hair_look(out, face.track_id, dst)
         t = _timed(timings, "occlusion", t)
-        changed, moved = box, dst
-        if self.engine.shape > 0 and self.engine.outline > 0:
-            reshaped = self._reshape_with_outline(out, face, layers, glasses, timings)
-            if reshaped is None:
-                return None
-            changed, box, maps, occluded, moved = reshaped
-            t = time.perf_counter()
-        elif self.engine.shape > 0:
-            # The target's face takes the source's shape: its pixels move to the new mesh first
-            # (not what stands in front of it: a hand stays where it is). One rasterisation of
-            # the new mesh serves both this warp and the texture's.
-            moved = _mixed_points(
-                [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry,
-                          self.engine.jaw), k) for s, k in layers])
-            *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
-                                                     src.triangles, box, depth=face.depth)
-            moving = believable_move(back_x, *displacement(back_x, back_y, box[:2]), MOVE_REACH * face_w)
-            hand, occluded = self._in_front(box, face.track_id, glasses, (back_x, back_y), moving)
-            self._move_target(out, box, back_x, back_y, hand, moving)
-            t = _timed(timings, "shape", t)
-        else:
-            _, occluded = self._in_front(box, face.track_id, glasses)
-            maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box, depth=face.depth)
+        placed = self._placed(out, face, src, layers, glasses, box)
+        if placed is None:
+            return None
+        t = _timed(timings, "shape", t)
+        changed, box, maps, occluded, moved = placed
         region = out[box[1] : box[3], box[0] : box[2]]
         weights = [k for _, k in layers]
-        alpha, *held = _warped_masks(layers, maps, weights, src.above is not None, src.temples is not None)
-        above = held.pop(0) if src.above is not None else None
-        side = held.pop(0) if src.temples is not None else None
-        map_x = maps[0][0]  # every layer's maps cover the same triangles
-        if self.engine.coverage:
-            alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
-            alpha = _fade_at_mesh_edge(alpha, map_x, face_w)
-        alpha = hold_out(alpha, occluded)
-        if self.engine.openings == "exact":
-            seam = LIP_SEAM if self.engine.lip_seam and not any(s.teeth for s, _ in layers) else MOUTH_LINE
-            alpha = cut_mouth(alpha, moved - np.float32(box[:2]), seam)
-        # the swap's mesh here, where the source's textures bring their eyes (models/gaze.py)
-        eyes = openings = None
-        if all(s.irises is not None for s, _ in layers):
-            eyes = moved[:MESH_POINTS] - np.float32(box[:2])
-            openings = eye_openings(alpha.shape, eyes)
-            alpha = cut_eyes(alpha, openings, gaze.shut_share(dst))
+        alpha, above, side, eyes, openings = self._mask(src, layers, maps, box, moved, dst, occluded)
         t = _timed(timings, "warp", t)
 
         # the target's beard is no skin: left out of what the swap's colour and light are taken from
@@ -292,20 +264,9 @@ class MeshStream:
             beard = find_beard(region, local, self.beards.share(face.track_id))
             self.beards.update(face.track_id, beard is not None)
         hair = None if beard is None else beard.hair
+        t = _timed(timings, "colour", t)
         if self.hair_watch is not None:
-            # the target's own hair over its cheeks stays in front of the swap, its cut drawn on the
-            # swap's mesh, where the target's pixels now are
-            t = _timed(timings, "colour", t)  # the beard's look, as before
-            if unmoved is not None:
-                self.hair_watch.update(face.track_id, hair_edges(*unmoved, below_mouth=beard is None))
-                drawn = target_hair.draw(self.hair_watch.edges(face.track_id), moved, box)
-                if drawn is None:
-                    self.hair_watch.cuts.pop(face.track_id, None)
-                else:
-                    self.hair_watch.cuts[face.track_id] = drawn
-            drawn = self.hair_watch.cuts.get(face.track_id)
-            if drawn is not None:
-                alpha = hold_out(alpha, target_hair.follow(drawn, moved, box))
+            alpha = self._hold_hair(alpha, face.track_id, unmoved, moved, box, beard is None)
             t = _timed(timings, "occlusion", t)
         # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
         lenses = None
@@ -313,24 +274,7 @@ class MeshStream:
             worn = [np.zeros_like(s.alpha) if s.lenses is None else s.lenses for s, _ in layers]
             lenses = mixed_remap(worn, maps, weights)
             hair = lenses > 127 if hair is None else hair | (lenses > 127)
-        textures = [s.bgr for s, _ in layers]
-        # the textures' colour moved to the target's in LAB, and left there for the relight, which
-        # works in LAB: converted to BGR once, after it (two conversions a frame fewer, 0.4 ms)
-        in_lab = False
-        colourful = 1.0  # how much of its own colour the source's eyes keep (eye_colour.own_colour)
-        if self.engine.color_strength > 0:
-            # Target statistics from every other pixel; the transfer itself runs on the small
-            # source texture, which the same maps then warp: cost independent of face size. The
-            # pixels are the frame's even ones, whatever the box: the same face, the same figures.
-            even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
-            skin = _skin(alpha, openings, hair)
-            dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(skin[even]))
-            if dst_stats is not None:
-                colourful = _chroma_share(src.lab_stats, dst_stats)
-                strength, exposure = self.engine.color_strength, self.engine.exposure
-                textures = [cv2.LUT(s.lab, color.transfer_lut(s.lab_stats, dst_stats, strength, exposure))
-                            for s, _ in layers]
-                in_lab = True
+        textures, in_lab, colourful = self._coloured(src, layers, region, box, alpha, openings, hair)
         t = _timed(timings, "colour", t)
 
         warped = mixed_remap(textures, maps, weights)
@@ -345,53 +289,18 @@ class MeshStream:
             # fringe, held out here, darkened the whole face's fit)
             alpha = forehead_agreement(alpha, above, warped, region, face_w, lab=in_lab)
             t = _timed(timings, "forehead", t)
-        offset = None
-        if self.engine.target_light:
-            # the photo's light was made even between its halves (symmetry.even_light): the
-            # frame's own is put back, read the same way at each point of the swap's mesh, for a
-            # target seen from the front. A shadow down the target's nose is sharper than the
-            # relight's surfaces; on a turned target its halves differ by its face as much as by
-            # its light, and the swap took its likeness (bench.quality, read on every target: turned
-            # 67% -> 56%)
-            # the photo's share is set at upload; the target's (a few hundred triangles' areas) only
-            # when the photo's is not nil
-            share = sum(k * s.evened for s, k in layers)
-            share = share * evened_share(dst) if share > 0 else 0.0
-            if self.engine.shadow_edges and face.track_id in self.edge_memory.kept:
-                # a hard shadow's edge is followed on this face: the difference between its halves
-                # is that edge's, put on by the relight; read here as well, the swap's shadow went
-                # 11 levels deeper than the frame's (tests/test_mesh_quality.py, beside the nose)
-                share = 0.0
-            if share > 0:
-                offset = spread(side_light(region, local) * share, local, (region.shape[1], region.shape[0]))
         face_bgr = warped
         if relit:
-            area = COLOUR_AREA * face_w if self.engine.colour_area else None
-            skin = _skin(alpha, openings, hair)
-            edges = None
-            if (self.engine.shadow_edges and not any(s.own_edge for s, _ in layers)
-                    and self.edge_memory.due(face.track_id)):
-                def edges(found: Edge | None) -> Edge | None:
-                    return self.edge_memory.follow(face.track_id, found)
-            face_bgr = relight(warped, region, skin, self.engine.relight, src.grey,
-                               self.engine.relight_colour, self.engine.highlights, self.engine.colour_degree,
-                               area, face_w if self.engine.shading else None,
-                               face_w if self.engine.grain else None, self.engine.colour_lightness,
-                               offset, self.engine.shadow_colour, edges, lab=in_lab)
+            offset = None
+            if self.engine.target_light:
+                offset = self._side_light(face.track_id, layers, dst, region, local)
+            face_bgr = self._relit(src, layers, warped, region, _skin(alpha, openings, hair), face.track_id,
+                                   face_w, offset, in_lab)
             t = _timed(timings, "relight", t)
         if lenses is not None:
             face_bgr = _wear(face_bgr, mixed_remap([s.bgr for s, _ in layers], maps, weights), lenses)
         if eyes is not None:
-            # the target's own eyes, moved with its face to the swap's mesh (_move_target)
-            seen = eye_colour.target_eyes(region, eyes)
-            if src.grey:
-                if seen is not None:
-                    eye_colour.colour_as_target(face_bgr, eyes, *seen)
-            else:
-                skin_ab = sum(k * s.lab_stats[0][1:] for s, k in layers) if self.engine.eye_hue else None
-                eye_colour.own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
-                                 None if seen is None else seen[1], colourful, skin_ab)
-            gaze.follow(face_bgr, face.points, eyes, [(s.points, s.irises, k) for s, k in layers])
+            self._eyes(src, layers, maps, face_bgr, region, eyes, face.points, colourful)
             t = _timed(timings, "eyes", t)
         if above is not None and self.engine.forehead_edge:
             # where the swap's forehead meets the target's (models/seam.py)
@@ -411,6 +320,172 @@ class MeshStream:
         region[:] = cv2.blendLinear(face_bgr, region, a, 1.0 - a)
         _timed(timings, "blend", t)
         return changed
+
+    def _hair_look(self, out: np.ndarray, track_id: int, dst: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The face and what lies past its outline, as the frame came, with its mesh there, where the
+        track's hair is due a look (models/target_hair.py): in the frame moved to the swap's mesh, a
+        look found hair on Hanks' dark cheek, where there is none (bench.quality, `t1-6`'s turned
+        form onto him)."""
+        if self.hair_watch is None or not self.hair_watch.due(track_id):
+            return None
+        h, w = out.shape[:2]
+        ring = box_around(with_ring(dst), w, h)
+        return out[ring[1] : ring[3], ring[0] : ring[2]].copy(), dst - np.float32(ring[:2])
+
+    def _placed(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
+                layers: list[tuple[MeshSource, float]], glasses: tuple[np.ndarray, PixelBox] | None,
+                box: PixelBox) -> _Placed | None:
+        """Where the face is drawn, the target's own pixels first moved to the source's shape
+        (with the outline: _reshape_with_outline); None, with nothing moved, where the moved face
+        lies beyond the frame."""
+        dst = face.points[:MESH_POINTS]
+        if self.engine.shape > 0 and self.engine.outline > 0:
+            return self._reshape_with_outline(out, face, layers, glasses)
+        if self.engine.shape <= 0:
+            _, occluded = self._in_front(box, face.track_id, glasses)
+            maps = mesh_maps_many([s.points for s, _ in layers], dst, src.triangles, box, depth=face.depth)
+            return _Placed(box, box, maps, occluded, dst)
+        # The target's face takes the source's shape: its pixels move to the new mesh first (not
+        # what stands in front of it: a hand stays where it is). One rasterisation of the new mesh
+        # serves both this warp and the texture's.
+        moved = _mixed_points(
+            [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry,
+                      self.engine.jaw), k) for s, k in layers])
+        *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
+                                                 src.triangles, box, depth=face.depth)
+        face_w = ft.face_width(dst)
+        moving = believable_move(back_x, *displacement(back_x, back_y, box[:2]), MOVE_REACH * face_w)
+        hand, occluded = self._in_front(box, face.track_id, glasses, (back_x, back_y), moving)
+        self._move_target(out, box, back_x, back_y, hand, moving)
+        return _Placed(box, box, maps, occluded, moved)
+
+    def _mask(self, src: MeshSource, layers: list[tuple[MeshSource, float]],
+              maps: list[tuple[np.ndarray, np.ndarray]], box: PixelBox, moved: np.ndarray, dst: np.ndarray,
+              occluded: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None,
+                         list[Opening] | None]:
+        """The swap's mask over `box` (uint8): the layers' masks warped, their specks and the
+        mesh's own edge taken off, what stands in front held out, the target's mouth and the eyes'
+        openings cut. With it, the forehead's and the temples' held masks (None where the photo
+        has none), and the swap's mesh in the box and its eyes' openings where the source's
+        textures bring their eyes (models/gaze.py; else None)."""
+        face_w = ft.face_width(dst)
+        weights = [k for _, k in layers]
+        alpha, *held = _warped_masks(layers, maps, weights, src.above is not None, src.temples is not None)
+        above = held.pop(0) if src.above is not None else None
+        side = held.pop(0) if src.temples is not None else None
+        if self.engine.coverage:
+            alpha = cv2.morphologyEx(cv2.morphologyEx(alpha, cv2.MORPH_OPEN, _SPECK), cv2.MORPH_CLOSE, _SPECK)
+            # every layer's maps cover the same triangles
+            alpha = _fade_at_mesh_edge(alpha, maps[0][0], face_w)
+        alpha = hold_out(alpha, occluded)
+        if self.engine.openings == "exact":
+            seam = LIP_SEAM if self.engine.lip_seam and not any(s.teeth for s, _ in layers) else MOUTH_LINE
+            alpha = cut_mouth(alpha, moved - np.float32(box[:2]), seam)
+        eyes = openings = None
+        if all(s.irises is not None for s, _ in layers):
+            eyes = moved[:MESH_POINTS] - np.float32(box[:2])
+            openings = eye_openings(alpha.shape, eyes)
+            alpha = cut_eyes(alpha, openings, gaze.shut_share(dst))
+        return alpha, above, side, eyes, openings
+
+    def _hold_hair(self, alpha: np.ndarray, track_id: int, unmoved: tuple[np.ndarray, np.ndarray] | None,
+                   moved: np.ndarray, box: PixelBox, below_mouth: bool) -> np.ndarray:
+        """`alpha` with the target's own hair over its cheeks held out, in front of the swap: looked
+        for in `unmoved` (_hair_look) where it is due, its cut drawn on the swap's mesh `moved`,
+        where the target's pixels now are. Without `below_mouth` (a bearded face) only down to the
+        mouth's corners."""
+        watch = self.hair_watch
+        assert watch is not None
+        if unmoved is not None:
+            watch.update(track_id, hair_edges(*unmoved, below_mouth=below_mouth))
+            drawn = target_hair.draw(watch.edges(track_id), moved, box)
+            if drawn is None:
+                watch.cuts.pop(track_id, None)
+            else:
+                watch.cuts[track_id] = drawn
+        drawn = watch.cuts.get(track_id)
+        return alpha if drawn is None else hold_out(alpha, target_hair.follow(drawn, moved, box))
+
+    def _coloured(self, src: MeshSource, layers: list[tuple[MeshSource, float]], region: np.ndarray,
+                  box: PixelBox, alpha: np.ndarray, openings: list[Opening] | None, hair: np.ndarray | None
+                  ) -> tuple[list[np.ndarray], bool, float]:
+        """The layers' textures with their colour moved to the target's skin over `region` (the
+        swap's mask `alpha` less the eyes' `openings` and a beard's or lenses' `hair`: _skin), in
+        LAB, and left there for the relight, which works in LAB: converted to BGR once, after it (two
+        conversions a frame fewer, 0.4 ms). Returned with whether they are in LAB, and how much of
+        its own colour the source's eyes keep (eye_colour.own_colour)."""
+        textures = [s.bgr for s, _ in layers]
+        if self.engine.color_strength <= 0:
+            return textures, False, 1.0
+        # Target statistics from every other pixel; the transfer itself runs on the small source
+        # texture, which the same maps then warp: cost independent of face size. The pixels are the
+        # frame's even ones, whatever the box: the same face, the same figures.
+        even = (slice(box[1] % 2, None, 2), slice(box[0] % 2, None, 2))
+        skin = _skin(alpha, openings, hair)
+        dst_stats = color.lab_stats(np.ascontiguousarray(region[even]), color.core(skin[even]))
+        if dst_stats is None:
+            return textures, False, 1.0
+        strength, exposure = self.engine.color_strength, self.engine.exposure
+        textures = [cv2.LUT(s.lab, color.transfer_lut(s.lab_stats, dst_stats, strength, exposure))
+                    for s, _ in layers]
+        return textures, True, _chroma_share(src.lab_stats, dst_stats)
+
+    def _side_light(self, track_id: int, layers: list[tuple[MeshSource, float]], dst: np.ndarray,
+                    region: np.ndarray, local: np.ndarray) -> np.ndarray | None:
+        """The frame's own light between the face's halves, read at each point of the swap's mesh
+        `local` (float32 over `region`), to put back where the photo's light was made even between
+        its halves (symmetry.even_light), for a target seen from the front; None where there is
+        none to put back. A shadow down the target's nose is sharper than the relight's surfaces;
+        on a turned target its halves differ by its face as much as by its light, and the swap took
+        its likeness (bench.quality, read on every target: turned 67% -> 56%)."""
+        # the photo's share is set at upload; the target's (a few hundred triangles' areas) only
+        # when the photo's is not nil
+        share = sum(k * s.evened for s, k in layers)
+        share = share * evened_share(dst) if share > 0 else 0.0
+        if self.engine.shadow_edges and track_id in self.edge_memory.kept:
+            # a hard shadow's edge is followed on this face: the difference between its halves is
+            # that edge's, put on by the relight; read here as well, the swap's shadow went 11
+            # levels deeper than the frame's (tests/test_mesh_quality.py, beside the nose)
+            share = 0.0
+        if share <= 0:
+            return None
+        return spread(side_light(region, local) * share, local, (region.shape[1], region.shape[0]))
+
+    def _relit(self, src: MeshSource, layers: list[tuple[MeshSource, float]], warped: np.ndarray,
+               region: np.ndarray, skin: np.ndarray, track_id: int, face_w: float, offset: np.ndarray | None,
+               lab: bool) -> np.ndarray:
+        """The warped face (BGR, or LAB with `lab`) lit by the target's light over `region`, as
+        the engine's settings say (models/relight.py), in BGR; a hard shadow's edge on the target
+        followed on the swap (models/shadow_edge.py) where the photo has none of its own."""
+        engine = self.engine
+        area = COLOUR_AREA * face_w if engine.colour_area else None
+        edges = None
+        if engine.shadow_edges and not any(s.own_edge for s, _ in layers) and self.edge_memory.due(track_id):
+            def edges(found: Edge | None) -> Edge | None:
+                return self.edge_memory.follow(track_id, found)
+        return relight(warped, region, skin, engine.relight, src.grey, engine.relight_colour,
+                       engine.highlights, engine.colour_degree, area, face_w if engine.shading else None,
+                       face_w if engine.grain else None, engine.colour_lightness, offset,
+                       engine.shadow_colour, edges, lab=lab)
+
+    def _eyes(self, src: MeshSource, layers: list[tuple[MeshSource, float]],
+              maps: list[tuple[np.ndarray, np.ndarray]], face_bgr: np.ndarray, region: np.ndarray,
+              eyes: np.ndarray, points: np.ndarray, colourful: float) -> None:
+        """The source's eyes in `face_bgr` (relit, in place; on the swap's mesh `eyes`) given their
+        colour (models/eye_colour.py) and the target's gaze (models/gaze.py; the target's mesh
+        `points`), from the target's own eyes in `region`, moved with its face (_move_target)."""
+        weights = [k for _, k in layers]
+        seen = eye_colour.target_eyes(region, eyes)
+        if src.grey:
+            if seen is not None:
+                eye_colour.colour_as_target(face_bgr, eyes, *seen)
+        else:
+            skin_ab = sum(k * s.lab_stats[0][1:] for s, k in layers) if self.engine.eye_hue else None
+            eye_colour.own_colour(face_bgr, [s.bgr for s, _ in layers], maps, weights, eyes,
+                                  None if seen is None else seen[1], colourful, skin_ab)
+        gaze.follow(face_bgr, points, eyes, [(s.points, s.irises, k) for s, k in layers])
 
     def _glasses(self, frame: np.ndarray, face: TrackedFace) -> tuple[np.ndarray, PixelBox] | None:
         """The target's glasses in this frame (their strength and its box), where its track is
@@ -471,14 +546,13 @@ class MeshStream:
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
-        glasses: tuple[np.ndarray, PixelBox] | None, timings: dict[str, float],
-    ) -> tuple[PixelBox, PixelBox, list[tuple[np.ndarray, np.ndarray]], np.ndarray | None, np.ndarray] | None:
+        glasses: tuple[np.ndarray, PixelBox] | None,
+    ) -> _Placed | None:
         """The source's shape, outline included (models/shape.py): the target's pixels between the
         outline and a fixed ring outside it are stretched or squeezed to follow, so the background
         never tears. Returns the box of changed pixels, the box the face's texture goes in, each
         layer's sampling maps over it, what stands in front of the face there and the face's mesh
         after the move; None, with nothing moved, where the moved face lies beyond the frame."""
-        t = time.perf_counter()
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
         ring_dst = with_ring(dst)
@@ -518,9 +592,8 @@ class MeshStream:
         hand, occluded = self._in_front(outer, face.track_id, glasses, (back_x, back_y))
         self._move_target(out, outer, back_x, back_y, hand)
         # the texture only where the moved face is (about 70% of the ring's box)
-        _timed(timings, "shape", t)
-        return (outer, inner, maps, None if occluded is None else occluded[part_of(outer, inner)],
-                moved[:MESH_POINTS])
+        return _Placed(outer, inner, maps, None if occluded is None else occluded[part_of(outer, inner)],
+                       moved[:MESH_POINTS])
 
     def close(self) -> None:
         self.tracker.close()
