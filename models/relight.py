@@ -443,34 +443,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         if tint is not None and colour_area is None:
             change = cv2.merge([np.zeros(core.shape, np.float32), *cv2.split(surface(tint, core.shape))])
         elif tint is not None:
-            # the target's colour over areas a few percent of the face wide: the surfaces follow
-            # a flash's bleached centre and warm edges, not the patches it leaves (mint on a warm
-            # target's cheeks). Worked on a grid the size of the fit's, fine enough for such a
-            # blur; each cell the mean of its pixels, not one of them as the fit samples: one
-            # pixel's sensor noise, blurred, still flipped a and b by a level from frame to frame
-            # (flicker of a colour source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with
-            # means)
-            grid = (pick.shape[1], pick.shape[0])
-            target_grid = cv2.cvtColor(cv2.resize(target, grid, interpolation=cv2.INTER_AREA),
-                                       cv2.COLOR_BGR2LAB)
-            face_grid = cv2.resize(photo_lab, grid, interpolation=cv2.INTER_AREA)
-            target_ab = target_grid[:, :, 1:3]
-            if colour_lightness and change_l is not None:
-                # the target's colour where it is as light as the swap will be: its nose's
-                # highlight is near grey because it is near white, and on the swap's darker
-                # nose it was a grey-green patch
-                swap_light = cv2.add(face_grid[:, :, 0], change_l[::step, ::step], dtype=cv2.CV_32F)
-                target_ab = at_lightness(target_grid, swap_light, pick, shadow_colour)
-            target_colour = target_ab
-            moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / step)
-            # where the blur saw little of the face (its edge's feather) the surfaces carry on;
-            # mixed on the grid, where the surfaces are worked out too, and enlarged once (both
-            # are smooth): the surfaces at full size, enlarged from a coarser grid, cost as much
-            # again
-            surfaces = surface_at(tint, xs, ys, scale)
-            mixed = np.zeros((*pick.shape, 3), np.float32)
-            mixed[:, :, 1:] = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
-            change = cv2.resize(mixed, (w, h), interpolation=cv2.INTER_LINEAR)
+            change, target_colour = _colour_over_areas(
+                target, photo_lab, pick, step, tint, (xs, ys, scale), colour_area,
+                change_l if colour_lightness else None, shadow_colour)
         if change_l is not None:
             lightness = cv2.extractChannel(face_lab, 0)
             if highlights:
@@ -479,27 +454,7 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             else:
                 lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)
             if change is not None:
-                out = cv2.add(face_lab, change, dtype=cv2.CV_8U)  # rounded, held in 0..255
-                # no colour pushed through grey to the other side (models/color.py: the same
-                # rule): where a profile's edge lies far out on the fitted surfaces, they part,
-                # and the skin beside a turned target's nostril went blue. Per channel, a and b
-                # at or above neutral stay in 128..255, those below in 0..128; L anywhere. Only
-                # where the target's colour there is on the same side: a source's near-white
-                # highlight, a level or two green of grey, was held at grey on a warm target
-                # (mint spots on the cheeks, bench.quality's colour patches)
-                grey = int(NEUTRAL)
-                above = cv2.compare(face_lab, grey, cv2.CMP_GE)
-                below = cv2.bitwise_not(above)
-                if target_colour is not None:
-                    # compared on the grid and enlarged: a quarter of the work of enlarging the colour
-                    on_grid = cv2.compare(target_colour, grey, cv2.CMP_GE)
-                    target_above = cv2.resize(on_grid, (w, h), interpolation=cv2.INTER_NEAREST)
-                    target_above = cv2.merge([np.zeros((h, w), np.uint8), *cv2.split(target_above)])
-                    above = cv2.bitwise_and(above, target_above)
-                    below = cv2.bitwise_and(below, cv2.bitwise_not(target_above))
-                lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
-                highest = cv2.bitwise_or(cv2.bitwise_not(below), (255, grey, grey, 0))
-                out = cv2.min(cv2.max(out, lowest), highest)
+                out = _coloured_without_crossing_grey(face_lab, change, target_colour)
             if shading is not None:
                 lightness = soften_shading(lightness, target, core, shading)
             if grain is not None:
@@ -508,3 +463,65 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR)
+
+
+def _colour_over_areas(target: np.ndarray, photo_lab: np.ndarray, pick: np.ndarray, step: int,
+                       tint: np.ndarray, grid_at: tuple[np.ndarray, np.ndarray, float], colour_area: float,
+                       change_l: np.ndarray | None, shadow_colour: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The change to the swap's colour (float32 (h, w, 3), L's left 0) that gives it the target's
+    colour over areas `colour_area` px wide, and the target's colour on the fit's grid (`pick`,
+    every `step`-th pixel; `grid_at`, its pixels' xs, ys and the fit's scale) that it came from.
+    With the lightness change `change_l`, that colour is the target's as light as the swap will
+    be (at_lightness). `tint`: the colour surfaces' coefficients, the target's less the photo's.
+
+    The surfaces follow a flash's bleached centre and warm edges, not the patches it leaves (mint
+    on a warm target's cheeks). Worked on a grid the size of the fit's, fine enough for such a
+    blur; each cell the mean of its pixels, not one of them as the fit samples: one pixel's sensor
+    noise, blurred, still flipped a and b by a level from frame to frame (flicker of a colour
+    source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with means)."""
+    h, w = photo_lab.shape[:2]
+    grid = (pick.shape[1], pick.shape[0])
+    target_grid = cv2.cvtColor(cv2.resize(target, grid, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2LAB)
+    face_grid = cv2.resize(photo_lab, grid, interpolation=cv2.INTER_AREA)
+    target_ab = target_grid[:, :, 1:3]
+    if change_l is not None:
+        # the target's colour where it is as light as the swap will be: its nose's highlight is
+        # near grey because it is near white, and on the swap's darker nose it was a grey-green
+        # patch
+        swap_light = cv2.add(face_grid[:, :, 0], change_l[::step, ::step], dtype=cv2.CV_32F)
+        target_ab = at_lightness(target_grid, swap_light, pick, shadow_colour)
+    moved, seen = colour_of_area(face_grid[:, :, 1:3], target_ab, pick, colour_area / step)
+    # where the blur saw little of the face (its edge's feather) the surfaces carry on; mixed on
+    # the grid, where the surfaces are worked out too, and enlarged once (both are smooth): the
+    # surfaces at full size, enlarged from a coarser grid, cost as much again
+    surfaces = surface_at(tint, *grid_at)
+    mixed = np.zeros((*pick.shape, 3), np.float32)
+    mixed[:, :, 1:] = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
+    return cv2.resize(mixed, (w, h), interpolation=cv2.INTER_LINEAR), target_ab
+
+
+def _coloured_without_crossing_grey(face_lab: np.ndarray, change: np.ndarray,
+                                    target_colour: np.ndarray | None) -> np.ndarray:
+    """uint8 LAB: `face_lab` plus the colour `change` (float32, its shape), rounded, with no colour
+    pushed through grey to the other side (models/color.py: the same rule): where a profile's edge
+    lies far out on the fitted surfaces, they part, and the skin beside a turned target's nostril
+    went blue. Per channel, a and b at or above neutral stay in 128..255, those below in 0..128; L
+    anywhere. With `target_colour` (the target's a and b on a coarser grid), only where the target's
+    colour there is on the same side: a source's near-white highlight, a level or two green of
+    grey, was held at grey on a warm target (mint spots on the cheeks, bench.quality's colour
+    patches)."""
+    h, w = face_lab.shape[:2]
+    out = cv2.add(face_lab, change, dtype=cv2.CV_8U)  # rounded, held in 0..255
+    grey = int(NEUTRAL)
+    above = cv2.compare(face_lab, grey, cv2.CMP_GE)
+    below = cv2.bitwise_not(above)
+    if target_colour is not None:
+        # compared on the grid and enlarged: a quarter of the work of enlarging the colour
+        on_grid = cv2.compare(target_colour, grey, cv2.CMP_GE)
+        target_above = cv2.resize(on_grid, (w, h), interpolation=cv2.INTER_NEAREST)
+        target_above = cv2.merge([np.zeros((h, w), np.uint8), *cv2.split(target_above)])
+        above = cv2.bitwise_and(above, target_above)
+        below = cv2.bitwise_and(below, cv2.bitwise_not(target_above))
+    lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
+    highest = cv2.bitwise_or(cv2.bitwise_not(below), (255, grey, grey, 0))
+    return cv2.min(cv2.max(out, lowest), highest)

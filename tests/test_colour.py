@@ -466,3 +466,24 @@ def test_a_large_faces_relight_on_its_sparser_grid_is_the_same_as_on_every_third
     apart = np.abs(sparse - every_third)[inside]
     assert apart.mean(0).max() < 0.2 and np.percentile(apart, 99, axis=0).max() <= 1, (
         apart.mean(0), np.percentile(apart, 99, axis=0))
+
+
+def test_a_colour_change_stops_at_grey_unless_the_targets_colour_lies_across_it():
+    # a warm pixel (a 131) pushed 10 levels green, a green one (a 126) pushed 10 levels warm; L and
+    # b left alone
+    face = lab_image(np.full((2, 4), 150.0), np.float32([[131, 131, 126, 126]] * 2), np.full((2, 4), 140.0))
+    change = np.zeros((2, 4, 3), np.float32)
+    change[:, :2, 1], change[:, 2:, 1] = -10.0, 10.0
+    held = relight_module._coloured_without_crossing_grey(face, change, None)
+    assert (held[:, :, 1] == 128).all(), held[:, :, 1]  # neither crosses grey
+    assert (held[:, :, 0] == 150).all() and (held[:, :, 2] == 140).all()
+    # the target's colour on a coarser grid (one cell a column pair): green where the warm pixels
+    # are, warm where the green ones are, so each change may take its pixel across
+    across = np.zeros((1, 2, 2), np.uint8)
+    across[0, 0], across[0, 1] = (120, 140), (136, 140)
+    moved = relight_module._coloured_without_crossing_grey(face, change, across)
+    assert (moved[:, :2, 1] == 121).all() and (moved[:, 2:, 1] == 136).all(), moved[:, :, 1]
+    # the target's colour on the pixels' own side: held at grey as without it
+    same = np.zeros((1, 2, 2), np.uint8)
+    same[0, 0], same[0, 1] = (136, 140), (120, 140)
+    assert (relight_module._coloured_without_crossing_grey(face, change, same)[:, :, 1] == 128).all()
