@@ -56,6 +56,8 @@ SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a
 # for a palm (one photo in the bench's 75), at 0.9 none. (A live frame's hands are held to 0.5 and
 # not taken wholly inside a face, occlusion.within_a_face: a tight photo's face box is all of it.)
 SOURCE_PALM_SCORE = 0.9
+# the most faces of a source photo meshed to find the one a point lies on (MeshEngine._find)
+TILE_FACES = 10
 TIGHT_CROP_MAX = 1024  # px: photos up to this size that show no face may be a tight crop, looked at again
 # How the target's eyes and mouth show through (models/mask.py): "exact" cuts the eye openings at
 # the lid line and the mouth at the target's own lip line; "wide", the earlier way, cut both wide
@@ -382,8 +384,17 @@ class MeshEngine:
         return SourceFace(self.name, box, source, source_notes(source.look))
 
     def _find(self, image: np.ndarray, near: tuple[float, float] | None) -> Found | None:
-        """The face nearest `near` in a source photo, its box and mesh; None where none is found."""
+        """The face nearest `near` in a source photo, its box and mesh; None where none is found.
+        A point on a face picks that face, wherever it was found: `near` is taken from what detect
+        gave (the hosted API's opts), and detect finds faces in the photo's tiles too."""
         found = self._source_mesh(image, near)
+        if near is not None and (found is None or not _holds(found[0], near)):
+            # `t1.jpg`'s second and fifth people, whom only a tile finds: their points, as detect
+            # gave them, took the nearest face the whole photo's detector found, another person
+            on_it = [(face.box, pts[:, :3]) for face, pts in self._meshed(image, TILE_FACES)
+                     if pts is not None and _holds(face.box, near)]
+            if on_it:
+                found = nearest_first(on_it, near, lambda f: f[0])[0]
         if found is None and self._may_look_again(image):
             padded = LookedAgain.of(image)
             moved = None if near is None else padded.into(near)
@@ -485,6 +496,11 @@ class MeshEngine:
         # on every frame (a dark line down the swapped chin)
         grow = max(1, round(SOURCE_HAND_GROW * max(hand_size(p) for p in hands)))
         return cv2.dilate(mask, disc(grow))
+
+
+def _holds(box: tuple[float, float, float, float], point: tuple[float, float]) -> bool:
+    """Whether `point` lies in `box`."""
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
 def _largest(detected: list[tuple[DetectedFace, np.ndarray | None]]) -> Found | None:

@@ -434,3 +434,15 @@ def test_a_face_that_rolled_upside_down_is_swapped_again_when_it_comes_back(mesh
     as_it_came, _ = _lying_down_and_back(MeshEngine(upright_frames=False), astronaut, t1_face)
     assert [r.faces_swapped for r in as_it_came[-4:]] != [1] * 4 or not (
         np.subtract(*identity_scores(measure, turn(as_it_came[-1].image, 180), target, t1_face)) > 0.1)
+
+
+def test_a_point_on_a_face_that_only_a_tile_finds_picks_that_face(mesh_engine, t1):
+    """The hosted API's opts are a face's points as /detect gave them. /detect finds t1.jpg's
+    second and fifth people in the photo's tiles only, and a source taken at their points was
+    the nearest face the whole photo's detector found: another person."""
+    faces = mesh_engine.detect(t1)
+    assert len(faces) >= 5
+    for face in faces:
+        near = tuple(float(v) for v in np.mean(face.keypoints, axis=0))
+        x1, y1, x2, y2 = mesh_engine.prepare_source(t1, near=near).box
+        assert x1 <= near[0] <= x2 and y1 <= near[1] <= y2, (face.box, (x1, y1, x2, y2))
