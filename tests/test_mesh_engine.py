@@ -446,3 +446,16 @@ def test_a_point_on_a_face_that_only_a_tile_finds_picks_that_face(mesh_engine, t
         near = tuple(float(v) for v in np.mean(face.keypoints, axis=0))
         x1, y1, x2, y2 = mesh_engine.prepare_source(t1, near=near).box
         assert x1 <= near[0] <= x2 and y1 <= near[1] <= y2, (face.box, (x1, y1, x2, y2))
+
+
+def test_detect_finds_all_six_people_of_t1_the_flash_lit_one_in_the_photo_with_its_contrast_evened(
+        mesh_engine, t1):
+    """`t1.jpg`'s sixth person is lit by a flash, her face's centre bleached: the detector finds
+    her neither in the photo nor in its tiles, and /detect gave five people of six."""
+    assert not any(face.box[0] > 1100 for face in mesh_engine.faces.detect(t1)), "she is found as taken"
+    faces = mesh_engine.detect(t1)
+    assert len(faces) == 6
+    (sixth,) = [face for face in faces if face.box[0] > 1100]
+    x1, y1, x2, y2 = sixth.box
+    left_eye, right_eye, nose, mouth = sixth.keypoints  # read off her mesh, in her face
+    assert x1 < left_eye[0] < right_eye[0] < x2 and y1 < left_eye[1] < nose[1] < mouth[1] < y2
