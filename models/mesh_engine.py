@@ -58,7 +58,7 @@ SOURCE_HAND_GROW = 0.08  # of a hand's size: how far past its landmarks' shape a
 # not taken wholly inside a face, occlusion.within_a_face: a tight photo's face box is all of it.)
 SOURCE_PALM_SCORE = 0.9
 # the most faces of a source photo meshed to find the one a point lies on (MeshEngine._find)
-TILE_FACES = 10
+POINT_FACES = 10
 # A still's faces are looked for again with its lightness's contrast evened (evened_contrast),
 # limited at this: `t1.jpg`'s sixth person, lit by a flash, her face's centre bleached, is no face
 # to the detector in the photo as it is, and one in the photo evened
@@ -238,7 +238,8 @@ class MeshEngine:
         pixels as it came, their eyes in the order of the face the right way up: upside down, the
         keypoints put the eyes on the mouth (47 of bench.quality's 75 photos in five forms), or no
         face was found (28). A tight crop is looked at again, as an upload's is. A face found in
-        a part of the photo only (models/tiles.py) is given where a mesh is read on it."""
+        a part of the photo only (models/tiles.py), or in the photo with its contrast evened (a
+        face a flash bleached: _also_evened), is given where a mesh is read on it."""
         if check_frame(image, min_side=16):
             return []
         seen = {0: self._detected(image, max_faces)}  # each way's faces, read once
@@ -284,7 +285,7 @@ class MeshEngine:
                      max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
         """`found` (a still's faces in `image`), and after them the faces the detector finds in
         the photo with its contrast evened (evened_contrast) where none was found, kept where a
-        mesh is read on the photo as it is. Once a still, the right way up: 30-50 ms a photo."""
+        mesh is read on the photo as it is: 30-50 ms a photo of up to EVEN_SIDE px."""
         out = list(found)
         known = [face.box for face, _ in found]
         if len(out) >= max_faces:
@@ -423,7 +424,7 @@ class MeshEngine:
         if near is not None and (found is None or not _holds(found[0], near)):
             # `t1.jpg`'s second and fifth people, whom only a tile finds: their points, as detect
             # gave them, took the nearest face the whole photo's detector found, another person
-            faces = self._also_evened(image, self._meshed(image, TILE_FACES), TILE_FACES)
+            faces = self._also_evened(image, self._meshed(image, POINT_FACES), POINT_FACES)
             on_it = [(face.box, pts[:, :3]) for face, pts in faces
                      if pts is not None and _holds(face.box, near)]
             if on_it:
@@ -533,7 +534,7 @@ class MeshEngine:
 
 def evened_contrast(image: np.ndarray) -> np.ndarray:
     """`image` (BGR) with its lightness's contrast evened over an 8 x 8 grid of its parts (CLAHE,
-    limited at EVEN_CLIP), its colour kept: a still's faces are looked for in it too (_meshed)."""
+    limited at EVEN_CLIP), its colour kept: a still's faces are looked for in it too (_also_evened)."""
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
     lab[:, :, 0] = cv2.createCLAHE(EVEN_CLIP, (8, 8)).apply(lab[:, :, 0])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
