@@ -41,8 +41,9 @@ def pin_to_one_core() -> None:
 def machine_reference(photo, calls: int = 200) -> float:
     """Median ms of mediapipe's FaceMesh (the tracking one the engine follows faces with) on a
     256 px crop of `photo`: work none of this project's code takes part in, so its figure moves
-    only with the machine (another process, a slower day). It moved by up to a sixth between runs
-    a minute apart; a machine a third slower, or shared with a test run, shows in it."""
+    only with the machine (another process, a slower day). It moved by up to a third between runs
+    minutes apart (2.85 then 3.75 ms): a machine much slower, or shared with a test run (4.30),
+    shows in it, a few percent does not."""
     from models.mediapipe_faces import video_mesh
 
     crop = cv2.cvtColor(cv2.resize(photo, (256, 256), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
