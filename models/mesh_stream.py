@@ -266,7 +266,7 @@ class MeshStream:
         hair = None if beard is None else beard.hair
         t = _timed(timings, "colour", t)
         if self.hair_watch is not None:
-            alpha = self._hold_hair(alpha, face.track_id, unmoved, moved, box, beard is None)
+            alpha = _hold_hair(self.hair_watch, alpha, face.track_id, unmoved, moved, box, beard is None)
             t = _timed(timings, "occlusion", t)
         # nor are dark glasses the swap wears: they keep their own colour and light (_wear)
         lenses = None
@@ -389,24 +389,6 @@ class MeshStream:
             openings = eye_openings(alpha.shape, eyes)
             alpha = cut_eyes(alpha, openings, gaze.shut_share(dst))
         return alpha, above, side, eyes, openings
-
-    def _hold_hair(self, alpha: np.ndarray, track_id: int, unmoved: tuple[np.ndarray, np.ndarray] | None,
-                   moved: np.ndarray, box: PixelBox, below_mouth: bool) -> np.ndarray:
-        """`alpha` with the target's own hair over its cheeks held out, in front of the swap: looked
-        for in `unmoved` (_hair_look) where it is due, its cut drawn on the swap's mesh `moved`,
-        where the target's pixels now are. Without `below_mouth` (a bearded face) only down to the
-        mouth's corners."""
-        watch = self.hair_watch
-        assert watch is not None
-        if unmoved is not None:
-            watch.update(track_id, hair_edges(*unmoved, below_mouth=below_mouth))
-            drawn = target_hair.draw(watch.edges(track_id), moved, box)
-            if drawn is None:
-                watch.cuts.pop(track_id, None)
-            else:
-                watch.cuts[track_id] = drawn
-        drawn = watch.cuts.get(track_id)
-        return alpha if drawn is None else hold_out(alpha, target_hair.follow(drawn, moved, box))
 
     def _coloured(self, src: MeshSource, layers: list[tuple[MeshSource, float]], region: np.ndarray,
                   box: PixelBox, alpha: np.ndarray, openings: list[Opening] | None, hair: np.ndarray | None
@@ -598,6 +580,24 @@ class MeshStream:
     def close(self) -> None:
         self.tracker.close()
         self.occluder.close()
+
+
+def _hold_hair(watch: target_hair.HairWatch, alpha: np.ndarray, track_id: int,
+               unmoved: tuple[np.ndarray, np.ndarray] | None, moved: np.ndarray, box: PixelBox,
+               below_mouth: bool) -> np.ndarray:
+    """`alpha` with the target's own hair over its cheeks held out, in front of the swap: looked for
+    in `unmoved` (MeshStream._hair_look) where it is due, its cut drawn on the swap's mesh `moved`,
+    where the target's pixels now are. Without `below_mouth` (a bearded face) only down to the
+    mouth's corners. `watch` keeps each track's edges and cut."""
+    if unmoved is not None:
+        watch.update(track_id, hair_edges(*unmoved, below_mouth=below_mouth))
+        drawn = target_hair.draw(watch.edges(track_id), moved, box)
+        if drawn is None:
+            watch.cuts.pop(track_id, None)
+        else:
+            watch.cuts[track_id] = drawn
+    drawn = watch.cuts.get(track_id)
+    return alpha if drawn is None else hold_out(alpha, target_hair.follow(drawn, moved, box))
 
 
 def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> np.ndarray:
