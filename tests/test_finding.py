@@ -75,3 +75,15 @@ def test_an_upload_whose_face_is_a_tenth_of_a_1080p_photo_is_taken(mesh_engine, 
         whole_frame_engine.prepare_source(photo)
     x1, y1, x2, y2 = mesh_engine.prepare_source(photo).box
     assert 880 < (x1 + x2) / 2 < 980 and 350 < (y1 + y2) / 2 < 450, (x1, y1, x2, y2)
+
+
+@pytest.mark.parametrize("name", ["apple.jpg", "WindowsLogo.jpg"])
+def test_detect_gives_no_face_where_the_whole_photos_find_has_no_mesh(mesh_engine, name):
+    """The full-range detector takes an apple and the Windows logo for faces, in the whole photo.
+    No mesh is read on either, and an upload of them is refused: /detect gave them as faces."""
+    photo = _opencv_doc(f"{OPENCV_DATA}/{name}", (0, 0, 1, 1), name)
+    found = [face for face in mesh_engine.faces.detect(photo) if not face.in_tile]
+    assert found, "the detector takes nothing for a face here: this tests nothing"
+    assert mesh_engine.detect(photo) == []
+    with pytest.raises(NoFaceError):
+        mesh_engine.prepare_source(photo)
