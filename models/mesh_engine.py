@@ -256,9 +256,9 @@ class MeshEngine:
         faces = self._also_evened(upright, seen[turned], max_faces)
         return [orientation.turn_face(face, -turned, w, h) if turned else face for face, _ in faces]
 
-    def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
-        """The faces the detector finds in `image`, each with its mesh (None where none is read);
-        in a tight crop that shows none, looked at again as an upload's is (_find)."""
+    def _detected(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray]]:
+        """The faces the detector finds in `image`, each with its mesh (_meshed); in a tight crop
+        that shows none, looked at again as an upload's is (_find)."""
         found = self._meshed(image, max_faces)
         if found or not self._may_look_again(image):
             return found
@@ -266,11 +266,11 @@ class MeshEngine:
         out = []
         for face, pts in self._meshed(padded.image, max_faces):
             keypoints = tuple(padded.back(point) for point in face.keypoints)
-            out.append((DetectedFace(padded.back_box(face.box), face.score, keypoints),
-                        None if pts is None else padded.back_points(pts)))
+            face = DetectedFace(padded.back_box(face.box), face.score, keypoints)
+            out.append((face, padded.back_points(pts)))
         return out
 
-    def _meshed(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
+    def _meshed(self, image: np.ndarray, max_faces: int) -> list[tuple[DetectedFace, np.ndarray]]:
         """The faces the detector finds in `image` on which a mesh is read, each with its mesh: a
         find without one is no face an upload can take. Over 239 pictures (the bench's photos in
         twelve forms, 18 of opencv-doc's), the finds without a mesh that detect gave were an
@@ -283,8 +283,8 @@ class MeshEngine:
                 out.append((_with_mesh_keypoints(det, pts), pts))
         return out
 
-    def _also_evened(self, image: np.ndarray, found: list[tuple[DetectedFace, np.ndarray | None]],
-                     max_faces: int) -> list[tuple[DetectedFace, np.ndarray | None]]:
+    def _also_evened(self, image: np.ndarray, found: list[tuple[DetectedFace, np.ndarray]],
+                     max_faces: int) -> list[tuple[DetectedFace, np.ndarray]]:
         """`found` (a still's faces in `image`), and after them the faces the detector finds in
         the photo with its contrast evened (evened_contrast) where none was found, kept where a
         mesh is read on the photo as it is: 30-55 ms a photo of up to EVEN_SIDE px, one core."""
@@ -427,8 +427,7 @@ class MeshEngine:
             # `t1.jpg`'s second and fifth people, whom only a tile finds: their points, as detect
             # gave them, took the nearest face the whole photo's detector found, another person
             faces = self._also_evened(image, self._meshed(image, POINT_FACES), POINT_FACES)
-            on_it = [(face.box, pts[:, :3]) for face, pts in faces
-                     if pts is not None and _holds(face.box, near)]
+            on_it = [(face.box, pts[:, :3]) for face, pts in faces if _holds(face.box, near)]
             if on_it:
                 found = nearest_first(on_it, near, lambda f: f[0])[0]
         if found is None and self._may_look_again(image):
@@ -553,7 +552,6 @@ def _holds(box: tuple[float, float, float, float], point: tuple[float, float]) -
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
-def _largest(detected: list[tuple[DetectedFace, np.ndarray | None]]) -> Found | None:
-    """The largest of the faces `detected` (MeshEngine._detected) with a mesh: its box and mesh."""
-    meshed = [(face.box, pts) for face, pts in detected if pts is not None]
-    return max(meshed, key=lambda f: box_area(f[0]), default=None)
+def _largest(detected: list[tuple[DetectedFace, np.ndarray]]) -> Found | None:
+    """The largest of the faces `detected` (MeshEngine._detected, each meshed): its box and mesh."""
+    return max(((face.box, pts) for face, pts in detected), key=lambda f: box_area(f[0]), default=None)

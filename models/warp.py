@@ -326,7 +326,7 @@ def box_around(points: np.ndarray, w: int, h: int) -> tuple[int, int, int, int]:
 
 
 def mixed_remap(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarray]], weights: list[float]
-            ) -> np.ndarray:
+                ) -> np.ndarray:
     """Each of one or two layers' images warped by its maps, mixed by weight."""
     out = remap(images[0], *maps[0])
     if len(images) == 2:
