@@ -35,6 +35,17 @@ def astronaut_face(astronaut: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def astronaut_eyes(measure, astronaut_face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut's face enlarged twice (her irises 10 px across, her eyes 40), and its 478
+    points as the tests' own FaceMesh reads them. Read-only, as every test shares it."""
+    import cv2
+
+    face = cv2.resize(astronaut_face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    face.flags.writeable = False
+    return face, measure.with_irises(face)
+
+
+@pytest.fixture(scope="session")
 def t1() -> np.ndarray:
     """insightface's t1.jpg, BGR 1280x886, six people."""
     return faces.t1()

@@ -12,12 +12,6 @@ from models.eye_colour import WHITE_CHROMA, colour_as_target, own_colour, target
 pytestmark = pytest.mark.parallel
 
 
-@pytest.fixture(scope="module")
-def her(measure, astronaut_face) -> tuple[np.ndarray, np.ndarray]:
-    """The astronaut's face, enlarged (her eyes 40 px across), and its 478 points."""
-    face = cv2.resize(astronaut_face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return face, measure.with_irises(face)
-
 
 def eyes(shape: tuple[int, int], points: np.ndarray, within: int = 1) -> np.ndarray:
     """bool: inside the mesh's eye contours, `within` px in from the lids."""
@@ -51,10 +45,10 @@ def identity_maps(shape: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray]]
     return [(xs, ys)]
 
 
-def test_orange_eye_whites_on_the_target_give_the_swap_whites_near_grey(her):
+def test_orange_eye_whites_on_the_target_give_the_swap_whites_near_grey(astronaut_eyes):
     """A warm room or a few pixels of lid among them make a frame's eye whites orange: the swap's
     whites take their colour, but no more than WHITE_CHROMA of it."""
-    face, points = her
+    face, points = astronaut_eyes
     inside = eyes(face.shape[:2], points)
     lightness = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)[:, :, 0]
     lighter = inside & (lightness > np.median(lightness[inside]))
@@ -69,11 +63,11 @@ def test_orange_eye_whites_on_the_target_give_the_swap_whites_near_grey(her):
     assert np.abs(iris - target_eyes(face, points)[0]).max() < 1.0, iris
 
 
-def test_a_blue_iris_keeps_its_hue_and_a_brown_one_takes_the_relit_colour(her):
+def test_a_blue_iris_keeps_its_hue_and_a_brown_one_takes_the_relit_colour(astronaut_eyes):
     """The skin's colour transfer and light browned a blue iris: it takes its photo's colour back,
     where that is unlike the skin's hue. A brown iris is like the skin's hue, and keeps the relit
     colour (the photo's, a warm room's cast, came out red-brown on a daylit face)."""
-    face, points = her
+    face, points = astronaut_eyes
     inside = eyes(face.shape[:2], points)
     maps = identity_maps(face.shape[:2])
     skin_ab = np.float32([140, 150])  # a warm skin
@@ -94,10 +88,10 @@ def test_a_blue_iris_keeps_its_hue_and_a_brown_one_takes_the_relit_colour(her):
         assert np.abs(light[0] - light[1]).mean() < 1.5
 
 
-def test_a_greyscale_sources_eyes_are_coloured_as_the_targets_from_iris_to_white(her):
+def test_a_greyscale_sources_eyes_are_coloured_as_the_targets_from_iris_to_white(astronaut_eyes):
     """A greyscale photo's eyes, given the skin's colour by lightness, had skin-coloured whites:
     they take the target's irises' colour at their darker pixels and its whites' at their lighter."""
-    face, points = her
+    face, points = astronaut_eyes
     grey = cv2.cvtColor(cv2.cvtColor(face, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     skin = with_ab(grey, np.ones(face.shape[:2], bool), 145, 150)  # the skin's colour everywhere
     iris, white = np.float32([120, 110]), np.float32([129, 127])

@@ -15,13 +15,6 @@ from tests.test_mesh_quality import each_engine, swapped_with
 pytestmark = pytest.mark.parallel
 
 
-@pytest.fixture(scope="module")
-def her(measure, astronaut_face) -> tuple[np.ndarray, np.ndarray]:
-    """The astronaut's face, enlarged (her irises 10 px across), and its 478 points."""
-    face = astronaut_face
-    face = cv2.resize(face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return face, measure.with_irises(face)
-
 
 def dark_centre(image: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """The centre of the darkest quarter of the pixels inside `ring`: the iris, read from the
@@ -44,8 +37,8 @@ def eye_region(shape: tuple[int, int], points: np.ndarray, grow: int,
     return (cv2.dilate(mask, kernel) if grow >= 0 else cv2.erode(mask, kernel)) > 0
 
 
-def test_a_place_in_an_eye_gives_back_its_point(her):
-    _, points = her
+def test_a_place_in_an_eye_gives_back_its_point(astronaut_eyes):
+    _, points = astronaut_eyes
     for eye, iris in enumerate(gaze.IRISES):
         place = gaze.in_eye(points, points[iris], eye)
         assert np.allclose(gaze.from_eye(points, place, eye), points[iris], atol=1e-3)
@@ -53,9 +46,9 @@ def test_a_place_in_an_eye_gives_back_its_point(her):
         assert 0.3 < place[0] < 0.7 and -0.2 < place[1] < 0.05, place
 
 
-def test_a_mirrored_eye_gives_its_iris_the_same_place(her):
+def test_a_mirrored_eye_gives_its_iris_the_same_place(astronaut_eyes):
     """The mirror fill copies the near eye onto the far one: its iris keeps the place."""
-    image, points = her
+    image, points = astronaut_eyes
     flipped = points[:468][symmetry.mirror()].copy()
     flipped[:, 0] = image.shape[1] - 1 - flipped[:, 0]
     iris = points[gaze.IRISES[0]].copy()
@@ -73,8 +66,8 @@ def test_open_eyes_are_told_from_shut_and_cast_down_ones(measure, astronaut_face
     assert gaze.shut_share(measure.landmarks(astronaut_face)) == 0.0
 
 
-def test_an_iris_moves_inside_its_eye_and_nothing_outside_the_eye_changes(her):
-    image, points = her
+def test_an_iris_moves_inside_its_eye_and_nothing_outside_the_eye_changes(astronaut_eyes):
+    image, points = astronaut_eyes
     ring = points[gaze.contours()[0]]
     at = points[gaze.IRISES[0]]
     to = gaze.from_eye(points, gaze.in_eye(points, at, 0) + np.float32([0.12, 0.0]), 0)
@@ -89,10 +82,10 @@ def test_an_iris_moves_inside_its_eye_and_nothing_outside_the_eye_changes(her):
     assert shift @ want / (want @ want) > 0.25, (shift, want)
 
 
-def test_the_swaps_iris_follows_the_targets_by_where_the_mesh_reads_it(her):
+def test_the_swaps_iris_follows_the_targets_by_where_the_mesh_reads_it(astronaut_eyes):
     """`follow` moves the iris of a source looking aside to where a target looking ahead has its
     own, up to MOST of the eye's span."""
-    image, points = her
+    image, points = astronaut_eyes
     looking = gaze.irises(points)
     aside = looking + np.float32([[0.1, 0.0], [-0.1, 0.0]])  # both irises toward the image's left
     followed = image.copy()
@@ -110,8 +103,8 @@ def test_the_swaps_iris_follows_the_targets_by_where_the_mesh_reads_it(her):
         assert toward * (shift @ along) > 0.02 * span, (eye, shift, span)
 
 
-def test_an_iris_is_not_moved_out_of_its_eye(her):
-    image, points = her
+def test_an_iris_is_not_moved_out_of_its_eye(astronaut_eyes):
+    image, points = astronaut_eyes
     mesh = points[:468]
     looking = gaze.irises(points)
     followed = image.copy()
@@ -125,8 +118,8 @@ def test_an_iris_is_not_moved_out_of_its_eye(her):
     assert (followed[outside] == image[outside]).all()
 
 
-def test_cut_eyes_shows_a_share_of_the_targets_eyes(her):
-    image, points = her
+def test_cut_eyes_shows_a_share_of_the_targets_eyes(astronaut_eyes):
+    image, points = astronaut_eyes
     alpha = np.full(image.shape[:2], 255, np.uint8)
     inside = eye_region(image.shape[:2], points, -1)
     openings = eye_openings(alpha.shape, points[:468])
@@ -207,8 +200,9 @@ def iris_places(image: np.ndarray, points: np.ndarray, readings: int = 8) -> np.
 
 
 @pytest.mark.slow
-def test_a_source_looking_aside_looks_where_the_target_looks(measure, her, astronaut_face, monkeypatch):
-    photo, points = her
+def test_a_source_looking_aside_looks_where_the_target_looks(measure, astronaut_eyes, astronaut_face,
+                                                              monkeypatch):
+    photo, points = astronaut_eyes
     aside = photo.copy()  # her irises moved toward the image's left by 0.15 of each eye's span
     for eye, iris in enumerate(gaze.IRISES):
         to = gaze.in_eye(points, points[iris], eye) + np.float32([0.15 if eye == 0 else -0.15, 0.0])

@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 PINK = (150, 160, 215)  # BGR
 
 
-@pytest.fixture(scope="module")
-def her(measure, astronaut_face) -> tuple[np.ndarray, np.ndarray]:
-    """The astronaut's face enlarged (her irises 10 px across), and its 478 points."""
-    face = cv2.resize(astronaut_face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return face, measure.with_irises(face)
-
 
 def pupils(shape: tuple[int, int], points: np.ndarray, share: float = 0.07) -> np.ndarray:
     """bool: a disc `share` of each eye's span across, at each iris's centre (the mesh's)."""
@@ -41,8 +35,8 @@ def pink_share(image: np.ndarray, where: np.ndarray) -> float:
     return float(((lab[:, 1] > 6) & (lab[:, 1] > lab[:, 2])).mean())
 
 
-def test_a_flash_lit_pupil_is_made_dark_and_nothing_round_it_changes(her) -> None:
-    face, points = her
+def test_a_flash_lit_pupil_is_made_dark_and_nothing_round_it_changes(astronaut_eyes) -> None:
+    face, points = astronaut_eyes
     lit = pupils(face.shape[:2], points)
     flash = face.copy()
     flash[lit] = PINK
@@ -59,8 +53,8 @@ def test_a_flash_lit_pupil_is_made_dark_and_nothing_round_it_changes(her) -> Non
     assert (out[away] == flash[away]).all()
 
 
-def test_dark_pupils_and_a_glint_are_left_as_they_are(her) -> None:
-    face, points = her
+def test_dark_pupils_and_a_glint_are_left_as_they_are(astronaut_eyes) -> None:
+    face, points = astronaut_eyes
     out, changed = without_red_eyes(face, points[:468], gaze.irises(points))
     assert changed == 0 and out is face
     # a white glint, as lit as the pink pupil above, is a highlight: no colour, not a pupil
@@ -70,8 +64,8 @@ def test_dark_pupils_and_a_glint_are_left_as_they_are(her) -> None:
     assert changed == 0 and out is glint
 
 
-def test_the_swap_of_a_red_eyed_photo_has_dark_pupils(her, mesh_engine, measure, t1_face) -> None:
-    face, points = her
+def test_the_swap_of_a_red_eyed_photo_has_dark_pupils(astronaut_eyes, mesh_engine, measure, t1_face) -> None:
+    face, points = astronaut_eyes
     flash = face.copy()
     flash[pupils(face.shape[:2], points)] = PINK
     target = cv2.resize(t1_face, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # his irises 8 px
