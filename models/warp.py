@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from models.fields import blur_enlarged, shrink
+from models.raster import affine_maps, draw_triangles
 
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
 # 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
@@ -56,18 +57,9 @@ def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
 
 
 def label_triangles(dst_tri: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """uint16 raster over `box` (x0, y0, x1, y1): triangle index + 1, 0 where none."""
-    x0, y0, x1, y1 = box
-    label = np.zeros((y1 - y0, x1 - x0), dtype=np.uint16)
-    # fixed point with 4 fractional bits keeps sub-pixel vertex positions
-    pts = np.round((dst_tri - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
-    # the one per-triangle Python step left; everything else is vectorised. Positional arguments
-    # and a list of rows: keyword parsing and numpy's row indexing were a third of its time
-    # (1.4 -> 1.0 ms for the 972 triangles of a face and its ring)
-    fill, line8 = cv2.fillConvexPoly, cv2.LINE_8
-    for i, tri in enumerate(list(pts), 1):
-        fill(label, tri, i, line8, 4)
-    return label
+    """uint16 raster over `box` (x0, y0, x1, y1): triangle index + 1, 0 where none; a later
+    triangle drawn over an earlier one (models/raster.py)."""
+    return draw_triangles(dst_tri, box)
 
 
 def sampling_maps(
@@ -83,19 +75,7 @@ def _gather(
 ) -> tuple[np.ndarray, np.ndarray]:
     # prepend an "outside" map that sends pixels to (-10, -10): remap's constant border
     outside = np.array([[[0, 0, -10], [0, 0, -10]]], dtype=np.float32)
-    # one row per coefficient, each gathered alone by np.take with a native index: half the time
-    # of gathering (h, w, 2, 3) at once by fancy indexing with the uint16 labels, the same values
-    table = np.concatenate([outside, affines], axis=0).reshape(-1, 6).T.copy()
-    index = label.astype(np.intp)
-    xs = xs[None, :]
-    ys = ys[:, None]
-    map_x = np.take(table[0], index) * xs
-    map_x += np.take(table[1], index) * ys
-    map_x += np.take(table[2], index)
-    map_y = np.take(table[3], index) * xs
-    map_y += np.take(table[4], index) * ys
-    map_y += np.take(table[5], index)
-    return map_x, map_y
+    return affine_maps(label, np.concatenate([outside, affines], axis=0).reshape(-1, 6), xs, ys)
 
 
 def close_holes(label: np.ndarray, rounds: int = 8) -> tuple[np.ndarray, np.ndarray]:
