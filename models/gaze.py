@@ -103,7 +103,9 @@ def _fan_coordinates(a: np.ndarray, b: np.ndarray, p: np.ndarray, tiny: float
     return on_a, on_b, ok
 
 
-@numba.njit(cache=True, nogil=True)
+# compiled for its one signature on import (from the cache after the first time), not in a frame
+@numba.njit("UniTuple(float32[:, ::1], 2)(int64, int64, int64, int64, float32[::1], float32[:, ::1], "
+            "float32[::1])", cache=True, nogil=True)
 def _fan_maps(x0: int, y0: int, x1: int, y1: int, centre: np.ndarray, ring: np.ndarray, move: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """float32 sampling maps over the box (x0, y0, x1, y1) that move each pixel by `move` times its

@@ -4,9 +4,9 @@ covers it, and each pixel's affine map read from it.
 A frame's swap draws its target mesh and the ring around it, about 970 triangles, into such a
 raster and reads sampling maps from it (models/warp.py). OpenCV draws one polygon a call, and the
 calls' own cost was about 1 ms of a 640x480 frame; numpy read the maps in six gathers. Compiled
-(numba), each is a single pass. The code is compiled once per machine, on first use, and kept
-beside this module (numba's `cache`); where that cannot be written it is compiled again in each
-process (about half a second).
+(numba), each is a single pass. The code is compiled once per machine, when this module is first
+imported, and kept beside it (numba's `cache`); where that cannot be written it is compiled again
+in each process that imports it (about half a second).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+# Each kernel is compiled for its one signature when this module is imported (from the cache after
+# the first time), not on a stream's first frame; the callers below pass exactly those types.
+@numba.njit("UniTuple(float64, 2)(float64, float64, float64, float64, float64, float64)",
+            cache=True, nogil=True)
 def _narrowed(a: float, b: float, c: float, y: float, left: float, right: float) -> tuple[float, float]:
     """The span [left, right] of a row `y` narrowed to the pixels x with a*x + b*y + c >= 0."""
     need = -(b * y + c)
@@ -30,7 +33,7 @@ def _narrowed(a: float, b: float, c: float, y: float, left: float, right: float)
     return left, right
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit("void(uint16[:, ::1], float64[:, :, ::1], float64, float64)", cache=True, nogil=True)
 def _draw(label: np.ndarray, corners: np.ndarray, ox: float, oy: float) -> None:
     h, w = label.shape
     for t in range(corners.shape[0]):
@@ -58,14 +61,15 @@ def _draw(label: np.ndarray, corners: np.ndarray, ox: float, oy: float) -> None:
         box_left = min(x0, x1, x2) - 0.5
         box_right = max(x0, x1, x2) + 0.5
         value = t + 1
-        for y in range(top, bottom + 1):
+        for row in range(top, bottom + 1):
+            y = float(row)
             left, right = _narrowed(a0, b0, c0, y, box_left, box_right)
             left, right = _narrowed(a1, b1, c1, y, left, right)
             left, right = _narrowed(a2, b2, c2, y, left, right)
             left = min(max(0.0, np.ceil(left)), w)
             right = max(min(w - 1.0, np.floor(right)), -1.0)
             for x in range(int(left), int(right) + 1):
-                label[y, x] = value
+                label[row, x] = value
 
 
 def draw_triangles(corners: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -82,7 +86,8 @@ def draw_triangles(corners: np.ndarray, box: tuple[int, int, int, int]) -> np.nd
     return label
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit("void(uint16[:, ::1], float32[:, ::1], float32[::1], float32[::1], "
+            "float32[:, ::1], float32[:, ::1])", cache=True, nogil=True)
 def _read(label: np.ndarray, table: np.ndarray, xs: np.ndarray, ys: np.ndarray,
           map_x: np.ndarray, map_y: np.ndarray) -> None:
     h, w = label.shape
@@ -103,5 +108,6 @@ def affine_maps(label: np.ndarray, table: np.ndarray, xs: np.ndarray, ys: np.nda
     h, w = label.shape
     map_x, map_y = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
     xs, ys = np.ascontiguousarray(xs, dtype=np.float32), np.ascontiguousarray(ys, dtype=np.float32)
-    _read(np.ascontiguousarray(label), np.ascontiguousarray(table, dtype=np.float32), xs, ys, map_x, map_y)
+    _read(np.ascontiguousarray(label, dtype=np.uint16), np.ascontiguousarray(table, dtype=np.float32), xs, ys,
+          map_x, map_y)
     return map_x, map_y
