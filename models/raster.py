@@ -6,7 +6,7 @@ raster and reads sampling maps from it (models/warp.py). OpenCV draws one polygo
 calls' own cost was about 1 ms of a 640x480 frame; numpy read the maps in six gathers. Compiled
 (numba), each is a single pass. The code is compiled once per machine, when this module is first
 imported, and kept beside it (numba's `cache`); where that cannot be written it is compiled again
-in each process that imports it (about half a second).
+in each process that imports it (about a second).
 """
 
 from __future__ import annotations
