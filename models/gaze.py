@@ -14,10 +14,10 @@ mirrors.
 from __future__ import annotations
 
 import cv2
-import numba
 import numpy as np
 
 from models import face_topology as ft
+from models.compiled import compiled
 
 # each eye's corners, inner then outer: the person's right eye, then their left (as IRISES, contours())
 CORNERS = ((133, 33), (362, 263))
@@ -103,9 +103,9 @@ def _fan_coordinates(a: np.ndarray, b: np.ndarray, p: np.ndarray, tiny: float
     return on_a, on_b, ok
 
 
-# compiled for its one signature on import (from the cache after the first time), not in a frame
-@numba.njit("UniTuple(float32[:, ::1], 2)(int64, int64, int64, int64, float32[::1], float32[:, ::1], "
-            "float32[::1])", cache=True, nogil=True)
+# compiled for its one signature on import (models/compiled.py), not in a stream's first frame
+@compiled("UniTuple(float32[:, ::1], 2)(int64, int64, int64, int64, float32[::1], float32[:, ::1], "
+          "float32[::1])")
 def _fan_maps(x0: int, y0: int, x1: int, y1: int, centre: np.ndarray, ring: np.ndarray, move: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """float32 sampling maps over the box (x0, y0, x1, y1) that move each pixel by `move` times its

@@ -4,23 +4,21 @@ covers it, and each pixel's affine map read from it.
 A frame's swap draws its target mesh and the ring around it, about 970 triangles, into such a
 raster and reads sampling maps from it (models/warp.py). OpenCV draws one polygon a call, and the
 calls' own cost was about 1 ms of a 640x480 frame; numpy read the maps in six gathers. Compiled
-(numba), each is a single pass. The code is compiled once per machine, when this module is first
-imported, and kept beside it (numba's `cache`); where that cannot be written it is compiled again
-in each process that imports it (about a second).
+(numba, models/compiled.py), each is a single pass.
 """
 
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from models.compiled import compiled
 
-# Each kernel is compiled for its one signature when this module is imported (from the cache after
-# the first time), not on a stream's first frame; the callers below pass exactly those types.
-@numba.njit("UniTuple(float64, 2)(float64, float64, float64, float64, float64, float64)",
-            cache=True, nogil=True)
+
+# Each kernel is compiled for its one signature when this module is imported (models/compiled.py),
+# not on a stream's first frame; the callers below pass exactly those types.
+@compiled("UniTuple(float64, 2)(float64, float64, float64, float64, float64, float64)")
 def _narrowed(a: float, b: float, c: float, y: float, left: float, right: float) -> tuple[float, float]:
     """The span [left, right] of a row `y` narrowed to the pixels x with a*x + b*y + c >= 0."""
     need = -(b * y + c)
@@ -33,7 +31,7 @@ def _narrowed(a: float, b: float, c: float, y: float, left: float, right: float)
     return left, right
 
 
-@numba.njit("void(uint16[:, ::1], float64[:, :, ::1], float64, float64)", cache=True, nogil=True)
+@compiled("void(uint16[:, ::1], float64[:, :, ::1], float64, float64)")
 def _draw(label: np.ndarray, corners: np.ndarray, ox: float, oy: float) -> None:
     h, w = label.shape
     for t in range(corners.shape[0]):
@@ -86,8 +84,8 @@ def draw_triangles(corners: np.ndarray, box: tuple[int, int, int, int]) -> np.nd
     return label
 
 
-@numba.njit("void(uint16[:, ::1], float32[:, ::1], float32[::1], float32[::1], "
-            "float32[:, ::1], float32[:, ::1])", cache=True, nogil=True)
+@compiled("void(uint16[:, ::1], float32[:, ::1], float32[::1], float32[::1], "
+          "float32[:, ::1], float32[:, ::1])")
 def _read(label: np.ndarray, table: np.ndarray, xs: np.ndarray, ys: np.ndarray,
           map_x: np.ndarray, map_y: np.ndarray) -> None:
     h, w = label.shape
