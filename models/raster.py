@@ -104,6 +104,9 @@ def affine_maps(label: np.ndarray, table: np.ndarray, xs: np.ndarray, ys: np.nda
     triangle's affine map (`table`, (T + 1, 6) float32, row t for label t: a, b, c of x then
     of y) applied to its x and y."""
     h, w = label.shape
+    if label.size and int(label.max()) >= len(table):
+        # the compiled loop reads the table unchecked
+        raise ValueError(f"label {int(label.max())} has no row in a table of {len(table)}")
     map_x, map_y = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
     xs, ys = np.ascontiguousarray(xs, dtype=np.float32), np.ascontiguousarray(ys, dtype=np.float32)
     _read(np.ascontiguousarray(label, dtype=np.uint16), np.ascontiguousarray(table, dtype=np.float32), xs, ys,

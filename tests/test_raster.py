@@ -77,3 +77,10 @@ def test_affine_maps_apply_each_pixels_triangle():
     row = table[label]
     assert np.array_equal(map_x, row[..., 0] * xs[None, :] + row[..., 1] * ys[:, None] + row[..., 2])
     assert np.array_equal(map_y, row[..., 3] * xs[None, :] + row[..., 4] * ys[:, None] + row[..., 5])
+
+
+def test_a_label_without_a_row_in_the_table_is_refused_not_read_past_its_end():
+    label = np.full((3, 3), 7, np.uint16)
+    with pytest.raises(ValueError, match="no row"):
+        affine_maps(label, np.zeros((5, 6), np.float32), np.arange(3, dtype=np.float32),
+                    np.arange(3, dtype=np.float32))
