@@ -17,6 +17,7 @@ from models.beard import find_beard
 from models.dark_glasses import dark_glasses as find_dark_glasses
 from models.engine import NoFaceError
 from models.mask import above_brows, edge_intrusions, face_alpha, forehead_hair, temples
+from models.raster import label_triangles
 from models.shadow_edge import shows_edge
 from models.shape import group_carry, shape_weights
 from models.side_hair import hair_edges, paint_over_hair, side_hair
@@ -33,7 +34,6 @@ from models.symmetry import (
 )
 from models.teeth import shows_teeth
 from models.under_lip import unfold_under_lip
-from models.warp import label_triangles
 
 MESH_POINTS = ft.MESH_POINTS
 BLOWN = 250  # each of B, G and R at or above which a source photo's pixel holds no detail (a JPEG's 255)

@@ -70,7 +70,7 @@ def _draw(label: np.ndarray, corners: np.ndarray, ox: float, oy: float) -> None:
                 label[row, x] = value
 
 
-def draw_triangles(corners: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def label_triangles(corners: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """uint16 raster over `box` (x0, y0, x1, y1): for each pixel, 1 + the index of the last of
     `corners` ((T, 3, 2) x, y in image pixels, pixel centres at whole numbers) that covers it, 0
     where none does. A pixel is covered where its centre lies inside the triangle grown by half a

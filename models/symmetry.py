@@ -33,8 +33,9 @@ from models import color
 from models import face_topology as ft
 from models.fields import blur_within, enlarge, shrink
 from models.mask import EDGE_RING
+from models.raster import label_triangles
 from models.shape import fit_affine
-from models.warp import doubled_areas, label_triangles, sampling_maps, triangle_affines
+from models.warp import doubled_areas, sampling_maps, triangle_affines
 
 MIRROR_FILE = os.path.join(os.path.dirname(__file__), "mesh_mirror.json")
 # The far half's area over the near half's at or above which a source is left as it is. Real

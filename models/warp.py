@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from models.fields import blur_enlarged, shrink
-from models.raster import affine_maps, draw_triangles
+from models.raster import affine_maps, label_triangles
 
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
 # 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
@@ -54,12 +54,6 @@ def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
     out[:, 0, 2] = s[:, 0, 0] - out[:, 0, 0] * d[:, 0, 0] - out[:, 0, 1] * d[:, 0, 1]
     out[:, 1, 2] = s[:, 0, 1] - out[:, 1, 0] * d[:, 0, 0] - out[:, 1, 1] * d[:, 0, 1]
     return out
-
-
-def label_triangles(dst_tri: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """uint16 raster over `box` (x0, y0, x1, y1): triangle index + 1, 0 where none; a later
-    triangle drawn over an earlier one (models/raster.py)."""
-    return draw_triangles(dst_tri, box)
 
 
 def sampling_maps(

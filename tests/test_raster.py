@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from models.raster import affine_maps, draw_triangles
+from models.raster import affine_maps, label_triangles
 
 pytestmark = pytest.mark.parallel
 
@@ -25,7 +25,7 @@ def test_covers_what_opencv_fills_to_within_a_pixel_at_the_edges():
     filled = differ = 0
     for _ in range(300):
         corners = rng.uniform(0, 60, (3, 2))
-        ours = draw_triangles(corners[None], (0, 0, 64, 64)) > 0
+        ours = label_triangles(corners[None], (0, 0, 64, 64)) > 0
         theirs = opencv_filled(corners, 64)
         near_ours = cv2.dilate(ours.astype(np.uint8), ONE_PIXEL) > 0
         near_theirs = cv2.dilate(theirs.astype(np.uint8), ONE_PIXEL) > 0
@@ -38,14 +38,14 @@ def test_covers_what_opencv_fills_to_within_a_pixel_at_the_edges():
 def test_each_pixel_is_the_last_triangle_drawn_over_it():
     first = [[10, 10], [50, 10], [10, 50]]
     second = [[20, 20], [60, 20], [20, 60]]  # overlaps the first's lower right
-    label = draw_triangles(np.array([first, second], np.float32), (0, 0, 64, 64))
+    label = label_triangles(np.array([first, second], np.float32), (0, 0, 64, 64))
     assert label[15, 15] == 1 and label[25, 25] == 2 and label[55, 25] == 2 and label[5, 5] == 0
-    swapped = draw_triangles(np.array([second, first], np.float32), (0, 0, 64, 64))
+    swapped = label_triangles(np.array([second, first], np.float32), (0, 0, 64, 64))
     assert swapped[25, 25] == 2  # now the first, drawn last
 
 
 def test_a_triangles_own_pixels_and_its_outermost_ones():
-    label = draw_triangles(np.array([[[2, 2], [8, 2], [2, 8]]], np.float32), (0, 0, 10, 10))
+    label = label_triangles(np.array([[[2, 2], [8, 2], [2, 8]]], np.float32), (0, 0, 10, 10))
     assert label[2, 2] == 1 and label[2, 8] == 1 and label[8, 2] == 1  # its corners, on pixel centres
     assert label[5, 5] == 1  # on its long edge
     assert label[1, :].max() == 0 and label[:, 1].max() == 0 and label[6, 6] == 0
@@ -53,8 +53,8 @@ def test_a_triangles_own_pixels_and_its_outermost_ones():
 
 def test_the_box_moves_the_raster():
     corners = np.array([[[102, 52], [108, 52], [102, 58]]], np.float32)
-    moved = draw_triangles(corners, (100, 50, 110, 60))
-    assert np.array_equal(moved, draw_triangles(corners - np.float32([100, 50]), (0, 0, 10, 10)))
+    moved = label_triangles(corners, (100, 50, 110, 60))
+    assert np.array_equal(moved, label_triangles(corners - np.float32([100, 50]), (0, 0, 10, 10)))
 
 
 def test_triangles_without_area_or_with_no_number_cover_nothing():
@@ -64,7 +64,7 @@ def test_triangles_without_area_or_with_no_number_cover_nothing():
         [[-1e300, -1e300], [1e300, 0], [0, 1e300]],  # its area beyond a float
         [[0, 0], [1e30, 5], [3, 9]],  # a corner far beyond the raster: drawn, held inside it
     ], np.float64)
-    label = draw_triangles(corners, (0, 0, 16, 16))
+    label = label_triangles(corners, (0, 0, 16, 16))
     assert set(np.unique(label)) <= {0, 4} and (label == 4).any()
 
 

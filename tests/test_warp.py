@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.raster import label_triangles
 from models.warp import (
     believable_move,
     displacement,
     drawing_order,
-    label_triangles,
     mesh_maps,
     mesh_maps_many,
     sampling_maps,
