@@ -68,9 +68,9 @@ import numpy as np
 
 from models.color import BLACK_OFFSET, NEUTRAL
 from models.fields import blur_enlarged, blur_within, enlarge, shrink
-from models.order import median, percentiles
+from models.order import percentiles
 from models.shadow_edge import Edge, find_edge, runs_past
-from models.surfaces import solve, terms
+from models.surfaces import huber_fit, solve, terms
 
 EdgeFollower = Callable[[Edge | None], Edge | None]  # the edge found in a frame -> the edge to draw
 STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few samples
@@ -143,17 +143,7 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
     if len(values) < 24:
         return None
     basis = terms(xs / scale, ys / scale).astype(np.float64)
-    values = values.astype(np.float64)
-    coef = solve(basis, values)
-    for _ in range(LIGHT_ROUNDS):
-        # each surface's residuals as a row of their own: the medians and maxima run along
-        # contiguous rows, several times faster than down the columns of (n, k)
-        far = np.ones(len(values))
-        for row in np.ascontiguousarray((values - basis @ coef).T):
-            spread = 1.4826 * median(np.abs(row - median(row))) + 1e-6
-            np.maximum(far, np.abs(row) / (LIGHT_HUBER * spread), out=far)
-        coef = solve(basis, values, 1.0 / far)
-    return coef
+    return huber_fit(basis, values, LIGHT_ROUNDS, LIGHT_HUBER)
 
 
 def surface_at(coef: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.order import median, percentiles
+from models.order import median, median_in_place, percentiles
 
 SIZES = (1, 2, 3, 4, 17, 300, 301, 3000)
 TYPES = (np.float32, np.float64, np.uint8)
@@ -36,3 +36,13 @@ def test_leaves_the_values_in_their_order() -> None:
     median(values)
     percentiles(values, (10.0, 90.0))
     assert values.tolist() == [5.0, 1.0, 4.0, 2.0, 3.0]
+
+
+def test_the_compiled_median_is_numpys_with_ties_and_for_none() -> None:
+    rng = np.random.default_rng(9)
+    for n in SIZES:
+        for draw in range(20):
+            # every other draw from five levels: many ties, as residuals of 8-bit values have
+            values = rng.integers(0, 5, n).astype(np.float64) if draw % 2 else rng.normal(size=n)
+            assert median_in_place(values.copy()) == float(np.median(values)), (n, values[:4])
+    assert np.isnan(median_in_place(np.empty(0)))
