@@ -125,6 +125,10 @@ def huber_fit(basis: np.ndarray, values: np.ndarray, rounds: int, huber: float) 
     fitted to `values` (float64 (n, k)), refitted `rounds` times with each sample weighed down
     where it lies more than `huber` robust spreads (1.4826 median absolute deviations) off any of
     the surfaces."""
+    if basis.ndim != 2 or basis.shape[1] != 6 or values.ndim != 2 or len(values) != len(basis):
+        # the loops read six terms a sample without checking an index
+        raise ValueError(f"huber_fit takes (n, 6) terms and (n, k) values, not {basis.shape} "
+                         f"and {values.shape}")
     basis, values = np.ascontiguousarray(basis, np.float64), np.ascontiguousarray(values, np.float64)
     weights = np.ones(len(values))
     coef = np.linalg.solve(*_normal6(basis, values, weights)).astype(np.float32)

@@ -46,3 +46,17 @@ def test_the_compiled_median_is_numpys_with_ties_and_for_none() -> None:
             values = rng.integers(0, 5, n).astype(np.float64) if draw % 2 else rng.normal(size=n)
             assert median_in_place(values.copy()) == float(np.median(values)), (n, values[:4])
     assert np.isnan(median_in_place(np.empty(0)))
+
+
+def test_the_compiled_median_stays_in_its_array_whatever_the_values() -> None:
+    """Its loops index without bounds checks: NaNs and infinities must not walk them out."""
+    rng = np.random.default_rng(10)
+    for n in SIZES:
+        for fill in (np.nan, np.inf, -np.inf):
+            values = rng.normal(size=n)
+            values[rng.random(n) < 0.3] = fill
+            before = np.sort(values.copy())
+            median_in_place(values)
+            # the same values, reordered: nothing written past them or lost
+            np.testing.assert_array_equal(np.sort(values), before)
+        assert np.isnan(median_in_place(np.full(n, np.nan)))

@@ -4,6 +4,7 @@ that is no light (a beard, a brow) does not pull it."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.order import median
 from models.relight import LIGHT_HUBER, LIGHT_ROUNDS
@@ -45,7 +46,7 @@ def test_the_compiled_fit_is_the_numpy_one() -> None:
         for beard in (False, True):
             face, at, _ = face_samples(rng, n, beard)
             target, _, _ = face_samples(rng, n, False)
-            values = np.stack([face, target[: len(face)]], axis=1)
+            values = np.stack([face, target], axis=1)
             mine, numpys = fit(values, at), fit(values, at, numpy_huber_fit)
             assert mine.shape == numpys.shape == (6, 2)
             # the sums run in another order than BLAS's: equal to float32's last bits
@@ -62,3 +63,11 @@ def test_a_dark_beard_does_not_pull_the_light_down() -> None:
     off, plain_off = np.abs(robust - light)[skin].mean(), np.abs(plain - light)[skin].mean()
     assert off < 2.5, off
     assert plain_off > 3 * off, plain_off  # what a least-squares fit leaves on the skin
+
+
+def test_terms_of_another_degree_are_refused_not_read_past() -> None:
+    rng = np.random.default_rng(5)
+    values, at, _ = face_samples(rng, 100, False)
+    cubic = terms(at[0] / 250.0, at[1] / 250.0, 3).astype(np.float64)[:, :5]
+    with pytest.raises(ValueError, match="6"):
+        huber_fit(cubic, values[:, None].astype(np.float64), LIGHT_ROUNDS, LIGHT_HUBER)
