@@ -22,12 +22,17 @@ def terms(xs: np.ndarray, ys: np.ndarray, degree: int = 2) -> np.ndarray:
     return np.stack(parts, axis=-1)
 
 
+# of the normal matrix's trace, added to its diagonal (gram, _normal6): a small ridge that keeps
+# samples on a line (no surface to fit across it) solvable
+RIDGE = 1e-9
+
+
 def gram(weighted: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """The normal equations' matrix `weighted`' `basis` (a 6 x 6 or 10 x 10 solve, a third of the
     time lstsq's SVD of the samples took), with a small ridge that keeps samples on a line (no
     surface to fit across it) solvable."""
     matrix = weighted.T @ basis
-    matrix += np.eye(len(matrix)) * (1e-9 * np.trace(matrix))
+    matrix += np.eye(len(matrix)) * (RIDGE * np.trace(matrix))
     return matrix
 
 
@@ -82,7 +87,7 @@ def _normal6(basis: np.ndarray, values: np.ndarray, weights: np.ndarray) -> tupl
             rhs[3, j] += w3 * v
             rhs[4, j] += w4 * v
             rhs[5, j] += w5 * v
-    ridge = 1e-9 * (g00 + g11 + g22 + g33 + g44 + g55)  # as gram's
+    ridge = RIDGE * (g00 + g11 + g22 + g33 + g44 + g55)  # as gram's
     matrix = np.empty((6, 6))
     upper = (g00 + ridge, g01, g02, g03, g04, g05, g11 + ridge, g12, g13, g14, g15,
              g22 + ridge, g23, g24, g25, g33 + ridge, g34, g35, g44 + ridge, g45, g55 + ridge)
