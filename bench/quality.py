@@ -156,6 +156,7 @@ CONFIGS: dict[str, dict] = {
     # the target's beard counted as skin, and showing through where the mask fades over the chin
     "beard-as-skin": {"beards": False},
     "harsh": {"shading": False},  # the source's fine shading as sharp as its photo shows it
+    "light-every-frame": {"hold_light": False},  # the light fitted on every frame, not held between fits
     "sharp": {"grain": False},  # the source's grain and focus as sharp as its photo, on any frame
     # the target's colour over an area as it is, its highlights' near grey on the swap's mid-tones
     "grey-highlights": {"colour_lightness": False},

@@ -116,7 +116,8 @@ class MeshEngine:
                  follow_photo: str = "lips", shadow_edges: bool = True, photo_shadow: bool = True,
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
                  under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True,
-                 lip_seam: bool = True, side_hair: str = "paint", target_hair: bool = True) -> None:
+                 lip_seam: bool = True, side_hair: str = "paint", target_hair: bool = True,
+                 hold_light: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -131,6 +132,8 @@ class MeshEngine:
             raise ValueError(f"side_hair must be one of {SIDE_HAIR}, not {side_hair!r}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
+        # a track's light fitted every relight.FIT_EVERY-th frame and held between (relight.LightMemory)
+        self.hold_light = hold_light
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
         # a mirrored source's shape read from its photo's 3D mesh turned to the front, not from
         # its symmetric layout (MeshSource.shape)

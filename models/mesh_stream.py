@@ -34,7 +34,7 @@ from models.mask import (
 from models.mediapipe_faces import FaceTracker, TrackedFace
 from models.mesh_source import MeshSource
 from models.occlusion import FaceView, hold_out, make_occluder
-from models.relight import COLOUR_AREA, relight
+from models.relight import COLOUR_AREA, LightMemory, relight
 from models.seam import match_forehead_edge
 from models.shadow_edge import Edge, EdgeMemory
 from models.shape import reshape, ring_triangles, with_ring
@@ -192,6 +192,7 @@ class MeshStream:
         self.beards = BeardWatch() if engine.beards else None
         self.lens_memory = LensMemory()
         self.edge_memory = EdgeMemory()
+        self.light_memory = LightMemory()
         self.hair_watch = target_hair.HairWatch() if engine.target_hair else None
         # the frames turned so the face followed is the right way up (a camera upside down)
         self.upright = UprightFrames(self.tracker, engine.still.mesh if engine.upright_frames else None)
@@ -219,6 +220,7 @@ class MeshStream:
                 self.glasses.keep_only(followed)
                 self.lens_memory.keep_only(followed)
             self.edge_memory.keep_only(followed)
+            self.light_memory.keep_only(followed)
             if self.beards is not None:
                 self.beards.keep_only(followed)
             if self.hair_watch is not None:
@@ -295,7 +297,7 @@ class MeshStream:
             if self.engine.target_light:
                 offset = self._side_light(face.track_id, layers, dst, region, local)
             face_bgr = self._relit(src, layers, warped, region, _skin(alpha, openings, hair), face.track_id,
-                                   face_w, offset, in_lab)
+                                   face_w, offset, in_lab, local)
             t = _timed(timings, "relight", t)
         if lenses is not None:
             face_bgr = _wear(face_bgr, mixed_remap([s.bgr for s, _ in layers], maps, weights), lenses)
@@ -437,20 +439,22 @@ class MeshStream:
 
     def _relit(self, src: MeshSource, layers: list[tuple[MeshSource, float]], warped: np.ndarray,
                region: np.ndarray, skin: np.ndarray, track_id: int, face_w: float, offset: np.ndarray | None,
-               lab: bool) -> np.ndarray:
-        """The warped face (BGR, or LAB with `lab`) lit by the target's light over `region`, as
-        the engine's settings say (models/relight.py), in BGR; a hard shadow's edge on the target
-        followed on the swap (models/shadow_edge.py) where the photo has none of its own."""
+               lab: bool, mesh: np.ndarray) -> np.ndarray:
+        """The warped face (BGR, or LAB with `lab`; on the swap's `mesh`) lit by the target's light
+        over `region`, as the engine's settings say (models/relight.py), in BGR; a hard shadow's
+        edge on the target followed on the swap (models/shadow_edge.py) where the photo has none
+        of its own; the light held between fits (relight.LightMemory) with `hold_light`."""
         engine = self.engine
         area = COLOUR_AREA * face_w if engine.colour_area else None
         edges = None
         if engine.shadow_edges and not any(s.own_edge for s, _ in layers) and self.edge_memory.due(track_id):
             def edges(found: Edge | None) -> Edge | None:
                 return self.edge_memory.follow(track_id, found)
+        held = self.light_memory.of(track_id, id(src), mesh) if engine.hold_light else None
         return relight(warped, region, skin, engine.relight, src.grey, engine.relight_colour,
                        engine.highlights, engine.colour_degree, area, face_w if engine.shading else None,
                        face_w if engine.grain else None, engine.colour_lightness, offset,
-                       engine.shadow_colour, edges, lab=lab)
+                       engine.shadow_colour, edges, lab=lab, held=held)
 
     def _eyes(self, src: MeshSource, layers: list[tuple[MeshSource, float]],
               maps: list[tuple[np.ndarray, np.ndarray]], face_bgr: np.ndarray, region: np.ndarray,

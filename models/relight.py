@@ -62,6 +62,7 @@ up.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -77,6 +78,18 @@ STEP = 3  # the fit uses every third pixel each way: a smooth surface needs few 
 # ... and no more than FIT_CELLS of them across the box's larger side: a 720p face's box (about
 # 310 px) gave the fits twice the samples of a 640x480 one's for the same smooth surfaces
 FIT_CELLS = 100
+MIN_SAMPLES = 24  # of the skin: with fewer, nothing is fitted (and a held fit is not drawn)
+# a track's light is fitted again FIT_EVERY frames after its last fit and held between (LightMemory):
+# a face's light moves little in a tenth of a second, and the fits and the colour over areas were
+# 1.6 ms a frame
+FIT_EVERY = 3
+# ... and again where the swap's mesh moved in its box by more than MOVED of the box's larger side
+# (the MOVED_SHARE-th percentile of its points' moves) since: over a still picture's first five
+# frames FaceMesh's mesh moved 1.3-3.5% a frame as it settled, and a light held from the first of
+# them left the smiling photo's mouth 9.6 levels off its own frame (5.9 fitted on every frame,
+# tests/test_photo_mesh.py). bench.engine's moving clips: 0.3-0.4% a frame (median)
+MOVED = 0.015
+MOVED_SHARE = 90
 COLOUR_DETAIL = 0.03  # of the box's larger side: the blur of the target's colour its line leaves
 BRIGHTEST = 99.5  # percentile of the target's skin lightness above which the swap's lightness rolls off
 COLOUR_DEGREE = 3  # of the broad colour's surfaces (a and b); the lightness's are of the second
@@ -130,7 +143,7 @@ def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float
     `values` at pixels (xs, ys), in units of `scale` (the image's larger side): (c,) for (n,)
     values, (c, k) for k surfaces fitted at once to (n, k); None when fewer than 24 pixels are
     sampled."""
-    if len(values) < 24:
+    if len(values) < MIN_SAMPLES:
         return None
     return solve(terms(xs / scale, ys / scale, degree).astype(np.float64), values.astype(np.float64))
 
@@ -140,7 +153,7 @@ def robust_shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale
     """shading_fit's second-degree surfaces (k of them, `values` (n, k)), refitted LIGHT_ROUNDS
     times with each sample weighed down where it lies more than LIGHT_HUBER robust spreads off
     any of the surfaces (a Huber weight): a beard, a brow, a shadowed nostril are no light."""
-    if len(values) < 24:
+    if len(values) < MIN_SAMPLES:
         return None
     basis = terms(xs / scale, ys / scale).astype(np.float64)
     return huber_fit(basis, values, LIGHT_ROUNDS, LIGHT_HUBER)
@@ -202,7 +215,7 @@ def at_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.ndarray
     # every other cell each way: a quarter of the work, the same line and percentiles within a
     # fraction of a level
     samples = target_lab[::2, ::2][core[::2, ::2]]
-    if len(samples) < 24:
+    if len(samples) < MIN_SAMPLES:
         return ab
     _, slope = colour_line(samples)
     low, lo, hi = percentiles(samples[:, 0], (LINE_LOW, *LINE_RANGE))
@@ -227,7 +240,7 @@ def colour_by_lightness(target_lab: np.ndarray, lightness: np.ndarray, core: np.
     put its highlights' near-grey on the source's shadows: grey-green patches on the cheeks."""
     step = sample_step(core.shape)
     pick = core[::step, ::step]
-    if pick.sum() < 24:
+    if pick.sum() < MIN_SAMPLES:
         return target_lab[:, :, 1:]
     samples = target_lab[::step, ::step][pick].astype(np.float32)
     offset, slope = colour_line(samples)
@@ -369,7 +382,8 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             colour_degree: int = COLOUR_DEGREE, colour_area: float | None = None,
             shading: float | None = None, grain: float | None = None, colour_lightness: bool = True,
             offset: np.ndarray | None = None, shadow_colour: bool = True,
-            edges: EdgeFollower | None = None, lab: bool = False) -> np.ndarray:
+            edges: EdgeFollower | None = None, lab: bool = False, held: HeldLight | None = None
+            ) -> np.ndarray:
     """`face` (BGR, or with `lab` OpenCV's 8-bit LAB; the source warped onto the target), in BGR, with
     the target's shading (`light`; with `colour`, its broad colour too; with `highlights`, its
     lightness rolled off above the target's brightest skin) and, for a greyscale source, the
@@ -381,7 +395,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     (soften_shading); with `grain` (the same), nor its grain (match_grain). `offset` (float32, the
     box's size) is added to the face's lightness first (the target's side light,
     symmetry.side_light). With `edges` (a track's EdgeMemory.follow), a hard shadow's straight edge
-    on the target is put on the swap (edge_change). A `face` given in LAB may be written over."""
+    on the target is put on the swap (edge_change). With `held` (a track's, LightMemory.of), the
+    light's surfaces and its colour over areas are those `held` keeps where it is not `due`, and
+    kept there where they are fitted. A `face` given in LAB may be written over."""
     face_lab = photo_lab = face if lab else cv2.cvtColor(face, cv2.COLOR_BGR2LAB)
     if offset is not None:
         face_lab = face_lab.copy()  # the colour's grid is the face's as warped (photo_lab)
@@ -414,13 +430,20 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         change_l = change = None
         target_colour = None  # the target's colour over areas, on the grid (colour_of_area's)
         tint = None  # the colour's surfaces' coefficients, the target's less the face's
+        # a held fit only where a fit could be made: a face leaving the frame leaves no skin to draw
+        reuse = held is not None and not held.due and held.lit is not None and len(samples) >= MIN_SAMPLES
         if n > 1 and colour_degree > 2:
-            lit = robust_shading_fit(samples[:, [0, n]], *at, scale)
-            fitted = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
-            if lit is not None and fitted is not None:
+            if reuse:
+                lit, tint = held.lit, held.tint
+            else:
+                lit = robust_shading_fit(samples[:, [0, n]], *at, scale)
+                fitted = shading_fit(samples[:, [1, 2, n + 1, n + 2]], *at, scale, colour_degree)
+                tint = None if lit is None or fitted is None else fitted[:, 2:] - fitted[:, :2]
+                if held is not None:
+                    held.keep(None if tint is None else lit, tint)
+            if lit is not None and tint is not None:
                 change_l = lightness_change(face_lab[:, :, 0], lit[:, 1], lit[:, 0], samples[:, n], at,
                                             scale, edges, beyond)
-                tint = fitted[:, 2:] - fitted[:, :2]
         elif (coef := shading_fit(samples, *at, scale)) is not None:
             if n == 1:
                 change_l = lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at,
@@ -433,9 +456,15 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
         if tint is not None and colour_area is None:
             change = cv2.merge([np.zeros(core.shape, np.float32), *cv2.split(surface(tint, core.shape))])
         elif tint is not None:
-            change, target_colour = _colour_over_areas(
-                target, photo_lab, pick, step, tint, (xs, ys, scale), colour_area,
-                change_l if colour_lightness else None, shadow_colour)
+            if reuse and held.colour is not None:
+                grid, target_colour = held.colour
+            else:
+                grid, target_colour = _colour_over_areas(
+                    target, photo_lab, pick, step, tint, (xs, ys, scale), colour_area,
+                    change_l if colour_lightness else None, shadow_colour)
+                if held is not None and held.lit is not None:
+                    held.colour = grid, target_colour
+            change = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
         if change_l is not None:
             lightness = cv2.extractChannel(face_lab, 0)
             if highlights:
@@ -458,8 +487,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
 def _colour_over_areas(target: np.ndarray, photo_lab: np.ndarray, pick: np.ndarray, step: int,
                        tint: np.ndarray, grid_at: tuple[np.ndarray, np.ndarray, float], colour_area: float,
                        change_l: np.ndarray | None, shadow_colour: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The change to the swap's colour (float32 (h, w, 3), L's left 0) that gives it the target's
-    colour over areas `colour_area` px wide, and the target's colour on the fit's grid (`pick`,
+    """The change to the swap's colour (float32, L's left 0; on the fit's grid, smooth, to be
+    enlarged to the face's size) that gives it the target's colour over areas `colour_area` px
+    wide, and the target's colour on the fit's grid (`pick`,
     every `step`-th pixel; `grid_at`, its pixels' xs, ys and the fit's scale) that it came from.
     With the lightness change `change_l`, that colour is the target's as light as the swap will
     be (at_lightness). `tint`: the colour surfaces' coefficients, the target's less the photo's.
@@ -469,7 +499,6 @@ def _colour_over_areas(target: np.ndarray, photo_lab: np.ndarray, pick: np.ndarr
     blur; each cell the mean of its pixels, not one of them as the fit samples: one pixel's sensor
     noise, blurred, still flipped a and b by a level from frame to frame (flicker of a colour
     source, ad hoc: 0.448 -> 0.466 with single pixels, 0.452 with means)."""
-    h, w = photo_lab.shape[:2]
     grid = (pick.shape[1], pick.shape[0])
     target_grid = cv2.cvtColor(cv2.resize(target, grid, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2LAB)
     face_grid = cv2.resize(photo_lab, grid, interpolation=cv2.INTER_AREA)
@@ -487,7 +516,7 @@ def _colour_over_areas(target: np.ndarray, photo_lab: np.ndarray, pick: np.ndarr
     surfaces = surface_at(tint, *grid_at)
     mixed = np.zeros((*pick.shape, 3), np.float32)
     mixed[:, :, 1:] = surfaces + np.clip(seen / AREA_SEEN, 0.0, 1.0)[:, :, None] * (moved - surfaces)
-    return cv2.resize(mixed, (w, h), interpolation=cv2.INTER_LINEAR), target_ab
+    return mixed, target_ab
 
 
 def _coloured_without_crossing_grey(face_lab: np.ndarray, change: np.ndarray,
@@ -515,3 +544,66 @@ def _coloured_without_crossing_grey(face_lab: np.ndarray, change: np.ndarray,
     lowest = cv2.bitwise_and(above, (0, grey, grey, 0))
     highest = cv2.bitwise_or(cv2.bitwise_not(below), (255, grey, grey, 0))
     return cv2.min(cv2.max(out, lowest), highest)
+
+
+@dataclass
+class HeldLight:
+    """One track's light between frames (relight's `held`): the surfaces' coefficients (the
+    lightness's, the target's and the photo's; the colour's, their difference) and the colour over
+    areas on its grid, as last fitted, and the swap's mesh they were fitted on; `due` where they are
+    to be fitted again in this frame."""
+
+    due: bool = True
+    lit: np.ndarray | None = None
+    tint: np.ndarray | None = None
+    colour: tuple[np.ndarray, np.ndarray] | None = None
+    mesh: np.ndarray | None = None  # (N, 2), in units of its box's larger side (in_box_units)
+    age: int = 0  # frames since the fit
+
+    def keep(self, lit: np.ndarray | None, tint: np.ndarray | None) -> None:
+        """Hold a frame's fit (None where there was too little skin to fit: nothing held)."""
+        self.lit, self.tint, self.colour = lit, tint, None
+
+
+def in_box_units(mesh: np.ndarray) -> np.ndarray:
+    """`mesh` (N, 2) from its bounding box's corner, in units of that box's larger side: how the
+    light's surfaces see it."""
+    low = mesh.min(axis=0)
+    return (mesh - low) / max(float(np.ptp(mesh, axis=0).max()), 1.0)
+
+
+def moved(before: np.ndarray, now: np.ndarray) -> float:
+    """How far a mesh moved in its box (in_box_units, each): the MOVED_SHARE-th percentile of its
+    points' moves."""
+    return float(np.percentile(np.linalg.norm(now - before, axis=1), MOVED_SHARE))
+
+
+@dataclass
+class LightMemory:
+    """Per track: its light as last fitted, fitted again on its first frame, FIT_EVERY frames after
+    the last fit, on a frame with another source (its photo's light is another), and on a frame whose
+    swap's mesh has moved in its box by more than MOVED since the fit (a stream's first frames, while
+    FaceMesh settles on the face; a quick turn)."""
+
+    held: dict[int, tuple[int, HeldLight]] = field(default_factory=dict)  # per track: its source's id
+
+    def of(self, key: int, source: int, mesh: np.ndarray) -> HeldLight:
+        """Track `key`'s light for this frame (call once per frame), drawn from source `source` (an
+        id) onto the swap's `mesh` (N, 2)."""
+        kept = self.held.get(key)
+        if kept is None or kept[0] != source:
+            kept = (source, HeldLight())
+            self.held[key] = kept
+        light = kept[1]
+        now = in_box_units(mesh)
+        light.age += 1
+        light.due = (light.lit is None or light.mesh is None or light.age >= FIT_EVERY
+                     or moved(light.mesh, now) > MOVED)
+        if light.due:
+            light.mesh, light.age = now, 0
+        return light
+
+    def keep_only(self, track_ids: set[int]) -> None:
+        """Forget the tracks that are gone."""
+        for gone in set(self.held) - track_ids:
+            del self.held[gone]
