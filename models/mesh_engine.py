@@ -132,7 +132,8 @@ class MeshEngine:
             raise ValueError(f"side_hair must be one of {SIDE_HAIR}, not {side_hair!r}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {tuple(SMOOTHINGS)}, not {smoothing!r}")
-        # a track's light fitted every relight.FIT_EVERY-th frame and held between (relight.LightMemory)
+        # a track's light fitted again relight.FIT_EVERY frames after its last fit, or sooner where the
+        # swap's mesh moved in its box, and held between (relight.LightMemory)
         self.hold_light = hold_light
         self.smoothing = smoothing  # how the landmarks are smoothed (models/smoothing.py)
         # a mirrored source's shape read from its photo's 3D mesh turned to the front, not from

@@ -1,5 +1,6 @@
 """A track's light fitted every few frames and held between (relight.LightMemory, relight's `held`):
-the policy with fake frames, and the relight on made-up faces."""
+the policy with fake frames and meshes, the relight on made-up faces, and a real stream against an
+engine that fits on every frame."""
 
 from __future__ import annotations
 
