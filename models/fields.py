@@ -29,6 +29,14 @@ def enlarge(small: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray
     return cv2.resize(small, (w * factor, h * factor), interpolation=cv2.INTER_LINEAR)[:size[1], :size[0]]
 
 
+def at_shape(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`grid` (a smooth field on a box's coarse grid) at `shape` (h, w): resized where it was held
+    from a box of another size, whose face covers the same part of it."""
+    if grid.shape[:2] == shape:
+        return grid
+    return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
 def blur_enlarged(small: np.ndarray, sigma: float, factor: int, size: tuple[int, int],
                   border: int = cv2.BORDER_REFLECT_101) -> np.ndarray:
     """`small` (a field shrunk by `factor`) blurred by `sigma` full-size pixels and enlarged to

@@ -34,7 +34,7 @@ from models.mask import (
 from models.mediapipe_faces import FaceTracker, TrackedFace
 from models.mesh_source import MeshSource
 from models.occlusion import FaceView, hold_out, make_occluder
-from models.relight import COLOUR_AREA, LightMemory, relight
+from models.relight import COLOUR_AREA, HeldLight, LightMemory, relight
 from models.seam import match_forehead_edge
 from models.shadow_edge import Edge, EdgeMemory
 from models.shape import reshape, ring_triangles, with_ring
@@ -293,11 +293,12 @@ class MeshStream:
             t = _timed(timings, "forehead", t)
         face_bgr = warped
         if relit:
+            held = self.light_memory.of(face.track_id, id(src), local) if self.engine.hold_light else None
             offset = None
             if self.engine.target_light:
-                offset = self._side_light(face.track_id, layers, dst, region, local)
+                offset = self._side_light(face.track_id, layers, dst, region, local, held)
             face_bgr = self._relit(src, layers, warped, region, _skin(alpha, openings, hair), face.track_id,
-                                   face_w, offset, in_lab, local)
+                                   face_w, offset, in_lab, held)
             t = _timed(timings, "relight", t)
         if lenses is not None:
             face_bgr = _wear(face_bgr, mixed_remap([s.bgr for s, _ in layers], maps, weights), lenses)
@@ -417,13 +418,15 @@ class MeshStream:
         return textures, True, _chroma_share(src.lab_stats, dst_stats)
 
     def _side_light(self, track_id: int, layers: list[tuple[MeshSource, float]], dst: np.ndarray,
-                    region: np.ndarray, local: np.ndarray) -> np.ndarray | None:
+                    region: np.ndarray, local: np.ndarray, held: HeldLight | None) -> np.ndarray | None:
         """The frame's own light between the face's halves, read at each point of the swap's mesh
         `local` (float32 over `region`), to put back where the photo's light was made even between
         its halves (symmetry.even_light), for a target seen from the front; None where there is
         none to put back. A shadow down the target's nose is sharper than the relight's surfaces;
         on a turned target its halves differ by its face as much as by its light, and the swap took
-        its likeness (bench.quality, read on every target: turned 67% -> 56%)."""
+        its likeness (bench.quality, read on every target: turned 67% -> 56%). With `held` (the
+        track's light, relight.LightMemory) it is read where the light is fitted and held
+        between."""
         # the photo's share is set at upload; the target's (a few hundred triangles' areas) only
         # when the photo's is not nil
         share = sum(k * s.evened for s, k in layers)
@@ -435,22 +438,27 @@ class MeshStream:
             share = 0.0
         if share <= 0:
             return None
-        return spread(side_light(region, local) * share, local, (region.shape[1], region.shape[0]))
+        if held is None or held.due or held.side is None:
+            values = side_light(region, local)
+            if held is not None:
+                held.side = values
+        else:
+            values = held.side
+        return spread(values * share, local, (region.shape[1], region.shape[0]))
 
     def _relit(self, src: MeshSource, layers: list[tuple[MeshSource, float]], warped: np.ndarray,
                region: np.ndarray, skin: np.ndarray, track_id: int, face_w: float, offset: np.ndarray | None,
-               lab: bool, mesh: np.ndarray) -> np.ndarray:
-        """The warped face (BGR, or LAB with `lab`; on the swap's `mesh`) lit by the target's light
-        over `region`, as the engine's settings say (models/relight.py), in BGR; a hard shadow's
-        edge on the target followed on the swap (models/shadow_edge.py) where the photo has none
-        of its own; the light held between fits (relight.LightMemory) with `hold_light`."""
+               lab: bool, held: HeldLight | None) -> np.ndarray:
+        """The warped face (BGR, or LAB with `lab`) lit by the target's light over `region`, as the
+        engine's settings say (models/relight.py), in BGR; a hard shadow's edge on the target
+        followed on the swap (models/shadow_edge.py) where the photo has none of its own; with
+        `held` (the track's, relight.LightMemory.of), the light held between fits."""
         engine = self.engine
         area = COLOUR_AREA * face_w if engine.colour_area else None
         edges = None
         if engine.shadow_edges and not any(s.own_edge for s, _ in layers) and self.edge_memory.due(track_id):
             def edges(found: Edge | None) -> Edge | None:
                 return self.edge_memory.follow(track_id, found)
-        held = self.light_memory.of(track_id, id(src), mesh) if engine.hold_light else None
         return relight(warped, region, skin, engine.relight, src.grey, engine.relight_colour,
                        engine.highlights, engine.colour_degree, area, face_w if engine.shading else None,
                        face_w if engine.grain else None, engine.colour_lightness, offset,

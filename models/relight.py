@@ -68,7 +68,7 @@ import cv2
 import numpy as np
 
 from models.color import BLACK_OFFSET, NEUTRAL
-from models.fields import blur_enlarged, blur_within, enlarge, shrink
+from models.fields import at_shape, blur_enlarged, blur_within, enlarge, shrink
 from models.order import percentiles
 from models.shadow_edge import Edge, find_edge, runs_past
 from models.surfaces import huber_fit, solve, terms
@@ -289,21 +289,26 @@ def shading_gain(face_l: np.ndarray, target_l: np.ndarray, core: np.ndarray, fin
     return _strength_ratio(energy, core.astype(np.float32), area, SHADING_GRAIN, SHADING_FLOOR)
 
 
-def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float
-                   ) -> np.ndarray:
+def soften_shading(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float,
+                   gain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """uint8 `lightness` (the swap's) with its shading finer than SHADING_FINE of `face_width`
-    scaled down where the target's skin (`target`, BGR; `core`, the mask) shows less of it."""
+    scaled down where the target's skin (`target`, BGR; `core`, the mask) shows less of it, and
+    that scale on its grid (1/SHADING_SHRINK of the size). With `gain` (a scale returned before,
+    held between the light's fits) the target's shading is not read again."""
     h, w = lightness.shape
     small = shrink(lightness, SHADING_SHRINK).astype(np.float32)
-    # the target's lightness from its shrunk colours: a sixteenth of the conversion
-    target_lab = cv2.cvtColor(shrink(target, SHADING_SHRINK), cv2.COLOR_BGR2LAB)
-    target_l = target_lab[:, :, 0].astype(np.float32)
-    pick = shrink(core.astype(np.uint8), SHADING_SHRINK) > 0
-    fine, area = (k * face_width / SHADING_SHRINK for k in (SHADING_FINE, SHADING_AREA))
-    gain = enlarge(shading_gain(small, target_l, pick, fine, area), SHADING_SHRINK, (w, h))
+    if gain is None:
+        # the target's lightness from its shrunk colours: a sixteenth of the conversion
+        target_lab = cv2.cvtColor(shrink(target, SHADING_SHRINK), cv2.COLOR_BGR2LAB)
+        target_l = target_lab[:, :, 0].astype(np.float32)
+        pick = shrink(core.astype(np.uint8), SHADING_SHRINK) > 0
+        fine, area = (k * face_width / SHADING_SHRINK for k in (SHADING_FINE, SHADING_AREA))
+        gain = shading_gain(small, target_l, pick, fine, area)
+    else:
+        gain = at_shape(gain, small.shape)
     base = blur_enlarged(small, SHADING_FINE * face_width, SHADING_SHRINK, (w, h))
-    soft = base + gain * (lightness.astype(np.float32) - base)
-    return cv2.convertScaleAbs(soft)  # rounded, held in 0..255
+    soft = base + enlarge(gain, SHADING_SHRINK, (w, h)) * (lightness.astype(np.float32) - base)
+    return cv2.convertScaleAbs(soft), gain  # rounded, held in 0..255
 
 
 def grain_gain(face_band: np.ndarray, target_band: np.ndarray, inside: np.ndarray, area: float) -> np.ndarray:
@@ -318,22 +323,29 @@ def grain_gain(face_band: np.ndarray, target_band: np.ndarray, inside: np.ndarra
     return _strength_ratio(energy, pick, area / SHADING_SHRINK, GRAIN_NOISE, GRAIN_FLOOR)
 
 
-def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float) -> np.ndarray:
+def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, face_width: float,
+                gain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """uint8 `lightness` (the swap's) with its detail finer than GRAIN_FINE of `face_width` scaled
-    down where the target's (`target`, BGR; `core`, the mask) shows less of it."""
+    down where the target's (`target`, BGR; `core`, the mask) shows less of it, and that scale at
+    a quarter of the size. With `gain` (a scale returned before, held between the light's fits)
+    the target's grain is not read again."""
     h, w = lightness.shape
     # a box filter with the spread of a Gaussian of that sigma: 0.03 ms on one core for a 250 x 210
     # box, against 0.13 for the Gaussian of a float image
     k = max(3, round(np.sqrt(12 * (GRAIN_FINE * face_width) ** 2 + 1)) | 1)
     band = cv2.subtract(lightness, cv2.blur(lightness, (k, k)), dtype=cv2.CV_32F)
-    # the target's grey level, not its lightness: their detail this fine differs by under 4% on
-    # skin (the wheels' faces), and the grey is a tenth of the conversion
-    grey = cv2.cvtColor(target, cv2.COLOR_BGR2GRAY)
-    own_band = cv2.subtract(grey, cv2.blur(grey, (k, k)), dtype=cv2.CV_32F)
-    # the mask's edge is where the texture ends: its step is no grain
-    inside = cv2.erode(core.view(np.uint8), np.ones((5, 5), np.uint8))
-    gain = enlarge(grain_gain(band, own_band, inside, GRAIN_AREA * face_width), SHADING_SHRINK, (w, h))
-    return cv2.convertScaleAbs(cv2.subtract(lightness, (1.0 - gain) * band, dtype=cv2.CV_32F))
+    if gain is None:
+        # the target's grey level, not its lightness: their detail this fine differs by under 4% on
+        # skin (the wheels' faces), and the grey is a tenth of the conversion
+        grey = cv2.cvtColor(target, cv2.COLOR_BGR2GRAY)
+        own_band = cv2.subtract(grey, cv2.blur(grey, (k, k)), dtype=cv2.CV_32F)
+        # the mask's edge is where the texture ends: its step is no grain
+        inside = cv2.erode(core.view(np.uint8), np.ones((5, 5), np.uint8))
+        gain = grain_gain(band, own_band, inside, GRAIN_AREA * face_width)
+    else:
+        gain = at_shape(gain, (-(-h // SHADING_SHRINK), -(-w // SHADING_SHRINK)))
+    full = enlarge(gain, SHADING_SHRINK, (w, h))
+    return cv2.convertScaleAbs(cv2.subtract(lightness, (1.0 - full) * band, dtype=cv2.CV_32F)), gain
 
 
 def edge_change(values: np.ndarray, at: tuple[np.ndarray, np.ndarray], scale: float, coef: np.ndarray,
@@ -474,10 +486,14 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
                 lightness = cv2.add(lightness, change_l, dtype=cv2.CV_8U)
             if change is not None:
                 out = _coloured_without_crossing_grey(face_lab, change, target_colour)
+            # the target's shading and grain against the swap's: measured with the light, held with it
+            soft, fine = (held.shading, held.grain) if reuse else (None, None)
             if shading is not None:
-                lightness = soften_shading(lightness, target, core, shading)
+                lightness, soft = soften_shading(lightness, target, core, shading, soft)
             if grain is not None:
-                lightness = match_grain(lightness, target, core, grain)
+                lightness, fine = match_grain(lightness, target, core, grain, fine)
+            if held is not None and held.lit is not None:
+                held.shading, held.grain = soft, fine
             out[:, :, 0] = lightness
     if target_lab is not None:
         out[:, :, 1:] = colour_by_lightness(target_lab, out[:, :, 0], core)
@@ -549,20 +565,24 @@ def _coloured_without_crossing_grey(face_lab: np.ndarray, change: np.ndarray,
 @dataclass
 class HeldLight:
     """One track's light between frames (relight's `held`): the surfaces' coefficients (the
-    lightness's, the target's and the photo's; the colour's, their difference) and the colour over
-    areas on its grid, as last fitted, and the swap's mesh they were fitted on; `due` where they are
-    to be fitted again in this frame."""
+    lightness's, the target's and the photo's; the colour's, their difference), the colour over
+    areas on its grid, the target's shading and grain against the swap's, and its side light, as
+    last fitted, and the swap's mesh they were fitted on; `due` where they are to be fitted again
+    in this frame."""
 
     due: bool = True
     lit: np.ndarray | None = None
     tint: np.ndarray | None = None
     colour: tuple[np.ndarray, np.ndarray] | None = None
+    shading: np.ndarray | None = None  # soften_shading's scale, on its grid
+    grain: np.ndarray | None = None  # match_grain's, on its grid
+    side: np.ndarray | None = None  # the target's side light at the mesh's points (symmetry.side_light)
     mesh: np.ndarray | None = None  # (N, 2), in units of its box's larger side (in_box_units)
     age: int = 0  # frames since the fit
 
     def keep(self, lit: np.ndarray | None, tint: np.ndarray | None) -> None:
         """Hold a frame's fit (None where there was too little skin to fit: nothing held)."""
-        self.lit, self.tint, self.colour = lit, tint, None
+        self.lit, self.tint, self.colour, self.shading, self.grain = lit, tint, None, None, None
 
 
 def in_box_units(mesh: np.ndarray) -> np.ndarray:
