@@ -456,11 +456,16 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
             if lit is not None and tint is not None:
                 change_l = lightness_change(face_lab[:, :, 0], lit[:, 1], lit[:, 0], samples[:, n], at,
                                             scale, edges, beyond)
-        elif (coef := shading_fit(samples, *at, scale)) is not None:
-            if n == 1:
+        else:
+            # a greyscale photo's lightness (its colour is the target's), or the colour's surfaces
+            # of the second degree: one fit, held as one
+            coef = held.lit if reuse else shading_fit(samples, *at, scale)
+            if held is not None and not reuse:
+                held.keep(coef, None)
+            if coef is not None and n == 1:
                 change_l = lightness_change(face_lab[:, :, 0], coef[:, 1], coef[:, 0], samples[:, 1], at,
                                             scale, edges, beyond)
-            else:
+            elif coef is not None:
                 # the lightness's surface alone here; the colour's below, once (on the grid with
                 # `colour_area`)
                 change_l = surface(coef[:, n] - coef[:, 0], core.shape)

@@ -126,6 +126,16 @@ def test_between_fits_the_swap_keeps_the_light_last_fitted_and_follows_the_new_o
     assert left_less_right[0] < -10 < 10 < left_less_right[1]
 
 
+def test_a_greyscale_photos_light_is_held_between_fits_too():
+    """A greyscale photo takes the target's colour (relight's `colour_from_target`) and its light
+    by another fit than a colour photo's: that fit is held as well."""
+    grey = cv2.cvtColor(cv2.cvtColor(lit_from("left", 150), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    held, followed = held_then_followed(grey, lit_from("right"), lit_from("left"), colour_from_target=True,
+                                        **SETTINGS)
+    left_less_right = [float(np.mean(img[:, :10]) - np.mean(img[:, -10:])) for img in (held, followed)]
+    assert left_less_right[0] < -10 < 10 < left_less_right[1]
+
+
 def test_between_fits_the_swap_keeps_the_targets_grain_as_last_measured():
     """The target's skin goes smooth between two fits (its camera's focus softens): the swap's
     grain and shading are scaled to the target's as measured at the last fit until the next."""
