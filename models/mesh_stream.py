@@ -436,14 +436,13 @@ class MeshStream:
             # that edge's, put on by the relight; read here as well, the swap's shadow went 11
             # levels deeper than the frame's (tests/test_mesh_quality.py, beside the nose)
             share = 0.0
+        if held is not None and held.due:
+            held.side = None  # read again below where it is put on, or held no longer
         if share <= 0:
             return None
-        if held is None or held.due or held.side is None:
-            values = side_light(region, local)
-            if held is not None:
-                held.side = values
-        else:
-            values = held.side
+        values = side_light(region, local) if held is None or held.side is None else held.side
+        if held is not None:
+            held.side = values
         return spread(values * share, local, (region.shape[1], region.shape[0]))
 
     def _relit(self, src: MeshSource, layers: list[tuple[MeshSource, float]], warped: np.ndarray,

@@ -118,22 +118,25 @@ def held_then_followed(face: np.ndarray, before: np.ndarray, after: np.ndarray, 
     return held, followed
 
 
+def lit_from_each_side(held: np.ndarray, followed: np.ndarray) -> bool:
+    """Whether `held` is darker at its left than its right and `followed` the other way round, by
+    over 10 levels each: the two lights of the tests lie on opposite sides, so a held light that
+    was not used would show."""
+    left_less_right = [float(np.mean(img[:, :10]) - np.mean(img[:, -10:])) for img in (held, followed)]
+    return left_less_right[0] < -10 < 10 < left_less_right[1]
+
+
 def test_between_fits_the_swap_keeps_the_light_last_fitted_and_follows_the_new_one_when_due():
     before, after = lit_from("right"), lit_from("left")  # the frame's light moved to the other side
-    held, followed = held_then_followed(lit_from("left", 150), before, after, **SETTINGS)
-    # the two lights lie on opposite sides, so a held light that was not used would show
-    left_less_right = [float(np.mean(img[:, :10]) - np.mean(img[:, -10:])) for img in (held, followed)]
-    assert left_less_right[0] < -10 < 10 < left_less_right[1]
+    assert lit_from_each_side(*held_then_followed(lit_from("left", 150), before, after, **SETTINGS))
 
 
 def test_a_greyscale_photos_light_is_held_between_fits_too():
     """A greyscale photo takes the target's colour (relight's `colour_from_target`) and its light
     by another fit than a colour photo's: that fit is held as well."""
     grey = cv2.cvtColor(cv2.cvtColor(lit_from("left", 150), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    held, followed = held_then_followed(grey, lit_from("right"), lit_from("left"), colour_from_target=True,
-                                        **SETTINGS)
-    left_less_right = [float(np.mean(img[:, :10]) - np.mean(img[:, -10:])) for img in (held, followed)]
-    assert left_less_right[0] < -10 < 10 < left_less_right[1]
+    assert lit_from_each_side(*held_then_followed(grey, lit_from("right"), lit_from("left"),
+                                                  colour_from_target=True, **SETTINGS))
 
 
 def test_between_fits_the_swap_keeps_the_targets_grain_as_last_measured():
