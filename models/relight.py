@@ -141,8 +141,8 @@ def shading_fit(values: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: float
                 ) -> np.ndarray | None:
     """The surface's coefficients (six to the second `degree`, ten to the third) fitted to samples
     `values` at pixels (xs, ys), in units of `scale` (the image's larger side): (c,) for (n,)
-    values, (c, k) for k surfaces fitted at once to (n, k); None when fewer than 24 pixels are
-    sampled."""
+    values, (c, k) for k surfaces fitted at once to (n, k); None when fewer than MIN_SAMPLES pixels
+    are sampled."""
     if len(values) < MIN_SAMPLES:
         return None
     return solve(terms(xs / scale, ys / scale, degree).astype(np.float64), values.astype(np.float64))
