@@ -172,9 +172,11 @@ def surface(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     h, w = shape
     scale = float(max(h, w))
     ch, cw = max(2, h // 4), max(2, w // 4)
-    gy, gx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    # the grid's coordinates scaled along each axis once, then spread over the grid
+    gx = np.arange(cw, dtype=np.float32) * (w / cw) / scale
+    gy = np.arange(ch, dtype=np.float32)[:, None] * (h / ch) / scale
     degree = 2 if len(coef) == 6 else 3
-    coarse = terms(gx * (w / cw) / scale, gy * (h / ch) / scale, degree) @ coef
+    coarse = terms(*np.broadcast_arrays(gx, gy), degree) @ coef
     return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -422,7 +424,9 @@ def relight(face: np.ndarray, target: np.ndarray, alpha: np.ndarray, light: bool
     if light:
         h, w = core.shape
         step = sample_step(core.shape)
-        ys, xs = np.mgrid[0:h:step, 0:w:step].astype(np.float32)
+        # the grid's pixels, spread from a row and a column (read, never written)
+        xs, ys = np.broadcast_arrays(np.arange(0, w, step, dtype=np.float32),
+                                     np.arange(0, h, step, dtype=np.float32)[:, None])
         pick = core[::step, ::step]
         sampled = (target_lab[::step, ::step] if target_lab is not None
                    else cv2.cvtColor(np.ascontiguousarray(target[::step, ::step]), cv2.COLOR_BGR2LAB))
@@ -594,13 +598,14 @@ def in_box_units(mesh: np.ndarray) -> np.ndarray:
     """`mesh` (N, 2) from its bounding box's corner, in units of that box's larger side: how the
     light's surfaces see it."""
     low = mesh.min(axis=0)
-    return (mesh - low) / max(float(np.ptp(mesh, axis=0).max()), 1.0)
+    return (mesh - low) / max(float((mesh.max(axis=0) - low).max()), 1.0)
 
 
 def moved(before: np.ndarray, now: np.ndarray) -> float:
     """How far a mesh moved in its box (in_box_units, each): the MOVED_SHARE-th percentile of its
     points' moves."""
-    return float(np.percentile(np.linalg.norm(now - before, axis=1), MOVED_SHARE))
+    (share,) = percentiles(np.linalg.norm(now - before, axis=1), (MOVED_SHARE,))
+    return share
 
 
 @dataclass
