@@ -1,7 +1,7 @@
 """Per-stage engine timings on the real test faces.
 
     python -m bench.engine [--engine mesh] [--frames 150] [--all-cores] [--occlusion off,hands]
-                           [--size 640x480,1280x720,1920x1080]
+                           [--size 640x480,1280x720,1920x1080] [--switches eyes=False,...]
 
 A face moves, turns and scales through synthetic video (so tracking works as in a live stream)
 at each `--size` (default 640x480 and 1280x720); the table gives median and p95 ms per stage and
@@ -10,6 +10,12 @@ a busy server. Each `--occlusion` mode is timed on the clip as it is and with a 
 opencv-doc) held in front of the face; `hand runs` is the share of frames the hand models ran on.
 `--engine inswapper` prints the provider, detect / swap / paste-back ms and insightface's own
 paste-back on the same frames (see bench/inswapper.py).
+
+`--switches eyes=False,glasses=False` also prints what each of the mesh engine's switches (a
+MeshEngine keyword and a value for it) costs a frame at the first `--size`: the engine as it is and
+the engine with that one switch set, each with a stream of its own, swap the same clips frame by
+frame in turn in one process, so a machine that slows down during the run slows both alike (runs
+minutes apart differed by more than most switches cost).
 """
 
 from __future__ import annotations
@@ -61,11 +67,11 @@ def machine_reference(photo, calls: int = 200) -> float:
     return statistics.median(times)
 
 
-def make_engine(name: str, occlusion: str = "off"):
+def make_engine(name: str, occlusion: str = "off", **switches: object):
     from models.mesh_engine import MeshEngine
 
     engines = {"mesh": MeshEngine}
-    return engines[name](occlusion=occlusion)
+    return engines[name](occlusion=occlusion, **switches)
 
 
 def with_hand(frames: list, hand) -> list:
@@ -85,8 +91,11 @@ def main() -> None:
     ap.add_argument("--occlusion", default="off", help="comma-separated occlusion modes to time (off,hands)")
     ap.add_argument("--size", default=",".join(f"{w}x{h}" for w, h in SIZES),
                     help="comma-separated frame sizes, WxH (e.g. 640x480,1280x720,1920x1080)")
+    ap.add_argument("--switches", default=None,
+                    help="comma-separated MeshEngine switches, name=value (e.g. eyes=False): what each costs")
     args = ap.parse_args()
     sizes = [frame_size(text, ap) for text in args.size.split(",")]
+    switches = [] if args.switches is None else switch_list(args.switches, ap)
     if not args.all_cores:
         pin_to_one_core()
 
@@ -137,6 +146,8 @@ def main() -> None:
     reference = machine_reference(imgs["astronaut"])
     print(f"machine reference: FaceMesh alone on a 256 px crop, median {reference:.2f} ms "
           "(the machine's speed: compare totals from runs on other days only where this is alike)")
+    if switches:
+        print_switch_costs(imgs, sources, switches, args.frames, sizes[0])
     sys.stdout.flush()
 
 
@@ -147,6 +158,72 @@ def webcam_clip(engine, photo, size: tuple[int, int], n: int) -> list:
     box = engine.detect(photo)[0].box
     head = crop_face(photo, tuple(int(v) for v in box), pad=0.8)
     return video(head, size, n, size[1] * 0.35 / (box[2] - box[0]))
+
+
+def switch_list(text: str, ap: argparse.ArgumentParser) -> list[tuple[str, object]]:
+    """`--switches`' name=value pairs, each value read as a Python literal (False, 2, 0.5), or kept
+    as text ("fixed"); a name MeshEngine does not take is an error."""
+    import ast
+    import inspect
+
+    from models.mesh_engine import MeshEngine
+
+    known = set(inspect.signature(MeshEngine).parameters) - {"occlusion"}  # --occlusion's
+    out: list[tuple[str, object]] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, eq, value = item.partition("=")
+        if not eq or name not in known:
+            ap.error(f"--switches: {item!r} is not a MeshEngine switch as name=value "
+                     f"(names: {', '.join(sorted(known))})")
+        try:
+            parsed: object = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed = value
+        out.append((name, parsed))
+    return out
+
+
+def print_switch_costs(imgs: dict, sources: dict, switches: list[tuple[str, object]], n: int,
+                       size: tuple[int, int]) -> None:
+    """`--switches`' table: per switch and clip, the frame's median with the engine as it is and
+    with the switch set, and the median and the mean the switch saves."""
+    base = make_engine("mesh")
+    clips = {target: webcam_clip(base, imgs[target], size, n) for target in ("astronaut", "t1-centre")}
+    print(f"\nwhat each switch saves a frame at {size[0]}x{size[1]}, ms (the engine as it is and switched, "
+          "frame by frame in turn, one process)")
+    print(f"{'switch':<24}{'swap':<24}{'as is p50':>10}{'switched p50':>14}{'saved p50':>11}"
+          f"{'saved mean':>12}")
+    for name, value in switches:
+        switched = make_engine("mesh", **{name: value})
+        for target, source in (("astronaut", "t1-centre"), ("t1-centre", "astronaut")):
+            engines = {"as is": (base, base.prepare_source(imgs[source])),
+                       "switched": (switched, switched.prepare_source(imgs[source]))}
+            times = in_turn(engines, clips[target])
+            a, b = times["as is"], times["switched"]
+            print(f"{f'{name}={value}':<24}{f'{source}->{target}':<24}{statistics.median(a):>10.2f}"
+                  f"{statistics.median(b):>14.2f}{statistics.median(a) - statistics.median(b):>11.2f}"
+                  f"{statistics.fmean(a) - statistics.fmean(b):>12.2f}")
+        switched.close()
+    base.close()
+
+
+def in_turn(engines: dict, frames: list) -> dict[str, list[float]]:
+    """Each engine's total ms a frame over `frames` (name -> (engine, its source); each its own
+    stream), the engines taking each frame in turn, which goes first alternating, after ten frames
+    of warm-up."""
+    streams = {k: (engine.open_stream(), src) for k, (engine, src) in engines.items()}
+    clocks = {k: (i / FPS for i in itertools.count()) for k in streams}
+    times: dict[str, list[float]] = {k: [] for k in streams}
+    order = list(streams)
+    for i, f in enumerate(frames[:10] + frames):
+        for k in order if i % 2 else order[::-1]:
+            stream, src = streams[k]
+            result = stream.swap(f, [src], next(clocks[k]))
+            if i >= 10:
+                times[k].append(result.timings_ms["total"])
+    for stream, _ in streams.values():
+        stream.close()
+    return times
 
 
 def time_clips(engine, imgs: dict, sources: dict, n: int, mode: str, hand,

@@ -1,4 +1,5 @@
-"""bench/engine.py run as a user runs it: its table, its budget line and its machine reference."""
+"""bench/engine.py run as a user runs it: its table, its budget line, its machine reference and what a
+switch costs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_the_engine_bench_prints_each_clips_stages_the_budget_and_the_machines_reference():
-    done = subprocess.run([sys.executable, "-m", "bench.engine", "--frames", "12", "--size", "640x480"],
+    done = subprocess.run([sys.executable, "-m", "bench.engine", "--frames", "12", "--size", "640x480",
+                           "--switches", "eyes=False"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
@@ -25,3 +27,17 @@ def test_the_engine_bench_prints_each_clips_stages_the_budget_and_the_machines_r
     reference = re.search(r"machine reference: FaceMesh alone on a 256 px crop, median (\d+\.\d\d) ms "
                           r"\(the machine's speed", out)
     assert reference and 0.0 < float(reference.group(1)) < 1000.0, out
+    # what a switch costs: both clips, the engine as it is and switched, in turn in one process
+    costs = [line.split() for line in out.splitlines() if line.startswith("eyes=False ")]
+    assert [row[1] for row in costs] == ["t1-centre->astronaut", "astronaut->t1-centre"], out
+    for _, _, as_is, switched, saved, _ in costs:
+        assert float(as_is) > 0 and float(switched) > 0, out
+        assert abs(float(as_is) - float(switched) - float(saved)) < 0.011, out
+
+
+def test_a_switch_the_mesh_engine_does_not_take_is_refused_with_the_names_it_does():
+    done = subprocess.run([sys.executable, "-m", "bench.engine", "--switches", "eyes=False,colour=1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--switches: 'colour=1' is not a MeshEngine switch as name=value" in done.stderr
+    assert "eyes" in done.stderr.split("names:")[1]
