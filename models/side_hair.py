@@ -71,7 +71,7 @@ def edge_path(strength: np.ndarray, rest_from: int) -> np.ndarray:
     """(rows,) the column of each row on the path down `strength` (rows x columns, >= 0) whose
     sum is largest, less BEND for each column it moves between rows (one or two); from
     `rest_from` on, every column counts REST (the outline: no edge found there)."""
-    gain = strength.astype(np.float32)  # a copy
+    gain = np.array(strength, np.float32, order="C")  # a copy, laid out as the loop takes it
     gain[:, rest_from:] = REST
     return _best_path(gain, np.float32(BEND))
 
