@@ -147,7 +147,7 @@ def main() -> None:
     print(f"machine reference: FaceMesh alone on a 256 px crop, median {reference:.2f} ms "
           "(the machine's speed: compare totals from runs on other days only where this is alike)")
     if switches:
-        print_switch_costs(imgs, sources, switches, args.frames, sizes[0])
+        print_switch_costs(imgs, switches, args.frames, sizes[0])
     sys.stdout.flush()
 
 
@@ -183,10 +183,10 @@ def switch_list(text: str, ap: argparse.ArgumentParser) -> list[tuple[str, objec
     return out
 
 
-def print_switch_costs(imgs: dict, sources: dict, switches: list[tuple[str, object]], n: int,
-                       size: tuple[int, int]) -> None:
+def print_switch_costs(imgs: dict, switches: list[tuple[str, object]], n: int, size: tuple[int, int]) -> None:
     """`--switches`' table: per switch and clip, the frame's median with the engine as it is and
-    with the switch set, and the median and the mean the switch saves."""
+    with the switch set, and the median and the mean the switch saves. Each engine takes its own
+    upload of the source: a switch may change what an upload makes (`edges`, `hair`)."""
     base = make_engine("mesh")
     clips = {target: webcam_clip(base, imgs[target], size, n) for target in ("astronaut", "t1-centre")}
     print(f"\nwhat each switch saves a frame at {size[0]}x{size[1]}, ms (the engine as it is and switched, "

@@ -77,9 +77,9 @@ def edge_path(strength: np.ndarray, rest_from: int) -> np.ndarray:
 
 
 # compiled for its one signature on import (models/compiled.py). Row by row in numpy, a strip's
-# 71 rows took 1.2 ms (five shifted views of the row, an argmax over them, a gather), and a look
-# at a face's hair reads two strips; here about 0.03, the same path (the same float32 sums, the
-# same first-best on ties)
+# 71 rows took 0.89 ms (five shifted views of the row, an argmax over them, a gather), and a look
+# at a face's hair reads two strips; here 0.027, the same path (the same float32 sums, the same
+# first-best on ties)
 @compiled("int64[::1](float32[:, ::1], float32)")
 def _best_path(gain: np.ndarray, bend: np.float32) -> np.ndarray:
     """The path of edge_path over `gain` (rows x columns): each row's column comes from one of
