@@ -51,6 +51,32 @@ def test_edge_path_rests_on_the_outline_where_no_edge_is_strong_enough():
     assert (edge_path(strength, rest_from=30) >= 30).all()
 
 
+def _path_score(gain: np.ndarray, path) -> float:
+    """A path's sum down `gain` less BEND for each column it moves between rows."""
+    from models.side_hair import BEND
+
+    return float(gain[np.arange(len(path)), list(path)].sum() - BEND * np.abs(np.diff(path)).sum())
+
+
+def test_edge_path_takes_a_path_no_other_beats():
+    # every path through small strips (a column a row, moving two at most): the path found scores
+    # the most, ties among equal sums aside
+    import itertools
+
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        rows, cols = int(rng.integers(2, 6)), int(rng.integers(1, 7))
+        strength = rng.integers(0, 12, (rows, cols)).astype(np.float32)  # whole levels: ties too
+        rest_from = int(rng.integers(0, cols + 1))
+        gain = strength.copy()
+        gain[:, rest_from:] = REST
+        paths = [p for p in itertools.product(range(cols), repeat=rows)
+                 if np.abs(np.diff(p)).max(initial=0) <= 2]
+        found = edge_path(strength, rest_from)
+        assert np.abs(np.diff(found)).max(initial=0) <= 2
+        assert _path_score(gain, found) == max(_path_score(gain, p) for p in paths)
+
+
 def test_edge_path_does_not_jump_to_an_edge_far_across_the_strip():
     strength = np.zeros((20, 40), np.float32)
     strength[:10, 10] = 30.0
