@@ -11,6 +11,11 @@ import cv2
 import numpy as np
 
 
+def shrunk_shape(shape: tuple[int, ...], factor: int) -> tuple[int, int]:
+    """(h, w) of a field of `shape` shrunk by `factor` (shrink): each side rounded up."""
+    return -(-shape[0] // factor), -(-shape[1] // factor)
+
+
 def shrink(field: np.ndarray, factor: int) -> np.ndarray:
     """`field` at 1/`factor` of its size (each side rounded up), averaged over cells of `factor`
     pixels; the last row and column of cells are filled out by repeating the field's edge."""
@@ -20,7 +25,8 @@ def shrink(field: np.ndarray, factor: int) -> np.ndarray:
         # cells a whole number of pixels wide take OpenCV's fast area average; fractional ones its
         # general path, 2-4 times slower
         field = cv2.copyMakeBorder(field, 0, down, 0, right, cv2.BORDER_REPLICATE)
-    return cv2.resize(field, ((w + right) // factor, (h + down) // factor), interpolation=cv2.INTER_AREA)
+    small_h, small_w = shrunk_shape((h, w), factor)
+    return cv2.resize(field, (small_w, small_h), interpolation=cv2.INTER_AREA)
 
 
 def enlarge(small: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:

@@ -68,7 +68,7 @@ import cv2
 import numpy as np
 
 from models.color import BLACK_OFFSET, NEUTRAL
-from models.fields import at_shape, blur_enlarged, blur_within, enlarge, shrink
+from models.fields import at_shape, blur_enlarged, blur_within, enlarge, shrink, shrunk_shape
 from models.order import percentiles
 from models.shadow_edge import Edge, find_edge, runs_past
 from models.surfaces import huber_fit, solve, terms
@@ -345,7 +345,7 @@ def match_grain(lightness: np.ndarray, target: np.ndarray, core: np.ndarray, fac
         inside = cv2.erode(core.view(np.uint8), np.ones((5, 5), np.uint8))
         gain = grain_gain(band, own_band, inside, GRAIN_AREA * face_width)
     else:
-        gain = at_shape(gain, (-(-h // SHADING_SHRINK), -(-w // SHADING_SHRINK)))
+        gain = at_shape(gain, shrunk_shape((h, w), SHADING_SHRINK))
     full = enlarge(gain, SHADING_SHRINK, (w, h))
     return cv2.convertScaleAbs(cv2.subtract(lightness, (1.0 - full) * band, dtype=cv2.CV_32F)), gain
 
