@@ -34,7 +34,8 @@ CROP_PAD = 1.7  # crop side / face size
 MIN_FACE = 24
 _EMPTY = np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)  # RGB: a picture with no face
 
-mediapipe_patch.install()  # every graph here is read through `process`: its outputs made cheaply
+# every graph here is read through `process`: its outputs made cheaply, on the caller's thread
+mediapipe_patch.install()
 
 
 def _rgb(bgr: np.ndarray) -> np.ndarray:

@@ -26,10 +26,13 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
+from models import mediapipe_patch
 from models.colour_occlusion import ObjectOccluder
 from models.engine import Box, PixelBox
 from models.mask import disc
 from models.smoothing import OneEuroFilter
+
+mediapipe_patch.install()  # the hand graphs too: outputs made cheaply, on the caller's thread
 
 MODES = ("off", "hands", "auto")
 # what the hand models load, inside mediapipe's wheel (model complexity 0)
