@@ -10,6 +10,8 @@ import threading
 import cv2
 import mediapipe as mp
 import numpy as np
+import pytest
+from mediapipe.framework import calculator_pb2
 from mediapipe.python import solution_base
 from mediapipe.python._framework_bindings import calculator_graph
 
@@ -43,15 +45,15 @@ def test_face_mesh_and_detection_read_the_same_with_and_without_it(astronaut: np
     assert read[False][1] == read[True][1]
 
 
-
 def _mediapipe_threads() -> set[str]:
-    """This process's threads mediapipe's thread pools started (they name themselves mediapipe/...)."""
-    names = set()
+    """The ids of this process's threads that mediapipe's thread pools started (each is named
+    mediapipe/...)."""
+    tids = set()
     for tid in os.listdir("/proc/self/task"):
         with open(f"/proc/self/task/{tid}/comm") as f:
             if f.read().startswith("mediapipe"):
-                names.add(tid)
-    return names
+                tids.add(tid)
+    return tids
 
 
 def test_a_face_mesh_runs_on_the_thread_that_calls_it(astronaut: np.ndarray) -> None:
@@ -81,13 +83,7 @@ def test_a_graph_made_on_one_thread_is_read_on_others(astronaut: np.ndarray) -> 
 
 
 def test_a_graph_that_names_its_own_default_executor_is_refused() -> None:
-    from mediapipe.framework import calculator_pb2
-
     config = calculator_pb2.CalculatorGraphConfig()
     config.executor.add(type="ThreadPoolExecutor")
-    try:
+    with pytest.raises(ValueError, match="ThreadPoolExecutor"):
         mediapipe_patch.on_calling_thread(config)
-    except ValueError as e:
-        assert "ThreadPoolExecutor" in str(e)
-    else:
-        raise AssertionError("a graph with its own default executor was taken")
