@@ -31,6 +31,7 @@ import numpy as np
 
 from models import face_topology as ft
 from models.compiled import compiled
+from models.fields import shrunk_shape
 from models.mask import _chin_axis, across_at, disc, face_axes, height_of
 
 ROWS = 72  # the strip's rows, ABOVE the brows down to LOW
@@ -266,7 +267,7 @@ def hair_cut(shape: tuple[int, int], pts: np.ndarray, edges: list[HairEdge], fac
     if factor > 1:
         # the small image's pixel i is where cv2.resize takes it from: full pixel (i + 0.5) * f - 0.5
         p = (p + np.float32(0.5)) / np.float32(factor) - np.float32(0.5)
-    small = (-(-h // factor), -(-w // factor))
+    small = shrunk_shape((h, w), factor)
     cut = beyond(small, p, edges)
     grow = max(1, round(GROW * face_w / factor))
     cut = cv2.GaussianBlur(cv2.dilate(cut, disc(grow)), (0, 0), grow)

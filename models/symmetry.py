@@ -31,7 +31,7 @@ import numpy as np
 
 from models import color
 from models import face_topology as ft
-from models.fields import blur_within, enlarge, shrink
+from models.fields import blur_within, enlarge, shrink, shrunk_shape
 from models.mask import EDGE_RING
 from models.raster import label_triangles
 from models.shape import fit_affine
@@ -468,7 +468,7 @@ def spread(values: np.ndarray, points: np.ndarray, size: tuple[int, int], factor
     """float32 (h, w) of `size` (w, h): `values` (468,), one at each of the mesh `points`, spread
     between them smoothly (their mean weighted by a blur over EVEN_SCALE of the face's width)."""
     w, h = size
-    sw, sh = -(-w // factor), -(-h // factor)
+    sh, sw = shrunk_shape((h, w), factor)  # the field enlarge takes back to `size`
     pts = _on_grid(points, factor)
     ix = np.clip(np.round(pts[:, 0]).astype(int), 0, sw - 1)
     iy = np.clip(np.round(pts[:, 1]).astype(int), 0, sh - 1)
