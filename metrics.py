@@ -40,6 +40,9 @@ class Metrics:
                                      ["worker"], registry=r)
         self.worker_busy = Counter("faceswap_worker_busy_seconds", "Time spent in the engine, per worker "
                                    "(its rate is the worker's utilisation)", ["worker"], registry=r)
+        self.worker_cpu = Counter("faceswap_worker_cpu_seconds", "CPU time of the engine's thread, per "
+                                  "worker (OpenCV's helper threads not counted; busy seconds less this is "
+                                  "time the engine waited for a core or the GIL)", ["worker"], registry=r)
         self.worker_sessions = Gauge("faceswap_worker_sessions", "Sessions pinned to each engine worker",
                                      ["worker"], registry=r)
         self.video_encodes = Counter("faceswap_video_encodes", "Frames encoded for WebRTC receivers, once "
@@ -53,13 +56,15 @@ class Metrics:
             self.clients.labels(transport)
             self.rejected.labels(transport)
 
-    def frame_done(self, processing_ms: float, swapped: bool, error: bool, worker: int = 0) -> None:
+    def frame_done(self, processing_ms: float, swapped: bool, error: bool, worker: int = 0,
+                   cpu_ms: float = 0.0) -> None:
         self.frames.inc()
         self.swaps.inc(int(swapped))
         self.errors.inc(int(error))
         self.processing.observe(processing_ms / 1000)
         self.worker_frames.labels(str(worker)).inc()
         self.worker_busy.labels(str(worker)).inc(processing_ms / 1000)
+        self.worker_cpu.labels(str(worker)).inc(cpu_ms / 1000)
 
     def count_clients(self, transport: str, count: Callable[[], int]) -> None:
         self.clients.labels(transport).set_function(count)

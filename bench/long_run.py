@@ -12,15 +12,15 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 - ws: the same over the plain /ws WebSocket (JSON `{"event", "data"}` messages).
 
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
-(fallback, ws), the share of the engine's frames swapped and failed and the engine's mean time a
+(fallback, ws), the share of the engine's frames swapped and failed, the engine's mean time a
 frame (the server's /metrics: its worker's wall time around each swap, the trip to an engine
-process included), the server's CPU, RSS, file descriptors and threads. `--engine-processes` starts
+process included) and the CPU time of it (the engine's thread, or its process: the rest is waiting
+for a core, the GIL or the trip), the server's CPU, RSS, file descriptors and threads. `--engine-processes` starts
 the server with `--engine-processes 1`: the CPU and RSS columns then add those of the processes it
 starts (an engine process per worker, and multiprocessing's resource tracker; RSS counts the
 libraries they share in each). A stream that loses its source, freezes or leaks shows there. At
 the end, the tracebacks and ERROR lines in the server's log. The client shares the machine's cores
-with the server: on two cores it took 81% of one while the server took 86% (top, 2026-12-07), and
-the engine's time in the server read about twice `bench.engine`'s.
+with the server: on two cores it took 81% of one while the server took 86% (top, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ from testing.rtc_client import FaceCamera, offer
 from testing.server_process import figures, free_port, running, tree_cpu_seconds
 
 COUNTERS = ("faceswap_frames_total", "faceswap_swaps_total", "faceswap_errors_total",
-            "faceswap_processing_seconds_sum", "faceswap_processing_seconds_count")
+            "faceswap_processing_seconds_sum", "faceswap_processing_seconds_count",
+            "faceswap_worker_cpu_seconds_total")
 CYCLE = 600  # fallback frames encoded once and sent in turn (20 s at 30/s: no number is in flight twice)
 
 
@@ -139,11 +140,12 @@ class StampedSender:
         await self.user.close()
 
 
-def row(minute: float, span: float, got: Interval, share: tuple[float, float], engine_ms: float,
+def row(minute: float, span: float, got: Interval, share: tuple[float, float], engine: tuple[float, float],
         cpu: float, own: dict[str, float], state: str) -> str:
+    """`engine`: the engine's mean wall and CPU ms a frame over the interval."""
     times = f"{pct(got.delays, 50):.0f} / {pct(got.delays, 95):.0f}"
     return (f"{minute:>5.1f}{got.frames / span:>8.1f}{times:>24}{got.dropped / span:>11.1f}"
-            f"{share[0]:>9.1%}{share[1]:>8.1%}{engine_ms:>11.1f}{100 * cpu / span:>5.0f}%"
+            f"{share[0]:>9.1%}{share[1]:>8.1%}{engine[0]:>11.1f}{engine[1]:>9.1f}{100 * cpu / span:>5.0f}%"
             f"{own['tree_rss_mb']:>6.0f}MB{own['fds']:>5.0f}{own['threads']:>9.0f}  {state}")
 
 
@@ -163,7 +165,7 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
     where = "with its engines in processes" if engine_processes else "at its defaults"
     print(f"{transport}, {size[0]}x{size[1]}, {minutes:g} min against server.py {where}; log {log_path}\n")
     print(f"{'min':>5}{'back/s':>8}{delay + ' p50/p95 ms':>24}{'dropped/s':>11}{'swapped':>9}{'failed':>8}"
-          f"{'engine ms':>11}{'CPU':>6}{'RSS':>8}{'fds':>5}{'threads':>9}  state")
+          f"{'engine ms':>11}{'its CPU':>9}{'CPU':>6}{'RSS':>8}{'fds':>5}{'threads':>9}  state")
     async with running(*command, port=port, source=faces()["astronaut"], log_path=log_path) as (base, pid):
         async with aiohttp.ClientSession() as http:
             await client.start(base)
@@ -173,11 +175,13 @@ async def run(transport: str, minutes: float, every: float, size: tuple[int, int
                 await asyncio.sleep(min(every * 60, t0 + minutes * 60 - last))
                 now, got, cpu = time.monotonic(), client.take(), tree_cpu_seconds(pid)
                 count = await counters(http, base)
-                done, swaps, errors, seconds, timed = (count[name] - seen[name] for name in COUNTERS)
+                moved = [count[name] - seen[name] for name in COUNTERS]
+                done, swaps, errors, seconds, timed, engine_cpu = moved
                 share = (swaps / max(done, 1), errors / max(done, 1))
-                engine_ms = 1000 * seconds / timed if timed else float("nan")
+                engine = ((1000 * seconds / timed, 1000 * engine_cpu / timed) if timed
+                          else (float("nan"), float("nan")))
                 own, state = figures(pid), client.state()
-                print(row((now - t0) / 60, now - last, got, share, engine_ms, cpu - cpu_last, own, state),
+                print(row((now - t0) / 60, now - last, got, share, engine, cpu - cpu_last, own, state),
                       flush=True)
                 last, cpu_last, seen = now, cpu, count
             await client.stop()

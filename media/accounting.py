@@ -54,11 +54,12 @@ class Accounting:
         with self._lock:
             self._sessions.pop(session_id, None)
 
-    def processed(self, session_id: str, ms: float, swapped: bool, error: bool, worker: int = 0) -> None:
+    def processed(self, session_id: str, ms: float, swapped: bool, error: bool, worker: int = 0,
+                  cpu_ms: float = 0.0) -> None:
         for stats in (self.session(session_id), self.totals):
             stats.record(ms, swapped=swapped, error=error)
         if self.metrics is not None:
-            self.metrics.frame_done(ms, swapped, error, worker)
+            self.metrics.frame_done(ms, swapped, error, worker, cpu_ms)
 
     def dropped(self, session_id: str, reason: DropReason) -> None:
         self.session(session_id).record_drop()

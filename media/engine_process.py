@@ -91,9 +91,11 @@ def _run(engine: Engine, sources: dict[int, SourceFace], streams: dict[int, Any]
         sources.update(sent)
         if stream_id not in streams:  # a stream of the process before this one: opened afresh
             streams[stream_id] = engine.open_stream()
+        started = time.thread_time()
         result = streams[stream_id].swap(frame, [sources[k] for k in keys], taken_at)
+        cpu_ms = 1000 * (time.thread_time() - started)
         patches = [np.ascontiguousarray(result.image[y0:y1, x0:x1]) for x0, y0, x1, y1 in result.regions]
-        return replace(result, image=None), patches
+        return replace(result, image=None, cpu_ms=cpu_ms), patches
     if op == "open":
         streams[args[0]] = engine.open_stream()
         return None

@@ -89,6 +89,9 @@ class FrameWorker:
         self.name = name
         self.frames = 0  # engine passes done (written by the worker thread only)
         self.busy_seconds = 0.0  # time spent in the engine (written by the worker thread only)
+        # the engine's CPU time in it: busy_seconds less this is time the engine waited for a core
+        # or for the GIL (written by the worker thread only)
+        self.cpu_seconds = 0.0
         self.consecutive_errors = 0
         self._close_engine = close_engine  # False when the engine is shared (tests reuse one)
         self._cond = threading.Condition()
@@ -197,30 +200,34 @@ class FrameWorker:
             _post(loop, fut, value)
 
     def _run_frame(self, sid: str, pending: _Pending) -> None:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             stream = self._streams.get(sid)
             if stream is None:
                 stream = self._streams[sid] = self.engine.open_stream()
             result = stream.swap(pending.frame, pending.sources, pending.taken_at)
         except Exception as exc:
-            ms = self._count(t0)
+            ms, cpu_ms = self._count(t0, cpu0)
             self.consecutive_errors += 1
             self._log_engine_error(sid, exc)
-            self.accounting.processed(sid, ms, swapped=False, error=True, worker=self.index)
+            self.accounting.processed(sid, ms, swapped=False, error=True, worker=self.index, cpu_ms=cpu_ms)
             outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}")
         else:
-            ms = self._count(t0)
+            ms, cpu_ms = self._count(t0, cpu0, result.cpu_ms)
             self.consecutive_errors = 0
-            self.accounting.processed(sid, ms, swapped=result.swapped, error=False, worker=self.index)
+            self.accounting.processed(sid, ms, swapped=result.swapped, error=False, worker=self.index,
+                                      cpu_ms=cpu_ms)
             outcome = FrameOutcome(Status.DONE, result, None)
         _post(pending.loop, pending.future, outcome)
 
-    def _count(self, started: float) -> float:
+    def _count(self, started: float, cpu_started: float, cpu_ms: float | None = None) -> tuple[float, float]:
+        """The frame's wall and CPU ms; `cpu_ms` where the engine measured its own (in its process)."""
         seconds = time.perf_counter() - started
+        cpu = (time.thread_time() - cpu_started) if cpu_ms is None else cpu_ms / 1000
         self.frames += 1
         self.busy_seconds += seconds
-        return seconds * 1000
+        self.cpu_seconds += cpu
+        return seconds * 1000, cpu * 1000
 
     def _log_engine_error(self, sid: str, exc: Exception) -> None:
         # A broken engine fails on every frame, 30 a second: the first failure gets its traceback,

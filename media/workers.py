@@ -117,5 +117,6 @@ class WorkerPool:
             "sessions": self.sessions_on(w),
             "frames": w.frames,
             "busy_seconds": round(w.busy_seconds, 2),
+            "cpu_seconds": round(w.cpu_seconds, 2),
             "healthy": self._healthy(w),
         } for w in self.workers]

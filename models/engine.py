@@ -69,6 +69,9 @@ class SwapResult:
     assigned: list[tuple[tuple[float, float, float, float], int]] = field(default_factory=list)
     # (x0, y0, x1, y1) pixel boxes the swap wrote: `image` equals the input everywhere else
     regions: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # CPU time (ms) the engine's thread spent on the frame, set where the engine ran in a process of
+    # its own (media/engine_process.py); None: the thread that called swap() measures it
+    cpu_ms: float | None = None
 
     @property
     def swapped(self) -> bool:

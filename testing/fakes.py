@@ -21,11 +21,15 @@ class FakeStream:
         self.engine = engine
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
-        """Takes `delay` seconds; with a source, inverts the picture's lower half (a visible "swap")."""
+        """Takes `delay` seconds asleep, then `work` seconds of CPU; with a source, inverts the
+        picture's lower half (a visible "swap")."""
         self.engine.threads.add(threading.get_ident())
         self.engine.taken.append(taken_at)
         self.engine.seen.append(int(frame[0, 0, 0]))
         time.sleep(self.engine.delay)
+        spin_until = time.thread_time() + self.engine.work
+        while time.thread_time() < spin_until:
+            pass
         if int(frame[0, 0, 0]) in self.engine.fail_on:
             raise ValueError("model blew up")
         if not sources:
@@ -47,8 +51,9 @@ class FakeEngine:
     occlusion = "off"
     model_files: tuple[str, ...] = ()
 
-    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = ()) -> None:
+    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = (), work: float = 0.0) -> None:
         self.delay = delay
+        self.work = work  # CPU seconds a frame, spent computing (the thread's own CPU clock)
         self.fail_on = set(fail_on)
         self.seen: list[int] = []
         self.taken: list[float | None] = []  # each frame's taken_at, as the stream was given it

@@ -113,6 +113,15 @@ def test_several_photos_make_one_source_there_too(engines):
     stream.close()
 
 
+def test_a_frames_cpu_time_is_the_engines_in_its_process_not_the_wait_for_it():
+    remote = ProcessEngine(functools.partial(FakeEngine, delay=0.1, work=0.03))
+    try:
+        result = remote.open_stream().swap(np.zeros((64, 64, 3), np.uint8), [FAKE_SOURCE])
+    finally:
+        remote.close()
+    assert result.cpu_ms is not None and 30 <= result.cpu_ms < 100
+
+
 @pytest.mark.slow
 def test_a_killed_engine_process_fails_one_frame_and_the_next_is_swapped_by_a_new_one():
     remote = ProcessEngine(functools.partial(MeshEngine))
@@ -208,6 +217,8 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
         assert_swapped(measure, from_data_url(answer["processed"]), sent, astronaut())
         workers = (await get_json(base, "/status"))["workers"]
         assert len(workers) == 2
+        # the engine processes' own CPU time, at most the time their workers waited for them
+        assert 0 < sum(w["cpu_seconds"] for w in workers) <= sum(w["busy_seconds"] for w in workers)
     finally:
         await user.close()
     children = [child for child in multiprocessing.active_children() if child not in before]

@@ -141,6 +141,24 @@ async def test_stop_answers_waiting_frames():
     assert engine.closed
 
 
+async def test_an_engine_that_waits_is_counted_busy_but_not_on_the_cpu(started):
+    """The worker's busy time less its CPU time is what the engine waited (for a core, the GIL):
+    an engine asleep is busy without CPU, an engine computing is busy with it, in /metrics too."""
+    from metrics import Metrics
+
+    metrics = Metrics([], [], [])
+    waiting = started(FrameWorker(FakeEngine(delay=0.05), Accounting(metrics), index=0))
+    working = started(FrameWorker(FakeEngine(work=0.05), Accounting(metrics), index=1))
+    for n in range(3):
+        for worker in (waiting, working):
+            assert (await worker.process("s", frame(n), [FAKE_SOURCE])).status is Status.DONE
+    assert waiting.busy_seconds >= 0.15 and waiting.cpu_seconds < 0.05
+    assert working.cpu_seconds >= 0.15 and working.busy_seconds >= 0.15
+    cpu = {w: metrics.registry.get_sample_value("faceswap_worker_cpu_seconds_total", {"worker": str(w)})
+           for w in (0, 1)}
+    assert cpu == {0: pytest.approx(waiting.cpu_seconds), 1: pytest.approx(working.cpu_seconds)}
+
+
 async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(started):
     worker = started(FrameWorker(FakeEngine(), Accounting()))
     ident = await worker.call(threading.get_ident)
