@@ -15,11 +15,11 @@ Every `--every` minutes it prints a row: frames back a second, their delay (webr
 (fallback, ws), the share of the engine's frames swapped and failed, the engine's mean time a
 frame (the server's /metrics: its worker's wall time around each swap, the trip to an engine
 process included) and the CPU time of it (the engine's thread, or its process: the rest is waiting
-for a core, the GIL or the trip), the server's CPU, RSS, file descriptors and threads. `--engine-processes` starts
-the server with `--engine-processes 1`: the CPU and RSS columns then add those of the processes it
-starts (an engine process per worker, and multiprocessing's resource tracker; RSS counts the
-libraries they share in each). A stream that loses its source, freezes or leaks shows there. At
-the end, the tracebacks and ERROR lines in the server's log. The client shares the machine's cores
+for a core, the GIL or the trip), the server's CPU, RSS, file descriptors and threads.
+`--engine-processes` starts the server with `--engine-processes 1`: the CPU and RSS columns then
+add those of the processes it starts (an engine process per worker, and multiprocessing's resource
+tracker; RSS counts the libraries they share in each). A stream that loses its source, freezes or
+leaks shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the machine's cores
 with the server: on two cores it took 81% of one while the server took 86% (top, 2026-12-07).
 """
 
