@@ -19,8 +19,9 @@ for a core, the GIL or the trip), the server's CPU, RSS, file descriptors and th
 `--engine-processes` starts the server with `--engine-processes 1`: the CPU and RSS columns then
 add those of the processes it starts (an engine process per worker, and multiprocessing's resource
 tracker; RSS counts the libraries they share in each). A stream that loses its source, freezes or
-leaks shows there. At the end, the tracebacks and ERROR lines in the server's log. The client shares the machine's cores
-with the server: on two cores it took 81% of one while the server took 86% (top, 2026-12-07).
+leaks shows there. At the end, the tracebacks and ERROR lines in the server's log. The client
+shares the machine's cores with the server: on two cores it took 81% of one while the server took
+86% (top, 2026-12-07).
 """
 
 from __future__ import annotations
