@@ -41,3 +41,12 @@ def test_a_switch_the_mesh_engine_does_not_take_is_refused_with_the_names_it_doe
     assert done.returncode == 2
     assert "--switches: 'colour=1' is not a MeshEngine switch as name=value" in done.stderr
     assert "eyes" in done.stderr.split("names:")[1]
+
+
+@pytest.mark.parametrize("face", [0.35, 0.47])
+def test_the_clips_face_is_as_wide_as_asked_of_the_frames_height(mesh_engine, astronaut, face):
+    from bench.engine import webcam_clip
+
+    first = webcam_clip(mesh_engine, astronaut, (640, 480), 1, face)[0]
+    x0, _, x1, _ = mesh_engine.detect(first)[0].box
+    assert (x1 - x0) / 480 == pytest.approx(face, rel=0.1)
