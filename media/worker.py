@@ -213,17 +213,19 @@ class FrameWorker:
             self.accounting.processed(sid, ms, swapped=False, error=True, worker=self.index, cpu_ms=cpu_ms)
             outcome = FrameOutcome(Status.ERROR, None, f"{type(exc).__name__}: {exc}")
         else:
-            ms, cpu_ms = self._count(t0, cpu0, result.cpu_ms)
+            ms, cpu_ms = self._count(t0, cpu0, result.cpu_ms, result.beside_cpu_ms)
             self.consecutive_errors = 0
             self.accounting.processed(sid, ms, swapped=result.swapped, error=False, worker=self.index,
                                       cpu_ms=cpu_ms)
             outcome = FrameOutcome(Status.DONE, result, None)
         _post(pending.loop, pending.future, outcome)
 
-    def _count(self, started: float, cpu_started: float, cpu_ms: float | None = None) -> tuple[float, float]:
-        """The frame's wall and CPU ms; `cpu_ms` where the engine measured its own (in its process)."""
+    def _count(self, started: float, cpu_started: float, cpu_ms: float | None = None,
+               beside_ms: float = 0.0) -> tuple[float, float]:
+        """The frame's wall and CPU ms; `cpu_ms` where the engine measured its own (in its process),
+        else this thread's and `beside_ms` (the engine's threads beside it: SwapResult.beside_cpu_ms)."""
         seconds = time.perf_counter() - started
-        cpu = (time.thread_time() - cpu_started) if cpu_ms is None else cpu_ms / 1000
+        cpu = (time.thread_time() - cpu_started + beside_ms / 1000) if cpu_ms is None else cpu_ms / 1000
         self.frames += 1
         self.busy_seconds += seconds
         self.cpu_seconds += cpu

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -152,11 +152,16 @@ class InswapperStream:
         timings: dict[str, float] = {}
         came = frame
         now = time.monotonic() if taken_at is None else taken_at
+        turn = 0 if self.upright is None else self.upright.turn
+        beside = self.occluder.cpu_beside
+        if sources:
+            self.occluder.look(frame, turn)  # the hand models read the frame beside the detector
         frame, faces = self._faces(frame, now)
         timings["detect"] = (time.perf_counter() - t0) * 1000
         if sources:
             t = time.perf_counter()
-            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], now)
+            turn = 0 if self.upright is None else self.upright.turn
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], now, turn)
             timings["occlusion"] = (time.perf_counter() - t) * 1000
 
         def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:
@@ -167,7 +172,7 @@ class InswapperStream:
         if self.upright is not None:
             result = self.upright.turned_back(result, came)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return result
+        return replace(result, beside_cpu_ms=1000 * (self.occluder.cpu_beside - beside))
 
     def close(self) -> None:
         if self.tracker is not None:

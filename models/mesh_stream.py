@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import cv2
@@ -208,13 +209,17 @@ class MeshStream:
         timings: dict[str, float] = {}
         came = frame
         now = self.clock() if taken_at is None else taken_at
+        beside = self.occluder.cpu_beside
+        if sources:
+            # the hand models read the frame beside the face's landmarks (models/occlusion.py)
+            self.occluder.look(frame, self.upright.turn)
         frame, faces = self.upright.faces(frame, now)
         t = _timed(timings, "landmarks", t0)
         if sources:
             # the hands smoothed by the frames' times, as the faces are: by the wall clock, a
             # loaded machine's late frames were smoothed less, and a still hand's edge flickered
             self.occluder.update(frame, [FaceView(f.track_id, f.box, ft.keypoints5(f.points)) for f in faces],
-                                 now)
+                                 now, self.upright.turn)
             followed = {f.track_id for f in faces}
             if self.glasses is not None:
                 self.glasses.keep_only(followed)
@@ -233,7 +238,7 @@ class MeshStream:
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
         result = self.upright.turned_back(result, came)
         _timed(timings, "total", t0)
-        return result
+        return replace(result, beside_cpu_ms=1000 * (self.occluder.cpu_beside - beside))
 
     def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
                   timings: dict[str, float]) -> PixelBox | None:

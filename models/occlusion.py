@@ -8,6 +8,12 @@ a face, the landmark model follows it every frame. Landmarks are smoothed like t
 so the shape's edge does not flicker. One hand per stream by default: mediapipe runs its palm
 detector on every frame while it tracks fewer hands than it may (13 ms a frame instead of 5).
 
+A stream may start a frame's look for hands before it reads the frame's faces (`Occlusion.look`):
+the hand models then run on the occluder's own thread while the face's landmarks are read on the
+caller's (mediapipe leaves the GIL while its graph runs), and `update` takes what they found. The
+palm detector costs about 9 ms a look on this project's machine, so a frame it ran on was that
+much dearer than the frames around it.
+
 `auto`: hands, and anything else that covers a face the stream has seen uncovered
 (models/colour_occlusion.py).
 
@@ -19,6 +25,7 @@ to `CHECK_EVERY - 1` frames a hand that has just come near.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -26,7 +33,7 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
-from models import mediapipe_patch
+from models import mediapipe_patch, orientation
 from models.colour_occlusion import ObjectOccluder
 from models.engine import Box, PixelBox
 from models.mask import disc
@@ -112,15 +119,35 @@ class _Hand:
     filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(min_cutoff=2.0, beta=0.08, jump=0.5))
 
 
-def find_hands(model: Any, frame: np.ndarray) -> list[np.ndarray]:
-    """The hands mediapipe's `model` (mp.solutions.hands.Hands) finds in `frame` (BGR), as 21 x 2
-    landmarks in the frame's pixels. A frame wider than INPUT_WIDTH is looked at scaled down to it
-    (the same scale every frame, so a tracking model's own tracking carries on)."""
+def hand_input(frame: np.ndarray) -> np.ndarray:
+    """What the hand models read of `frame` (BGR): RGB, a frame wider than INPUT_WIDTH scaled down
+    to it (the same scale every frame, so a tracking model's own tracking carries on). A new
+    array: the frame may be drawn on while the models read it."""
     h, w = frame.shape[:2]
     if w > INPUT_WIDTH:
         frame = cv2.resize(frame, (INPUT_WIDTH, round(h * INPUT_WIDTH / w)), interpolation=cv2.INTER_AREA)
-    found = model.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).multi_hand_landmarks or []
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def hands_in(model: Any, rgb: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
+    """The hands mediapipe's `model` (mp.solutions.hands.Hands) finds in `rgb` (hand_input), as
+    21 x 2 landmarks in the pixels of the frame it was made from, `size` (w, h)."""
+    w, h = size
+    found = model.process(rgb).multi_hand_landmarks or []
     return [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) for hand in found]
+
+
+def _hands_timed(model: Any, rgb: np.ndarray, size: tuple[int, int]) -> tuple[list[np.ndarray], float]:
+    """hands_in, and the CPU seconds it took on the thread it ran on."""
+    started = time.thread_time()
+    found = hands_in(model, rgb, size)
+    return found, time.thread_time() - started
+
+
+def find_hands(model: Any, frame: np.ndarray) -> list[np.ndarray]:
+    """The hands `model` finds in `frame` (BGR), as 21 x 2 landmarks in the frame's pixels."""
+    h, w = frame.shape[:2]
+    return hands_in(model, hand_input(frame), (w, h))
 
 
 def within_a_face(points: np.ndarray, boxes: list[Box]) -> bool:
@@ -155,22 +182,67 @@ class HandOccluder:
         self._schedule = HandSchedule(every)
         self._hands: list[_Hand] = []
         self.runs = 0  # frames the hand models ran on (what this costs)
+        self._faces_before = False  # the last frame updated had faces
+        self._thread: ThreadPoolExecutor | None = None  # made at the first look
+        # this frame's look (look): its find and CPU seconds (None: the models were not due), and
+        # the frame's turn
+        self._look: tuple[Future[tuple[list[np.ndarray], float]] | None, int] | None = None
+        self.cpu_beside = 0.0  # CPU seconds the hand models took on the occluder's own thread
 
     @property
     def hands(self) -> list[np.ndarray]:
         return [hand.points for hand in self._hands]
 
-    def update(self, frame: np.ndarray, face_boxes: list[Box], t: float | None = None) -> list[np.ndarray]:
-        """The hands near any of `face_boxes` in this frame, in frame pixels (21 x 2 each)."""
+    def look(self, frame: np.ndarray, turn: int = 0) -> None:
+        """Starts this frame's look for hands on the occluder's own thread, where the models are due
+        and the last frame had faces; `update` takes its find. `frame`: BGR as it came, its faces
+        to be read in it turned `turn` degrees clockwise (models/upright_frames.py), and the hands
+        are found there. Without a look, `update` runs the models itself."""
+        self._settle()
+        if not self._faces_before:
+            return
+        future = None
+        if self._schedule.due(tracking=bool(self._hands)):
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="hands")
+            h, w = frame.shape[:2]
+            size = (w, h) if turn % 180 == 0 else (h, w)
+            # turned after it is made smaller: a turned frame of its own cost a copy of it
+            rgb = orientation.turn(hand_input(frame), turn)
+            future = self._thread.submit(_hands_timed, self._model, rgb, size)
+            self.runs += 1
+        self._look = future, turn
+
+    def _settle(self) -> list[np.ndarray] | None:
+        """The find of a look not taken yet (None: there was no look, or its models were not due),
+        waited for: the model is not read by two threads at once."""
+        look, self._look = self._look, None
+        if look is None or look[0] is None:
+            return None
+        found, cpu = look[0].result()
+        self.cpu_beside += cpu
+        return found
+
+    def update(self, frame: np.ndarray, face_boxes: list[Box], t: float | None = None,
+               turn: int = 0) -> list[np.ndarray]:
+        """The hands near any of `face_boxes` in this frame, in frame pixels (21 x 2 each). `turn`:
+        the frame's, as `look` was told; a look at the frame turned another way is not taken."""
+        looked = self._look is not None and self._look[1] == turn
+        found = self._settle()
+        self._faces_before = bool(face_boxes)
         if not face_boxes:
             self._hands = []
             return []
-        if not self._schedule.due(tracking=bool(self._hands)):
+        if not looked:
+            if not self._schedule.due(tracking=bool(self._hands)):
+                return self.hands
+            self.runs += 1
+            found = find_hands(self._model, frame)
+        elif found is None:  # looked, and the models were not due
             return self.hands
-        self.runs += 1
         t = time.monotonic() if t is None else t
         previous, self._hands = self._hands, []
-        for points in find_hands(self._model, frame):
+        for points in found:
             if not _near(points, face_boxes) or within_a_face(points, face_boxes):
                 continue
             # the same hand as before is the one whose wrist is nearest: its filter carries on
@@ -187,6 +259,9 @@ class HandOccluder:
         return occlusion_mask(self.hands, box) if self._hands else None
 
     def close(self) -> None:
+        self._settle()
+        if self._thread is not None:
+            self._thread.shutdown()
         self._model.close()
 
 
@@ -214,11 +289,21 @@ class Occlusion:
     def hands(self) -> list[np.ndarray]:
         return self._hands.hands if self._hands else []
 
-    def update(self, frame: np.ndarray, faces: list[FaceView], t: float | None = None) -> None:
-        """`t`: the frame's time (s), by which the hands' landmarks are smoothed; the wall clock's
-        now without it."""
+    @property
+    def cpu_beside(self) -> float:
+        """CPU seconds the hand models took on a thread of their own (HandOccluder.look)."""
+        return self._hands.cpu_beside if self._hands else 0.0
+
+    def look(self, frame: np.ndarray, turn: int = 0) -> None:
+        """Starts this frame's look for hands beside the caller's work (HandOccluder.look)."""
         if self._hands:
-            self._hands.update(frame, [face.box for face in faces], t)
+            self._hands.look(frame, turn)
+
+    def update(self, frame: np.ndarray, faces: list[FaceView], t: float | None = None, turn: int = 0) -> None:
+        """`t`: the frame's time (s), by which the hands' landmarks are smoothed; the wall clock's
+        now without it. `turn`: the frame's, as `look` was told."""
+        if self._hands:
+            self._hands.update(frame, [face.box for face in faces], t, turn)
         if self._objects:
             self._objects.update(frame, [(face.track_id, face.kps) for face in faces])
 

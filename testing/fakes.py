@@ -16,20 +16,31 @@ from models.engine import DetectedFace, SourceFace, SwapResult
 FAKE_SOURCE = SourceFace("fake", (0, 0, 1, 1), None)
 
 
+def _spin(seconds: float) -> float:
+    """Computes for `seconds` of this thread's CPU clock; the CPU seconds it took."""
+    started = time.thread_time()
+    while time.thread_time() < started + seconds:
+        pass
+    return time.thread_time() - started
+
+
 class FakeStream:
     def __init__(self, engine: FakeEngine) -> None:
         self.engine = engine
 
     def swap(self, frame: np.ndarray, sources: list[SourceFace], taken_at: float | None = None) -> SwapResult:
-        """Takes `delay` seconds asleep, then `work` seconds of CPU; with a source, inverts the
-        picture's lower half (a visible "swap")."""
+        """Takes `delay` seconds asleep, then `work` seconds of CPU, and `beside` seconds of CPU on
+        a thread of its own; with a source, inverts the picture's lower half (a visible "swap")."""
         self.engine.threads.add(threading.get_ident())
         self.engine.taken.append(taken_at)
         self.engine.seen.append(int(frame[0, 0, 0]))
         time.sleep(self.engine.delay)
-        spin_until = time.thread_time() + self.engine.work
-        while time.thread_time() < spin_until:
-            pass
+        _spin(self.engine.work)
+        beside: list[float] = []
+        if self.engine.beside:
+            helper = threading.Thread(target=lambda: beside.append(_spin(self.engine.beside)))
+            helper.start()
+            helper.join()
         if int(frame[0, 0, 0]) in self.engine.fail_on:
             raise ValueError("model blew up")
         if not sources:
@@ -37,7 +48,7 @@ class FakeStream:
         out = frame.copy()
         h, w = frame.shape[:2]
         out[h // 2 :] = 255 - out[h // 2 :]
-        return SwapResult(out, 1, 1, regions=[(0, h // 2, w, h)])
+        return SwapResult(out, 1, 1, regions=[(0, h // 2, w, h)], beside_cpu_ms=1000 * sum(beside))
 
     def close(self) -> None:
         self.engine.closed_streams += 1
@@ -51,9 +62,11 @@ class FakeEngine:
     occlusion = "off"
     model_files: tuple[str, ...] = ()
 
-    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = (), work: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, fail_on: tuple[int, ...] = (), work: float = 0.0,
+                 beside: float = 0.0) -> None:
         self.delay = delay
         self.work = work  # CPU seconds a frame, spent computing (the thread's own CPU clock)
+        self.beside = beside  # CPU seconds a frame, spent on a thread of the stream's own
         self.fail_on = set(fail_on)
         self.seen: list[int] = []
         self.taken: list[float | None] = []  # each frame's taken_at, as the stream was given it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import numpy as np
@@ -152,6 +153,33 @@ async def test_reject_policy_refuses_a_second_user_until_the_first_leaves(serve,
         assert (await third.roundtrip(data_url(frame)))["success"] is True
     finally:
         await third.close()
+
+
+async def test_the_thread_a_users_hand_models_ran_on_ends_with_their_session(serve, astronaut, frame):
+    """With hands kept in front (the server's default), each stream looks for hands on a thread of
+    its own (models/occlusion.py); a user who leaves takes it with them."""
+    from models.mesh_engine import MeshEngine
+
+    engine = MeshEngine(occlusion="hands")
+    try:
+        base = base_of(await serve(engine=engine, max_fps=0))
+        await upload(base, jpeg(astronaut))
+        before = set(threading.enumerate())
+        user = await SioUser().connect(base)
+        try:
+            for _ in range(7):  # the palm detector's next look, on the sixth frame, is the thread's
+                assert (await user.roundtrip(data_url(frame)))["success"] is True
+            started = [t for t in set(threading.enumerate()) - before if t.name.startswith("hands")]
+            assert len(started) == 1, started
+        finally:
+            await user.close()
+        for _ in range(50):
+            if not started[0].is_alive():
+                break
+            await asyncio.sleep(0.1)
+        assert not started[0].is_alive(), "the hand models' thread outlived its session"
+    finally:
+        engine.close()
 
 
 async def test_idle_user_is_disconnected(serve):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 
 import cv2
 import numpy as np
@@ -75,7 +76,7 @@ def test_the_hands_are_followed_by_the_frames_time_not_the_wall_clock():
     class Hands:  # a fake HandOccluder: what time each frame is given
         runs = 0
 
-        def update(self, frame, boxes, t=None):
+        def update(self, frame, boxes, t=None, turn=0):
             given.append(t)
 
     occlusion = Occlusion(Hands())
@@ -399,6 +400,87 @@ def test_a_hand_in_front_of_the_source_photos_face_is_not_pasted_onto_every_fram
     assert swapped.sum() > 2000
     # measured: 5.9 levels from the swap without a hand (3.3 with the hand pasted), 24.2 from his own
     assert float(np.abs(cut - clean)[swapped].mean()) < 0.35 * float(np.abs(own - clean)[swapped].mean())
+
+
+FACE_BOX = (232.0, 139.0, 412.0, 320.0)  # the scene's face, as the detector finds it
+
+
+def _hands_seen(occluder: HandOccluder, frames: list[np.ndarray], look: bool) -> list[np.ndarray]:
+    """The hands `occluder` follows after `frames` (the scene's face in each), each frame looked at
+    first beside the caller's work or not; the frame is drawn over after the look, as a stream
+    draws its swap, before the find is taken."""
+    for i, frame in enumerate(frames):
+        if look:
+            drawn = frame.copy()
+            occluder.look(drawn)
+            drawn[:] = 0  # the swap drawn before the find is taken
+        occluder.update(frame, [FACE_BOX], t=i / 30)
+    return occluder.hands
+
+
+@pytest.mark.slow
+def test_a_look_beside_the_landmarks_finds_the_hand_as_the_caller_would(scene):
+    """The hand models run on the occluder's own thread while the stream reads the face, and
+    follow the same hand as when the caller runs them itself; drawing on the frame after the look
+    does not change what they read."""
+    frames = [scene[0]] * 6
+    found = {}
+    for look in (False, True):
+        occluder = HandOccluder(every=5)
+        try:
+            found[look] = _hands_seen(occluder, frames, look)
+            runs = occluder.runs
+            threads = occluder._thread
+        finally:
+            occluder.close()
+        assert len(found[look]) == 1, f"look={look}: {len(found[look])} hands followed"
+        assert runs == len(frames), runs  # a hand near a face is followed on every frame
+        assert (threads is not None) == look  # the first frame's models ran on the caller's
+    shift = float(np.abs(found[True][0] - found[False][0]).max())
+    assert shift < 2.0, f"the hand's landmarks moved {shift:.1f} px between the two ways"
+
+
+@pytest.mark.slow
+def test_a_look_at_the_frame_turned_another_way_is_not_taken(scene):
+    """A stream that turns its frames in this frame (a camera found upside down) reads its faces
+    in another picture than the hand models were given: they run again on the frame as read."""
+    frame = scene[0]
+    occluder = HandOccluder(every=1)
+    try:
+        occluder.update(frame, [FACE_BOX], t=0.0)
+        occluder.look(cv2.rotate(frame, cv2.ROTATE_180), 180)  # the look, at the frame upside down
+        hands = occluder.update(frame, [FACE_BOX], t=1 / 30)  # the faces, read as it came
+        assert occluder.runs == 3
+    finally:
+        occluder.close()
+    assert len(hands) == 1
+    assert hands[0][:, 1].max() > 330, "the hand rises from below the chin in the frame as read"
+
+
+@pytest.mark.slow
+def test_a_stream_says_what_cpu_its_hand_models_took_beside_it(mesh_hands, scene, t1_face):
+    """The worker counts an engine's CPU by its own thread's clock: the hand models' thread adds
+    its own (SwapResult.beside_cpu_ms), on the frames they ran on there and no others."""
+    source = mesh_hands.prepare_source(t1_face)
+    stream = mesh_hands.open_stream()
+    try:
+        beside = [stream.swap(scene[0], [source]).beside_cpu_ms for _ in range(4)]
+    finally:
+        stream.close()
+    assert beside[0] == 0.0, "the first frame's models ran on the caller's thread"
+    assert all(ms > 1.0 for ms in beside[1:]), beside  # the palm and landmark models: several ms
+
+
+@pytest.mark.slow
+def test_a_stream_closed_with_a_look_in_flight_closes_its_thread(scene):
+    occluder = HandOccluder(every=1)
+    occluder.update(scene[0], [FACE_BOX], t=0.0)
+    before = set(threading.enumerate())
+    occluder.look(scene[0])
+    started = set(threading.enumerate()) - before
+    occluder.close()
+    assert started, "the look ran on no thread of its own"
+    assert not any(thread.is_alive() for thread in started)
 
 
 @pytest.mark.slow

@@ -159,6 +159,15 @@ async def test_an_engine_that_waits_is_counted_busy_but_not_on_the_cpu(started):
     assert cpu == {0: pytest.approx(waiting.cpu_seconds), 1: pytest.approx(working.cpu_seconds)}
 
 
+async def test_the_cpu_an_engine_spends_on_threads_of_its_own_is_counted_with_its_own(started):
+    """An engine that runs part of a frame on a thread beside the worker's (the hand models) says
+    how much CPU that took; the worker's thread clock alone would not see it."""
+    worker = started(FrameWorker(FakeEngine(beside=0.05), Accounting()))
+    for n in range(3):
+        assert (await worker.process("s", frame(n), [FAKE_SOURCE])).status is Status.DONE
+    assert worker.cpu_seconds >= 0.15
+
+
 async def test_calls_run_on_the_worker_thread_and_raise_to_the_caller(started):
     worker = started(FrameWorker(FakeEngine(), Accounting()))
     ident = await worker.call(threading.get_ident)
