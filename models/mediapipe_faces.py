@@ -22,6 +22,7 @@ import numpy as np
 from models import edge_hold, edge_strips, mediapipe_patch
 from models import face_topology as ft
 from models import tiles as tiling
+from models.beside import Beside
 from models.engine import DetectedFace
 from models.smoothing import LandmarkFilter, PoseShapeFilter
 
@@ -292,10 +293,13 @@ class FaceTracker:
         smoothing: Callable[[], LandmarkFilter] = PoseShapeFilter,
         follow_edges: bool = True,
         find_entering: bool = True,
+        beside: bool | None = None,
     ) -> None:
         """`follow_edges`: a face leaving the frame is followed by its motion where FaceMesh can
         no longer read it (models/edge_hold.py). `find_entering`: each look at the whole frame
-        also looks for a face part out of it at one of its sides, in turn (models/edge_strips.py)."""
+        also looks for a face part out of it at one of its sides, in turn (models/edge_strips.py).
+        `beside`: whether the detector reads a frame on a thread of the tracker's own while the
+        faces followed are read (models/beside.py; None: where there is a second core)."""
         self.finder = finder
         self.follow_edges = follow_edges
         self.find_entering = find_entering
@@ -309,6 +313,7 @@ class FaceTracker:
         self._sweep = tiling.TileSweep()  # where, besides the whole frame, a detection looks
         self._side = 0  # the frame's side whose edge the next look at the whole frame looks at too
         self._gate: mp.solutions.face_mesh.FaceMesh | None = None  # made on first use (_is_face)
+        self._beside = Beside("faces", beside)  # the detector's looks (update)
 
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
@@ -326,23 +331,34 @@ class FaceTracker:
         self._pool.append(mesh)
 
     def _maybe_detect(self, frame: np.ndarray, tiles: bool = True) -> None:
+        look = self._look_due(tiles)
+        if look is not None:
+            self._start_tracks(self.finder.detect(frame, *look))
+
+    def _look_due(self, tiles: bool = True) -> tuple[bool, tuple[int, ...], tuple[str, ...]] | None:
+        """This frame's look for new faces, where one is due: FaceFinder.detect's `whole`, `tiles`
+        and `edges`."""
         self._since_detect += 1
         if len(self._tracks) >= self.max_faces:
-            return
+            return None
         whole = not self._tracks or self._since_detect >= self.detect_interval
         tile = self._sweep.tile(whole) if tiles else None
         if not whole and tile is None:
-            return
+            return None
         if whole:
             self._since_detect = 0
-        started = False
         edges: tuple[str, ...] = ()
         if whole and self.find_entering:
             # one side a look, in turn: both at every look followed fewer faces there from the
             # stream's start (edge_strips.py; docs/mesh-engine.md)
             edges = (edge_strips.SIDES[self._side],)
             self._side = (self._side + 1) % len(edge_strips.SIDES)
-        for face in self.finder.detect(frame, whole, () if tile is None else (tile,), edges):
+        return whole, () if tile is None else (tile,), edges
+
+    def _start_tracks(self, found: list[DetectedFace]) -> int:
+        """Tracks for the faces `found` that no track follows yet; how many were started."""
+        started = 0
+        for face in found:
             if len(self._tracks) >= self.max_faces:
                 break
             if not tiling.is_new(face.box, [t.box for t in self._tracks.values()]):
@@ -352,9 +368,10 @@ class FaceTracker:
             self._tracks[self._next_id] = _Track(self._new_mesh(), (x1 + x2) / 2, (y1 + y2) / 2, side,
                                                  self.smoothing(), face.box, entering=face.beyond_edge)
             self._next_id += 1
-            started = True
+            started += 1
         if started:
             self._sweep.found()
+        return started
 
     def update(self, frame: np.ndarray, t: float | None = None, tiles: bool = True) -> list[TrackedFace]:
         """Landmarks of every tracked face in this frame, left to right. `tiles`: whether the
@@ -362,15 +379,23 @@ class FaceTracker:
         to try it (upright_frames.py), leaves them: taking turns there, it left the frames
         themselves with the same two tiles of the four."""
         t = time.monotonic() if t is None else t
-        self._maybe_detect(frame, tiles)
-        before = set(self._tracks)
-        faces = self._follow(frame, list(self._tracks), t)
-        if len(faces) < len(before):
+        look = self._look_due(tiles)
+        # the detector reads the frame beside the faces followed, where a second core can take it
+        finding = None if look is None else self._beside.submit(self.finder.detect, frame, *look)
+        following = list(self._tracks)
+        faces = self._follow(frame, following, t)
+        started = 0
+        if finding is not None:
+            followed = set(self._tracks)
+            started = self._start_tracks(finding.result())
+            faces += self._follow(frame, [tid for tid in self._tracks if tid not in followed], t)
+        if len(faces) < len(following) + started:
             # a track was lost (a fast move, a blur): look for its face again in this same frame,
             # instead of showing the real face for a frame until the next one
             self._since_detect = self.detect_interval
+            known = set(self._tracks)
             self._maybe_detect(frame, tiles)
-            faces += self._follow(frame, [tid for tid in self._tracks if tid not in before], t)
+            faces += self._follow(frame, [tid for tid in self._tracks if tid not in known], t)
         faces = self._dedupe(faces)
         faces.sort(key=lambda f: f.box[0])
         return faces
@@ -487,6 +512,7 @@ class FaceTracker:
         if self._gate is not None:
             self._gate.close()
             self._gate = None
+        self._beside.close()
         self._tracks.clear()
         self._pool.clear()
 

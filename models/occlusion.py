@@ -9,10 +9,10 @@ so the shape's edge does not flicker. One hand per stream by default: mediapipe 
 detector on every frame while it tracks fewer hands than it may (13 ms a frame instead of 5).
 
 A stream may start a frame's look for hands before it reads the frame's faces (`Occlusion.look`):
-the hand models then run on the occluder's own thread while the face's landmarks are read on the
-caller's (mediapipe leaves the GIL while its graph runs), and `update` takes what they found. The
-palm detector costs about 9 ms a look on this project's machine, so a frame it ran on was that
-much dearer than the frames around it.
+where the process has a second core, the hand models then run on the occluder's own thread while
+the face's landmarks are read on the caller's (models/beside.py), and `update` takes what they
+found. The palm detector costs about 9 ms a look on this project's machine, so a frame it ran on
+was that much dearer than the frames around it.
 
 `auto`: hands, and anything else that covers a face the stream has seen uncovered
 (models/colour_occlusion.py).
@@ -25,7 +25,7 @@ to `CHECK_EVERY - 1` frames a hand that has just come near.
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -34,6 +34,7 @@ import mediapipe as mp
 import numpy as np
 
 from models import mediapipe_patch, orientation
+from models.beside import Beside
 from models.colour_occlusion import ObjectOccluder
 from models.engine import Box, PixelBox
 from models.mask import disc
@@ -175,7 +176,10 @@ def _near(points: np.ndarray, boxes: list[Box]) -> bool:
 class HandOccluder:
     """Per video stream: the hands near its faces, found and followed through the frames."""
 
-    def __init__(self, every: int = CHECK_EVERY, complexity: int = 0, max_hands: int = 1) -> None:
+    def __init__(self, every: int = CHECK_EVERY, complexity: int = 0, max_hands: int = 1,
+                 beside: bool | None = None) -> None:
+        """`beside`: whether `look` runs the models on a thread of the occluder's own
+        (models/beside.py; None: where there is a second core)."""
         self._model = mp.solutions.hands.Hands(
             static_image_mode=False, max_num_hands=max_hands, model_complexity=complexity,
             min_detection_confidence=0.5, min_tracking_confidence=0.5)
@@ -183,7 +187,7 @@ class HandOccluder:
         self._hands: list[_Hand] = []
         self.runs = 0  # frames the hand models ran on (what this costs)
         self._faces_before = False  # the last frame updated had faces
-        self._thread: ThreadPoolExecutor | None = None  # made at the first look
+        self._beside = Beside("hands", beside)
         # this frame's look (look): its find and CPU seconds (None: the models were not due), and
         # the frame's turn
         self._look: tuple[Future[tuple[list[np.ndarray], float]] | None, int] | None = None
@@ -194,22 +198,21 @@ class HandOccluder:
         return [hand.points for hand in self._hands]
 
     def look(self, frame: np.ndarray, turn: int = 0) -> None:
-        """Starts this frame's look for hands on the occluder's own thread, where the models are due
-        and the last frame had faces; `update` takes its find. `frame`: BGR as it came, its faces
-        to be read in it turned `turn` degrees clockwise (models/upright_frames.py), and the hands
-        are found there. Without a look, `update` runs the models itself."""
+        """Starts this frame's look for hands on the occluder's own thread, where the models are due,
+        the last frame had faces and the occluder runs its models beside the caller (`beside`);
+        `update` takes its find. `frame`: BGR as it came, its faces to be read in it turned `turn`
+        degrees clockwise (models/upright_frames.py), and the hands are found there. Without a
+        look, `update` runs the models itself."""
         self._settle()
-        if not self._faces_before:
+        if not self._faces_before or not self._beside.threaded:
             return
         future = None
         if self._schedule.due(tracking=bool(self._hands)):
-            if self._thread is None:
-                self._thread = ThreadPoolExecutor(1, thread_name_prefix="hands")
             h, w = frame.shape[:2]
             size = (w, h) if turn % 180 == 0 else (h, w)
             # turned after it is made smaller: a turned frame of its own cost a copy of it
             rgb = orientation.turn(hand_input(frame), turn)
-            future = self._thread.submit(_hands_timed, self._model, rgb, size)
+            future = self._beside.submit(_hands_timed, self._model, rgb, size)
             self.runs += 1
         self._look = future, turn
 
@@ -260,8 +263,7 @@ class HandOccluder:
 
     def close(self) -> None:
         self._settle()
-        if self._thread is not None:
-            self._thread.shutdown()
+        self._beside.close()
         self._model.close()
 
 

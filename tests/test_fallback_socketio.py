@@ -157,7 +157,9 @@ async def test_reject_policy_refuses_a_second_user_until_the_first_leaves(serve,
 
 async def test_the_thread_a_users_hand_models_ran_on_ends_with_their_session(serve, astronaut, frame):
     """With hands kept in front (the server's default), each stream looks for hands on a thread of
-    its own (models/occlusion.py); a user who leaves takes it with them."""
+    its own where the server has a second core (models/beside.py); a user who leaves takes it
+    with them."""
+    from models.beside import cores
     from models.mesh_engine import MeshEngine
 
     engine = MeshEngine(occlusion="hands")
@@ -170,14 +172,14 @@ async def test_the_thread_a_users_hand_models_ran_on_ends_with_their_session(ser
             for _ in range(7):  # the palm detector's next look, on the sixth frame, is the thread's
                 assert (await user.roundtrip(data_url(frame)))["success"] is True
             started = [t for t in set(threading.enumerate()) - before if t.name.startswith("hands")]
-            assert len(started) == 1, started
+            assert len(started) == (1 if cores() > 1 else 0), started
         finally:
             await user.close()
         for _ in range(50):
-            if not started[0].is_alive():
+            if not any(thread.is_alive() for thread in started):
                 break
             await asyncio.sleep(0.1)
-        assert not started[0].is_alive(), "the hand models' thread outlived its session"
+        assert not any(thread.is_alive() for thread in started), "the hand models' thread outlived it"
     finally:
         engine.close()
 

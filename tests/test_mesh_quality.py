@@ -6,6 +6,7 @@ every face the wheels carry come from bench.quality (dlib), not from here."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -1183,6 +1184,38 @@ def test_a_mesh_dropped_while_it_follows_a_face_forgets_it_before_it_follows_ano
         used.close()
         new.close()
     assert np.array_equal(again.points, first.points)
+
+
+def test_the_detector_reads_a_frame_beside_the_faces_followed_and_its_finds_are_followed_at_once():
+    """A frame's look for new faces runs on the tracker's own thread while the faces it follows
+    are read on the caller's (where there is a second core; else on the caller's); a face it finds
+    is followed in that same frame, and the thread ends with the tracker."""
+    head = faces()["t1-centre"]
+    one = place(head, (640, 480), 0.8, 0, (200, 240))
+    beside = place(head, (640, 480), 0.8, 0, (460, 240))
+    two = np.where(beside != 128, beside, one)  # a second person steps in beside the first
+    callers: set[int] = set()
+
+    class Finder(FaceFinder):
+        def detect(self, *args, **kwargs):
+            callers.add(threading.get_ident())
+            return super().detect(*args, **kwargs)
+
+    for beside in (True, False):
+        callers.clear()
+        tracker = FaceTracker(Finder(), detect_interval=2, beside=beside)
+        before = set(threading.enumerate())
+        try:
+            counts = [len(tracker.update(frame, i / 30)) for i, frame in enumerate([one, one, two])]
+            started = set(threading.enumerate()) - before
+        finally:
+            tracker.close()
+        assert counts == [1, 1, 2], counts  # the third frame's look (every second) found the second face
+        if beside:
+            assert callers and threading.get_ident() not in callers
+            assert started and not any(thread.is_alive() for thread in started)
+        else:  # one core: the caller's thread, as before
+            assert callers == {threading.get_ident()} and not started
 
 
 def test_the_swap_stays_on_a_swaying_head_instead_of_trailing_it(mesh_engine, t1_face):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from models import face_topology as ft
+from models.beside import cores
 from models.colour_occlusion import GRID, WARMUP, CellModel
 from models.inswapper_engine import InswapperEngine
 from models.mesh_engine import MeshEngine
@@ -426,16 +427,17 @@ def test_a_look_beside_the_landmarks_finds_the_hand_as_the_caller_would(scene):
     frames = [scene[0]] * 6
     found = {}
     for look in (False, True):
-        occluder = HandOccluder(every=5)
+        occluder = HandOccluder(every=5, beside=True)
+        before = set(threading.enumerate())
         try:
             found[look] = _hands_seen(occluder, frames, look)
             runs = occluder.runs
-            threads = occluder._thread
+            started = set(threading.enumerate()) - before
         finally:
             occluder.close()
         assert len(found[look]) == 1, f"look={look}: {len(found[look])} hands followed"
         assert runs == len(frames), runs  # a hand near a face is followed on every frame
-        assert (threads is not None) == look  # the first frame's models ran on the caller's
+        assert bool(started) == look  # the first frame's models ran on the caller's
     shift = float(np.abs(found[True][0] - found[False][0]).max())
     assert shift < 2.0, f"the hand's landmarks moved {shift:.1f} px between the two ways"
 
@@ -445,7 +447,7 @@ def test_a_look_at_the_frame_turned_another_way_is_not_taken(scene):
     """A stream that turns its frames in this frame (a camera found upside down) reads its faces
     in another picture than the hand models were given: they run again on the frame as read."""
     frame = scene[0]
-    occluder = HandOccluder(every=1)
+    occluder = HandOccluder(every=1, beside=True)
     try:
         occluder.update(frame, [FACE_BOX], t=0.0)
         occluder.look(cv2.rotate(frame, cv2.ROTATE_180), 180)  # the look, at the frame upside down
@@ -460,7 +462,8 @@ def test_a_look_at_the_frame_turned_another_way_is_not_taken(scene):
 @pytest.mark.slow
 def test_a_stream_says_what_cpu_its_hand_models_took_beside_it(mesh_hands, scene, t1_face):
     """The worker counts an engine's CPU by its own thread's clock: the hand models' thread adds
-    its own (SwapResult.beside_cpu_ms), on the frames they ran on there and no others."""
+    its own (SwapResult.beside_cpu_ms), on the frames they ran on there and no others. With one
+    core the models run on the caller's thread, whose clock counts them."""
     source = mesh_hands.prepare_source(t1_face)
     stream = mesh_hands.open_stream()
     try:
@@ -468,12 +471,31 @@ def test_a_stream_says_what_cpu_its_hand_models_took_beside_it(mesh_hands, scene
     finally:
         stream.close()
     assert beside[0] == 0.0, "the first frame's models ran on the caller's thread"
-    assert all(ms > 1.0 for ms in beside[1:]), beside  # the palm and landmark models: several ms
+    if cores() > 1:
+        assert all(ms > 1.0 for ms in beside[1:]), beside  # the palm and landmark models: several ms
+    else:
+        assert beside == [0.0] * 4
+
+
+def test_with_one_core_a_look_leaves_the_models_to_the_caller(scene):
+    """Pinned to one core the two threads would only take turns on it: the look starts nothing,
+    and `update` runs the models on the caller's thread, as before there were looks."""
+    occluder = HandOccluder(every=1, beside=False)
+    before = set(threading.enumerate())
+    try:
+        for i in range(3):
+            occluder.look(scene[0])
+            hands = occluder.update(scene[0], [FACE_BOX], t=i / 30)
+        started = set(threading.enumerate()) - before
+    finally:
+        occluder.close()
+    assert len(hands) == 1 and occluder.runs == 3
+    assert not started and occluder.cpu_beside == 0.0
 
 
 @pytest.mark.slow
 def test_a_stream_closed_with_a_look_in_flight_closes_its_thread(scene):
-    occluder = HandOccluder(every=1)
+    occluder = HandOccluder(every=1, beside=True)
     occluder.update(scene[0], [FACE_BOX], t=0.0)
     before = set(threading.enumerate())
     occluder.look(scene[0])
