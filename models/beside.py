@@ -10,6 +10,7 @@ threads taking turns on the core. There the work runs on the caller's thread, as
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -32,6 +33,8 @@ class Beside:
         self.name = name
         self.threaded = cores() > 1 if threaded is None else threaded
         self._pool: ThreadPoolExecutor | None = None
+        # CPU seconds the work took on the thread: the caller's own thread clock does not see them
+        self.cpu_seconds = 0.0
 
     def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
         """`fn(*args)` started on the thread, or done on the caller's, its outcome in the future."""
@@ -44,7 +47,14 @@ class Beside:
             return done
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix=self.name)
-        return self._pool.submit(fn, *args)
+        return self._pool.submit(self._timed, fn, *args)
+
+    def _timed(self, fn: Callable[..., T], *args: object) -> T:
+        started = time.thread_time()
+        try:
+            return fn(*args)
+        finally:
+            self.cpu_seconds += time.thread_time() - started
 
     def close(self) -> None:
         """Waits for what was started, and ends the thread."""

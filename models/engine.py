@@ -72,8 +72,8 @@ class SwapResult:
     # CPU time (ms) the engine's thread spent on the frame, set where the engine ran in a process of
     # its own (media/engine_process.py); None: the thread that called swap() measures it
     cpu_ms: float | None = None
-    # CPU time (ms) the swap spent on threads of its own beside the caller's (the hand models:
-    # models/occlusion.py), which the caller's thread clock does not see
+    # CPU time (ms) the swap spent on threads of its own beside the caller's (the face detector,
+    # the hand models: models/beside.py), which the caller's thread clock does not see
     beside_cpu_ms: float = 0.0
 
     @property

@@ -153,7 +153,7 @@ class InswapperStream:
         came = frame
         now = time.monotonic() if taken_at is None else taken_at
         turn = 0 if self.upright is None else self.upright.turn
-        beside = self.occluder.cpu_beside
+        beside = self._cpu_beside()
         if sources:
             self.occluder.look(frame, turn)  # the hand models read the frame beside the detector
         frame, faces = self._faces(frame, now)
@@ -172,7 +172,11 @@ class InswapperStream:
         if self.upright is not None:
             result = self.upright.turned_back(result, came)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(result, beside_cpu_ms=1000 * (self.occluder.cpu_beside - beside))
+        return replace(result, beside_cpu_ms=1000 * (self._cpu_beside() - beside))
+
+    def _cpu_beside(self) -> float:
+        """CPU seconds the stream's detector and hand models have taken on threads of their own."""
+        return (0.0 if self.tracker is None else self.tracker.cpu_beside) + self.occluder.cpu_beside
 
     def close(self) -> None:
         if self.tracker is not None:

@@ -315,6 +315,11 @@ class FaceTracker:
         self._gate: mp.solutions.face_mesh.FaceMesh | None = None  # made on first use (_is_face)
         self._beside = Beside("faces", beside)  # the detector's looks (update)
 
+    @property
+    def cpu_beside(self) -> float:
+        """CPU seconds the detector took on the tracker's own thread (update)."""
+        return self._beside.cpu_seconds
+
     def _new_mesh(self) -> mp.solutions.face_mesh.FaceMesh:
         if self._pool:
             return self._pool.pop()  # it follows nothing (see _drop)

@@ -209,7 +209,7 @@ class MeshStream:
         timings: dict[str, float] = {}
         came = frame
         now = self.clock() if taken_at is None else taken_at
-        beside = self.occluder.cpu_beside
+        beside = self._cpu_beside()
         if sources:
             # the hand models read the frame beside the face's landmarks (models/occlusion.py)
             self.occluder.look(frame, self.upright.turn)
@@ -238,7 +238,11 @@ class MeshStream:
         result = swap_tracked(frame, sources, faces, self.assigner, swap_one, timings)
         result = self.upright.turned_back(result, came)
         _timed(timings, "total", t0)
-        return replace(result, beside_cpu_ms=1000 * (self.occluder.cpu_beside - beside))
+        return replace(result, beside_cpu_ms=1000 * (self._cpu_beside() - beside))
+
+    def _cpu_beside(self) -> float:
+        """CPU seconds the stream's detector and hand models have taken on threads of their own."""
+        return self.tracker.cpu_beside + self.occluder.cpu_beside
 
     def _swap_one(self, out: np.ndarray, face: TrackedFace, src: MeshSource,
                   timings: dict[str, float]) -> PixelBox | None:

@@ -138,13 +138,6 @@ def hands_in(model: Any, rgb: np.ndarray, size: tuple[int, int]) -> list[np.ndar
     return [np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32) for hand in found]
 
 
-def _hands_timed(model: Any, rgb: np.ndarray, size: tuple[int, int]) -> tuple[list[np.ndarray], float]:
-    """hands_in, and the CPU seconds it took on the thread it ran on."""
-    started = time.thread_time()
-    found = hands_in(model, rgb, size)
-    return found, time.thread_time() - started
-
-
 def find_hands(model: Any, frame: np.ndarray) -> list[np.ndarray]:
     """The hands `model` finds in `frame` (BGR), as 21 x 2 landmarks in the frame's pixels."""
     h, w = frame.shape[:2]
@@ -188,14 +181,17 @@ class HandOccluder:
         self.runs = 0  # frames the hand models ran on (what this costs)
         self._faces_before = False  # the last frame updated had faces
         self._beside = Beside("hands", beside)
-        # this frame's look (look): its find and CPU seconds (None: the models were not due), and
-        # the frame's turn
-        self._look: tuple[Future[tuple[list[np.ndarray], float]] | None, int] | None = None
-        self.cpu_beside = 0.0  # CPU seconds the hand models took on the occluder's own thread
+        # this frame's look (look): its find (None: the models were not due) and the frame's turn
+        self._look: tuple[Future[list[np.ndarray]] | None, int] | None = None
 
     @property
     def hands(self) -> list[np.ndarray]:
         return [hand.points for hand in self._hands]
+
+    @property
+    def cpu_beside(self) -> float:
+        """CPU seconds the hand models took on the occluder's own thread (look)."""
+        return self._beside.cpu_seconds
 
     def look(self, frame: np.ndarray, turn: int = 0) -> None:
         """Starts this frame's look for hands on the occluder's own thread, where the models are due,
@@ -212,7 +208,7 @@ class HandOccluder:
             size = (w, h) if turn % 180 == 0 else (h, w)
             # turned after it is made smaller: a turned frame of its own cost a copy of it
             rgb = orientation.turn(hand_input(frame), turn)
-            future = self._beside.submit(_hands_timed, self._model, rgb, size)
+            future = self._beside.submit(hands_in, self._model, rgb, size)
             self.runs += 1
         self._look = future, turn
 
@@ -222,9 +218,7 @@ class HandOccluder:
         look, self._look = self._look, None
         if look is None or look[0] is None:
             return None
-        found, cpu = look[0].result()
-        self.cpu_beside += cpu
-        return found
+        return look[0].result()
 
     def update(self, frame: np.ndarray, face_boxes: list[Box], t: float | None = None,
                turn: int = 0) -> list[np.ndarray]:

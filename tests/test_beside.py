@@ -4,6 +4,7 @@ there is a second core, on the caller's where not."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -38,6 +39,22 @@ def test_a_failure_is_raised_to_whoever_takes_the_result(threaded):
             future.result()
     finally:
         beside.close()
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_the_cpu_the_work_took_on_the_thread_is_counted_and_the_callers_is_not(threaded):
+    def spin() -> None:
+        started = time.thread_time()
+        while time.thread_time() < started + 0.05:
+            pass
+
+    beside = Beside("test", threaded=threaded)
+    try:
+        for _ in range(3):
+            beside.submit(spin).result()
+    finally:
+        beside.close()
+    assert beside.cpu_seconds >= 0.15 if threaded else beside.cpu_seconds == 0.0
 
 
 def test_by_default_a_thread_only_where_the_process_may_run_on_more_than_one_core():
