@@ -224,19 +224,23 @@ class HandOccluder:
                turn: int = 0) -> list[np.ndarray]:
         """The hands near any of `face_boxes` in this frame, in frame pixels (21 x 2 each). `turn`:
         the frame's, as `look` was told; a look at the frame turned another way is not taken."""
-        looked = self._look is not None and self._look[1] == turn
+        look = self._look
         found = self._settle()
         self._faces_before = bool(face_boxes)
         if not face_boxes:
             self._hands = []
             return []
-        if not looked:
-            if not self._schedule.due(tracking=bool(self._hands)):
-                return self.hands
+        if look is None:
+            due = self._schedule.due(tracking=bool(self._hands))
+        else:  # the look asked the schedule
+            due = look[0] is not None
+            if look[1] != turn:
+                found = None  # found in the frame turned another way: the models read it again
+        if not due:
+            return self.hands
+        if found is None:
             self.runs += 1
             found = find_hands(self._model, frame)
-        elif found is None:  # looked, and the models were not due
-            return self.hands
         t = time.monotonic() if t is None else t
         previous, self._hands = self._hands, []
         for points in found:

@@ -460,6 +460,23 @@ def test_a_look_at_the_frame_turned_another_way_is_not_taken(scene):
 
 
 @pytest.mark.slow
+def test_the_models_due_on_a_frame_read_it_again_when_their_look_was_at_it_turned(scene):
+    """With no hand near, the models are due on every fifth frame only: the frame whose look went
+    to the frame turned another way is read again as it came, not left until the next check."""
+    frame = scene[0].copy()
+    frame[330:] = 128  # the hand taken out: nothing near the face, the models on every fifth frame
+    occluder = HandOccluder(every=5, beside=True)
+    try:
+        for i in range(5):
+            occluder.update(frame, [FACE_BOX], t=i / 30)
+        occluder.look(cv2.rotate(frame, cv2.ROTATE_180), 180)
+        occluder.update(frame, [FACE_BOX], t=5 / 30)
+    finally:
+        occluder.close()
+    assert occluder.runs == 3  # the first frame, the look, and the frame as it came
+
+
+@pytest.mark.slow
 def test_a_stream_says_what_cpu_its_models_took_beside_it(mesh_hands, scene, t1_face):
     """The worker counts an engine's CPU by its own thread's clock: the detector's and the hand
     models' threads add their own (SwapResult.beside_cpu_ms). With one core the models run on the
