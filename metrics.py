@@ -40,9 +40,11 @@ class Metrics:
                                      ["worker"], registry=r)
         self.worker_busy = Counter("faceswap_worker_busy_seconds", "Time spent in the engine, per worker "
                                    "(its rate is the worker's utilisation)", ["worker"], registry=r)
-        self.worker_cpu = Counter("faceswap_worker_cpu_seconds", "CPU time of the engine's thread, per "
-                                  "worker (OpenCV's helper threads not counted; busy seconds less this is "
-                                  "time the engine waited for a core or the GIL)", ["worker"], registry=r)
+        self.worker_cpu = Counter("faceswap_worker_cpu_seconds", "CPU time of the engine's thread and of "
+                                  "its detector's and hand models' threads, per worker (OpenCV's helper "
+                                  "threads not counted; busy seconds less this is time the engine waited "
+                                  "for a core or the GIL, less what those threads computed meanwhile)",
+                                  ["worker"], registry=r)
         self.worker_sessions = Gauge("faceswap_worker_sessions", "Sessions pinned to each engine worker",
                                      ["worker"], registry=r)
         self.video_encodes = Counter("faceswap_video_encodes", "Frames encoded for WebRTC receivers, once "

@@ -14,8 +14,9 @@ starts), uploads the astronaut as the source and streams a moving face for `--mi
 Every `--every` minutes it prints a row: frames back a second, their delay (webrtc) or round trip
 (fallback, ws), the share of the engine's frames swapped and failed, the engine's mean time a
 frame (the server's /metrics: its worker's wall time around each swap, the trip to an engine
-process included) and the CPU time of it (the engine's thread, or its process: the rest is waiting
-for a core, the GIL or the trip), the server's CPU, RSS, file descriptors and threads.
+process included) and the CPU time of it (the engine's thread, or its process, with its detector's
+and hand models' threads: the rest is waiting for a core, the GIL or the trip), the server's CPU,
+RSS, file descriptors and threads.
 `--engine-processes` starts the server with `--engine-processes 1`: the CPU and RSS columns then
 add those of the processes it starts (an engine process per worker, and multiprocessing's resource
 tracker; RSS counts the libraries they share in each). A stream that loses its source, freezes or

@@ -93,7 +93,7 @@ def _run(engine: Engine, sources: dict[int, SourceFace], streams: dict[int, Any]
             streams[stream_id] = engine.open_stream()
         started = time.thread_time()
         result = streams[stream_id].swap(frame, [sources[k] for k in keys], taken_at)
-        cpu_ms = 1000 * (time.thread_time() - started) + result.beside_cpu_ms
+        cpu_ms = 1000 * (time.thread_time() - started)
         patches = [np.ascontiguousarray(result.image[y0:y1, x0:x1]) for x0, y0, x1, y1 in result.regions]
         return replace(result, image=None, cpu_ms=cpu_ms), patches
     if op == "open":

@@ -89,8 +89,9 @@ class FrameWorker:
         self.name = name
         self.frames = 0  # engine passes done (written by the worker thread only)
         self.busy_seconds = 0.0  # time spent in the engine (written by the worker thread only)
-        # the engine's CPU time in it: busy_seconds less this is time the engine waited for a core
-        # or for the GIL (written by the worker thread only)
+        # the engine's CPU time in it, its threads beside the worker's counted: busy_seconds less
+        # this is time the engine waited for a core or for the GIL, less what those threads
+        # computed at the same time (written by the worker thread only)
         self.cpu_seconds = 0.0
         self.consecutive_errors = 0
         self._close_engine = close_engine  # False when the engine is shared (tests reuse one)
@@ -222,10 +223,12 @@ class FrameWorker:
 
     def _count(self, started: float, cpu_started: float, cpu_ms: float | None = None,
                beside_ms: float = 0.0) -> tuple[float, float]:
-        """The frame's wall and CPU ms; `cpu_ms` where the engine measured its own (in its process),
-        else this thread's and `beside_ms` (the engine's threads beside it: SwapResult.beside_cpu_ms)."""
+        """The frame's wall and CPU ms: the engine's thread's (`cpu_ms` where the engine measured
+        it in its process, else this thread's) and `beside_ms`, its threads beside it
+        (SwapResult.beside_cpu_ms)."""
         seconds = time.perf_counter() - started
-        cpu = (time.thread_time() - cpu_started + beside_ms / 1000) if cpu_ms is None else cpu_ms / 1000
+        own = (time.thread_time() - cpu_started) if cpu_ms is None else cpu_ms / 1000
+        cpu = own + beside_ms / 1000
         self.frames += 1
         self.busy_seconds += seconds
         self.cpu_seconds += cpu

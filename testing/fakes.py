@@ -16,7 +16,7 @@ from models.engine import DetectedFace, SourceFace, SwapResult
 FAKE_SOURCE = SourceFace("fake", (0, 0, 1, 1), None)
 
 
-def _spin(seconds: float) -> float:
+def spin(seconds: float) -> float:
     """Computes for `seconds` of this thread's CPU clock; the CPU seconds it took."""
     started = time.thread_time()
     while time.thread_time() < started + seconds:
@@ -35,10 +35,10 @@ class FakeStream:
         self.engine.taken.append(taken_at)
         self.engine.seen.append(int(frame[0, 0, 0]))
         time.sleep(self.engine.delay)
-        _spin(self.engine.work)
+        spin(self.engine.work)
         beside: list[float] = []
         if self.engine.beside:
-            helper = threading.Thread(target=lambda: beside.append(_spin(self.engine.beside)))
+            helper = threading.Thread(target=lambda: beside.append(spin(self.engine.beside)))
             helper.start()
             helper.join()
         if int(frame[0, 0, 0]) in self.engine.fail_on:

@@ -4,11 +4,11 @@ there is a second core, on the caller's where not."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from models.beside import Beside, cores
+from testing.fakes import spin
 
 
 def test_threaded_work_runs_on_a_thread_of_its_own_that_ends_with_close():
@@ -43,15 +43,10 @@ def test_a_failure_is_raised_to_whoever_takes_the_result(threaded):
 
 @pytest.mark.parametrize("threaded", [True, False])
 def test_the_cpu_the_work_took_on_the_thread_is_counted_and_the_callers_is_not(threaded):
-    def spin() -> None:
-        started = time.thread_time()
-        while time.thread_time() < started + 0.05:
-            pass
-
     beside = Beside("test", threaded=threaded)
     try:
         for _ in range(3):
-            beside.submit(spin).result()
+            beside.submit(spin, 0.05).result()
     finally:
         beside.close()
     assert beside.cpu_seconds >= 0.15 if threaded else beside.cpu_seconds == 0.0
