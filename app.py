@@ -141,7 +141,8 @@ def create_app(settings: Settings, engine: Engine | None = None,
     accounting = Accounting(metrics)
 
     build = functools.partial(load_engine, settings.engine, settings.max_faces, settings.weights_dir,
-                              settings.provider == "cpu", bool(settings.mouth_mask), settings.occlusion)
+                              settings.provider == "cpu", bool(settings.mouth_mask), settings.occlusion,
+                              settings.shape_fit == "depth")
 
     def load() -> Engine:
         return ProcessEngine(build) if settings.engine_processes else build()
@@ -243,10 +244,11 @@ def create_app(settings: Settings, engine: Engine | None = None,
         # server settled 85 MB higher after each round of big uploads; collected first, it did not)
         gc.collect()
         gc.freeze()
-        log.info("engine %s on %s (requested %s), %d worker(s)%s, occlusion %s; model files: %s",
+        log.info("engine %s on %s (requested %s), %d worker(s)%s, occlusion %s%s; model files: %s",
                  loaded.name, loaded.provider, settings.engine, len(pool.workers),
                  ", each engine in a process of its own" if isinstance(loaded, ProcessEngine) else "",
-                 loaded.occlusion, ", ".join(loaded.model_files) or "none")
+                 loaded.occlusion, f", shape fit {settings.shape_fit}" if loaded.name == "mesh" else "",
+                 ", ".join(loaded.model_files) or "none")
 
     async def shutdown(app: web.Application) -> None:
         log.info("shutting down: closing %d connection(s)", sessions.count())

@@ -38,6 +38,11 @@ class Settings:
     provider: str = _opt("auto", "onnxruntime execution provider for inswapper: auto (CUDA when it "
                          "loads, else CPU) or cpu", ("auto", "cpu"))
     mouth_mask: int = _opt(0, "inswapper: 1 keeps the target's own mouth (lip-sync)")
+    shape_fit: str = _opt("flat", "mesh: how the source's face shape is fitted to a turned head: flat (a 2D "
+                          "fit; the nose is drawn nearer the face's middle than the head's own, which "
+                          "face recognizers read as more like the source) or depth (FaceMesh's depth "
+                          "taken in: the nose stays on the head's own, with no dark band beside it)",
+                          ("flat", "depth"))
     occlusion: str = _opt("hands", "what the swap leaves in front of a face: hands (mediapipe's hand "
                           "models, run when a hand is near a face and every fifth frame otherwise), auto "
                           "(hands, and anything else that covers a face the stream saw uncovered: a cup, "

@@ -196,6 +196,8 @@ CONFIGS: dict[str, dict] = {
     # the swap's forehead left as relit where the mask fades out over it, a step to the target's there
     "forehead-step": {"forehead_edge": False},
     "red-eyes-kept": {"red_eyes": False},  # a flash's red pupils on the photo left as they are
+    # the shape's fit with the source's depth (`--shape-fit depth`): a turned target's nose on its own
+    "shape-depth": {"shape_depth": True},
     "after": {},
 }
 

@@ -106,7 +106,7 @@ class MeshEngine:
                  outline: float = OUTLINE,
                  openings: str = "exact", forehead: str = "brows", temples: bool = True,
                  hair: bool = True, glasses: bool = True, enlarge: bool = True, smoothing: str = "pose",
-                 edges: bool = True, shape_from_front: bool = True,
+                 edges: bool = True, shape_from_front: bool = True, shape_depth: bool = False,
                  colour_degree: int = COLOUR_DEGREE, colour_area: bool = True, shading: bool = True,
                  grain: bool = True, colour_lightness: bool = True, eyes: bool = True,
                  jaw: bool = True, levels: bool = True, source_hands: bool = True,
@@ -139,6 +139,10 @@ class MeshEngine:
         # a mirrored source's shape read from its photo's 3D mesh turned to the front, not from
         # its symmetric layout (MeshSource.shape)
         self.shape_from_front = shape_from_front
+        # the shape's fit takes in the source's depth (shape.in_depth): a turned target's nose is
+        # drawn on its own nose, not nearer the face's middle (off: dlib reads the flat fit as more
+        # like the source)
+        self.shape_depth = shape_depth
         self.colour_degree = colour_degree  # the degree of the light's colour surfaces (relight.py)
         # the target's colour over areas COLOUR_AREA of the face wide, not only its smooth surfaces
         self.colour_area = colour_area

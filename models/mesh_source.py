@@ -30,7 +30,7 @@ from models.symmetry import (
     face_mask,
     far_side,
     fill_hidden_half,
-    seen_from_front,
+    front_view,
 )
 from models.teeth import shows_teeth
 from models.under_lip import unfold_under_lip
@@ -89,6 +89,10 @@ class MeshSource:
     # the photo's mouth shows its teeth (models/teeth.py): the frames cut a wider band along the
     # target's lip line (mask.MOUTH_LINE), so the teeth squashed there do not show
     teeth: bool = False
+    # (468,) float32 the depth of each point of the shape the fit takes (smaller is nearer): the
+    # photo's as FaceMesh read it, or a mirrored texture's front view's (symmetry.front_view); for
+    # a turned target's shape fit (shape.in_depth). None where the photo's depth was not read
+    depth: np.ndarray | None = None
 
 
 Found = orientation.Found  # a source photo's face: its box and mesh
@@ -269,17 +273,19 @@ def make_source(view: SourceView, cuts: Cuts, fill_hidden: bool = True,
     (models/symmetry.py); the photo's own texture is kept beside it, for targets turned as it is."""
     seen = None if other is None else other.photo
     filled = fill_hidden_half(*view.photo, seen, mirror_below) if fill_hidden else None
+    depth = None if view.depth is None else view.depth[: ft.MESH_POINTS].astype(np.float32)
     if filled is None:
-        return _textured(*view.photo, view, cuts, view.irises)
+        return replace(_textured(*view.photo, view, cuts, view.irises), depth=depth)
     mirrored = _textured(*filled, view, cuts, _filled_irises(view, other))
     if view.depth is not None:
-        mirrored = replace(mirrored, shape=seen_from_front(view.points, view.depth))
+        front = front_view(view.points, view.depth)
+        mirrored = replace(mirrored, shape=np.ascontiguousarray(front[:, :2]), depth=front[:, 2].copy())
     if mirrored.lenses is not None:
         # dark glasses worn: the mirror's, whatever the target's turn. The photo's own texture has
         # its far lens narrowed on the outline, where the mask fades it: on a target turned as the
         # photo is, a grey ghost of a lens; mixed with the mirror, pieces of three lenses
         return replace(mirrored, turn=far_side(view.points))
-    own = _textured(*view.photo, view, cuts, view.irises)
+    own = replace(_textured(*view.photo, view, cuts, view.irises), depth=depth)
     # one set of triangles for both: a frame mixing them warps both with the same maps
     tris = np.unique(np.concatenate([mirrored.triangles, own.triangles]), axis=0)
     return replace(mirrored, triangles=tris, own=replace(own, triangles=tris), turn=far_side(view.points))

@@ -362,8 +362,7 @@ class MeshStream:
         # what stands in front of it: a hand stays where it is). One rasterisation of the new mesh
         # serves both this warp and the texture's.
         moved = _mixed_points(
-            [(reshape(self._shape(s), dst, s.shape_weights, self.engine.shape, s.carry,
-                      self.engine.jaw), k) for s, k in layers])
+            [(self._reshape(s, dst, s.shape_weights), k) for s, k in layers])
         *maps, (back_x, back_y) = mesh_maps_many([s.points for s, _ in layers] + [dst], moved,
                                                  src.triangles, box, depth=face.depth)
         face_w = ft.face_width(dst)
@@ -542,9 +541,15 @@ class MeshStream:
         # in place; numpy's masked copy took 2.1 ms on a 300 x 300 box, this 0.03
         cv2.copyTo(warped, keep.view(np.uint8), region)
 
-    def _shape(self, src: MeshSource) -> np.ndarray:
-        """The source's shape as the fit takes it (MeshSource.shape)."""
-        return src.shape if self.engine.shape_from_front and src.shape is not None else src.points
+    def _reshape(self, src: MeshSource, dst: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """`dst` moved toward the source's shape (models/shape.py) as the fit takes it: a mirrored
+        source's read from its photo's 3D mesh turned to the front (MeshSource.shape), with its
+        depth where the engine takes that in (MeshEngine.shape_depth)."""
+        front = self.engine.shape_from_front and src.shape is not None
+        # a mirrored texture's own points are its symmetric layout, whose depth was never read
+        depth = src.depth if self.engine.shape_depth and (front or src.shape is None) else None
+        return reshape(src.shape if front else src.points, dst, weights, self.engine.shape, src.carry,
+                       self.engine.jaw, depth)
 
     def _reshape_with_outline(
         self, out: np.ndarray, face: TrackedFace, layers: list[tuple[MeshSource, float]],
@@ -558,8 +563,8 @@ class MeshStream:
         h, w = out.shape[:2]
         dst = face.points[:MESH_POINTS]
         ring_dst = with_ring(dst)
-        moved = _mixed_points([(reshape(self._shape(s), dst, np.maximum(s.shape_weights, self.engine.outline),
-                                        self.engine.shape, s.carry, self.engine.jaw), k) for s, k in layers])
+        moved = _mixed_points([(self._reshape(s, dst, np.maximum(s.shape_weights, self.engine.outline)), k)
+                               for s, k in layers])
         moved = np.concatenate([moved, ring_dst[MESH_POINTS:]])
         # the texture goes where the moved face is (_face_box). On a turned head the far cheek's
         # points lie outside the oval, nearly at the ring, and the source's wider cheek took

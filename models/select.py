@@ -30,8 +30,9 @@ def resolve(name: str, weights_dir: str = WEIGHTS_DIR) -> str:
 
 
 def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, force_cpu: bool = False,
-                keep_mouth: bool = False, occlusion: str = "off") -> Engine:
-    """Load (and warm up) an engine. Slow: call it off the event loop."""
+                keep_mouth: bool = False, occlusion: str = "off", shape_depth: bool = False) -> Engine:
+    """Load (and warm up) an engine. Slow: call it off the event loop. `shape_depth`: the mesh
+    engine's shape fit takes in the source's depth (MeshEngine.shape_depth)."""
     concrete = resolve(name, weights_dir)
     if concrete == "inswapper":
         files = InswapperFiles.find(weights_dir)
@@ -50,4 +51,4 @@ def load_engine(name: str, max_faces: int = 4, weights_dir: str = WEIGHTS_DIR, f
             raise EngineUnavailable(str(exc)) from None
     from models.mesh_engine import MeshEngine
 
-    return MeshEngine(max_faces=max_faces, occlusion=occlusion)
+    return MeshEngine(max_faces=max_faces, occlusion=occlusion, shape_depth=shape_depth)

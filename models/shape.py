@@ -22,6 +22,16 @@ rules:
   87% / 89% / 0.507 -> 88% / 91% / 0.508; the wheels' faces, each judged by the very photo it came
   from, open mouth and all, 85% / 92% / 0.547 -> 84% / 91% / 0.550);
 - `strength` says how far (0: the target's shape, 1: the source's).
+The affine map is flat: it cannot turn a face. On a turned target a frontal source's nose, lips and
+brows, which stand out of the face toward the camera, are fitted where a flat face would have them,
+nearer the face's middle than the target's own: the nose was drawn 9-14% of the face's width off
+the target's nose, and the source's nose shading lay as a dark band across the near cheek
+(bench.quality's astronaut onto the turned woman and man of `t1.jpg`). With the source's depth
+(`depth`), the points move instead toward where an affine camera of its 3D mesh, fitted to the
+target's points, shows them, each by how far it stands out of the face (protrusion): the nose
+stays on the target's own (1-2% of the face's width off). dlib reads the flat fit as more like
+the source (docs/mesh-engine.md), so the depth is an option (MeshEngine(shape_depth=True),
+the server's `--shape-fit depth`).
 The target's own pixels are warped to the new mesh too (the eyes and mouth show through the mask).
 """
 
@@ -122,15 +132,43 @@ def with_mouth_of(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return (p + jaw_weights(p, opening)[:, None] * (shift * down)).astype(np.float32)
 
 
+def fit_camera(src: np.ndarray, depth: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2 x 4 least-squares affine camera taking the 3D points (`src` N x 2, `depth` N) onto `dst`."""
+    a = np.column_stack([src, depth, np.ones(len(src))]).astype(np.float64)
+    m, *_ = np.linalg.lstsq(a, dst.astype(np.float64), rcond=None)
+    return m.T.astype(np.float32)
+
+
+def protrusion(depth: np.ndarray) -> np.ndarray:
+    """float32 (N,), 0..1: how far each point of a mesh stands out of the face toward the camera
+    (`depth`: smaller is nearer, as FaceMesh's), from 0 at its outline's mean depth (and behind
+    it) to 1 at its nearest point."""
+    rim = float(depth[ft.face_oval()].mean())
+    return np.clip((rim - depth) / max(rim - float(depth.min()), 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def in_depth(fitted: np.ndarray, src: np.ndarray, depth: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The flat fit's points `fitted` moved toward where an affine camera of the source's 3D mesh
+    (`src`, `depth`), fitted to `dst`, puts them, each by its protrusion: on a turned target the
+    nose goes where the target's is, while the outline (at the rim's depth) keeps the flat fit."""
+    cam = fit_camera(src, depth, dst)
+    seen = src @ cam[:, :2].T + np.outer(depth, cam[:, 2]) + cam[:, 3]
+    return (fitted + protrusion(depth)[:, None] * (seen - fitted)).astype(np.float32)
+
+
 def reshape(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, strength: float = STRENGTH,
-            carry: np.ndarray | None = None, jaw: bool = True) -> np.ndarray:
+            carry: np.ndarray | None = None, jaw: bool = True, depth: np.ndarray | None = None
+            ) -> np.ndarray:
     """The target mesh `dst` (N x 2) moved toward the source mesh `src`'s shape. `carry`, from
     group_carry (of either mesh: it is in face widths), is computed here without it. With `jaw`,
-    the source's mouth is first opened or closed as far as the target's (with_mouth_of)."""
+    the source's mouth is first opened or closed as far as the target's (with_mouth_of). With the
+    source's `depth` (N,), the fit takes in a turned target's (in_depth)."""
     if jaw:
         src = with_mouth_of(src, dst)
     m = fit_affine(src, dst)
     fitted = src @ m[:, :2].T + m[:, 2]
+    if depth is not None:
+        fitted = in_depth(fitted, src, depth, dst)
     groups = rigid_groups()
     moves = np.stack([group_move(fitted[g], dst[g], dst) for g in groups])  # each group's, everywhere
     own = _own_group()

@@ -130,16 +130,21 @@ def derive(meshes: list[np.ndarray], flipped: list[np.ndarray], widths: list[int
 
 
 def seen_from_front(points: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    """(468, 2) float32: the face's shape seen from the front. `points` (468, 2) and `depth`
-    (468,), in the same pixels, are its 3D mesh as FaceMesh reads it; it is turned to face the
-    camera, upright (whichever way the photo's head is turned, tilted or rolled), and made
-    symmetric. A turned photo's symmetric layout (symmetric_layout) is where its texture is
-    drawn, not its shape: its near half, seen at an angle, is wider than half a face, and a face
-    read from it was rounder than the person's. The left-right axis joins each point to its
-    mirror partner; the up axis runs from the chin to the top of the forehead. FaceMesh guesses
-    the far half's depth, so each half is averaged with the other's reflection: a poor guess
-    counts half (a photo squeezed flat, which has no depth to read, gives both halves their mean
-    width instead of one narrow one)."""
+    """(468, 2) float32: the face's shape seen from the front (front_view's x and y)."""
+    return np.ascontiguousarray(front_view(points, depth)[:, :2])
+
+
+def front_view(points: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """(468, 3) float32: the face's 3D mesh seen from the front: x, y and depth (smaller is
+    nearer). `points` (468, 2) and `depth` (468,), in the same pixels, are its 3D mesh as FaceMesh
+    reads it; it is turned to face the camera, upright (whichever way the photo's head is turned,
+    tilted or rolled), and made symmetric. A turned photo's symmetric layout (symmetric_layout) is
+    where its texture is drawn, not its shape: its near half, seen at an angle, is wider than half
+    a face, and a face read from it was rounder than the person's. The left-right axis joins each
+    point to its mirror partner; the up axis runs from the chin to the top of the forehead. FaceMesh
+    guesses the far half's depth, so each half is averaged with the other's reflection: a poor
+    guess counts half (a photo squeezed flat, which has no depth to read, gives both halves their
+    mean width instead of one narrow one)."""
     mesh = np.column_stack([points[: ft.MESH_POINTS, :2], depth[: ft.MESH_POINTS]]).astype(np.float64)
     left = sides() == 1
     across = (mesh[left] - mesh[mirror()[left]]).mean(0)
@@ -147,10 +152,15 @@ def seen_from_front(points: np.ndarray, depth: np.ndarray) -> np.ndarray:
     up = mesh[ft.FOREHEAD_TOP] - mesh[ft.CHIN]
     up -= (up @ across) * across
     up /= np.linalg.norm(up)
+    toward = np.cross(across, up)
+    if toward[2] < 0:  # along the depth as FaceMesh gives it, whichever way the axes turned
+        toward = -toward
     centred = mesh - mesh.mean(0)
-    seen = np.column_stack([centred @ across, -(centred @ up)])
-    reflected = seen[mirror()] * np.array([-1.0, 1.0])  # centred: the midline is x = 0
-    return ((seen + reflected) / 2 + mesh[:, :2].mean(0)).astype(np.float32)
+    seen = np.column_stack([centred @ across, -(centred @ up), centred @ toward])
+    reflected = seen[mirror()] * np.array([-1.0, 1.0, 1.0])  # centred: the midline is x = 0
+    front = (seen + reflected) / 2
+    front[:, :2] += mesh[:, :2].mean(0)
+    return front.astype(np.float32)
 
 
 def _axis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,12 +22,16 @@ def test_flag_beats_environment_beats_default():
     assert parse_settings(["--port", "9100"], env={"FACESWAP_PORT": "9000"}).port == 9100
     s = parse_settings(["--single-user", "reject", "--max-fps", "0"], env={"FACESWAP_IDLE_TIMEOUT": "5"})
     assert (s.single_user, s.max_fps, s.idle_timeout) == ("reject", 0.0, 5.0)
+    assert (s.shape_fit, parse_settings(["--shape-fit", "depth"], env={}).shape_fit) == ("flat", "depth")
 
 
 def test_bad_settings_are_refused_with_the_name(capsys):
     with pytest.raises(SystemExit):
         parse_settings(["--single-user", "share"], env={})
     assert "single-user" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_settings(["--shape-fit", "round"], env={})
+    assert "shape-fit" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse_settings(["--jpeg-quality", "0"], env={})
     assert "jpeg_quality" in capsys.readouterr().err
