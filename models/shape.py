@@ -29,7 +29,7 @@ the target's nose, and the source's nose shading lay as a dark band across the n
 (bench.quality's astronaut onto the turned woman and man of `t1.jpg`). With the source's depth
 (`depth`), the points move instead toward where an affine camera of its 3D mesh, fitted to the
 target's points, shows them, each by how far it stands out of the face (protrusion): the nose
-stays on the target's own (1-2% of the face's width off). dlib reads the flat fit as more like
+stays on the target's own (0.6-2.4% of the face's width off). dlib reads the flat fit as more like
 the source (docs/mesh-engine.md), so the depth is an option (MeshEngine(shape_depth=True),
 the server's `--shape-fit depth`).
 The target's own pixels are warped to the new mesh too (the eyes and mouth show through the mask).
