@@ -97,3 +97,13 @@ def test_what_stands_out_of_a_face_moves_into_the_turn_by_how_far_it_stands_out_
     flat = reshape(points, target, np.ones(ft.MESH_POINTS, np.float32), strength=1.0, jaw=False)
     moved = np.linalg.norm(in_depth(flat, points, depth, target) - flat, axis=1)
     assert np.allclose(moved, k * np.linalg.norm(target - flat, axis=1), atol=1e-2)
+
+
+def test_a_photo_with_no_depth_to_read_leaves_the_flat_fit_as_it_was():
+    # a picture of a printed photo: FaceMesh may read every point at one depth
+    points, depth = dome()
+    target = seen_turned(points, depth, 30)
+    flat = reshape(points, target, np.ones(ft.MESH_POINTS, np.float32), strength=1.0, jaw=False)
+    level = np.full(ft.MESH_POINTS, -7.0, np.float32)
+    assert np.all(protrusion(level) == 0.0)
+    assert np.array_equal(in_depth(flat, points, level, target), flat)
