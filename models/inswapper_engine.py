@@ -152,16 +152,15 @@ class InswapperStream:
         timings: dict[str, float] = {}
         came = frame
         now = time.monotonic() if taken_at is None else taken_at
-        turn = 0 if self.upright is None else self.upright.turn
         beside = self._cpu_beside()
         if sources:
-            self.occluder.look(frame, turn)  # the hand models read the frame beside the detector
+            self.occluder.look(frame, self._turn)  # the hand models read the frame beside the detector
         frame, faces = self._faces(frame, now)
         timings["detect"] = (time.perf_counter() - t0) * 1000
         if sources:
             t = time.perf_counter()
-            turn = 0 if self.upright is None else self.upright.turn
-            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], now, turn)
+            # read again: the faces may have been read in the frame turned another way (upright)
+            self.occluder.update(frame, [FaceView(f.track_id, f.box, f.kps) for f in faces], now, self._turn)
             timings["occlusion"] = (time.perf_counter() - t) * 1000
 
         def swap_one(out: np.ndarray, face: FivePointFace, source: Any) -> PixelBox | None:
@@ -177,6 +176,11 @@ class InswapperStream:
     def _cpu_beside(self) -> float:
         """CPU seconds the stream's detector and hand models have taken on threads of their own."""
         return (0.0 if self.tracker is None else self.tracker.cpu_beside) + self.occluder.cpu_beside
+
+    @property
+    def _turn(self) -> int:
+        """Degrees clockwise the stream's frames are turned to read their faces (upright_frames.py)."""
+        return 0 if self.upright is None else self.upright.turn
 
     def close(self) -> None:
         if self.tracker is not None:
