@@ -244,10 +244,11 @@ def create_app(settings: Settings, engine: Engine | None = None,
         # server settled 85 MB higher after each round of big uploads; collected first, it did not)
         gc.collect()
         gc.freeze()
+        shape_fit = getattr(loaded, "shape_fit", None)  # the mesh engine's alone
         log.info("engine %s on %s (requested %s), %d worker(s)%s, occlusion %s%s; model files: %s",
                  loaded.name, loaded.provider, settings.engine, len(pool.workers),
                  ", each engine in a process of its own" if isinstance(loaded, ProcessEngine) else "",
-                 loaded.occlusion, f", shape fit {settings.shape_fit}" if loaded.name == "mesh" else "",
+                 loaded.occlusion, f", shape fit {shape_fit}" if shape_fit else "",
                  ", ".join(loaded.model_files) or "none")
 
     async def shutdown(app: web.Application) -> None:

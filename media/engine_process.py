@@ -61,7 +61,9 @@ def _serve(load: Callable[[], Engine], conn: Connection, log_level: int) -> None
     except BaseException as exc:  # the parent hears why instead of waiting out START_TIMEOUT
         conn.send(("error", _picklable(exc)))
         return
-    conn.send(("ready", (engine.name, engine.provider, list(engine.model_files), engine.occlusion)))
+    # shape_fit: the mesh engine's alone (None for another)
+    conn.send(("ready", (engine.name, engine.provider, list(engine.model_files), engine.occlusion,
+                         getattr(engine, "shape_fit", None))))
     sources: dict[int, SourceFace] = {}
     streams: dict[int, Any] = {}
     try:
@@ -185,11 +187,11 @@ class ProcessEngine:
         self._restarts = restarts or Restarts()
         self._lock = threading.Lock()
         self._next_stream = 0
-        self.name, self.provider, self.model_files, self.occlusion = self._start()
+        self.name, self.provider, self.model_files, self.occlusion, self.shape_fit = self._start()
 
-    def _start(self) -> tuple[str, str, list[str], str]:
+    def _start(self) -> tuple[str, str, list[str], str, str | None]:
         """A new process, its engine loaded; what it says of the engine (name, provider, model
-        files, occlusion)."""
+        files, occlusion, the mesh engine's shape fit)."""
         context = mp.get_context("spawn")  # not fork: the parent's threads and graphs stay behind
         self._conn, child = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()  # the server's --log-level, there too

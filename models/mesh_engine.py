@@ -143,6 +143,8 @@ class MeshEngine:
         # drawn on its own nose, not nearer the face's middle (off: dlib reads the flat fit as more
         # like the source)
         self.shape_depth = shape_depth
+        # as the server's --shape-fit and /status name it
+        self.shape_fit = "depth" if shape_depth else "flat"
         self.colour_degree = colour_degree  # the degree of the light's colour surfaces (relight.py)
         # the target's colour over areas COLOUR_AREA of the face wide, not only its smooth surfaces
         self.colour_area = colour_area

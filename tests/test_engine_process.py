@@ -203,7 +203,7 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
     from tests.face_checks import assert_swapped
 
     settings = Settings(db=":memory:", clients="tester:s3cret-value", engine="mesh", workers=2,
-                        engine_processes=1, max_fps=0)
+                        engine_processes=1, max_fps=0, shape_fit="depth")
     before = set(multiprocessing.active_children())  # this module's other engines
     server = await aiohttp_server(create_app(settings))
     base = base_of(server)
@@ -215,7 +215,10 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
         assert answer["success"] is True, answer
         sent = from_data_url(data_url(frame))  # what the server decodes
         assert_swapped(measure, from_data_url(answer["processed"]), sent, astronaut())
-        workers = (await get_json(base, "/status"))["workers"]
+        status = await get_json(base, "/status")
+        # what the engine in the process runs, as it said when it was ready
+        assert (status["engine"], status["shape_fit"]) == ("mesh", "depth")
+        workers = status["workers"]
         assert len(workers) == 2
         # the engine processes' own CPU time, at most the time their workers waited for them
         assert 0 < sum(w["cpu_seconds"] for w in workers) <= sum(w["busy_seconds"] for w in workers)
@@ -266,4 +269,5 @@ async def test_ctrl_c_stops_the_server_and_its_engine_processes_without_a_traceb
             os.killpg(proc.pid, signal.SIGKILL)
     text = log.read_text()
     assert "each engine in a process of its own" in text
+    assert "shape fit flat" in text
     assert "Traceback" not in text, text

@@ -202,6 +202,7 @@ async def test_server_on_auto_runs_inswapper_and_says_so(aiohttp_server, engine,
     base = base_of(server)
     status = await get_json(base, "/status")
     assert (status["engine"], status["models_loaded"], status["occlusion"]) == ("inswapper", True, "auto")
+    assert status["shape_fit"] is None  # the mesh engine's option
     assert status["provider"] in choose_providers(force_cpu=False)
     assert (await upload(base, jpeg(astronaut)))[0] == 200
     user = await WsUser().connect(base)

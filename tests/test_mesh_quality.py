@@ -748,6 +748,7 @@ def test_the_servers_shape_fit_reaches_the_mesh_engine():
         engine = load_engine("mesh", shape_depth=depth)
         try:
             assert isinstance(engine, MeshEngine) and engine.shape_depth is depth
+            assert engine.shape_fit == ("depth" if depth else "flat")  # as /status names it
         finally:
             engine.close()
 

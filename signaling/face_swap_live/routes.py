@@ -156,6 +156,9 @@ class FaceSwapLiveRoutes:
             "engine": engine.name,
             "provider": engine.provider,
             "occlusion": engine.occlusion,
+            # how the photo's face shape is fitted to a turned head (--shape-fit): the mesh
+            # engine's alone, None for another
+            "shape_fit": getattr(engine, "shape_fit", None),
             **self.extra_status(),
         })
 
