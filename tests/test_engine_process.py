@@ -220,8 +220,12 @@ async def test_a_server_whose_workers_run_engines_in_processes_swaps_a_users_fra
         assert (status["engine"], status["shape_fit"]) == ("mesh", "depth")
         workers = status["workers"]
         assert len(workers) == 2
-        # the engine processes' own CPU time, at most the time their workers waited for them
-        assert 0 < sum(w["cpu_seconds"] for w in workers) <= sum(w["busy_seconds"] for w in workers)
+        # the engine processes' own CPU time: some, and no more than the time their workers waited
+        # for them on every core at once (the detector's looks run on a thread beside the
+        # landmarks where there is a second core: models/beside.py)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cpu, busy = (sum(w[key] for w in workers) for key in ("cpu_seconds", "busy_seconds"))
+        assert 0 < cpu <= cores * busy, (cpu, busy)
     finally:
         await user.close()
     children = [child for child in multiprocessing.active_children() if child not in before]
