@@ -198,6 +198,8 @@ CONFIGS: dict[str, dict] = {
     "red-eyes-kept": {"red_eyes": False},  # a flash's red pupils on the photo left as they are
     # the shape's fit with the source's depth (`--shape-fit depth`): a turned target's nose on its own
     "shape-depth": {"shape_depth": True},
+    # a fold's edge in the warped face (a turned head's nose over its far cheek) left pixel-sharp
+    "hard-folds": {"soft_folds": False},
     "after": {},
 }
 

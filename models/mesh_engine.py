@@ -117,7 +117,7 @@ class MeshEngine:
                  tiles: bool = True, forehead_edge: bool = True, red_eyes: bool = True,
                  under_lip: bool = True, eye_hue: bool = True, skin_colour: bool = True,
                  lip_seam: bool = True, side_hair: str = "paint", target_hair: bool = True,
-                 hold_light: bool = True) -> None:
+                 hold_light: bool = True, soft_folds: bool = True) -> None:
         if openings not in OPENINGS:
             raise ValueError(f"openings must be one of {OPENINGS}, not {openings!r}")
         if forehead not in FOREHEADS:
@@ -213,6 +213,9 @@ class MeshEngine:
         self.relight_colour = relight_colour  # the light's broad colour swapped with it (models/relight.py)
         self.highlights = highlights  # lightness rolled off above the target's brightest skin (relight.py)
         self.coverage = coverage
+        # a fold's staircase (where one triangle covers another) smoothed in the warped face
+        # (warp.fold_edges)
+        self.soft_folds = soft_folds
         self.occlusion = occlusion
         self.detect_interval = detect_interval
         self.color_strength = color_strength

@@ -47,10 +47,12 @@ from models.warp import (
     believable_move,
     box_around,
     displacement,
+    fold_edges,
     mesh_maps_many,
     mixed_remap,
     part_of,
     smooth_move,
+    soften_folds,
 )
 
 if TYPE_CHECKING:
@@ -291,6 +293,12 @@ class MeshStream:
         warped = mixed_remap(textures, maps, weights)
         if self.engine.coverage:
             warped = color.despeck(warped, in_lab)
+        if self.engine.soft_folds:
+            # every layer's maps cover the same triangles; its texture's pixels to the box's
+            step = ft.face_width(layers[0][0].points) / max(face_w, 1.0)
+            folds = fold_edges(*maps[0], step)
+            if folds.any():
+                warped = soften_folds(warped, folds, maps[0][0])
         relit = self.engine.relight or src.grey
         if in_lab and not relit:
             warped, in_lab = cv2.cvtColor(warped, cv2.COLOR_LAB2BGR), False

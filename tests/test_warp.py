@@ -10,10 +10,12 @@ from models.warp import (
     believable_move,
     displacement,
     drawing_order,
+    fold_edges,
     mesh_maps,
     mesh_maps_many,
     sampling_maps,
     smooth_move,
+    soften_folds,
     triangle_affines,
     warp,
 )
@@ -243,3 +245,47 @@ def test_maps_within_a_box_are_those_of_the_whole_box_there():
         part_x, part_y = mesh_maps_many([GRID], dst, TRIS, box, max_side, within=within)[0]
         assert np.array_equal(part_x, whole_x[30:90, 20:100])
         assert np.array_equal(part_y, whole_y[30:90, 20:100])
+
+
+def nose_over_cheek() -> tuple[np.ndarray, np.ndarray]:
+    """The maps of a near triangle (a nose, from the source's x 60-100) drawn over a far one (the
+    cheek behind it, from x 0-40) where they overlap, as on a head turned toward profile."""
+    src = np.array([[0, 0], [40, 0], [0, 40], [60, 0], [100, 0], [60, 40]], np.float32)
+    dst = np.array([[10, 10], [50, 10], [10, 50], [0, 0], [40, 0], [0, 40]], np.float32)
+    depth = np.array([30, 30, 30, -20, -20, -20], np.float32)
+    return mesh_maps(src, dst, np.array([[3, 4, 5], [0, 1, 2]]), (0, 0, 60, 60), max_side=200, depth=depth)
+
+
+def test_a_fold_is_found_along_the_near_triangles_edge_over_the_far_one_and_nowhere_else():
+    map_x, map_y = nose_over_cheek()
+    edges = fold_edges(map_x, map_y, step=1.0)
+    ys, xs = np.nonzero(edges)
+    assert len(xs) > 20, "no fold found"
+    # the nose's long edge (x + y = 40), where the cheek shows past it: on both sides of it, within
+    # the cheek's triangle; not the mesh's outline, where the maps meet the outside's marker
+    assert np.all(np.abs(xs + ys - 39.5) <= 1.5), sorted(set((xs + ys).tolist()))
+    assert np.all((xs >= 9) & (ys >= 9))
+    # the same pixels where the source is laid out four times finer (a larger texture): the jump
+    # scales with the texture's step
+    assert np.array_equal(fold_edges(map_x * 4, map_y * 4, step=4.0), edges)
+
+
+def test_a_smooth_warp_has_no_fold():
+    src = GRID
+    dst = GRID * 1.3 + np.float32([4, -2])
+    map_x, map_y = mesh_maps(src, dst, TRIS, (0, 0, 150, 150), max_side=400)
+    assert not fold_edges(map_x, map_y, step=1 / 1.3).any()
+
+
+def test_a_softened_fold_takes_its_neighbours_mean_from_inside_the_mesh_only():
+    map_x, map_y = nose_over_cheek()
+    image = texture()[:60, :60].copy()
+    image[map_x < 0] = 0  # the warp's black beyond the mesh
+    edges = fold_edges(map_x, map_y, step=1.0)
+    out = soften_folds(image, edges, map_x)
+    assert np.array_equal(out[edges == 0], image[edges == 0])
+    inside = map_x > -5
+    for y, x in zip(*np.nonzero(edges), strict=True):
+        ys, xs = slice(max(y - 1, 0), y + 2), slice(max(x - 1, 0), x + 2)
+        mean = image[ys, xs][inside[ys, xs]].astype(np.float64).mean(0)
+        assert np.abs(out[y, x] - mean).max() <= 1.0, (y, x)
