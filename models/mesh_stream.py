@@ -296,9 +296,7 @@ class MeshStream:
         if self.engine.soft_folds:
             # every layer's maps cover the same triangles; its texture's pixels to the box's
             step = ft.face_width(layers[0][0].points) / max(face_w, 1.0)
-            folds = fold_edges(*maps[0], step)
-            if folds.any():
-                warped = soften_folds(warped, folds, maps[0][0])
+            warped = soften_folds(warped, fold_edges(*maps[0], step), maps[0][0])
         relit = self.engine.relight or src.grey
         if in_lab and not relit:
             warped, in_lab = cv2.cvtColor(warped, cv2.COLOR_LAB2BGR), False

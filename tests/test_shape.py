@@ -42,9 +42,6 @@ def test_an_eye_grows_or_shrinks_only_so_far_toward_a_very_different_source():
     assert abs(extent(shrunk)[0] - 30 / MAX_GROUP_SCALE) < 0.01
 
 
-NOSE_TIP = 4  # FaceMesh's
-
-
 def dome(width: float = 200.0, height: float = 260.0, rise: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
     """A face-like 3D mesh of 468 points: an oval outline (the mesh's own outline points) round a
     dome that rises `rise` px toward the camera at its middle, as a nose stands out of a face.
@@ -54,7 +51,7 @@ def dome(width: float = 200.0, height: float = 260.0, rise: float = 60.0) -> tup
     r = np.sqrt(rng.uniform(0.0, 0.8, ft.MESH_POINTS))
     t = rng.uniform(0, 2 * np.pi, ft.MESH_POINTS)
     r[oval], t[oval] = 1.0, np.linspace(0, 2 * np.pi, len(oval), endpoint=False)
-    r[NOSE_TIP] = 0.0  # the nearest point, the dome's top
+    r[ft.NOSE_TIP] = 0.0  # the nearest point, the dome's top
     unit = np.stack([r * np.cos(t), r * np.sin(t)], 1)
     # each eye and the lips a small cluster where a face has them (they move as one: shape.py)
     for group, (x, y) in zip(rigid_groups(), [(0.3, -0.25), (-0.3, -0.25), (0.0, 0.5)], strict=True):
@@ -83,15 +80,15 @@ def test_a_turned_face_keeps_its_nose_on_its_own_when_the_fit_takes_its_depth_in
     flat = reshape(points, target, everywhere, strength=1.0, jaw=False)
     deep = reshape(points, target, everywhere, strength=1.0, jaw=False, depth=depth)
     width = ft.face_width(target)
-    off = np.linalg.norm(flat[NOSE_TIP] - target[NOSE_TIP])
+    off = np.linalg.norm(flat[ft.NOSE_TIP] - target[ft.NOSE_TIP])
     assert off > 0.05 * width, "the flat fit moved no nose: the test tells nothing"
-    assert np.linalg.norm(deep[NOSE_TIP] - target[NOSE_TIP]) < 0.002 * width
+    assert np.linalg.norm(deep[ft.NOSE_TIP] - target[ft.NOSE_TIP]) < 0.002 * width
 
 
 def test_what_stands_out_of_a_face_moves_into_the_turn_by_how_far_it_stands_out_and_the_outline_not_at_all():
     points, depth = dome()
     k = protrusion(depth)
-    assert k[NOSE_TIP] == 1.0 and k[ft.face_oval()].max() < 1e-6
+    assert k[ft.NOSE_TIP] == 1.0 and k[ft.face_oval()].max() < 1e-6
     assert np.all(np.diff(k[np.argsort(depth)]) <= 0)  # nearer, further into the turn
     target = seen_turned(points, depth, 35)
     flat = reshape(points, target, np.ones(ft.MESH_POINTS, np.float32), strength=1.0, jaw=False)
