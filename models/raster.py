@@ -112,3 +112,85 @@ def affine_maps(label: np.ndarray, table: np.ndarray, xs: np.ndarray, ys: np.nda
     _read(np.ascontiguousarray(label, dtype=np.uint16), np.ascontiguousarray(table, dtype=np.float32), xs, ys,
           map_x, map_y)
     return map_x, map_y
+
+
+@compiled("int64[::1](int32[:, ::1], float32[:, ::1], float32[:, ::1], float32[::1])")
+def _drawing_order(triangles: np.ndarray, src: np.ndarray, dst: np.ndarray, far: np.ndarray) -> np.ndarray:
+    n = triangles.shape[0]
+    facing = np.empty(n, np.bool_)
+    key = np.empty(n, np.float32)
+    third = np.float32(3.0)
+    for t in range(n):
+        i, j, k = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        # twice the signed area, in float32 as numpy's was (warp.doubled_areas): only its sign is read
+        s = ((src[j, 0] - src[i, 0]) * (src[k, 1] - src[i, 1])
+             - (src[j, 1] - src[i, 1]) * (src[k, 0] - src[i, 0]))
+        d = ((dst[j, 0] - dst[i, 0]) * (dst[k, 1] - dst[i, 1])
+             - (dst[j, 1] - dst[i, 1]) * (dst[k, 0] - dst[i, 0]))
+        # np.sign's equality: a NaN's sign equals none
+        facing[t] = (s == s and d == d and (s > 0) == (d > 0) and (s < 0) == (d < 0))
+        key[t] = -((far[i] + far[j] + far[k]) / third)
+    order = np.argsort(key, kind="mergesort")
+    out = np.empty(n, np.int64)
+    m = 0
+    for want in (False, True):
+        for o in order:
+            if facing[o] == want:
+                out[m] = o
+                m += 1
+    return out
+
+
+def drawing_order(triangles: np.ndarray, src: np.ndarray, dst: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """Indices of `triangles` ((T, 3) into the points `src` and `dst`, (N, 2)) in the order
+    warp.drawing_order draws them: those whose corners run the other way round in `dst` than in
+    `src` first; within each part, far to near by the mean of `far` (N,) at their corners, ties
+    in index order. numpy's sign, lexsort and gathers took 0.21 ms for a frame's 970 triangles."""
+    tris = np.ascontiguousarray(triangles, dtype=np.int32)
+    n = min(len(src), len(dst), len(far))
+    if tris.size and (int(tris.max()) >= n or int(tris.min()) < 0):
+        # the compiled loop reads the points unchecked
+        raise ValueError(f"a triangle's corner lies outside the {n} points")
+    src, dst, far = (np.ascontiguousarray(a, dtype=np.float32) for a in (src, dst, far))
+    return _drawing_order(tris, src, dst, far)
+
+
+@compiled("void(float32[:, :, ::1], float32[:, ::1], int32[:, ::1], float32[:, ::1])")
+def _affine_table(dst_tri: np.ndarray, src: np.ndarray, triangles: np.ndarray, table: np.ndarray) -> None:
+    tiny = np.float32(1e-6)
+    for t in range(dst_tri.shape[0]):
+        # warp.triangle_affines' arithmetic, step for step in float32
+        d0x, d0y = dst_tri[t, 0, 0], dst_tri[t, 0, 1]
+        pa, pc = dst_tri[t, 1, 0] - d0x, dst_tri[t, 1, 1] - d0y
+        pb, pd = dst_tri[t, 2, 0] - d0x, dst_tri[t, 2, 1] - d0y
+        det = pa * pd - pb * pc
+        if abs(det) < tiny:
+            det = tiny
+        ia, ib, ic, id_ = pd / det, -pb / det, -pc / det, pa / det
+        i, j, k = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        s0x, s0y = src[i, 0], src[i, 1]
+        qa, qc = src[j, 0] - s0x, src[j, 1] - s0y
+        qb, qd = src[k, 0] - s0x, src[k, 1] - s0y
+        a, b = qa * ia + qb * ic, qa * ib + qb * id_
+        c, d = qc * ia + qd * ic, qc * ib + qd * id_
+        row = table[t + 1]
+        row[0], row[1], row[2] = a, b, s0x - a * d0x - b * d0y
+        row[3], row[4], row[5] = c, d, s0y - c * d0x - d * d0y
+
+
+def affine_table(dst_tri: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(T + 1, 6) float32, affine_maps' `table`: row 0 sends a pixel outside (to -10, -10,
+    remap's constant border), row t + 1 is warp.triangle_affines' map of triangle t, taking the
+    destination corners `dst_tri` (T, 3, 2) to the points `src` (N, 2) at `triangles` (T, 3). The
+    same numbers as numpy's, without its 30-odd passes and the gather of the source's corners
+    (0.2 ms a frame for two such tables)."""
+    tris = np.ascontiguousarray(triangles, dtype=np.int32)
+    if len(tris) != len(dst_tri):
+        raise ValueError(f"{len(tris)} triangles for {len(dst_tri)} sets of corners")
+    if tris.size and (int(tris.max()) >= len(src) or int(tris.min()) < 0):
+        # the compiled loop reads the points unchecked
+        raise ValueError(f"a triangle's corner lies outside the {len(src)} points")
+    table = np.empty((len(tris) + 1, 6), np.float32)
+    table[0] = (0, 0, -10, 0, 0, -10)
+    _affine_table(*(np.ascontiguousarray(a, dtype=np.float32) for a in (dst_tri, src)), tris, table)
+    return table

@@ -108,7 +108,8 @@ def mouth_opening(points: np.ndarray) -> tuple[float, np.ndarray, float]:
     share of the face's height from the eyes to the upper lip; with the face's downward direction
     (unit, image pixels) and that height (px)."""
     p = points[: ft.MESH_POINTS, :2].astype(np.float32)
-    eyes = (p[ft.left_eye()].mean(0) + p[ft.right_eye()].mean(0)) / 2
+    left, right = p[ft.left_eye()], p[ft.right_eye()]
+    eyes = (np.add.reduce(left, 0) / len(left) + np.add.reduce(right, 0) / len(right)) / 2  # their means
     down = p[ft.UPPER_INNER_LIP] - eyes
     height = max(float(np.linalg.norm(down)), 1e-6)
     down = down / height
@@ -238,11 +239,14 @@ def group_move(source: np.ndarray, target: np.ndarray, points: np.ndarray | None
     about its centre, to the source's size along the group's length (a uniform scale: an open eye
     stays as open, a closed one closed). `points` (default: the group's own) are moved the same
     way."""
-    centre_s, centre_t = source.mean(0), target.mean(0)
+    # (np.mean's, np.ptp's and np.clip's own arithmetic, without their Python wrappers: a
+    # frame calls this three times)
+    centre_s, centre_t = np.add.reduce(source, 0) / len(source), np.add.reduce(target, 0) / len(target)
     t = target - centre_t
     axis = np.linalg.svd(t, full_matrices=False)[2][0]  # the group's long direction
-    scale = float(np.ptp((source - centre_s) @ axis)) / max(float(np.ptp(t @ axis)), 1e-3)
-    scale = float(np.clip(scale, 1 / MAX_GROUP_SCALE, MAX_GROUP_SCALE))
+    along_s, along_t = (source - centre_s) @ axis, t @ axis
+    scale = float(along_s.max() - along_s.min()) / max(float(along_t.max() - along_t.min()), 1e-3)
+    scale = min(max(scale, 1 / MAX_GROUP_SCALE), MAX_GROUP_SCALE)
     rel = (target if points is None else points) - centre_t
     return (centre_s - centre_t + (scale - 1.0) * rel).astype(np.float32)
 

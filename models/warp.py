@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from models.fields import blur_enlarged, shrink
-from models.raster import affine_maps, label_triangles
+from models.raster import affine_maps, affine_table, label_triangles
+from models.raster import drawing_order as raster_order
 
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
 # 640x480 face's box was a 2 px grid, and a turned head's swapped profile came out in stairs and
@@ -112,14 +113,11 @@ def drawing_order(triangles: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarra
     head turned toward profile the far cheek's triangles that still face the camera overlap the
     nose and lips; in index order some were drawn over them, and the target's own nose tip and
     lips showed beside the swapped ones, with notches of the cheek's mask cut into the profile."""
-    facing = np.sign(doubled_areas(src_pts[triangles])) == np.sign(doubled_areas(dst_pts[triangles]))
-    if depth is None:
-        return triangles[np.argsort(facing, kind="stable")]
-    far = np.full(len(dst_pts), np.inf, np.float32)
-    n = min(len(depth), len(dst_pts))
-    far[:n] = depth[:n]
-    # stable sort: the last key is the primary one; equal depths (ring points) keep index order
-    return triangles[np.lexsort((-far[triangles].mean(1), facing))]
+    far = np.full(len(dst_pts), np.inf, np.float32)  # without depth, all alike: index order
+    if depth is not None:
+        n = min(len(depth), len(dst_pts))
+        far[:n] = depth[:n]
+    return triangles[raster_order(triangles, src_pts, dst_pts, far)]
 
 
 def mesh_maps(
@@ -165,7 +163,7 @@ def mesh_maps_many(
     """
     triangles = drawing_order(triangles, sources[0], dst_pts, depth)
     dst_tri = dst_pts[triangles]
-    affine_sets = [triangle_affines(dst_tri, src[triangles]) for src in sources]
+    tables = [affine_table(dst_tri, src, triangles) for src in sources]  # triangle_affines', outside first
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     step = max(1, int(np.ceil(max(w, h) / max_side)))
@@ -173,9 +171,9 @@ def mesh_maps_many(
     if step == 1:
         label, _ = close_holes(label_triangles(dst_tri, box))
         xs, ys = np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
-        return [_gather(affines, label[::2, ::2], xs[::2] + 0.5, ys[::2] + 0.5) if i in halved
-                else _gather(affines, label[rows, cols], xs[cols], ys[rows])
-                for i, affines in enumerate(affine_sets)]
+        return [affine_maps(label[::2, ::2], table, xs[::2] + 0.5, ys[::2] + 0.5) if i in halved
+                else affine_maps(label[rows, cols], table, xs[cols], ys[rows])
+                for i, table in enumerate(tables)]
     cw, ch = -(-w // step), -(-h // step)
     # coarse cell i sits where cv2.resize samples it from: (i + 0.5) * step - 0.5
     origin = np.array([x0 - 0.5 * step + 0.5, y0 - 0.5 * step + 0.5], np.float32)
@@ -191,8 +189,8 @@ def mesh_maps_many(
     outside = cv2.resize(covered, size, interpolation=cv2.INTER_NEAREST)[:h, :w] == 0
     dst_span = max(float(np.ptp(dst_pts[:, 0])), 1e-3)
     maps = []
-    for i, (src, affines) in enumerate(zip(sources, affine_sets, strict=True)):
-        map_x, map_y = _gather(affines, label, cx, cy)
+    for i, (src, table) in enumerate(zip(sources, tables, strict=True)):
+        map_x, map_y = affine_maps(label, table, cx, cy)
         slope = float(np.ptp(src[:, 0])) / dst_span
         full = _upscale(map_x, map_y, size, (w, h), step, slope, outside)
         maps.append(_halved(*full) if i in halved else (full[0][rows, cols], full[1][rows, cols]))

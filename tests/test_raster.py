@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from models.raster import affine_maps, label_triangles
+from models.raster import affine_maps, affine_table, drawing_order, label_triangles
+from models.warp import doubled_areas, triangle_affines
 
 pytestmark = pytest.mark.parallel
 
@@ -84,3 +85,40 @@ def test_a_label_without_a_row_in_the_table_is_refused_not_read_past_its_end():
     with pytest.raises(ValueError, match="no row"):
         affine_maps(label, np.zeros((5, 6), np.float32), np.arange(3, dtype=np.float32),
                     np.arange(3, dtype=np.float32))
+
+
+def random_meshes(count: int):
+    """Random point sets, a moved copy of each (some corners piled on one point: triangles without
+    area), triangles over them and depths rounded to tenths (ties)."""
+    rng = np.random.default_rng(7)
+    for _ in range(count):
+        n = int(rng.integers(3, 60))
+        src = (rng.normal(size=(n, 2)) * rng.choice([1.0, 100.0, 1e4])).astype(np.float32)
+        dst = (src + rng.normal(size=(n, 2)) * rng.choice([1e-4, 0.1, 50.0])).astype(np.float32)
+        if rng.random() < 0.3:
+            dst[rng.integers(0, n, 4)] = dst[0]
+        tris = rng.integers(0, n, size=(int(rng.integers(1, 200)), 3)).astype(np.int32)
+        yield src, dst, tris, np.round(rng.normal(size=n), 1).astype(np.float32)
+
+
+def test_the_drawing_order_is_numpys_turned_over_first_then_far_to_near():
+    for src, dst, tris, far in random_meshes(500):
+        facing = np.sign(doubled_areas(src[tris])) == np.sign(doubled_areas(dst[tris]))
+        expected = np.lexsort((-far[tris].mean(1), facing))  # stable: ties in index order
+        assert np.array_equal(drawing_order(tris, src, dst, far), expected)
+
+
+def test_the_affine_table_is_numpys_maps_behind_an_outside_row():
+    for src, dst, tris, _ in random_meshes(500):
+        table = affine_table(dst[tris], src, tris)
+        assert table[0].tolist() == [0, 0, -10, 0, 0, -10]
+        assert np.array_equal(table[1:], triangle_affines(dst[tris], src[tris]).reshape(-1, 6))
+
+
+def test_a_corner_past_the_points_is_refused_not_read():
+    src = dst = np.zeros((3, 2), np.float32)
+    tris = np.array([[0, 1, 3]], np.int32)
+    with pytest.raises(ValueError, match="outside the 3 points"):
+        drawing_order(tris, src, dst, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="outside the 3 points"):
+        affine_table(np.zeros((1, 3, 2), np.float32), src, tris)
