@@ -1,6 +1,6 @@
 """numba's compiler for the few loops numpy and OpenCV cannot do in one call (models/raster.py,
-models/gaze.py, the light's robust fit in models/surfaces.py), with its code kept between runs
-where it can be.
+models/warp.py, models/gaze.py, models/order.py, models/side_hair.py, the light's robust fit in
+models/surfaces.py), with its code kept between runs where it can be.
 
 numba keeps compiled code beside the module (`__pycache__`) or, where that cannot be written, in
 the user's cache folder; where neither can (a read-only install run by a user without a home), a
