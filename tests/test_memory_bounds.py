@@ -19,7 +19,10 @@ pytestmark = pytest.mark.slow
 UPLOADS = 16
 # One decode at a time (~6 bytes a pixel: 150 MB at 25 MP), decoded stills of 2048 px waiting for
 # the engine (12 MB each, at most 8), and the engine's buffers for a still that size, sized once.
-PEAK_BOUND_MB = 450
+# The peak over the start measured 379-428 MB in six runs alone (2026-12-07, five of this code,
+# one of the code before it) and 451 MB in one run of the whole suite, failing a bound of 450: the
+# bound is 500. Two decodes at once would add about 150 MB.
+PEAK_BOUND_MB = 500
 # Those buffers are reused: the same load again must not add to them. What the allocator keeps in
 # its two arenas after a round is not one figure: 397-418 MB after the first round, then 349-515 MB
 # (17 runs on 2026-12-01, before and after an unrelated change: 408, 469, 470; 397, 361, 469; 397,
