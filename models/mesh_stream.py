@@ -35,6 +35,7 @@ from models.mask import (
 from models.mediapipe_faces import FaceTracker, TrackedFace
 from models.mesh_source import MeshSource
 from models.occlusion import FaceView, hold_out, make_occluder
+from models.raster import INSIDE_ABOVE
 from models.relight import COLOUR_AREA, HeldLight, LightMemory, relight
 from models.seam import match_forehead_edge
 from models.shadow_edge import Edge, EdgeMemory
@@ -638,7 +639,7 @@ def _fade_at_mesh_edge(alpha: np.ndarray, map_x: np.ndarray, face_w: float) -> n
     hard, jagged line against the background (and notches in that edge, which the mask's closing
     filled, took the texture's black)."""
     reach = max(1, round(EDGE_FADE * face_w))
-    inside = cv2.compare(map_x, -5.0, cv2.CMP_GT)
+    inside = cv2.compare(map_x, INSIDE_ABOVE, cv2.CMP_GT)
     square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     inside = cv2.erode(inside, square, borderType=cv2.BORDER_REPLICATE)
     # a box filter as wide as the erosion: a linear ramp that reaches 0 at the mesh's edge

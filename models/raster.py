@@ -15,6 +15,13 @@ import numpy as np
 
 from models.compiled import compiled
 
+# Where no triangle covers a pixel, its sampling maps send it here, to remap's constant border
+# (affine_table's first row); a map value above INSIDE_ABOVE lies inside the mesh, whatever the
+# bilinear enlarging of coarse maps (warp.mesh_maps_many) did to the marker
+OUTSIDE = -10.0
+INSIDE_ABOVE = OUTSIDE / 2
+OUTSIDE_ROW = (0.0, 0.0, OUTSIDE, 0.0, 0.0, OUTSIDE)  # an affine table's row: every pixel to OUTSIDE
+
 
 # Each kernel is compiled for its one signature when this module is imported (models/compiled.py),
 # not on a stream's first frame; the callers below pass exactly those types.
@@ -135,11 +142,7 @@ def drawing_order(triangles: np.ndarray, src: np.ndarray, dst: np.ndarray, far: 
     warp.drawing_order draws them: those whose corners run the other way round in `dst` than in
     `src` first; within each part, far to near by the mean of `far` (N,) at their corners, ties
     in index order. numpy's signs and gathers took 0.21 ms for a frame's 970 triangles with the sort."""
-    tris = np.ascontiguousarray(triangles, dtype=np.int32)
-    n = min(len(src), len(dst), len(far))
-    if tris.size and (int(tris.max()) >= n or int(tris.min()) < 0):
-        # the compiled loop reads the points unchecked
-        raise ValueError(f"a triangle's corner lies outside the {n} points")
+    tris = _corner_indices(triangles, min(len(src), len(dst), len(far)))
     src, dst, far = (np.ascontiguousarray(a, dtype=np.float32) for a in (src, dst, far))
     facing, key = np.empty(len(tris), np.bool_), np.empty(len(tris), np.float32)
     _order_keys(tris, src, dst, far, facing, key)
@@ -172,18 +175,23 @@ def _affine_table(dst_tri: np.ndarray, src: np.ndarray, triangles: np.ndarray, t
 
 
 def affine_table(dst_tri: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """(T + 1, 6) float32, affine_maps' `table`: row 0 sends a pixel outside (to -10, -10,
-    remap's constant border), row t + 1 is warp.triangle_affines' map of triangle t, taking the
-    destination corners `dst_tri` (T, 3, 2) to the points `src` (N, 2) at `triangles` (T, 3). The
-    same numbers as numpy's, without its 30-odd passes and the gather of the source's corners
-    (0.2 ms a frame for two such tables)."""
-    tris = np.ascontiguousarray(triangles, dtype=np.int32)
+    """(T + 1, 6) float32, affine_maps' `table`: row 0 sends a pixel OUTSIDE, row t + 1 is
+    warp.triangle_affines' map of triangle t, taking the destination corners `dst_tri` (T, 3, 2)
+    to the points `src` (N, 2) at `triangles` (T, 3). The same numbers as numpy's, without its
+    30-odd passes and the gather of the source's corners (0.2 ms a frame for two such tables)."""
+    tris = _corner_indices(triangles, len(src))
     if len(tris) != len(dst_tri):
         raise ValueError(f"{len(tris)} triangles for {len(dst_tri)} sets of corners")
-    if tris.size and (int(tris.max()) >= len(src) or int(tris.min()) < 0):
-        # the compiled loop reads the points unchecked
-        raise ValueError(f"a triangle's corner lies outside the {len(src)} points")
     table = np.empty((len(tris) + 1, 6), np.float32)
-    table[0] = (0, 0, -10, 0, 0, -10)
+    table[0] = OUTSIDE_ROW
     _affine_table(*(np.ascontiguousarray(a, dtype=np.float32) for a in (dst_tri, src)), tris, table)
     return table
+
+
+def _corner_indices(triangles: np.ndarray, points: int) -> np.ndarray:
+    """`triangles` as the compiled loops take them (int32, C order), refused where a corner is not
+    one of `points` points: the loops read them unchecked."""
+    tris = np.ascontiguousarray(triangles, dtype=np.int32)
+    if tris.size and (int(tris.max()) >= points or int(tris.min()) < 0):
+        raise ValueError(f"a triangle's corner lies outside the {points} points")
+    return tris

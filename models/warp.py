@@ -15,7 +15,7 @@ import numpy as np
 
 from models.compiled import compiled
 from models.fields import blur_enlarged, shrink
-from models.raster import affine_maps, affine_table, label_triangles
+from models.raster import INSIDE_ABOVE, OUTSIDE, OUTSIDE_ROW, affine_maps, affine_table, label_triangles
 from models.raster import drawing_order as raster_order
 
 # Sampling maps are computed on a grid at most this many cells across (mesh_maps_many). At 160, a
@@ -61,7 +61,7 @@ def triangle_affines(dst_tri: np.ndarray, src_tri: np.ndarray) -> np.ndarray:
 def sampling_maps(
     affines: np.ndarray, label: np.ndarray, box: tuple[int, int, int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """float32 map_x, map_y over `box` for cv2.remap; -10 (outside) where no triangle covers a pixel."""
+    """float32 map_x, map_y over `box` for cv2.remap; OUTSIDE where no triangle covers a pixel."""
     x0, y0, x1, y1 = box
     return _gather(affines, label, np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
 
@@ -69,9 +69,9 @@ def sampling_maps(
 def _gather(
     affines: np.ndarray, label: np.ndarray, xs: np.ndarray, ys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    # prepend an "outside" map that sends pixels to (-10, -10): remap's constant border
-    outside = np.array([[[0, 0, -10], [0, 0, -10]]], dtype=np.float32)
-    return affine_maps(label, np.concatenate([outside, affines], axis=0).reshape(-1, 6), xs, ys)
+    # the "outside" map first (label 0): remap's constant border
+    table = np.concatenate([np.float32([OUTSIDE_ROW]), affines.reshape(-1, 6)])
+    return affine_maps(label, table, xs, ys)
 
 
 def close_holes(label: np.ndarray, rounds: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -204,12 +204,12 @@ def part_of(box: tuple[int, int, int, int], within: tuple[int, int, int, int]) -
 
 
 def _halved(map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maps at the centre of each 2 x 2 cell: their means, outside (-10) where any of its pixels is."""
+    """Maps at the centre of each 2 x 2 cell: their means, OUTSIDE where any of its pixels is."""
     # scaled to 255 first: the area average rounds, and one pixel outside of four (0.25) came to 0
-    out = shrink((map_x < -5).astype(np.uint8) * np.uint8(255), 2) > 0
+    out = shrink((map_x < INSIDE_ABOVE).astype(np.uint8) * np.uint8(255), 2) > 0
     half_x, half_y = shrink(map_x, 2), shrink(map_y, 2)
-    half_x[out] = -10
-    half_y[out] = -10
+    half_x[out] = OUTSIDE
+    half_y[out] = OUTSIDE
     return half_x, half_y
 
 
@@ -228,7 +228,7 @@ def _upscale(map_x: np.ndarray, map_y: np.ndarray, size: tuple[int, int], box_si
     # in place by OpenCV's masked copy: these maps are the size of the face box, every frame (numpy's
     # masked copies took 10-17 times as long on a 300 x 300 map)
     torn, outside = torn.view(np.uint8), outside.view(np.uint8)
-    marker = np.full(outside.shape, -10, np.float32)
+    marker = np.full(outside.shape, OUTSIDE, np.float32)
     for smooth, near in ((smooth_x, near_x), (smooth_y, near_y)):
         cv2.copyTo(near, torn, smooth)
         cv2.copyTo(marker, outside, smooth)
@@ -247,10 +247,10 @@ def displacement(map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int], 
 
 def believable_move(map_x: np.ndarray, dx: np.ndarray, dy: np.ndarray, reach: float) -> np.ndarray:
     """bool: where sampling maps (`map_x`, and their `displacement`) take each pixel from inside the
-    mesh (outside it the maps hold values below -5) and from no further than `reach` px away. The
+    mesh (outside it the maps hold OUTSIDE, below INSIDE_ABOVE) and from no further than `reach` px away. The
     maps of a moved mesh sent a few pixels at the edge of a face 200-270 px away, where the mesh is
     thin (a red shirt's pixels as specks on a cheek)."""
-    return (map_x > -5) & (dx * dx + dy * dy <= reach * reach)
+    return (map_x > INSIDE_ABOVE) & (dx * dx + dy * dy <= reach * reach)
 
 
 def smooth_move(dx: np.ndarray, dy: np.ndarray, origin: tuple[int, int], moving: np.ndarray,
@@ -313,17 +313,18 @@ def mixed_remap(images: list[np.ndarray], maps: list[tuple[np.ndarray, np.ndarra
 FOLD_JUMP = 4.0
 
 
-@compiled("void(float32[:, ::1], float32[:, ::1], float32, uint8[:, ::1])")
-def _fold_edges(map_x: np.ndarray, map_y: np.ndarray, limit: float, edges: np.ndarray) -> None:
+# (INSIDE_ABOVE comes in as an argument: numba's cache of this module would not see it change in raster.py)
+@compiled("void(float32[:, ::1], float32[:, ::1], float32, float32, uint8[:, ::1])")
+def _fold_edges(map_x: np.ndarray, map_y: np.ndarray, limit: float, inside: float, edges: np.ndarray) -> None:
     h, w = map_x.shape
     for i in range(h):
         for j in range(w):
-            if map_x[i, j] <= -5.0:  # sampling_maps' "outside" marker is -10
+            if map_x[i, j] <= inside:
                 continue
-            if j + 1 < w and map_x[i, j + 1] > -5.0 and max(
+            if j + 1 < w and map_x[i, j + 1] > inside and max(
                     abs(map_x[i, j + 1] - map_x[i, j]), abs(map_y[i, j + 1] - map_y[i, j])) > limit:
                 edges[i, j] = edges[i, j + 1] = 1
-            if i + 1 < h and map_x[i + 1, j] > -5.0 and max(
+            if i + 1 < h and map_x[i + 1, j] > inside and max(
                     abs(map_x[i + 1, j] - map_x[i, j]), abs(map_y[i + 1, j] - map_y[i, j])) > limit:
                 edges[i, j] = edges[i + 1, j] = 1
 
@@ -335,14 +336,13 @@ def fold_edges(map_x: np.ndarray, map_y: np.ndarray, step: float, jump: float = 
     staircase: one pixel the near triangle's, the next the far one's. (Compiled: numpy's and
     OpenCV's dozen passes over the box took 0.09 ms a frame.)"""
     edges = np.zeros(map_x.shape, np.uint8)
-    if map_x.size:
-        maps = (np.ascontiguousarray(m, dtype=np.float32) for m in (map_x, map_y))
-        _fold_edges(*maps, np.float32(jump * max(step, 0.5)), edges)
+    maps = (np.ascontiguousarray(m, dtype=np.float32) for m in (map_x, map_y))
+    _fold_edges(*maps, np.float32(jump * max(step, 0.5)), np.float32(INSIDE_ABOVE), edges)
     return edges
 
 
-@compiled("void(uint8[:, :, ::1], int32[:, :, ::1], float32[:, ::1], uint8[:, :, ::1])")
-def _soften_at(image: np.ndarray, at: np.ndarray, map_x: np.ndarray, out: np.ndarray) -> None:
+@compiled("void(uint8[:, :, ::1], int32[:, :, ::1], float32[:, ::1], float32, uint8[:, :, ::1])")
+def _soften_at(image: np.ndarray, at: np.ndarray, map_x: np.ndarray, inside: float, out: np.ndarray) -> None:
     h, w, channels = image.shape
     total = np.zeros(channels, np.float64)
     for n in range(at.shape[0]):
@@ -351,7 +351,7 @@ def _soften_at(image: np.ndarray, at: np.ndarray, map_x: np.ndarray, out: np.nda
         count = 0
         for y in range(max(i - 1, 0), min(i + 2, h)):
             for x in range(max(j - 1, 0), min(j + 2, w)):
-                if map_x[y, x] > -5.0:  # sampling_maps' "outside" marker is -10
+                if map_x[y, x] > inside:
                     count += 1
                     for c in range(channels):
                         total[c] += image[y, x, c]
@@ -370,5 +370,6 @@ def soften_folds(image: np.ndarray, edges: np.ndarray, map_x: np.ndarray) -> np.
     if found is None:
         return image
     out = image.copy()
-    _soften_at(np.ascontiguousarray(image), found, np.ascontiguousarray(map_x, dtype=np.float32), out)
+    _soften_at(np.ascontiguousarray(image), found, np.ascontiguousarray(map_x, dtype=np.float32),
+               np.float32(INSIDE_ABOVE), out)
     return out
