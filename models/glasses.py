@@ -16,10 +16,11 @@ middle and off the nose, are held out of the swap with the strength of their dar
 own frames show over the source's eyes and cheeks. That alone held a thin metal frame in pieces (its
 top rims run under the brows, which stay the source's, and its inner rims beside the nose were lost
 with them), so each lens' rim is also followed round its eye, the first line met on rays out from
-it, and drawn whole, as thick as it is seen (`find_lenses`), steadied over a track's frames
-(`LensMemory`). A face whose both "lenses" hug its eyes wears none: those are the creases of its
-lids (`lens_hugs`). The decision is smoothed over frames
-(`GlassesVote`), so a blink or a frame where a rim is lost in a reflection does not switch it.
+it, and drawn whole, as thick as it is seen (`find_lenses`); the bridge likewise, followed across
+between the lenses (`find_bridge`: its highlight had broken it into dashes); both steadied over a
+track's frames (`LensMemory`). A face whose both "lenses" hug its eyes wears none: those are the
+creases of its lids (`lens_hugs`). The decision is smoothed over frames (`GlassesVote`), so a
+blink or a frame where a rim is lost in a reflection does not switch it.
 
 Misses: rimless glasses and frames lighter than the skin (nothing of them showed before either;
 a polished bridge is held by its dark edges alone), the top bar of browline frames above the
@@ -86,6 +87,17 @@ RIM_FOLLOW = 0.3  # a track's lenses' step toward each frame's find (LensMemory)
 # at 1.36-1.55. A "lens" nearer than HUGGING hugs the eye: the lower lid's line and the creases
 # round a smiling or squinting eye (Obama's photos: 0.68-1.03), not a frame (lens_hugs).
 HUGGING = 1.15
+# The bridge, followed across between the lenses (find_bridge): in each column of the strip between
+# the lenses' inner rims, a pixel apart, the darkest point of the first line HELD_FROM darker than its
+# surroundings going down from BRIDGE[1] above the eyes' line to NOSE[0] below it. Where at least
+# RIM_FOUND of the columns meet one, finds further than RIM_SPREAD from their neighbours' median are
+# dropped (the nose's crease under a gap in the bar), the gaps filled, and the bar drawn whole through
+# BRIDGE_POINTS points. Held by its darkness alone, a metal bridge's highlight broke it into dashes,
+# and under each break the crease was the first line met: a short dark stroke on the swapped nose.
+# It is drawn before the cleaning under the first line (frames), which then spans the strip from
+# lens to lens: a nose pad's arm, held beside the nose, floated beside a narrower swapped nose.
+BRIDGE_POINTS = 9
+_INNER_RAY = RAYS // 2  # the ray along the eye's axis toward its inner corner (angle 0)
 # per eye, its corners (outer, inner) in mediapipe's mesh and its brow
 EYES = (((33, 133), ft.RIGHT_BROW), ((263, 362), ft.LEFT_BROW))
 
@@ -117,6 +129,11 @@ class Look:
     def lenses(self) -> list[Lens | None]:
         """Each eye's lens (find_lenses), read once per look for the score and the frames."""
         return find_lenses(self)
+
+    @cached_property
+    def bridge(self) -> Bridge | None:
+        """The bar between this look's lenses (find_bridge)."""
+        return find_bridge(self, self.lenses)
 
     @cached_property
     def eyes(self) -> np.ndarray:
@@ -260,11 +277,13 @@ def lens_hugs(lens: Lens) -> bool:
     return float(np.median(lens.reach[_RAYS_DOWN])) < HUGGING
 
 
-def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray | None:
+def frames(found: Look, steady: list[Lens | Bridge | None] | None = None) -> np.ndarray | None:
     """The glasses' frames over `found.box` (uint8 strength, with the darkness of the line), or None
     where no line long enough lies in the glasses' zone: around each eye out to REACH, below its
-    brow's middle, and between the eyes above the nose; and the lenses' rims drawn whole, those of
-    `steady` (a track's, LensMemory) or, without it, this look's own."""
+    brow's middle, and between the eyes above the nose; and the lenses' rims and the bridge drawn
+    whole, those of `steady` (a track's two lenses and bridge, LensMemory) or, without it, this
+    look's own."""
+    lenses, bridge = (found.lenses, found.bridge) if steady is None else (steady[:2], steady[2])
     zone = np.zeros(found.dark.shape, np.uint8)
     far = 4 * REACH  # units: a polygon edge well outside the box
     eyes = _eyes(found.points)
@@ -292,13 +311,16 @@ def frames(found: Look, steady: list[Lens | None] | None = None) -> np.ndarray |
     scale = 255.0 / (HELD_FULL - HELD_FROM)
     strength = np.clip((found.dark.astype(np.float32) - HELD_FROM) * scale, 0, 255)
     held = np.where(long[labels], strength, 0).astype(np.uint8)
+    if bridge is not None:  # drawn before the cleaning below: under it, every column is cleaned
+        held = np.maximum(held, _drawn_bridge(found, bridge))
     half_width, above, _ = BRIDGE
     parts = [(eye, RING[1], 0.0, REACH * eye.along / eye.down) for eye in eyes]
-    for axes, across, top, bottom in [*parts, (_bridge(eyes), half_width, -above, NOSE[0])]:
+    strip = half_width if bridge is None else max(half_width, float(np.abs(bridge.ends).max()))
+    for axes, across, top, bottom in [*parts, (_bridge(eyes), strip, -above, NOSE[0])]:
         ys, xs = np.nonzero(held)
         below = _below_the_first(held > 0, axes, across, top, bottom, xs, ys)
         held[ys[below], xs[below]] = 0
-    drawn = _drawn_rims(found, found.lenses if steady is None else steady)
+    drawn = _drawn_rims(found, lenses)
     if drawn is not None:
         held = np.maximum(held, drawn)
     return held if held.any() else None
@@ -327,40 +349,83 @@ def find_lenses(found: Look) -> list[Lens | None]:
         dark = _sample(found.dark, where).astype(np.int16)  # 0 beyond the box: no line there
         # past the eye: beyond the last of its pixels on each ray
         eye_yet = np.maximum.accumulate((_sample(on_eye, where) > 0)[:, ::-1], axis=1)[:, ::-1]
-        line = (dark >= HELD_FROM) & ~eye_yet
-        # the first run of line along each ray, and its darkest point
-        started = np.arange(len(radii)) >= np.argmax(line, axis=1)[:, None]
-        first = started & ~np.maximum.accumulate(started & ~line, axis=1)
-        peak = np.argmax(np.where(first, dark, -1), axis=1)
-        met = line.any(1)
+        peak, met, thick = _first_lines(dark, (dark >= HELD_FROM) & ~eye_yet)
         reach = _round_the_eye(np.where(met, radii[peak], np.nan))
         if reach is None:
             out.append(None)
             continue
         # each ray's samples apart in px: the unit is eye.along across the eye, eye.down up it
         step = RAY_STEP / eye.along * np.hypot(cos * eye.along, sin * eye.down)
-        # the line's width at half its darkest (its run over HELD_FROM takes in its blur)
-        strong = first & (dark >= dark[np.arange(RAYS), peak][:, None] / 2)
-        out.append(Lens(reach, float(np.median((strong.sum(1) * step)[met]))))
+        out.append(Lens(reach, float(np.median((thick * step)[met]))))
     return out
+
+
+def _first_lines(dark: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Along each row of `dark` (int16 darkness, sampled out along a ray or down a column), where
+    `line` marks a line: the index of the darkest point of the first run of line, whether a line
+    is met at all, and how many samples of that run are at least half as dark (its width: its run
+    over HELD_FROM takes in its blur)."""
+    started = np.arange(line.shape[1]) >= np.argmax(line, axis=1)[:, None]
+    first = started & ~np.maximum.accumulate(started & ~line, axis=1)
+    peak = np.argmax(np.where(first, dark, -1), axis=1)
+    strong = first & (dark >= dark[np.arange(len(dark)), peak][:, None] / 2)
+    return peak, line.any(1), strong.sum(1)
+
+
+class Bridge(NamedTuple):
+    """The bar between the lenses, found across the nose (in the units of `_bridge`'s axes): where
+    it starts and ends across, how far down (from the eyes' line) it lies at BRIDGE_POINTS places
+    evenly between them, and how thick it is seen (px)."""
+
+    ends: np.ndarray
+    down: np.ndarray
+    width: float
+
+
+def find_bridge(found: Look, lenses: list[Lens | None]) -> Bridge | None:
+    """The bridge between `lenses` (each eye's, None where not found), or None where too few of the
+    strip's columns meet a line or the lenses leave no room between them. Without a lens, the
+    strip ends BRIDGE[0] from the middle on its side."""
+    axes = _bridge(eyes := _eyes(found.points))
+    half_width, above, _ = BRIDGE
+    ends = []
+    for side, eye, lens in zip((-1, 1), eyes, lenses, strict=True):
+        if lens is None or lens_hugs(lens):
+            ends.append(side * half_width)
+            continue
+        rim = eye.at(np.float32(lens.reach[_INNER_RAY]), np.float32(0.0))
+        ends.append(float((rim - axes.centre) @ axes.u) / axes.along)
+    if ends[1] - ends[0] < 2 / axes.along:
+        return None
+    across = np.linspace(ends[0], ends[1], max(2, round((ends[1] - ends[0]) * axes.along)), dtype=np.float32)
+    downs = np.arange(-above, NOSE[0], 1 / axes.down, dtype=np.float32)
+    where = axes.grid(across, downs).transpose(1, 0, 2)  # (columns, rows, 2)
+    dark = _sample(found.dark, where).astype(np.int16)
+    line = (dark >= HELD_FROM) & (_sample(found.free.view(np.uint8), where) > 0)
+    peak, met, thick = _first_lines(dark, line)
+    down = _steady_path(np.where(met, downs[peak], np.nan))
+    if down is None:
+        return None
+    at = np.linspace(0, len(across) - 1, BRIDGE_POINTS)
+    return Bridge(np.array(ends, np.float32), np.interp(at, np.arange(len(across)), down).astype(np.float32),
+                  float(np.median(thick[met])))  # rows a pixel apart
 
 
 @dataclass
 class LensMemory:
-    """Per track: its lenses as last drawn, each following a frame's find by RIM_FOLLOW (found
-    afresh on every frame, a still face's rims moved by a pixel here and there with the camera's
-    noise, and the swap's flicker on the man with glasses went from 0.42 to 0.52 by
-    bench.quality's flicker measure)."""
+    """Per track: its glasses' parts as last drawn (each lens, and the bridge), each following a
+    frame's find by RIM_FOLLOW (found afresh on every frame, a still face's rims moved by a pixel
+    here and there with the camera's noise, and the swap's flicker on the man with glasses went from
+    0.42 to 0.52 by bench.quality's flicker measure)."""
 
-    kept: dict[int, list[Lens | None]] = field(default_factory=dict)
+    kept: dict[int, list[Lens | Bridge | None]] = field(default_factory=dict)
 
-    def follow(self, track_id: int, found: list[Lens | None]) -> list[Lens | None]:
-        """The track's lenses after a frame that found `found` (a lens not found is dropped)."""
+    def follow(self, track_id: int, found: list[Lens | Bridge | None]) -> list[Lens | Bridge | None]:
+        """The track's parts after a frame that found `found` (a part not found is dropped)."""
         before = self.kept.get(track_id)
         if before is not None:
             found = [now if now is None or then is None else
-                     Lens(then.reach + RIM_FOLLOW * (now.reach - then.reach),
-                          then.width + RIM_FOLLOW * (now.width - then.width))
+                     type(now)(*(a + RIM_FOLLOW * (b - a) for a, b in zip(then, now, strict=True)))
                      for then, now in zip(before, found, strict=True)]
         self.kept[track_id] = found
         return found
@@ -376,16 +441,33 @@ def _round_the_eye(reach: np.ndarray) -> np.ndarray | None:
     RIM_SPREAD from their six neighbours' median dropped and every gap filled between the finds
     either side of it round the eye; None where fewer than RIM_FOUND of the rays kept one."""
     n = len(reach)
-    # each ray's neighbourhood sorted, the rays that met nothing (nan) last: the median of the rest
-    near = np.sort(reach[(np.arange(n)[:, None] + np.arange(-3, 4)) % n], axis=1)
-    count = (~np.isnan(near)).sum(1)
-    rows = np.arange(n)
-    low, high = near[rows, np.maximum(count - 1, 0) // 2], near[rows, np.maximum(count, 1) // 2 * (count > 0)]
-    median = np.where(count > 0, (low + high) / 2, np.nan)
-    kept = np.flatnonzero(np.abs(reach - median) <= RIM_SPREAD)  # nan compares False
+    kept = _agreeing(reach, reach[(np.arange(n)[:, None] + np.arange(-3, 4)) % n])
     if len(kept) < RIM_FOUND * n:
         return None
     return np.interp(np.arange(n), np.concatenate([kept - n, kept, kept + n]), np.tile(reach[kept], 3))
+
+
+def _steady_path(down: np.ndarray) -> np.ndarray | None:
+    """`_round_the_eye` along a line: each column's find (nan where none), those further than
+    RIM_SPREAD from their neighbours' median (up to three either side) dropped and the gaps filled
+    (at the ends, the last find held); None where fewer than RIM_FOUND of the columns kept one."""
+    n = len(down)
+    near = np.append(down, np.nan)[np.clip(np.arange(n)[:, None] + np.arange(-3, 4), -1, n)]  # -1, n: nan
+    kept = _agreeing(down, near)
+    if len(kept) < RIM_FOUND * n:
+        return None
+    return np.interp(np.arange(n), kept, down[kept])
+
+
+def _agreeing(finds: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The indices of `finds` within RIM_SPREAD of the median of their row of `near` (each find's
+    neighbourhood, nan where none), the nans left out."""
+    near = np.sort(near, axis=1)  # the nans last: the median of the rest
+    count = (~np.isnan(near)).sum(1)
+    rows = np.arange(len(finds))
+    low, high = near[rows, np.maximum(count - 1, 0) // 2], near[rows, np.maximum(count, 1) // 2 * (count > 0)]
+    median = np.where(count > 0, (low + high) / 2, np.nan)
+    return np.flatnonzero(np.abs(finds - median) <= RIM_SPREAD)  # nan compares False
 
 
 def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | None:
@@ -404,6 +486,18 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
         width = max(1, round(min(lens.width, KERNEL * found.face_w)))
         cv2.polylines(drawn, [np.round(outline * 4).astype(np.int32)], True, 255, width, cv2.LINE_AA,
                       shift=2)  # a quarter pixel
+    drawn[found.eyes] = 0
+    return drawn
+
+
+def _drawn_bridge(found: Look, bridge: Bridge) -> np.ndarray:
+    """The bridge drawn over `found.box` at full strength along its path, as thick as it is seen
+    (at most KERNEL of the face's width), never over the eyes."""
+    axes = _bridge(_eyes(found.points))
+    path = axes.at(np.linspace(bridge.ends[0], bridge.ends[1], BRIDGE_POINTS, dtype=np.float32), bridge.down)
+    drawn = np.zeros(found.dark.shape, np.uint8)
+    width = max(1, round(min(bridge.width, KERNEL * found.face_w)))
+    cv2.polylines(drawn, [np.round(path * 4).astype(np.int32)], False, 255, width, cv2.LINE_AA, shift=2)
     drawn[found.eyes] = 0
     return drawn
 

@@ -511,7 +511,7 @@ class MeshStream:
                 found = look(frame, face.points[:MESH_POINTS])
         if not wearing or found is None:
             return None
-        held = frames(found, self.lens_memory.follow(face.track_id, found.lenses))
+        held = frames(found, self.lens_memory.follow(face.track_id, [*found.lenses, found.bridge]))
         return None if held is None else (held, found.box)
 
     def _in_front(self, box: PixelBox, track_id: int, glasses: tuple[np.ndarray, PixelBox] | None,

@@ -30,6 +30,9 @@ GLASSES_INNER_RIMS = ((158, 285, 176, 312), (205, 285, 226, 318))
 # between the lenses: the bridge's dark top edge, and under it the crease of his nose (skin)
 GLASSES_BRIDGE = (180, 271, 204, 280)
 GLASSES_NOSE_CREASE = (180, 285, 204, 297)
+# the arm of his right nose pad, a thin dark line beside the nose just inside the lens' inner rim
+# (the darkest pixel of each row)
+GLASSES_PAD_ARM = (204, 288, 213, 306)
 
 # `make bench-deps` fetches these: photographs of two men in face_recognition's test images (its
 # source package on PyPI), for bench.quality's --faces press
