@@ -131,6 +131,16 @@ class Look:
         return find_lenses(self)
 
     @cached_property
+    def eye_axes(self) -> list[_Axes]:
+        """Each eye's axes (_eyes), worked out once per look."""
+        return _eyes(self.points)
+
+    @cached_property
+    def between_axes(self) -> _Axes:
+        """The axes between the eyes (_bridge)."""
+        return _bridge(self.eye_axes)
+
+    @cached_property
     def bridge(self) -> Bridge | None:
         """The bar between this look's lenses (find_bridge)."""
         return find_bridge(self, self.lenses)
@@ -246,7 +256,7 @@ def score(found: Look) -> float:
     the bridge's columns crossed by one. Sampled along rays and columns about a pixel apart."""
     line, free = 1, 2  # one code image sampled once: a line; a place a frame may be
     code = found.lines.view(np.uint8) | (found.free.view(np.uint8) << 1)
-    eyes = _eyes(found.points)
+    eyes = found.eye_axes
     along, down = _ring(max(2, round((RING[1] - RING[0]) * max(eye.along for eye in eyes))))
     result = 1.0
     for eye in eyes:
@@ -254,7 +264,7 @@ def score(found: Look) -> float:
         crossed = (seen == (line | free)).any(1)
         known = (seen & free).any(1)
         result = min(result, _longest_run(crossed | ~known) / SECTORS)
-    bridge = _bridge(eyes)
+    bridge = found.between_axes
     half_width, above, below = BRIDGE
     per_column = max(1, round(2 * half_width * bridge.along / BRIDGE_COLUMNS))  # about a pixel apart
     samples = BRIDGE_COLUMNS * per_column
@@ -286,7 +296,7 @@ def frames(found: Look, steady: list[Lens | Bridge | None] | None = None) -> np.
     lenses, bridge = (found.lenses, found.bridge) if steady is None else (steady[:2], steady[2])
     zone = np.zeros(found.dark.shape, np.uint8)
     far = 4 * REACH  # units: a polygon edge well outside the box
-    eyes = _eyes(found.points)
+    eyes = found.eye_axes
     for eye, (_, brow) in zip(eyes, EYES, strict=True):
         one = np.zeros_like(zone)
         cv2.ellipse(one, ((float(eye.centre[0]), float(eye.centre[1])),
@@ -299,7 +309,7 @@ def frames(found: Look, steady: list[Lens | Bridge | None] | None = None) -> np.
         zone |= one
     # the nose below the bridge: its sides' shadows, and the pads, would cross the source's nose
     top, width, widening = NOSE
-    nose = _bridge(eyes).at(np.array([-width, width, width + widening * far, -width - widening * far]),
+    nose = found.between_axes.at(np.array([-width, width, width + widening * far, -width - widening * far]),
                             np.array([top, top, top + far, top + far]))
     cv2.fillPoly(zone, [np.round(nose).astype(np.int32)], 0)
 
@@ -316,7 +326,7 @@ def frames(found: Look, steady: list[Lens | Bridge | None] | None = None) -> np.
     half_width, above, _ = BRIDGE
     parts = [(eye, RING[1], 0.0, REACH * eye.along / eye.down) for eye in eyes]
     strip = half_width if bridge is None else max(half_width, float(np.abs(bridge.ends).max()))
-    for axes, across, top, bottom in [*parts, (_bridge(eyes), strip, -above, NOSE[0])]:
+    for axes, across, top, bottom in [*parts, (found.between_axes, strip, -above, NOSE[0])]:
         ys, xs = np.nonzero(held)
         below = _below_the_first(held > 0, axes, across, top, bottom, xs, ys)
         held[ys[below], xs[below]] = 0
@@ -343,7 +353,7 @@ def find_lenses(found: Look) -> list[Lens | None]:
     cos, sin = np.cos(RAY_ANGLES), np.sin(RAY_ANGLES)
     on_eye = found.eyes.view(np.uint8)
     out: list[Lens | None] = []
-    for eye in _eyes(found.points):
+    for eye in found.eye_axes:
         radii = np.arange(0.0, REACH, RAY_STEP / eye.along, dtype=np.float32)
         where = eye.at(np.outer(cos, radii), np.outer(sin, radii))  # (rays, radii, 2)
         dark = _sample(found.dark, where).astype(np.int16)  # 0 beyond the box: no line there
@@ -386,10 +396,10 @@ def find_bridge(found: Look, lenses: list[Lens | None]) -> Bridge | None:
     """The bridge between `lenses` (each eye's, None where not found), or None where too few of the
     strip's columns meet a line or the lenses leave no room between them. Without a lens, the
     strip ends BRIDGE[0] from the middle on its side."""
-    axes = _bridge(eyes := _eyes(found.points))
+    axes = found.between_axes
     half_width, above, _ = BRIDGE
     ends = []
-    for side, eye, lens in zip((-1, 1), eyes, lenses, strict=True):
+    for side, eye, lens in zip((-1, 1), found.eye_axes, lenses, strict=True):
         if lens is None or lens_hugs(lens):
             ends.append(side * half_width)
             continue
@@ -475,7 +485,7 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
     reach round its eye (a lens is convex: a dent is a ray that met a lid's crease first), as thick
     as it is seen (at most KERNEL of the face's width: a line the darkness finds), never over the
     eyes; None where no lens is found."""
-    rims = [(eye, lens) for eye, lens in zip(_eyes(found.points), drawn_lenses, strict=True)
+    rims = [(eye, lens) for eye, lens in zip(found.eye_axes, drawn_lenses, strict=True)
             if lens is not None and not lens_hugs(lens)]
     if not rims:
         return None
@@ -493,8 +503,8 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
 def _drawn_bridge(found: Look, bridge: Bridge) -> np.ndarray:
     """The bridge drawn over `found.box` at full strength along its path, as thick as it is seen
     (at most KERNEL of the face's width), never over the eyes."""
-    axes = _bridge(_eyes(found.points))
-    path = axes.at(np.linspace(bridge.ends[0], bridge.ends[1], BRIDGE_POINTS, dtype=np.float32), bridge.down)
+    across = np.linspace(bridge.ends[0], bridge.ends[1], BRIDGE_POINTS, dtype=np.float32)
+    path = found.between_axes.at(across, bridge.down)
     drawn = np.zeros(found.dark.shape, np.uint8)
     width = max(1, round(min(bridge.width, KERNEL * found.face_w)))
     cv2.polylines(drawn, [np.round(path * 4).astype(np.int32)], False, 255, width, cv2.LINE_AA, shift=2)
