@@ -8,7 +8,9 @@ brown iris is as red for its lightness (`t1.jpg`'s fourth person's, 106, 43, 0).
 lighter than the iris around it, where a pupil is the darkest part of the eye; it is coloured,
 where a highlight's glint is white; and its hue is red or pink (a* over b*), where a brown iris's
 lit side and a lid are orange. Such pixels near the iris's centre are given the iris's darkest
-lightness and no colour, fading in so the pupil's edge does not show.
+lightness and no colour, fading in so the pupil's edge does not show. Where both pupils are so
+lit, the glow's edge round what was found, no lighter than the iris but redder than it, goes with
+it: left, the skin's colour transfer took it to a red ring round each swapped pupil.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ IRIS = 0.22  # ... and the iris around it
 LIGHTER = (8.0, 24.0)  # 8-bit L over the iris's median: not a lit pupil, then wholly one
 COLOURED = (6.0, 14.0)  # a* (8-bit LAB, over neutral) of a glint, then of a lit pupil
 REDDER = (0.0, 4.0)  # a* over b*: an orange, then a red or pink
+# once both pupils are found lit: a* over the iris's median at which a pixel within GLOW_REACH of
+# the eye's span of a lit pupil is still the iris, and wholly the glow's edge
+GLOW = (4.0, 10.0)
+GLOW_REACH = 0.06
 DARKEST = 10  # the percentile of the iris's lightness a pupil is given
 # a face's pupils are made dark where both are this much lit (its weights' sum over its disc's
 # pixels): a flash lights both. As the engine crops them: `s6-4` 0.40 and 0.32; `s6-2` (the same
@@ -51,7 +57,7 @@ def lit_pupils(image: np.ndarray, points: np.ndarray, irises: np.ndarray) -> tup
     light, a, b = lab[:, :, 0], lab[:, :, 1] - 128.0, lab[:, :, 2] - 128.0
     weight = np.zeros((h, w), np.float32)
     dark = np.zeros((h, w), np.float32)
-    shares = []
+    shares, irises_seen = [], []
     for eye, contour in enumerate(gaze.contours()):
         opening = np.zeros((h, w), np.uint8)
         cv2.fillPoly(opening, [np.round(points[contour, :2]).astype(np.int32)], 255)
@@ -65,11 +71,23 @@ def lit_pupils(image: np.ndarray, points: np.ndarray, irises: np.ndarray) -> tup
         iris = light[ring]
         lit = _ramp(light[pupil] - float(np.median(iris)), LIGHTER)
         found = lit * _ramp(a[pupil], COLOURED) * _ramp(a[pupil] - b[pupil], REDDER)
+        darkest = float(np.percentile(iris, DARKEST))
         weight[pupil] = found
-        dark[pupil] = float(np.percentile(iris, DARKEST))
+        dark[pupil] = darkest
         shares.append(float(found.sum()) / int(pupil.sum()))
+        irises_seen.append((pupil | ring, float(np.median(a[ring])), darkest, GLOW_REACH * span))
     if len(shares) < 2 or min(shares) < LIT_SHARE:  # both eyes seen and lit
         weight[:] = 0.0
+        return weight, dark
+    # A flash lit these pupils: the glow's edge round what was found, no lighter than the iris but
+    # redder, is pupil too. Left, the skin's colour transfer took its a* up with the skin's: a red
+    # ring round the pupil.
+    core = (weight > 0.5).view(np.uint8)
+    for disc, iris_a, darkest, reach in irises_seen:
+        k = 2 * max(1, round(reach)) + 1
+        near = (cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0) & disc
+        weight[near] = np.maximum(weight[near], _ramp(a[near] - iris_a, GLOW))
+        dark[near] = darkest
     return weight, dark
 
 

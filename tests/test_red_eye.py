@@ -16,6 +16,7 @@ from models.red_eye import without_red_eyes
 pytestmark = [pytest.mark.slow, pytest.mark.parallel]
 
 PINK = (150, 160, 215)  # BGR
+DARK_RED = (50, 50, 120)  # BGR: a lit pupil's edge, red and no lighter than the astronaut's iris
 
 
 
@@ -49,6 +50,27 @@ def test_a_flash_lit_pupil_is_made_dark_and_nothing_round_it_changes(astronaut_e
     ring = pupils(face.shape[:2], points, 0.18) & ~pupils(face.shape[:2], points, 0.1)
     assert np.median(light[lit]) < np.median(light[ring])
     # the lids, the whites and the skin as they were
+    away = ~pupils(face.shape[:2], points, 0.14)
+    assert (out[away] == flash[away]).all()
+
+
+def test_a_lit_pupils_red_edge_no_lighter_than_the_iris_is_made_dark_with_it(astronaut_eyes) -> None:
+    """`s6-4`'s pupils glow pink at their core and red, no lighter than her iris, at their edge:
+    only the core was made dark, and the skin's colour transfer took the edge's red up with the
+    skin's, a red ring round each swapped pupil."""
+    face, points = astronaut_eyes
+    core, whole = pupils(face.shape[:2], points), pupils(face.shape[:2], points, 0.1)
+    edge = whole & ~core
+    flash = face.copy()
+    flash[edge] = DARK_RED
+    flash[core] = PINK
+    light = cv2.cvtColor(flash, cv2.COLOR_BGR2LAB)[:, :, 0]
+    iris = pupils(face.shape[:2], points, 0.2) & ~pupils(face.shape[:2], points, 0.12)
+    # not lit by the pupil's own rule (measured: L 78 against the iris's 92.5)
+    assert np.median(light[edge]) < np.median(light[iris]) + 8
+    out, _ = without_red_eyes(flash, points[:468], gaze.irises(points))
+    # measured: 0.00 of the edge stays red (1.00 when only the lit core was made dark)
+    assert pink_share(out, edge) < 0.2, pink_share(out, edge)
     away = ~pupils(face.shape[:2], points, 0.14)
     assert (out[away] == flash[away]).all()
 
