@@ -492,10 +492,7 @@ def _drawn_rims(found: Look, drawn_lenses: list[Lens | None]) -> np.ndarray | No
     drawn = np.zeros(found.dark.shape, np.uint8)
     for eye, lens in rims:
         round_it = eye.at(np.cos(RAY_ANGLES) * lens.reach, np.sin(RAY_ANGLES) * lens.reach).astype(np.float32)
-        outline = cv2.convexHull(round_it)
-        width = max(1, round(min(lens.width, KERNEL * found.face_w)))
-        cv2.polylines(drawn, [np.round(outline * 4).astype(np.int32)], True, 255, width, cv2.LINE_AA,
-                      shift=2)  # a quarter pixel
+        _stroke(drawn, cv2.convexHull(round_it), True, lens.width, found.face_w)
     drawn[found.eyes] = 0
     return drawn
 
@@ -504,12 +501,17 @@ def _drawn_bridge(found: Look, bridge: Bridge) -> np.ndarray:
     """The bridge drawn over `found.box` at full strength along its path, as thick as it is seen
     (at most KERNEL of the face's width), never over the eyes."""
     across = np.linspace(bridge.ends[0], bridge.ends[1], BRIDGE_POINTS, dtype=np.float32)
-    path = found.between_axes.at(across, bridge.down)
     drawn = np.zeros(found.dark.shape, np.uint8)
-    width = max(1, round(min(bridge.width, KERNEL * found.face_w)))
-    cv2.polylines(drawn, [np.round(path * 4).astype(np.int32)], False, 255, width, cv2.LINE_AA, shift=2)
+    _stroke(drawn, found.between_axes.at(across, bridge.down), False, bridge.width, found.face_w)
     drawn[found.eyes] = 0
     return drawn
+
+
+def _stroke(drawn: np.ndarray, line: np.ndarray, closed: bool, seen_width: float, face_w: float) -> None:
+    """`line` (points, px) drawn on `drawn` at full strength to a quarter pixel, as thick as the
+    frame is seen but no thicker than KERNEL of the face's width (a line the darkness finds)."""
+    width = max(1, round(min(seen_width, KERNEL * face_w)))
+    cv2.polylines(drawn, [np.round(line * 4).astype(np.int32)], closed, 255, width, cv2.LINE_AA, shift=2)
 
 
 def _below_the_first(held: np.ndarray, axes: _Axes, across: float, top: float, bottom: float,
